@@ -1,0 +1,291 @@
+"""One typed settings object for everything configurable.
+
+Values come, highest priority first, from: keyword arguments, environment variables prefixed
+``AGENTOPS_`` (nested with ``__``, e.g. ``AGENTOPS_PROXY__LISTEN_PORT``), a TOML config file named
+by ``AGENTOPS_CONFIG_FILE``, and the defaults below. ``docs/configuration.md`` lists every field;
+``tests/test_settings_docs.py`` fails when a field is undocumented.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+DEFAULT_HOME = Path.home() / ".agentops"
+
+DEFAULT_LLM_HOSTS: tuple[str, ...] = (
+    "api.openai.com",
+    "api.anthropic.com",
+    "generativelanguage.googleapis.com",
+    "*-aiplatform.googleapis.com",
+    "aiplatform.googleapis.com",
+    "*.openai.azure.com",
+    "*.cognitiveservices.azure.com",
+    "bedrock-runtime.*.amazonaws.com",
+    "api.mistral.ai",
+    "api.groq.com",
+    "api.deepseek.com",
+    "api.together.xyz",
+    "api.together.ai",
+    "api.fireworks.ai",
+    "openrouter.ai",
+    "api.x.ai",
+)
+
+
+class ProxySettings(BaseModel):
+    """The sidecar / egress proxy."""
+
+    listen_host: str = Field(
+        "127.0.0.1",
+        description="Address the forward proxy (HTTPS_PROXY) listens on. Localhost suits a sidecar; a shared proxy binds 0.0.0.0 and must set require_credentials.",
+    )
+    listen_port: int = Field(
+        8080, description="Port of the forward proxy (HTTP_PROXY/HTTPS_PROXY, CONNECT)."
+    )
+    reverse_port: int = Field(
+        8081,
+        description="Port of the reverse endpoints (base_url mode, e.g. http://proxy:8081/openai/v1). 0 disables them.",
+    )
+    admin_port: int = Field(
+        8082, description="Port of the proxy's own /healthz, /readyz and /metrics. 0 disables it."
+    )
+    ca_dir: Path = Field(
+        DEFAULT_HOME / "ca",
+        description="Directory where the interception CA is created on first start and reused.",
+    )
+    llm_hosts: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_LLM_HOSTS),
+        description="Hosts whose TLS is intercepted and metered (fnmatch patterns). Every other host is tunnelled untouched.",
+    )
+    extra_llm_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts added to llm_hosts (self-hosted OpenAI-compatible servers such as vLLM or Ollama, host or host:port).",
+    )
+    upstream_overrides: dict[str, str] = Field(
+        default_factory=dict,
+        description='Map of provider host to a base URL that replaces it before any upstream connection opens (regional endpoints, corporate gateways, a local fake provider). Example: {"api.openai.com": "http://127.0.0.1:9000"}.',
+    )
+    require_credentials: bool = Field(
+        False,
+        description="Refuse calls that carry no proxy credentials (agent:key). Required for a shared egress proxy.",
+    )
+    default_org: str = Field(
+        "default",
+        description="Org slug used when a call carries no credentials (sidecar / embedded mode).",
+    )
+    default_agent: str | None = Field(
+        None,
+        description="Agent identity of this sidecar when the client gives none. In Kubernetes, set it from the pod through the Downward API.",
+    )
+    pin_agent: bool = Field(
+        False,
+        description="When true, default_agent is the only identity this sidecar accepts: a client header cannot claim another workload's identity.",
+    )
+    session_idle_seconds: float = Field(
+        300.0,
+        description="Idle gap after which a new run starts for an agent that sends no run id or traceparent.",
+    )
+    capture_content: bool = Field(
+        False,
+        description="Capture prompt and completion content into records (redacted by policy). Off by default.",
+    )
+    spool_dir: Path = Field(
+        DEFAULT_HOME / "spool", description="Directory of the durable local record spool."
+    )
+    spool_max_bytes: int = Field(512 * 1024 * 1024, description="Size cap of the spool.")
+    spool_full_mode: Literal["drop_oldest", "drop_newest", "refuse_calls"] = Field(
+        "drop_oldest",
+        description="What happens when the spool is full. Every dropped record is counted and logged.",
+    )
+    control_plane_url: str | None = Field(
+        None,
+        description="URL of the control plane the shipper sends records to. Unset: records are ingested in-process (embedded mode).",
+    )
+    api_key: SecretStr | None = Field(
+        None, description="The proxy's API key (scope ingest) for the control plane."
+    )
+    ship_batch_size: int = Field(500, description="Maximum records per shipped batch.")
+    ship_interval_seconds: float = Field(
+        0.5, description="Maximum time a record waits in the spool before a batch is sent."
+    )
+    max_request_body_bytes: int = Field(
+        64 * 1024 * 1024,
+        description="Largest request body the proxy parses for metering; larger bodies are streamed upstream unparsed.",
+    )
+    state_max_age_seconds: float = Field(
+        300.0, description="Age of the control snapshot after which stale_state_mode applies."
+    )
+    stale_state_mode: Literal["keep_last_known", "refuse_all"] = Field(
+        "keep_last_known",
+        description="What to do when the control snapshot is older than state_max_age_seconds.",
+    )
+    start_open: bool = Field(
+        False,
+        description="Serve calls before the first control snapshot arrives (otherwise 503 with Retry-After).",
+    )
+    state_resync_seconds: float = Field(
+        5.0,
+        description="Period of the full versioned resync of control state, which heals missed pub/sub messages.",
+    )
+    budget_fail_mode: Literal["closed", "open"] = Field(
+        "closed",
+        description="When the spend counter store is unreachable, hard budgets refuse (closed) or allow (open) calls.",
+    )
+    approval_timeout_seconds: float = Field(
+        120.0, description="How long an approval-gated call waits for a human decision."
+    )
+    heartbeat_seconds: float = Field(
+        5.0, description="Period of the proxy's heartbeat to the control plane."
+    )
+    proxy_id: str | None = Field(
+        None, description="Name this proxy reports in heartbeats (defaults to hostname:port)."
+    )
+    azure_deployments: dict[str, str] = Field(
+        default_factory=dict, description="Azure OpenAI deployment name to model name, for pricing."
+    )
+
+
+class ControlPlaneSettings(BaseModel):
+    """The aiohttp control plane (API, worker, web UI)."""
+
+    host: str = Field("127.0.0.1", description="Address the control plane listens on.")
+    port: int = Field(8000, description="Port of the control plane.")
+    database_url: str = Field(
+        f"sqlite+aiosqlite:///{DEFAULT_HOME / 'agentops.db'}",
+        description="SQLAlchemy URL of the store: postgresql+psycopg://… in production, sqlite+aiosqlite:///… embedded.",
+    )
+    redis_url: str | None = Field(
+        None,
+        description="Redis URL for control state, rate limits and spend counters. Unset: in-process state (embedded mode, one process only).",
+    )
+    redis_prefix: str = Field("agentops:", description="Prefix of every Redis key and channel.")
+    secret_key: SecretStr = Field(
+        SecretStr("dev-insecure-change-me"),
+        description="Key that signs access tokens. Must be set in production.",
+    )
+    access_token_ttl_seconds: int = Field(900, description="Lifetime of an access token.")
+    refresh_token_ttl_seconds: int = Field(
+        30 * 24 * 3600, description="Lifetime of a refresh token."
+    )
+    max_body_bytes: int = Field(
+        16 * 1024 * 1024, description="Largest request body the API accepts (413 beyond)."
+    )
+    rate_limit_per_minute: int = Field(
+        6000,
+        description="Requests per minute allowed per org and per API key (429 with Retry-After beyond).",
+    )
+    webhook_timeout_seconds: float = Field(10.0, description="Timeout of one alert delivery.")
+    smtp_host: str | None = Field(None, description="SMTP server for e-mail alerts.")
+    smtp_port: int = Field(25, description="SMTP port.")
+    smtp_from: str = Field("agentops@localhost", description="Sender of alert e-mails.")
+    worker_interval_seconds: float = Field(
+        1.0,
+        description="Poll period of the background worker (alert deliveries, budget periods, reconciliation).",
+    )
+    run_worker: bool = Field(True, description="Run the worker inside the API process.")
+    timezone: str = Field(
+        "UTC", description="Default time zone of new orgs (budget periods, reports)."
+    )
+    app_role: str | None = Field(
+        None,
+        description="PostgreSQL role every API transaction switches to with SET LOCAL ROLE, so row-level security applies (the migrations create agentops_app). Unset: the connecting role is used as is.",
+    )
+    password_hash_fast: bool = Field(
+        False,
+        description="Test-only: hash passwords with cheap argon2id parameters so test suites stay fast. Never enable in production.",
+    )
+
+
+class Settings(BaseSettings):
+    """Everything configurable in AgentOps Hub."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AGENTOPS_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    home: Path = Field(
+        DEFAULT_HOME,
+        description="Base directory of local state (embedded database, CA, spool, CLI config).",
+    )
+    config_file: Path | None = Field(
+        None,
+        description="Optional TOML file with any of these settings (top-level keys, [proxy] and [control_plane] tables).",
+    )
+    log_level: str = Field("INFO", description="Log level of the JSON logs.")
+    log_format: Literal["json", "text"] = Field(
+        "json", description="Log format: json (structured, one object per line) or text."
+    )
+    sentry_dsn: SecretStr | None = Field(
+        None, description="Sentry DSN; errors are reported when set."
+    )
+    environment: str = Field(
+        "development", description="Deployment environment name, reported to Sentry and in metrics."
+    )
+    proxy: ProxySettings = Field(default_factory=ProxySettings)
+    control_plane: ControlPlaneSettings = Field(default_factory=ControlPlaneSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFileSource(settings_cls, env_settings))
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads the TOML file named by ``config_file`` (itself from the environment or init)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: PydanticBaseSettingsSource) -> None:
+        super().__init__(settings_cls)
+        self._env = env
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = self._env().get("config_file")
+        if not path:
+            return {}
+        with Path(path).open("rb") as fh:
+            data: dict[str, Any] = tomllib.load(fh)
+        return data
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, applying explicit overrides on top of env and file."""
+    return _rebase_home_paths(Settings(**overrides))
+
+
+def money(value: str | int | Decimal) -> Decimal:
+    """Parse a money amount exactly (never through float)."""
+    return Decimal(str(value))
+
+
+def _rebase_home_paths(settings: Settings) -> Settings:
+    """Paths left at their defaults follow ``home`` when ``home`` is changed."""
+    if settings.home == DEFAULT_HOME:
+        return settings
+    proxy_set = settings.proxy.model_fields_set
+    if "ca_dir" not in proxy_set:
+        settings.proxy.ca_dir = settings.home / "ca"
+    if "spool_dir" not in proxy_set:
+        settings.proxy.spool_dir = settings.home / "spool"
+    if "database_url" not in settings.control_plane.model_fields_set:
+        settings.control_plane.database_url = f"sqlite+aiosqlite:///{settings.home / 'agentops.db'}"
+    return settings

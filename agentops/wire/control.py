@@ -1,0 +1,55 @@
+"""The control-state snapshot the control plane publishes and every proxy holds in memory."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ControlAction = Literal["kill", "pause"]
+ControlScope = Literal["org", "team", "agent"]
+
+
+class ControlRule(BaseModel):
+    """A kill or pause in force at one scope."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scope: ControlScope
+    target: str  # org slug, team name or agent name
+    action: ControlAction
+    reason: str
+    reference: str  # id shown to the agent in the refusal
+    since: datetime
+
+
+class BudgetRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    budget_id: str
+    name: str
+    scope: Literal["org", "team", "agent", "run"]
+    target: str | None = None
+    model: str | None = None
+    provider: str | None = None
+    limit_usd: Decimal
+    max_calls: int | None = None
+    hard: bool = True
+    period_key: str  # identifies the current period window (counters are keyed by it)
+    period_end: datetime | None = None
+
+
+class ControlSnapshot(BaseModel):
+    """Everything a proxy needs to gate an org's calls; versions only ever move forward."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    org: str
+    version: int = Field(ge=0)
+    generated_at: datetime
+    rules: list[ControlRule] = Field(default_factory=list)
+    agents: dict[str, dict[str, Any]] = Field(default_factory=dict)  # name -> {team, tags, env}
+    budgets: list[BudgetRule] = Field(default_factory=list)
+    policies: list[dict[str, Any]] = Field(default_factory=list)

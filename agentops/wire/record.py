@@ -1,0 +1,120 @@
+"""The call record: one LLM call as the proxy saw it, the fact behind every cost figure.
+
+The proxy writes it to its spool, the shipper sends it in batches to ``/api/v1/ingest/batch``,
+and the control plane validates it with this very model. Money is ``Decimal`` and travels as a
+JSON string so no binary float ever touches it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+RECORD_SCHEMA_VERSION = 1
+
+# Decimal serialised as a string in JSON: exact across the wire.
+Money = Annotated[Decimal, PlainSerializer(lambda d: str(d), return_type=str, when_used="json")]
+
+
+class CallStatus(StrEnum):
+    IN_PROGRESS = "in_progress"  # streamed call started, not finished (crash leaves it visible)
+    OK = "ok"
+    ERROR = "error"  # the provider answered with an error status
+    CANCELLED = "cancelled"  # the client went away mid-stream
+    KILLED = "killed"  # the kill-switch cut the stream
+    REFUSED = "refused"  # our gate refused it (kill, pause, policy, rate limit, budget)
+    UPSTREAM_FAILED = "upstream_failed"  # no usable answer from upstream (connect error, garbage)
+
+
+class TokenCounts(BaseModel):
+    """Token classes, normalised across providers.
+
+    ``input`` is the whole prompt, cached and cache-write tokens included; ``output`` is the
+    whole completion, reasoning tokens included. The finer classes are subsets of those two.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: int = Field(0, ge=0)
+    output: int = Field(0, ge=0)
+    cached_read: int = Field(0, ge=0)
+    cache_write_5m: int = Field(0, ge=0)
+    cache_write_1h: int = Field(0, ge=0)
+    reasoning: int = Field(0, ge=0)
+    audio_input: int = Field(0, ge=0)
+    audio_output: int = Field(0, ge=0)
+    # "reported": from the provider's own usage; "estimated": counted by us (tiktoken or the
+    # documented approximation for other tokenizers); "none": nothing known.
+    source: str = Field("reported", pattern="^(reported|estimated|none)$")
+
+    @property
+    def total(self) -> int:
+        return self.input + self.output
+
+
+class CostInfo(BaseModel):
+    """Cost of the call, or why it is not known. Never silently zero."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    total_usd: Money | None = None
+    breakdown: dict[str, Money] = Field(default_factory=dict)
+    price_version: str | None = None
+    priced_model: str | None = None
+    unpriced_reason: str | None = None  # e.g. "unpriced_model", "no_usage"
+
+
+class CallRecord(BaseModel):
+    """One LLM call. ``call_id`` is the idempotency key of ingestion."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = RECORD_SCHEMA_VERSION
+    call_id: uuid.UUID
+    org: str = Field(min_length=1, max_length=200)
+    agent: str = Field(min_length=1, max_length=200)
+    run_id: str = Field(min_length=1, max_length=200)
+    run_source: str = Field("session", pattern="^(header|traceparent|session|sdk)$")
+    proxy_id: str | None = None
+
+    provider: str
+    endpoint: str  # e.g. "chat.completions", "responses", "embeddings", "messages", "other"
+    method: str = "POST"
+    host: str = ""
+    path: str = ""
+    metered: bool = True  # False for models list, files, batches... (passed through, recorded)
+    model_requested: str | None = None
+    model_served: str | None = None
+    streamed: bool = False
+    service_tier: str | None = None
+
+    status: CallStatus
+    http_status: int | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    parse_error: str | None = None
+
+    tokens: TokenCounts = Field(default_factory=TokenCounts)
+    estimated_input_tokens: int | None = None
+    cost: CostInfo = Field(default_factory=CostInfo)
+
+    started_at: datetime
+    ended_at: datetime | None = None
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    upstream_ms: float | None = None
+    overhead_ms: float | None = None
+    request_bytes: int = 0
+    response_bytes: int = 0
+    tool_names: list[str] = Field(default_factory=list)
+    finish_reason: str | None = None
+    refusal_reason: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    # Only present when capture_content is on (redacted); never provider credentials.
+    prompt: str | None = None
+    completion: str | None = None

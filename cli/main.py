@@ -1,0 +1,50 @@
+"""The ``agentops`` group: it only wires the commands together, one command per module.
+
+Commands load lazily so ``agentops --help`` and small commands do not import mitmproxy or
+SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from agentops import __version__
+
+# name -> "module:attribute"; the order here is the order of `agentops --help`.
+COMMANDS: dict[str, str] = {
+    "config": "cli.config_cmd:config",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attr = target.partition(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{target} is not a click command")
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="agentops")
+def cli() -> None:
+    """AgentOps Hub: visibility, cost control and governance for your AI agents' LLM calls.
+
+    \b
+    Examples:
+      agentops up                       # everything on this laptop, embedded defaults
+      agentops proxy                    # the sidecar proxy alone
+      agentops pricing estimate --model gpt-4o --input 1000 --output 200
+    """
+
+
+def main() -> None:
+    cli(prog_name="agentops")

@@ -1,0 +1,110 @@
+"""The provider adapter contract: a wire format in, our normalised facts out.
+
+Adapters are pure (bytes and headers in, dataclasses out) so they are tested without sockets.
+The addons in ``proxy/`` call them; nothing here knows about mitmproxy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(slots=True)
+class Usage:
+    """Token classes as normalised in ``agentops.wire.record.TokenCounts``:
+    ``input`` includes cached/cache-write tokens, ``output`` includes reasoning tokens."""
+
+    input: int = 0
+    output: int = 0
+    cached_read: int = 0
+    cache_write_5m: int = 0
+    cache_write_1h: int = 0
+    reasoning: int = 0
+    audio_input: int = 0
+    audio_output: int = 0
+
+
+@dataclass(slots=True)
+class Endpoint:
+    """What a request is, decided from method, host and path alone (before the body)."""
+
+    provider: str  # openai, anthropic, gemini, azure, bedrock, mistral, groq, ... openai_compatible
+    name: str  # chat.completions, responses, embeddings, messages, generate_content, converse, other
+    metered: bool = True
+    streaming_hint: bool = False  # path says stream (Gemini streamGenerateContent, ConverseStream)
+    model_from_path: str | None = None  # Gemini /models/{m}:..., Bedrock /model/{id}/..., Azure deployment
+
+
+@dataclass(slots=True)
+class RequestFacts:
+    model: str | None = None
+    stream: bool = False
+    include_usage: bool = False  # OpenAI stream_options.include_usage
+    max_output_tokens: int | None = None
+    n: int = 1
+    estimated_input_tokens: int | None = None
+    estimate_exact: bool = False  # tiktoken with the model's own encoding
+    tool_names: list[str] = field(default_factory=list)
+    service_tier: str | None = None
+    prompt_text: str | None = None  # only filled when content capture is on
+    parse_error: str | None = None
+
+
+@dataclass(slots=True)
+class ResponseFacts:
+    model_served: str | None = None
+    usage: Usage | None = None  # None: the provider reported none
+    usage_estimated: bool = False
+    finish_reason: str | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    tool_names: list[str] = field(default_factory=list)
+    service_tier: str | None = None
+    output_text_chars: int = 0
+    completion_text: str | None = None
+    parse_error: str | None = None
+
+
+@dataclass(slots=True)
+class Refusal:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+class StreamMeter(Protocol):
+    """Fed each response chunk as it passes (bytes split anywhere); never holds chunks back."""
+
+    def feed(self, chunk: bytes) -> None: ...
+
+    def first_token_seen(self) -> bool: ...
+
+    def output_text(self) -> str:
+        """Text streamed so far (for counting tokens when the stream carries no usage)."""
+        ...
+
+    def finish(self) -> ResponseFacts: ...
+
+
+class ProviderAdapter(Protocol):
+    name: str
+
+    def classify(self, method: str, host: str, path: str) -> Endpoint: ...
+
+    def parse_request(self, endpoint: Endpoint, body: bytes) -> RequestFacts: ...
+
+    def parse_response(self, endpoint: Endpoint, status: int, body: bytes) -> ResponseFacts: ...
+
+    def stream_meter(self, endpoint: Endpoint, request: RequestFacts) -> StreamMeter: ...
+
+    def refusal(
+        self, status: int, message: str, code: str, reference: str, *, streaming: bool
+    ) -> Refusal:
+        """A refusal in this provider's own error JSON shape, with x-should-retry: false
+        (and Retry-After for 429)."""
+        ...
+
+    def stream_error_event(self, message: str, code: str) -> bytes:
+        """An error event in this provider's streaming format, to end a stream we cut."""
+        ...

@@ -1,0 +1,91 @@
+"""Shared fixtures: real PostgreSQL and Redis, isolated per test.
+
+- ``pg_url``: a fresh PostgreSQL database with every migration applied (cloned from a template
+  made once per worker), dropped after the test.
+- ``sqlite_url``: a fresh migrated SQLite file (the embedded store).
+- ``store_url``: parametrized over both, for store tests that must hold on each engine.
+- ``redis_url``: a Redis logical database of this worker, flushed before and after the test.
+- ``make_settings``: a Settings factory rooted in a temp home, pointing at the above.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from agentops.settings import Settings, load_settings
+from tests.harness.databases import cloned_database, migrated_template
+from tests.harness.servers import PgServer, postgres_server, redis_server
+
+
+def _worker_index() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker.removeprefix("gw") or 0)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: PgServer) -> Iterator[str]:
+    with migrated_template(pg_server, f"w{_worker_index()}") as name:
+        yield name
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer, pg_template: str) -> Iterator[str]:
+    with cloned_database(pg_server, pg_template) as name:
+        yield pg_server.database_url(name)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    from control_plane.store.migrate import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'agentops.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    fixture = "pg_url" if request.param == "postgresql" else "sqlite_url"
+    return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture(scope="session")
+def redis_base_url() -> Iterator[str]:
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_url(redis_base_url: str) -> Iterator[str]:
+    # db 0 is left to humans; each xdist worker gets its own logical db.
+    url = f"{redis_base_url}/{1 + _worker_index() % 15}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    try:
+        yield url
+    finally:
+        client.flushdb()
+        client.close()
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings rooted in a temp home; keyword overrides use the Settings field names."""
+
+    def factory(**overrides: Any) -> Settings:
+        overrides.setdefault("home", tmp_path / "home")
+        return load_settings(**overrides)
+
+    return factory
