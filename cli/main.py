@@ -14,6 +14,7 @@ from agentops import __version__
 
 # name -> "module:attribute"; the order here is the order of `agentops --help`.
 COMMANDS: dict[str, str] = {
+    "pricing": "cli.pricing_cmd:pricing",
     "config": "cli.config_cmd:config",
 }
 

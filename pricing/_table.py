@@ -1,0 +1,143 @@
+"""The versioned price table and the bundled copy of it."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from importlib import resources
+from typing import Any
+
+from pricing._codec import (
+    FORMAT,
+    FORMAT_VERSION,
+    UNIT,
+    PriceFormatError,
+    model_from_dict,
+    model_to_dict,
+)
+from pricing._resolve import Resolver
+from pricing._types import ModelPrice, PriceOverride
+
+
+class PriceTable:
+    """An immutable catalogue of model prices with one version id.
+
+    `version` is what a cost records; with org overrides applied it is
+    `<base version>+<override version>`.
+    """
+
+    __slots__ = ("_aliases", "_models", "_resolver", "effective_date", "source", "version")
+
+    def __init__(
+        self,
+        models: Mapping[str, ModelPrice],
+        *,
+        version: str,
+        effective_date: str = "",
+        aliases: Mapping[str, str] | None = None,
+        source: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._models = dict(models)
+        self._aliases = dict(aliases or {})
+        self.version = version
+        self.effective_date = effective_date
+        self.source: dict[str, Any] = dict(source or {})
+        self._resolver = Resolver(self._models, self._aliases)
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._models
+
+    def __repr__(self) -> str:
+        return f"<PriceTable {self.version} models={len(self)}>"
+
+    def models(self) -> Iterator[str]:
+        """Catalogue keys, e.g. `gpt-4o`, `gemini/gemini-2.5-pro`, `azure/gpt-4o`."""
+        return iter(self._models)
+
+    def get(self, key: str) -> ModelPrice | None:
+        """The entry stored under exactly this key (or alias); no name resolution."""
+        entry = self._models.get(key)
+        if entry is None and key in self._aliases:
+            entry = self._models.get(self._aliases[key])
+        return entry
+
+    def resolve(
+        self,
+        model: str,
+        provider: str | None = None,
+        azure_deployments: Mapping[str, str] | None = None,
+    ) -> ModelPrice | None:
+        """The entry pricing a name as traffic sends it; see `pricing._resolve` for rules."""
+        return self._resolver.resolve(model, provider, azure_deployments)
+
+    def with_overrides(self, overrides: list[PriceOverride], version: str) -> PriceTable:
+        """A new table with an org's prices applied; this table is unchanged."""
+        from pricing._overrides import apply_overrides
+
+        models = apply_overrides(self._models, overrides, self.effective_date)
+        return PriceTable(
+            models,
+            version=f"{self.version}+{version}",
+            effective_date=self.effective_date,
+            aliases=self._aliases,
+            source=self.source,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Our JSON format (see `pricing._codec`)."""
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "version": self.version,
+            "effective_date": self.effective_date,
+            "unit": UNIT,
+            "source": self.source,
+            "aliases": dict(sorted(self._aliases.items())),
+            "models": {k: model_to_dict(self._models[k]) for k in sorted(self._models)},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PriceTable:
+        if data.get("format") != FORMAT:
+            raise PriceFormatError(f"not an {FORMAT} document")
+        if data.get("format_version") != FORMAT_VERSION:
+            raise PriceFormatError(f"unsupported format_version {data.get('format_version')!r}")
+        models_data = data.get("models")
+        if not isinstance(models_data, Mapping):
+            raise PriceFormatError("'models' must be an object")
+        models = {str(k): model_from_dict(str(k), v) for k, v in models_data.items()}
+        aliases = data.get("aliases") or {}
+        return cls(
+            models,
+            version=str(data.get("version") or content_version(models_data, aliases, "")),
+            effective_date=str(data.get("effective_date") or ""),
+            aliases={str(a): str(t) for a, t in aliases.items()},
+            source=data.get("source") or {},
+        )
+
+
+def content_version(models: Mapping[str, Any], aliases: Mapping[str, Any], date: str) -> str:
+    """`<date>.<first 12 hex of sha256 of the canonical models+aliases JSON>`."""
+    canonical = json.dumps(
+        {"aliases": aliases, "models": models}, sort_keys=True, separators=(",", ":"), default=str
+    )
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:12]
+    return f"{date}.{digest}" if date else digest
+
+
+def parse_json(text: str | bytes) -> Any:
+    """JSON with every number read as Decimal from its text (1e-06 stays exact)."""
+    return json.loads(text, parse_float=Decimal)
+
+
+@functools.cache
+def load_bundled_table() -> PriceTable:
+    """The table shipped in `pricing/data/prices.json`, loaded once per process."""
+    text = resources.files("pricing").joinpath("data", "prices.json").read_bytes()
+    return PriceTable.from_dict(parse_json(text))

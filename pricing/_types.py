@@ -1,0 +1,182 @@
+"""Value types of the pricing package: usage in, cost out, and the price records between."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+# Token classes a rate can be published for. Rates are stored in USD per million tokens;
+# `request` is the one exception: USD per request.
+RATE_CLASSES: tuple[str, ...] = (
+    "input",
+    "output",
+    "cached_read",
+    "cache_write_5m",
+    "cache_write_1h",
+    "reasoning",
+    "audio_input",
+    "audio_output",
+    "request",
+)
+SERVICE_TIERS: tuple[str, ...] = ("standard", "batch", "flex", "priority")
+MILLION = Decimal(1_000_000)
+
+# Reasons a cost is not known (Cost.unpriced_reason).
+UNPRICED_MODEL = "unpriced_model"
+NO_USAGE = "no_usage"
+MISSING_RATE = "missing_rate"
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts of one call.
+
+    `input` is the whole prompt, cached-read and cache-write tokens included; `output` is the
+    whole completion, reasoning tokens included. Audio counts are subsets of input/output too.
+    """
+
+    input: int = 0
+    output: int = 0
+    cached_read: int = 0
+    cache_write_5m: int = 0
+    cache_write_1h: int = 0
+    reasoning: int = 0
+    audio_input: int = 0
+    audio_output: int = 0
+
+    def __post_init__(self) -> None:
+        if min(self.counts()) < 0:
+            raise ValueError(f"token counts must be >= 0: {self!r}")
+
+    def counts(self) -> tuple[int, ...]:
+        return (
+            self.input,
+            self.output,
+            self.cached_read,
+            self.cache_write_5m,
+            self.cache_write_1h,
+            self.reasoning,
+            self.audio_input,
+            self.audio_output,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """The cost of one call: exact, or `total_usd is None` with the reason why not.
+
+    `breakdown` maps a billed class (uncached `input`, `cached_read`, `cache_write_5m`,
+    `cache_write_1h`, non-reasoning `output`, `reasoning`, `audio_input`, `audio_output`,
+    `request`) to its USD amount; the values sum exactly to `total_usd`.
+    """
+
+    total_usd: Decimal | None
+    breakdown: dict[str, Decimal]
+    price_version: str
+    priced_model: str | None
+    unpriced_reason: str | None
+    service_tier: str = "standard"
+    effective_date: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RateSet:
+    """Published rates for one service tier above one context threshold (input tokens).
+
+    Values are USD per million tokens (`request`: USD per request); None means not published.
+    """
+
+    above: int = 0
+    input: Decimal | None = None
+    output: Decimal | None = None
+    cached_read: Decimal | None = None
+    cache_write_5m: Decimal | None = None
+    cache_write_1h: Decimal | None = None
+    reasoning: Decimal | None = None
+    audio_input: Decimal | None = None
+    audio_output: Decimal | None = None
+    request: Decimal | None = None
+
+    def get(self, rate_class: str) -> Decimal | None:
+        value: Decimal | None = getattr(self, rate_class)
+        return value
+
+    def published(self) -> dict[str, Decimal]:
+        return {c: v for c in RATE_CLASSES if (v := self.get(c)) is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPrice:
+    """One catalogue entry: what the model is and what it costs, per service tier."""
+
+    key: str
+    provider: str
+    mode: str
+    effective_date: str
+    rates: dict[str, tuple[RateSet, ...]]  # tier -> rate sets sorted by `above`, ascending
+    max_input_tokens: int | None = None
+    max_output_tokens: int | None = None
+    # Per-token rates with fallbacks applied, per tier, thresholds descending. Derived.
+    effective: dict[str, tuple[tuple[int, dict[str, Decimal]], ...]] = field(
+        init=False, default_factory=dict, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        from pricing._rates import effective_rates  # local: _rates imports this module
+
+        object.__setattr__(self, "effective", effective_rates(self.rates))
+
+    def tiers(self) -> tuple[str, ...]:
+        return tuple(t for t in SERVICE_TIERS if t in self.rates)
+
+
+@dataclass(frozen=True, slots=True)
+class PriceOverride:
+    """An org's own price for a model: a negotiated discount, or rates for a private model.
+
+    Rates are USD per million tokens (`request`: USD per request). `discount_percent` scales
+    every rate the model already has; explicit rates then replace the classes they name.
+    """
+
+    model: str
+    provider: str | None = None
+    service_tier: str = "standard"
+    above: int = 0
+    input: Decimal | None = None
+    output: Decimal | None = None
+    cached_read: Decimal | None = None
+    cache_write_5m: Decimal | None = None
+    cache_write_1h: Decimal | None = None
+    reasoning: Decimal | None = None
+    audio_input: Decimal | None = None
+    audio_output: Decimal | None = None
+    request: Decimal | None = None
+    discount_percent: Decimal | None = None
+    effective_date: str | None = None
+    mode: str = "chat"
+    max_input_tokens: int | None = None
+    max_output_tokens: int | None = None
+
+    def explicit_rates(self) -> dict[str, Decimal]:
+        values = {c: getattr(self, c) for c in RATE_CLASSES}
+        return {c: v for c, v in values.items() if v is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class CostDiff:
+    """Old versus new cost of the same call, for recomputation reports."""
+
+    old_total: Decimal | None
+    new_total: Decimal | None
+    old_version: str
+    new_version: str
+
+    @property
+    def delta(self) -> Decimal | None:
+        if self.old_total is None or self.new_total is None:
+            return None
+        return self.new_total - self.old_total
+
+    @property
+    def changed(self) -> bool:
+        return self.old_total != self.new_total

@@ -1,0 +1,1 @@
+"""Maintenance scripts for the pricing package (not imported by it)."""
