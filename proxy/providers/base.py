@@ -30,10 +30,14 @@ class Endpoint:
     """What a request is, decided from method, host and path alone (before the body)."""
 
     provider: str  # openai, anthropic, gemini, azure, bedrock, mistral, groq, ... openai_compatible
-    name: str  # chat.completions, responses, embeddings, messages, generate_content, converse, other
+    name: (
+        str  # chat.completions, responses, embeddings, messages, generate_content, converse, other
+    )
     metered: bool = True
     streaming_hint: bool = False  # path says stream (Gemini streamGenerateContent, ConverseStream)
-    model_from_path: str | None = None  # Gemini /models/{m}:..., Bedrock /model/{id}/..., Azure deployment
+    model_from_path: str | None = (
+        None  # Gemini /models/{m}:..., Bedrock /model/{id}/..., Azure deployment
+    )
 
 
 @dataclass(slots=True)

@@ -1,0 +1,199 @@
+"""Anthropic Messages API: JSON replies and the named-event SSE stream.
+
+Anthropic's ``input_tokens`` excludes ``cache_read_input_tokens`` and
+``cache_creation_input_tokens``; our ``input`` is their sum. Cache writes split by TTL come
+from ``usage.cache_creation`` (ephemeral_5m / ephemeral_1h); without that breakdown every
+write counts as 5-minute (the default TTL).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from proxy import tokens
+from proxy.providers import fields as f
+from proxy.providers import refusals
+from proxy.providers.base import Endpoint, Refusal, RequestFacts, ResponseFacts, StreamMeter, Usage
+from proxy.providers.sse import SseParser
+
+_NON_METERED = ("/count_tokens", "/batches", "/models", "/files")
+
+
+def anthropic_usage(usage: Any) -> Usage | None:
+    if not isinstance(usage, dict):
+        return None
+    read, write = (
+        f.num(usage, "cache_read_input_tokens"),
+        f.num(usage, "cache_creation_input_tokens"),
+    )
+    split = f.obj(usage, "cache_creation")
+    write_1h = f.num(split, "ephemeral_1h_input_tokens")
+    write_5m = f.num(split, "ephemeral_5m_input_tokens") if split else write
+    return Usage(
+        input=f.num(usage, "input_tokens") + read + write,
+        output=f.num(usage, "output_tokens"),
+        cached_read=read,
+        cache_write_5m=write_5m,
+        cache_write_1h=write_1h,
+        reasoning=f.num(f.obj(usage, "output_tokens_details"), "thinking_tokens"),
+    )
+
+
+def message_facts(message: dict[str, Any], facts: ResponseFacts) -> None:
+    facts.model_served = f.text(message, "model") or facts.model_served
+    facts.usage = anthropic_usage(message.get("usage"))
+    facts.finish_reason = f.text(message, "stop_reason") or facts.finish_reason
+    facts.service_tier = f.text(f.obj(message, "usage"), "service_tier")
+    texts: list[str] = []
+    for block in f.items(message, "content"):
+        kind = f.text(block, "type")
+        if kind in ("tool_use", "server_tool_use"):
+            facts.tool_names.append(f.text(block, "name") or "")
+        texts.append(f.text(block, "text") or f.text(block, "thinking") or "")
+    facts.completion_text = "".join(texts)
+    facts.output_text_chars = len(facts.completion_text)
+
+
+def error_facts(body: Any, facts: ResponseFacts) -> None:
+    err = f.obj(body, "error")
+    facts.error_type = f.text(err, "type") or "error"
+    facts.error_message = f.text(err, "message")
+
+
+class AnthropicStreamMeter:
+    """message_start (model, input-side usage) → content blocks → message_delta (cumulative
+    output_tokens, stop_reason) → message_stop. ``handle`` takes one decoded event, so Bedrock's
+    InvokeModelWithResponseStream reuses it."""
+
+    def __init__(self) -> None:
+        self._sse = SseParser()
+        self._facts = ResponseFacts()
+        self._usage: dict[str, Any] | None = None
+        self._texts: list[str] = []
+        self._broken = False
+
+    def feed(self, chunk: bytes) -> None:
+        if self._broken:
+            return
+        try:
+            for event in self._sse.feed(chunk):
+                data, error = f.loads(event.data)
+                if error or not isinstance(data, dict):
+                    self._facts.parse_error = error or "stream: event is not an object"
+                    continue
+                self.handle(data)
+        except (ValueError, TypeError, AttributeError) as exc:
+            self._broken = True
+            self._facts.parse_error = f"stream: {str(exc)[:160]}"
+
+    def handle(self, data: dict[str, Any]) -> None:
+        kind = data.get("type")
+        if kind == "message_start":
+            message = f.obj(data, "message")
+            self._facts.model_served = f.text(message, "model")
+            if isinstance(message.get("usage"), dict):
+                self._usage = dict(message["usage"])
+        elif kind == "content_block_start":
+            block = f.obj(data, "content_block")
+            if f.text(block, "type") in ("tool_use", "server_tool_use"):
+                self._facts.tool_names.append(f.text(block, "name") or "")
+        elif kind == "content_block_delta":
+            delta = f.obj(data, "delta")
+            piece = (
+                f.text(delta, "text") or f.text(delta, "thinking") or f.text(delta, "partial_json")
+            )
+            if piece:
+                self._texts.append(piece)
+        elif kind == "message_delta":
+            self._facts.finish_reason = f.text(f.obj(data, "delta"), "stop_reason")
+            if isinstance(data.get("usage"), dict):
+                # Cumulative counts; fields present here supersede message_start's.
+                self._usage = {
+                    **(self._usage or {}),
+                    **{k: v for k, v in data["usage"].items() if v is not None},
+                }
+        elif kind == "error":
+            error_facts(data, self._facts)
+
+    def first_token_seen(self) -> bool:
+        return bool(self._texts)
+
+    def output_text(self) -> str:
+        return "".join(self._texts)
+
+    def finish(self) -> ResponseFacts:
+        if not self._broken:
+            for event in self._sse.close():
+                data, _ = f.loads(event.data)
+                if isinstance(data, dict):
+                    self.handle(data)
+        self._facts.usage = anthropic_usage(self._usage)
+        self._facts.service_tier = f.text(self._usage, "service_tier")
+        self._facts.completion_text = self.output_text()
+        self._facts.output_text_chars = len(self._facts.completion_text)
+        return self._facts
+
+
+def parse_anthropic_request(endpoint: Endpoint, body: bytes) -> RequestFacts:
+    data, error = f.loads(body)
+    if error or not isinstance(data, dict):
+        return RequestFacts(
+            model=endpoint.model_from_path, parse_error=error or "body is not an object"
+        )
+    model = f.text(data, "model") or endpoint.model_from_path
+    facts = RequestFacts(
+        model=model,
+        stream=data.get("stream") is True or endpoint.streaming_hint,
+        max_output_tokens=f.num(data, "max_tokens") or None,
+        tool_names=[f.text(t, "name") or f.text(t, "type") or "" for t in f.items(data, "tools")],
+        service_tier=f.text(data, "service_tier"),
+    )
+    facts.estimated_input_tokens, facts.estimate_exact = tokens.estimate_prompt_tokens(
+        endpoint.name, data, model
+    )
+    return facts
+
+
+def parse_anthropic_response(status: int, body: bytes) -> ResponseFacts:
+    facts = ResponseFacts()
+    data, error = f.loads(body)
+    if error or not isinstance(data, dict):
+        facts.parse_error = error or "body is not an object"
+    elif status >= 400 or data.get("type") == "error":
+        error_facts(data, facts)
+    else:
+        message_facts(data, facts)
+    return facts
+
+
+class AnthropicAdapter:
+    name = "anthropic"
+
+    def classify(self, method: str, host: str, path: str) -> Endpoint:
+        bare = path.split("?", 1)[0].rstrip("/")
+        if method.upper() == "POST" and not any(s in bare for s in _NON_METERED):
+            if bare.endswith("/messages"):
+                return Endpoint(provider=self.name, name="messages")
+            if bare.endswith("/complete"):
+                return Endpoint(provider=self.name, name="completions")
+        name = "count_tokens" if bare.endswith("/count_tokens") else "other"
+        return Endpoint(provider=self.name, name=name, metered=False)
+
+    def parse_request(self, endpoint: Endpoint, body: bytes) -> RequestFacts:
+        if not endpoint.metered:
+            return RequestFacts()
+        return parse_anthropic_request(endpoint, body)
+
+    def parse_response(self, endpoint: Endpoint, status: int, body: bytes) -> ResponseFacts:
+        return parse_anthropic_response(status, body)
+
+    def stream_meter(self, endpoint: Endpoint, request: RequestFacts) -> StreamMeter:
+        return AnthropicStreamMeter()
+
+    def refusal(
+        self, status: int, message: str, code: str, reference: str, *, streaming: bool
+    ) -> Refusal:
+        return refusals.anthropic_refusal(status, message, code, reference)
+
+    def stream_error_event(self, message: str, code: str) -> bytes:
+        return refusals.anthropic_stream_error(message, code)

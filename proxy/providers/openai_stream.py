@@ -1,0 +1,132 @@
+"""Stream meters for OpenAI chat-completion chunks and Responses API events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from proxy.providers import fields as f
+from proxy.providers import openai_wire as wire
+from proxy.providers.base import ResponseFacts
+from proxy.providers.sse import SseEvent, SseParser
+
+
+class _SseMeter:
+    """Shared plumbing: SSE framing, text accumulation, never raising out of ``feed``."""
+
+    def __init__(self) -> None:
+        self._sse = SseParser()
+        self._facts = ResponseFacts()
+        self._texts: list[str] = []
+        self._first = False
+        self._broken = False
+
+    def feed(self, chunk: bytes) -> None:
+        if self._broken:
+            return
+        try:
+            for event in self._sse.feed(chunk):
+                self._event(event)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            self._broken = True
+            self._facts.parse_error = f"stream: {str(exc)[:160]}"
+
+    def first_token_seen(self) -> bool:
+        return self._first
+
+    def output_text(self) -> str:
+        return "".join(self._texts)
+
+    def finish(self) -> ResponseFacts:
+        if not self._broken:
+            try:
+                for event in self._sse.close():
+                    self._event(event)
+            except ValueError as exc:
+                self._facts.parse_error = f"stream: {str(exc)[:160]}"
+        text = self.output_text()
+        self._facts.output_text_chars = len(text)
+        self._facts.completion_text = text
+        return self._facts
+
+    def _text(self, piece: Any, texts: list[str] | None = None) -> None:
+        if isinstance(piece, str) and piece:
+            (self._texts if texts is None else texts).append(piece)
+            self._first = True
+
+    def _event(self, event: SseEvent) -> None:
+        raise NotImplementedError
+
+
+class ChatStreamMeter(_SseMeter):
+    """``data: {chat.completion.chunk}`` events, then ``data: [DONE]``. Usage arrives only in
+    a final chunk with empty choices, and only when the client set stream_options.include_usage.
+    With n > 1 the choices' deltas interleave; text is kept per choice index."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._choices: dict[int, list[str]] = {}
+
+    def output_text(self) -> str:
+        return "".join("".join(self._choices[i]) for i in sorted(self._choices))
+
+    def _event(self, event: SseEvent) -> None:
+        if event.data.startswith("[DONE]"):
+            return
+        chunk, error = f.loads(event.data)
+        if error or not isinstance(chunk, dict):
+            self._facts.parse_error = error or "stream: chunk is not an object"
+            return
+        if "error" in chunk:
+            wire.error_facts(chunk, self._facts)
+            return
+        facts = self._facts
+        facts.model_served = facts.model_served or f.text(chunk, "model")
+        facts.service_tier = f.text(chunk, "service_tier") or facts.service_tier
+        if isinstance(chunk.get("usage"), dict):
+            facts.usage = wire.chat_usage(chunk["usage"])
+        for choice in f.items(chunk, "choices"):
+            delta = f.obj(choice, "delta")
+            texts = self._choices.setdefault(f.num(choice, "index"), [])
+            self._text(delta.get("content"), texts)
+            self._text(delta.get("refusal"), texts)
+            for call in f.items(delta, "tool_calls"):
+                function = f.obj(call, "function")
+                name = f.text(function, "name")
+                if name:
+                    facts.tool_names.append(name)
+                self._text(function.get("arguments"), texts)
+            facts.finish_reason = f.text(choice, "finish_reason") or facts.finish_reason
+
+
+_TEXT_DELTAS = frozenset(
+    {
+        "response.output_text.delta",
+        "response.refusal.delta",
+        "response.function_call_arguments.delta",
+        "response.reasoning_summary_text.delta",
+        "response.reasoning_text.delta",
+        "response.custom_tool_call_input.delta",
+    }
+)
+_FINAL = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+
+class ResponsesStreamMeter(_SseMeter):
+    """Typed events (``event: response.output_text.delta`` …); the final response object in
+    response.completed / incomplete / failed carries usage, model and output items."""
+
+    def _event(self, event: SseEvent) -> None:
+        data, error = f.loads(event.data)
+        if error or not isinstance(data, dict):
+            self._facts.parse_error = error or "stream: event is not an object"
+            return
+        kind = f.text(data, "type") or event.event or ""
+        if kind in _TEXT_DELTAS:
+            self._text(data.get("delta"))
+        elif kind == "response.created":
+            self._facts.model_served = f.text(f.obj(data, "response"), "model")
+        elif kind in _FINAL:
+            wire.parse_responses(f.obj(data, "response"), self._facts)
+        elif kind == "error":
+            self._facts.error_type = f.text(data, "code") or "error"
+            self._facts.error_message = f.text(data, "message")
