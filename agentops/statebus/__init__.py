@@ -1,0 +1,52 @@
+"""Control-state distribution and shared spend counters.
+
+Imported by both the control plane (publisher, counter rebuild) and the proxy (reader,
+counters); it imports neither of them.
+"""
+
+from agentops.statebus.client import connect
+from agentops.statebus.codec import (
+    Announcement,
+    decode_announcement,
+    decode_snapshot,
+    encode_snapshot,
+)
+from agentops.statebus.errors import CounterUnavailable, MalformedState, StateBusError
+from agentops.statebus.keys import SpendKeys, StateKeys
+from agentops.statebus.memory import MemoryStateBus
+from agentops.statebus.protocols import StatePublisher, StateReader
+from agentops.statebus.redis_bus import RedisStatePublisher, RedisStateReader
+from agentops.statebus.spend import (
+    Reservation,
+    SpendCounters,
+    Usage,
+    from_micros,
+    to_micros,
+)
+from agentops.statebus.spend_memory import MemorySpendCounters
+from agentops.statebus.spend_redis import RedisSpendCounters
+
+__all__ = [
+    "Announcement",
+    "CounterUnavailable",
+    "MalformedState",
+    "MemorySpendCounters",
+    "MemoryStateBus",
+    "RedisSpendCounters",
+    "RedisStatePublisher",
+    "RedisStateReader",
+    "Reservation",
+    "SpendCounters",
+    "SpendKeys",
+    "StateBusError",
+    "StateKeys",
+    "StatePublisher",
+    "StateReader",
+    "Usage",
+    "connect",
+    "decode_announcement",
+    "decode_snapshot",
+    "encode_snapshot",
+    "from_micros",
+    "to_micros",
+]

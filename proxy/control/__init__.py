@@ -1,0 +1,30 @@
+"""The proxy's control state: held in memory, fed from the state bus, decided on purely.
+
+The proxy's ``gate`` addon holds a ``ControlGate``; the proxy's startup builds a holder, a
+source (``RedisStateSource`` or ``MemoryStateSource``) and the gate, and closes the source on
+shutdown.
+"""
+
+from proxy.control.breaker import CircuitBreaker
+from proxy.control.decide import Decision, decide, should_cut_stream
+from proxy.control.gate import BudgetReservation, ControlGate
+from proxy.control.health import StateHealth, assess
+from proxy.control.holder import ControlStateHolder
+from proxy.control.memory_source import MemoryStateSource
+from proxy.control.metrics import track_state_age
+from proxy.control.redis_source import RedisStateSource
+
+__all__ = [
+    "BudgetReservation",
+    "CircuitBreaker",
+    "ControlGate",
+    "ControlStateHolder",
+    "Decision",
+    "MemoryStateSource",
+    "RedisStateSource",
+    "StateHealth",
+    "assess",
+    "decide",
+    "should_cut_stream",
+    "track_state_age",
+]

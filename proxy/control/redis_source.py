@@ -1,0 +1,139 @@
+"""Feeds a holder from Redis: pub/sub for changes, plus a periodic and on-reconnect resync.
+
+One task owns one session at a time: subscribe, then resync (subscribing first means nothing
+published in between is missed), then apply announcements as they come and resync every
+``resync_seconds``. Any error ends the session; the task backs off (behind a circuit breaker)
+and starts a new one, whose first act is again a full resync. The client is opened in ``start``
+and closed in ``close``, nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from typing import Any, cast
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from agentops.settings import Settings
+from agentops.statebus import MalformedState, RedisStateReader, decode_announcement
+from agentops.statebus.client import connect
+from agentops.tasks import TaskSet
+from proxy.control import sync
+from proxy.control.breaker import CircuitBreaker, backoff_seconds
+from proxy.control.holder import ControlStateHolder
+from proxy.control.metrics import BREAKER_OPEN, STATE_SYNC_FAILURES
+
+log = logging.getLogger(__name__)
+
+CLIENT_NAME = "agentops-proxy-state"
+
+
+class RedisStateSource:
+    def __init__(
+        self,
+        holder: ControlStateHolder,
+        *,
+        redis_url: str,
+        prefix: str,
+        resync_seconds: float,
+        socket_timeout: float = 0.2,
+        breaker: CircuitBreaker | None = None,
+        client_name: str = CLIENT_NAME,
+    ) -> None:
+        self._holder = holder
+        self._url = redis_url
+        self._prefix = prefix
+        self._resync_seconds = resync_seconds
+        self._socket_timeout = socket_timeout
+        self.breaker = breaker or CircuitBreaker(failure_threshold=2, reset_seconds=1.0)
+        self._client_name = client_name
+        self._tasks = TaskSet("redis-state-source")
+        self._client: Redis[Any] | None = None
+        self.sessions = 0  # sessions started (each begins with a full resync)
+
+    @classmethod
+    def from_settings(cls, holder: ControlStateHolder, settings: Settings) -> RedisStateSource:
+        if settings.control_plane.redis_url is None:
+            raise ValueError("redis_url is unset: use MemoryStateSource (embedded mode)")
+        return cls(
+            holder,
+            redis_url=settings.control_plane.redis_url,
+            prefix=settings.control_plane.redis_prefix,
+            resync_seconds=settings.proxy.state_resync_seconds,
+        )
+
+    async def start(self) -> None:
+        self._client = connect(
+            self._url, timeout_seconds=self._socket_timeout, client_name=self._client_name
+        )
+        self._tasks.spawn(self._run(self._client), name="redis-state-source")
+
+    async def close(self) -> None:
+        await self._tasks.close()
+        if self._client is not None:
+            await _aclose(self._client)
+            self._client = None
+
+    async def _run(self, client: Redis[Any]) -> None:
+        reader = RedisStateReader(client, self._prefix)
+        attempt = 0
+        while True:
+            if self.breaker.allow():
+                try:
+                    await self._session(client, reader)
+                except (RedisError, OSError, TimeoutError) as exc:
+                    # Pooled connections may be as dead as the one that failed (a server
+                    # restart or CLIENT KILL drops them all): start the next session afresh.
+                    with contextlib.suppress(RedisError, OSError):
+                        await client.connection_pool.disconnect()
+                    self.breaker.record_failure()
+                    STATE_SYNC_FAILURES.inc()
+                    log.warning(
+                        "control state source disconnected; serving the last snapshot",
+                        extra={"error": type(exc).__name__, "age": self._holder.age_seconds()},
+                    )
+                BREAKER_OPEN.labels("state").set(int(self.breaker.state == "open"))
+            attempt = 0 if self.breaker.state == "closed" else attempt + 1
+            await asyncio.sleep(backoff_seconds(attempt, jitter=random.random()))
+
+    async def _session(self, client: Redis[Any], reader: RedisStateReader) -> None:
+        pubsub = client.pubsub()
+        try:
+            await pubsub.subscribe(reader.keys.channel)
+            await self._resync(reader)
+            self.sessions += 1
+            due = time.monotonic() + self._resync_seconds
+            while True:
+                wait = max(0.0, due - time.monotonic())
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
+                if message is not None and message.get("type") == "message":
+                    await self._follow(reader, message["data"])
+                if time.monotonic() >= due:
+                    await self._resync(reader)
+                    due = time.monotonic() + self._resync_seconds
+        finally:
+            await _aclose(pubsub)
+
+    async def _resync(self, reader: RedisStateReader) -> None:
+        await sync.resync(reader, self._holder)
+        self.breaker.record_success()
+        BREAKER_OPEN.labels("state").set(0)
+
+    async def _follow(self, reader: RedisStateReader, data: bytes | str) -> None:
+        try:
+            news = decode_announcement(data)
+        except MalformedState:
+            log.warning("malformed state announcement ignored; the resync covers it")
+            return
+        await sync.follow(reader, self._holder, news)
+
+
+async def _aclose(resource: object) -> None:
+    # redis 8 names it aclose (close is deprecated); the installed types-redis 4.6 stubs predate
+    # it, so the call goes through Any until those stubs are dropped for redis's own types.
+    await cast(Any, resource).aclose()

@@ -1,0 +1,66 @@
+"""Which budgets cover a call, their counter keys, and how refusals read."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal as D
+
+import pytest
+
+from agentops.statebus import Reservation, Usage
+from proxy.control.budgets import budget_refusal, counter_period, matching_budgets
+from tests.statebus.builders import T0, budget, snap
+
+STATE = snap(
+    budgets=[
+        budget("org"),
+        budget("soft", hard=False),
+        budget("team-r", scope="team", target="research"),
+        budget("agent-bot", scope="agent", target="bot"),
+        budget("gpt4o", model="gpt-4o"),
+        budget("anthropic", provider="anthropic"),
+        budget("runs", scope="run"),
+        budget("runs-of-x", scope="run", target="x"),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("agent", "team", "provider", "model", "expected"),
+    [
+        ("bot", "research", "openai", "gpt-4o", ["org", "team-r", "agent-bot", "gpt4o", "runs"]),
+        ("y", None, "anthropic", "claude", ["org", "anthropic", "runs"]),
+        ("x", "ops", "openai", "gpt-4o-mini", ["org", "runs", "runs-of-x"]),
+    ],
+)
+def test_matching_budgets(
+    agent: str, team: str | None, provider: str, model: str, expected: list[str]
+) -> None:
+    found = matching_budgets(STATE, agent=agent, team=team, provider=provider, model=model)
+    assert [b.budget_id for b in found] == expected
+
+
+def test_no_state_no_budgets() -> None:
+    assert matching_budgets(None, agent="a", team=None, provider=None, model=None) == []
+
+
+def test_run_budgets_count_per_run() -> None:
+    assert counter_period(budget(scope="run"), "r-42") == "2025-06:run:r-42"
+    assert counter_period(budget(), "r-42") == "2025-06"
+
+
+def test_a_budget_refusal_is_a_429_saying_what_remains_and_when_to_retry() -> None:
+    rule = budget("b9", limit="50", period_end=T0 + timedelta(hours=2))
+    result = Reservation(False, "limit", D("1.5"), Usage(D("48.5"), D("0"), 10, 0))
+    decision = budget_refusal(rule, result, now=T0)
+    assert (decision.status, decision.code, decision.reference) == (429, "budget_exceeded", "b9")
+    assert decision.retry_after_seconds == 7200
+    assert "$1.5 remaining" in decision.message
+
+
+def test_a_run_call_limit_refusal_names_the_limit() -> None:
+    rule = budget("r", scope="run", max_calls=25)
+    result = Reservation(False, "calls", D("9"), Usage(D("1"), D("0"), 25, 0))
+    decision = budget_refusal(rule, result, now=T0)
+    assert (decision.code, decision.retry_after_seconds) == ("run_call_limit_exceeded", None)
+    assert "25 calls" in decision.message

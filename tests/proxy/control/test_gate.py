@@ -1,0 +1,156 @@
+"""The gate the proxy's addon calls: memory-only checks, and budgets on shared counters."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from agentops.settings import ProxySettings
+from agentops.statebus import MemorySpendCounters, RedisSpendCounters
+from proxy.control.breaker import CircuitBreaker
+from proxy.control.gate import ControlGate
+from proxy.control.holder import ControlStateHolder
+from tests.harness.servers import free_port
+from tests.statebus.builders import FakeClock, budget, rule, snap
+
+
+def holder_with(*snapshots: Any) -> ControlStateHolder:
+    holder = ControlStateHolder()
+    for snapshot in snapshots:
+        holder.apply(snapshot)
+    holder.mark_synced()
+    return holder
+
+
+def call(gate: ControlGate, agent: str = "bot", run_id: str = "run-1") -> Any:
+    return gate.check("acme", agent, run_id, "openai", "gpt-4o", D("0.01"))
+
+
+def test_check_refuses_before_the_first_snapshot_unless_started_open() -> None:
+    assert call(ControlGate(ControlStateHolder(), ProxySettings())).status == 503
+    assert call(ControlGate(ControlStateHolder(), ProxySettings(start_open=True))).allowed
+
+
+def test_check_follows_the_held_state() -> None:
+    holder = holder_with(snap(version=1, rules=[rule("agent", "bot")]))
+    gate = ControlGate(holder, ProxySettings())
+    assert call(gate).code == "agent_killed"
+    assert call(gate, agent="other").allowed
+    holder.apply(snap(version=2))
+    assert call(gate).allowed
+
+
+@pytest.mark.parametrize(("mode", "status"), [("keep_last_known", 200), ("refuse_all", 503)])
+def test_stale_state_follows_the_configured_mode(mode: str, status: int) -> None:
+    clock = FakeClock()
+    holder = ControlStateHolder(clock=clock)
+    holder.apply(snap())
+    holder.mark_synced()
+    gate = ControlGate(holder, ProxySettings(stale_state_mode=mode, state_max_age_seconds=60))
+    assert call(gate).allowed
+    clock.advance(61)
+    assert call(gate).status == status
+    assert gate.health().age_seconds == 61
+
+
+async def test_budgets_hold_then_settle_and_refuse_with_429() -> None:
+    holder = holder_with(snap(budgets=[budget("b1", limit="1")]))
+    gate = ControlGate(holder, ProxySettings(), MemorySpendCounters())
+    first = await gate.reserve_budget(
+        "acme", "bot", "r", "openai", "gpt-4o", D("0.6"), hold_id="c1"
+    )
+    assert first.decision.allowed
+    second = await gate.reserve_budget(
+        "acme", "bot", "r", "openai", "gpt-4o", D("0.6"), hold_id="c2"
+    )
+    assert (second.decision.status, second.decision.code) == (429, "budget_exceeded")
+    await gate.settle(first, D("0.3"))
+    third = await gate.reserve_budget(
+        "acme", "bot", "r", "openai", "gpt-4o", D("0.6"), hold_id="c3"
+    )
+    assert third.decision.allowed
+
+
+async def test_a_refusal_by_one_budget_releases_the_holds_of_the_others() -> None:
+    counters = MemorySpendCounters()
+    holder = holder_with(snap(budgets=[budget("big", limit="100"), budget("small", limit="1")]))
+    gate = ControlGate(holder, ProxySettings(), counters)
+    refused = await gate.reserve_budget("acme", "bot", "r", None, None, D("5"), hold_id="c1")
+    assert refused.decision.reference == "small"
+    assert (await counters.usage("big", "2025-06")).holds == 0
+
+
+async def test_run_budgets_limit_calls_per_run() -> None:
+    holder = holder_with(snap(budgets=[budget("runs", limit="100", scope="run", max_calls=2)]))
+    gate = ControlGate(holder, ProxySettings(), MemorySpendCounters())
+
+    async def attempt(run_id: str, n: int) -> str:
+        result = await gate.reserve_budget(
+            "acme", "bot", run_id, None, None, None, hold_id=f"{run_id}-{n}"
+        )
+        await gate.settle(result, D("0.01"))
+        return result.decision.code
+
+    assert [await attempt("r1", n) for n in range(3)] == [
+        "allowed",
+        "allowed",
+        "run_call_limit_exceeded",
+    ]
+    assert await attempt("r2", 0) == "allowed"
+
+
+async def test_no_budgets_no_counter_calls() -> None:
+    gate = ControlGate(holder_with(snap()), ProxySettings(), counters=None)
+    result = await gate.reserve_budget("acme", "bot", "r", None, None, D("1"), hold_id="c1")
+    assert (result.decision.allowed, result.holds) == (True, ())
+    await gate.settle(result, D("1"))
+
+
+@pytest.fixture
+async def silent_redis_url() -> AsyncIterator[str]:
+    """A server that accepts connections and never answers: the slow-Redis case."""
+
+    done = asyncio.Event()
+
+    async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await done.wait()
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    yield f"redis://127.0.0.1:{port}/0"
+    done.set()
+    server.close()
+    await server.wait_closed()
+
+
+@pytest.mark.parametrize("target", ["dead", "silent"])
+@pytest.mark.parametrize(("mode", "allowed"), [("closed", False), ("open", True)])
+async def test_unreachable_counters_apply_the_fail_mode_and_open_the_breaker(
+    target: str, mode: str, allowed: bool, silent_redis_url: str
+) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0" if target == "dead" else silent_redis_url
+    client: Redis[Any] = Redis.from_url(url, socket_timeout=0.05, socket_connect_timeout=0.05)
+    breaker = CircuitBreaker(failure_threshold=2, reset_seconds=60)
+    holder = holder_with(snap(budgets=[budget("b1")]))
+    counters = RedisSpendCounters(client, "x:", timeout_seconds=0.1)
+    gate = ControlGate(holder, ProxySettings(budget_fail_mode=mode), counters, breaker=breaker)
+    decisions = [
+        (
+            await gate.reserve_budget("acme", "bot", "r", None, None, D("1"), hold_id=f"c{n}")
+        ).decision
+        for n in range(4)
+    ]
+    assert [d.allowed for d in decisions] == [allowed] * 4
+    if not allowed:
+        assert decisions[0].status == 503
+        assert decisions[0].code == "budget_state_unavailable"
+    assert breaker.state == "open"  # calls 3 and 4 never touched the network
+    assert call(gate).allowed  # and kill checks never needed it
+    await client.aclose()  # type: ignore[attr-defined]
