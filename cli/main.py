@@ -14,6 +14,8 @@ from agentops import __version__
 
 # name -> "module:attribute"; the order here is the order of `agentops --help`.
 COMMANDS: dict[str, str] = {
+    "proxy": "cli.proxy_cmd:proxy",
+    "ca": "cli.ca_cmd:ca",
     "pricing": "cli.pricing_cmd:pricing",
     "config": "cli.config_cmd:config",
 }

@@ -1,0 +1,155 @@
+"""Everything that touches mitmproxy's Master and Options, in one place.
+
+mitmproxy's embedding API is not a stable promise (the exact version is pinned in pyproject),
+so the rest of ``proxy/`` sees only ``MitmServer`` and ``ensure_ca``; addons see ``HTTPFlow``.
+
+We do not call ``Master.run()``: it swaps the running loop's task factory and exception handler
+for its whole lifetime, which would change the behaviour of everything else sharing the loop
+(the control plane in ``agentops up``). Instead we drive the same steps ourselves: bring up the
+listeners, fire ``running``, and on stop close the listeners and live connections, then ``done``.
+mitmproxy keeps its master in a module global (``mitmproxy.ctx``), so one process runs one
+``MitmServer`` at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mitmproxy import certs, master, options
+from mitmproxy.addons import core, next_layer, proxyserver, tlsconfig
+
+from proxy.hosts import HostMatcher
+
+log = logging.getLogger(__name__)
+
+CA_BASENAME = "mitmproxy"  # tlsconfig hard-codes this basename for the CA files in confdir
+_CA_KEY_SIZE = 2048
+_STOP_GRACE_SECONDS = 5.0
+
+Address = tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class MitmConfig:
+    """What the proxy asks of mitmproxy, already decided from our settings."""
+
+    forward: Address
+    reverse: Address | None
+    ca_dir: Path
+    intercept: HostMatcher
+    stream_bodies_over: int  # bytes; larger bodies are streamed, never buffered
+
+
+def ensure_ca(ca_dir: Path) -> Path:
+    """Create the interception CA on first use and return the path of its public certificate."""
+    ca_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    certs.CertStore.from_store(path=ca_dir, basename=CA_BASENAME, key_size=_CA_KEY_SIZE)
+    return ca_cert_path(ca_dir)
+
+
+def ca_cert_path(ca_dir: Path) -> Path:
+    return ca_dir / f"{CA_BASENAME}-ca-cert.pem"
+
+
+class MitmServer:
+    """A mitmproxy Master with only the addons we need, plus ours in pipeline order."""
+
+    def __init__(self, config: MitmConfig, addons: Sequence[object]) -> None:
+        self._config = config
+        self._addons = list(addons)
+        self._master: master.Master | None = None
+        self._specs: dict[str, str] = {}
+        self.forward_address: Address | None = None
+        self.reverse_address: Address | None = None
+
+    @property
+    def ca_cert_path(self) -> Path:
+        return ca_cert_path(self._config.ca_dir)
+
+    @property
+    def running(self) -> bool:
+        return self._master is not None
+
+    async def start(self) -> None:
+        # mitmproxy logs every listener and connection at INFO; our addons log what matters.
+        logging.getLogger("mitmproxy").setLevel(logging.WARNING)
+        ensure_ca(self._config.ca_dir)
+        self._specs = {"forward": _spec(claim_port(self._config.forward))}
+        if self._config.reverse is not None:
+            self._specs["reverse"] = _spec(claim_port(self._config.reverse))
+        m = master.Master(options.Options(), event_loop=asyncio.get_running_loop())
+        # mitmproxy's own addons first, then ours: the list order is the order hooks run in.
+        ps = proxyserver.Proxyserver()  # type: ignore[no-untyped-call]
+        addons = [core.Core(), ps, next_layer.NextLayer(), tlsconfig.TlsConfig(), *self._addons]
+        m.addons.add(*addons)  # type: ignore[no-untyped-call]
+        m.options.update(**_options(self._config, list(self._specs.values())))  # type: ignore[no-untyped-call]
+        self._master = m
+        if not await ps.setup_servers():
+            await self._shutdown(m)
+            raise OSError(f"proxy failed to listen on {', '.join(self._specs.values())}")
+        self.forward_address = _bound(ps, self._specs["forward"])
+        if "reverse" in self._specs:
+            self.reverse_address = _bound(ps, self._specs["reverse"])
+        await m.running()
+
+    async def stop(self) -> None:
+        m, self._master = self._master, None
+        if m is not None:
+            await self._shutdown(m)
+
+    async def _shutdown(self, m: master.Master) -> None:
+        ps = m.addons.get("proxyserver")  # type: ignore[no-untyped-call]
+        await ps.servers.update([])  # close the listening sockets
+        handlers = list(ps.connections.values())
+        for handler in handlers:
+            if handler.client in handler.transports:  # not already closing
+                handler.close_connection(handler.client)
+        tasks = [io.handler for h in handlers for io in h.transports.values() if io.handler]
+        if tasks:
+            await asyncio.wait(tasks, timeout=_STOP_GRACE_SECONDS)
+        await m.done()
+
+
+def _options(config: MitmConfig, modes: list[str]) -> dict[str, object]:
+    return {
+        "mode": modes,
+        "confdir": str(config.ca_dir),
+        # TLS is intercepted only for LLM hosts; every other CONNECT is a blind tunnel, so the
+        # client sees the real server certificate.
+        "allow_hosts": list(config.intercept.regexes) or ["^$"],
+        "connection_strategy": "lazy",  # no upstream connection before requestheaders (overrides)
+        "stream_large_bodies": str(config.stream_bodies_over),
+        "http2": True,
+        "http3": False,  # no UDP listeners in a sidecar
+        "rawtcp": True,
+        "upstream_cert": False,  # certs come from SNI; never connect upstream just to look
+    }
+
+
+def claim_port(address: Address) -> Address:
+    """Port 0 means "any free port"; mitmproxy keys listeners by spec, so resolve it first."""
+    host, port = address
+    if port != 0:
+        return address
+    with socket.socket(_family(host), socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return host, int(sock.getsockname()[1])
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _spec(address: Address) -> str:
+    host, port = address
+    return f"regular@{host}:{port}"
+
+
+def _bound(ps: proxyserver.Proxyserver, spec: str) -> Address:
+    host, port, *_ = ps.servers[spec].listen_addrs[0]
+    return str(host), int(port)

@@ -1,0 +1,51 @@
+"""The proxy's own tiny HTTP server: ``/healthz``, ``/readyz``, ``/metrics``, on the same loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+READY: web.AppKey[Callable[[], bool]] = web.AppKey("ready")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    if request.app[READY]():
+        return web.json_response({"status": "ready"})
+    return web.json_response({"status": "not ready"}, status=503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = generate_latest(REGISTRY)
+    return web.Response(body=body, headers={"content-type": CONTENT_TYPE_LATEST})
+
+
+def build_admin_app(ready: Callable[[], bool]) -> web.Application:
+    app = web.Application()
+    app[READY] = ready
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+class AdminServer:
+    def __init__(self, host: str, port: int, ready: Callable[[], bool]) -> None:
+        self._host, self._port = host, port
+        self._runner = web.AppRunner(build_admin_app(ready), handle_signals=False, access_log=None)
+        self.address: tuple[str, int] | None = None
+
+    async def start(self) -> None:
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._port)
+        await site.start()
+        host, port, *_ = self._runner.addresses[0]
+        self.address = (str(host), int(port))
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()

@@ -1,0 +1,126 @@
+"""Addon: ask the gate whether a call may go upstream; a refusal is the provider's own error.
+
+The ``Gate`` is an in-memory decision maker (no network on the hot path). This issue ships
+``AllowAll``; later issues plug the kill-switch, budgets and policies in behind the same
+protocol. ``decide`` is async so an approval-gated call can wait (bounded) for a human.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from mitmproxy import http
+
+from agentops.wire.record import CallStatus
+from proxy.state import CallState, call_state
+
+
+@dataclass(frozen=True, slots=True)
+class GateRequest:
+    """What the gate knows about a call before it goes upstream."""
+
+    org: str
+    agent: str
+    run_id: str
+    provider: str
+    endpoint: str
+    model: str | None
+    streaming: bool
+    estimated_input_tokens: int | None
+    max_output_tokens: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allow: bool
+    status: int = 403  # 403 kill/policy, 429 rate/budget (the adapter adds Retry-After), 503
+    code: str = ""  # machine-readable, e.g. "agent_killed", "budget_exceeded"
+    message: str = ""  # shown to the agent's developer
+    reference: str = ""  # id the developer can quote to an admin
+    reason: str = ""  # stored in the record's refusal_reason
+
+
+ALLOW = Decision(allow=True)
+
+
+class Gate(Protocol):
+    async def decide(self, request: GateRequest) -> Decision: ...
+
+
+class AllowAll:
+    async def decide(self, request: GateRequest) -> Decision:
+        return ALLOW
+
+
+SPOOL_FULL = Decision(
+    allow=False,
+    status=503,
+    code="agentops_spool_full",
+    message="AgentOps proxy: the local record spool is full; calls are refused until it drains.",
+    reason="spool_full",
+)
+
+
+class GateAddon:
+    """Decides in ``request`` (body parsed, so estimates are known), or in ``requestheaders``
+    when the request body is streamed upstream and would be gone by then."""
+
+    def __init__(self, gate: Gate, refusing: Callable[[], bool]) -> None:
+        self._gate = gate
+        self._refusing = refusing  # the spool is full and spool_full_mode is refuse_calls
+
+    async def requestheaders(self, flow: http.HTTPFlow) -> None:
+        if flow.request.stream:
+            await self._decide(flow)
+
+    async def request(self, flow: http.HTTPFlow) -> None:
+        if not flow.request.stream:
+            await self._decide(flow)
+
+    async def _decide(self, flow: http.HTTPFlow) -> None:
+        state = call_state(flow)
+        if state is None or flow.response is not None:
+            return
+        if state.adapter is None or state.endpoint is None or state.identity is None:
+            return
+        if not state.endpoint.metered:
+            return
+        decision = SPOOL_FULL if self._refusing() else await self._gate.decide(_ask(state))
+        if not decision.allow:
+            _refuse(flow, state, decision)
+
+
+def _ask(state: CallState) -> GateRequest:
+    assert state.identity is not None
+    assert state.endpoint is not None
+    facts = state.request
+    return GateRequest(
+        org=state.identity.org,
+        agent=state.identity.agent,
+        run_id=state.identity.run_id,
+        provider=state.endpoint.provider,
+        endpoint=state.endpoint.name,
+        model=facts.model or state.endpoint.model_from_path,
+        streaming=facts.stream or state.endpoint.streaming_hint,
+        estimated_input_tokens=facts.estimated_input_tokens,
+        max_output_tokens=facts.max_output_tokens,
+    )
+
+
+def _refuse(flow: http.HTTPFlow, state: CallState, decision: Decision) -> None:
+    assert state.adapter is not None
+    refusal = state.adapter.refusal(
+        decision.status,
+        decision.message,
+        decision.code,
+        decision.reference or str(state.call_id),
+        streaming=state.request.stream,
+    )
+    flow.response = http.Response.make(refusal.status, refusal.body, refusal.headers)
+    state.status = CallStatus.REFUSED
+    state.refusal_reason = decision.reason or decision.code
+    state.http_status = refusal.status
+    state.t_done = time.time()

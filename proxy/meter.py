@@ -1,0 +1,157 @@
+"""Addon: measure the response as it passes, never holding it back.
+
+Streams (SSE, AWS event streams) get ``flow.response.stream`` set to a tee that feeds each chunk
+to the adapter's ``StreamMeter`` and returns it unchanged; time to first token is taken when the
+meter first sees one. Non-streamed answers are parsed in ``response``. In ``error``, a client
+that went away is a cancelled call; anything else is an upstream failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from mitmproxy import http
+
+from agentops.wire.record import CallStatus
+from proxy.providers.base import ResponseFacts, StreamMeter
+from proxy.state import CallState, call_state
+
+log = logging.getLogger(__name__)
+
+TOO_LARGE = "response_body_too_large"
+_STREAM_TYPES = ("text/event-stream", "application/vnd.amazon.eventstream", "application/x-ndjson")
+
+
+# (org, agent) -> (message, code) when a kill must cut that agent's live streams, else None.
+StreamCut = Callable[[str, str], tuple[str, str] | None]
+
+
+class StreamTee:
+    """The ``flow.response.stream`` callable: count, meter, pass through unchanged; or, once a
+    kill covers the caller, end the stream with the provider's own error event."""
+
+    def __init__(
+        self, state: CallState, meter: StreamMeter | None, cut: StreamCut | None = None
+    ) -> None:
+        self._state = state
+        self._meter = meter
+        self._cut = cut
+
+    def __call__(self, chunk: bytes) -> bytes:
+        state = self._state
+        if state.status is CallStatus.KILLED:
+            return b""  # cut: what upstream still sends is dropped
+        if self._cut is not None and chunk and state.identity is not None:
+            verdict = self._cut(state.identity.org, state.identity.agent)  # a memory lookup
+            if verdict is not None:
+                return self._kill(*verdict)
+        state.response_bytes += len(chunk)
+        if self._meter is not None and chunk:
+            try:
+                self._meter.feed(chunk)
+                if state.t_first_token is None and self._meter.first_token_seen():
+                    state.t_first_token = time.time()
+            except Exception:
+                log.exception("stream meter failed", extra={"call_id": str(state.call_id)})
+                self._meter = None  # stop metering, keep forwarding
+        return chunk
+
+    def _kill(self, message: str, code: str) -> bytes:
+        state = self._state
+        state.status = CallStatus.KILLED
+        state.t_done = time.time()
+        state.error_message = message
+        state.refusal_reason = code
+        if self._meter is not None:
+            state.response = _finish(self._meter, state)  # usage up to the cut
+        if state.adapter is None:
+            return b""
+        return state.adapter.stream_error_event(message, code)
+
+
+class Meter:
+    def __init__(self, cut: StreamCut | None = None) -> None:
+        self._cut = cut
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        state = call_state(flow)
+        if state is not None and flow.response is None:
+            state.t_sent = time.time()  # last request hook of the chain: goes upstream now
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        state = call_state(flow)
+        if state is None or state.status is not None or flow.response is None:
+            return
+        response = flow.response
+        state.http_status = response.status_code
+        if _is_stream(response, state) and state.adapter and state.endpoint:
+            state.meter = state.adapter.stream_meter(state.endpoint, state.request)
+            response.stream = StreamTee(state, state.meter, self._cut)
+        elif response.stream:
+            # mitmproxy streams bodies over the size limit; count them, do not parse them.
+            response.stream = StreamTee(state, None)
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        state = call_state(flow)
+        if state is None or state.status is not None or flow.response is None:
+            return
+        state.t_done = time.time()
+        facts = self._facts(flow.response, state)
+        state.response = facts
+        state.status = _status(flow.response.status_code, facts)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        state = call_state(flow)
+        if state is None or state.status is not None:
+            return
+        state.t_done = time.time()
+        message = flow.error.msg if flow.error else "unknown error"
+        state.error_message = message
+        if state.meter is not None:
+            state.response = _finish(state.meter, state)
+        client_left = "client" in message.lower()
+        state.status = CallStatus.CANCELLED if client_left else CallStatus.UPSTREAM_FAILED
+
+    def _facts(self, response: http.Response, state: CallState) -> ResponseFacts:
+        if state.meter is not None:
+            return _finish(state.meter, state)
+        if response.stream:
+            return ResponseFacts(parse_error=TOO_LARGE)
+        body = response.raw_content or b""
+        state.response_bytes = len(body)
+        if state.adapter is None or state.endpoint is None or not state.endpoint.metered:
+            return ResponseFacts()
+        try:
+            content = response.get_content(strict=False) or b""
+            return state.adapter.parse_response(state.endpoint, response.status_code, content)
+        except Exception as exc:
+            log.exception("response parse failed", extra={"call_id": str(state.call_id)})
+            return ResponseFacts(parse_error=f"adapter_error: {type(exc).__name__}")
+
+
+def _is_stream(response: http.Response, state: CallState) -> bool:
+    if response.status_code >= 400:
+        return False
+    content_type = response.headers.get("content-type", "").lower()
+    if any(content_type.startswith(t) for t in _STREAM_TYPES):
+        return True
+    streaming_hint = state.endpoint is not None and state.endpoint.streaming_hint
+    return state.request.stream or streaming_hint
+
+
+def _finish(meter: StreamMeter, state: CallState) -> ResponseFacts:
+    try:
+        return meter.finish()
+    except Exception as exc:
+        log.exception("stream meter finish failed", extra={"call_id": str(state.call_id)})
+        return ResponseFacts(parse_error=f"adapter_error: {type(exc).__name__}")
+
+
+def _status(http_status: int, facts: ResponseFacts) -> CallStatus:
+    if http_status >= 400:
+        return CallStatus.ERROR
+    if facts.parse_error is not None and facts.parse_error != TOO_LARGE:
+        return CallStatus.UPSTREAM_FAILED  # forwarded untouched, but not a usable answer
+    return CallStatus.OK

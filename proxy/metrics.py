@@ -1,0 +1,48 @@
+"""Every Prometheus metric of the proxy, defined once (collectors register at import)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+_TTFT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+CALLS = Counter(
+    "agentops_proxy_calls_total", "LLM calls seen by the proxy.", ["provider", "status"]
+)
+UNPRICED_CALLS = Counter(
+    "agentops_proxy_unpriced_calls_total",
+    "Metered calls whose cost is unknown (unpriced model, no usage).",
+    ["provider", "reason"],
+)
+OVERHEAD = Histogram(
+    "agentops_proxy_overhead_seconds",
+    "Time the proxy itself added to a call (latency minus upstream and upload time).",
+    buckets=_LATENCY_BUCKETS,
+)
+TTFT = Histogram(
+    "agentops_proxy_ttft_seconds",
+    "Time to first token of streamed calls, as the agent saw it.",
+    ["provider"],
+    buckets=_TTFT_BUCKETS,
+)
+SPOOLED = Counter(
+    "agentops_proxy_spooled_records_total", "Records made durable in the local spool."
+)
+SPOOL_DEPTH = Gauge(
+    "agentops_proxy_spool_depth_records", "Records in the spool not yet acknowledged."
+)
+SPOOL_BYTES = Gauge("agentops_proxy_spool_size_bytes", "Bytes of unacknowledged spool data.")
+SPOOL_DROPPED = Counter(
+    "agentops_proxy_spool_dropped_records_total",
+    "Records dropped because the spool was full.",
+    ["mode"],
+)
+SHIPPED = Counter(
+    "agentops_proxy_shipped_records_total",
+    "Records delivered to the control plane, by outcome.",
+    ["outcome"],
+)
+SHIP_FAILURES = Counter(
+    "agentops_proxy_ship_failures_total", "Batches whose delivery failed (retried with backoff)."
+)

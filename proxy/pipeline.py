@@ -1,0 +1,57 @@
+"""The addon chain, in pipeline order. This list *is* the pipeline.
+
+route -> identify -> classify -> gate -> meter -> record
+
+- route: reverse endpoints and upstream overrides; LLM hosts get a call state, others pass.
+- identify: org, agent and run; strips X-AgentOps-* and proxy credentials.
+- classify: provider adapter, endpoint, request facts (model, stream, estimates).
+- gate: allow or refuse (in the provider's own error shape) before anything goes upstream.
+- meter: tee streams chunk by chunk, parse non-streamed answers, notice cancellations.
+- record: build the call record and append it to the spool.
+"""
+
+from __future__ import annotations
+
+from agentops.settings import ProxySettings
+from proxy.classify import Classify
+from proxy.gate import Gate, GateAddon
+from proxy.hosts import HostMatcher
+from proxy.identify import Identify
+from proxy.identity import KeyVerifier, Sessions
+from proxy.meter import Meter, StreamCut
+from proxy.providers.registry import ProviderRegistry, resolve_reverse
+from proxy.record import Record
+from proxy.route import Route
+from proxy.spool import Spool
+from proxy.tokens import count_text
+
+
+def intercepted_hosts(settings: ProxySettings) -> HostMatcher:
+    return HostMatcher.from_patterns([*settings.llm_hosts, *settings.extra_llm_hosts])
+
+
+def build_pipeline(
+    settings: ProxySettings,
+    *,
+    reverse_port: int | None,
+    spool: Spool,
+    gate: Gate,
+    verifier: KeyVerifier,
+    proxy_id: str | None,
+    stream_cut: StreamCut | None = None,
+) -> list[object]:
+    return [
+        Route(
+            intercepted_hosts(settings), settings.upstream_overrides, reverse_port, resolve_reverse
+        ),
+        Identify(settings, verifier, Sessions(settings.session_idle_seconds)),
+        Classify(ProviderRegistry.from_settings(settings).adapter_for_host),
+        GateAddon(gate, lambda: spool.refusing),
+        Meter(stream_cut),
+        Record(
+            spool,
+            count_text=count_text,
+            azure_deployments=settings.azure_deployments,
+            proxy_id=proxy_id,
+        ),
+    ]

@@ -1,0 +1,108 @@
+"""Addon: write each call's record to the spool.
+
+A streamed call is recorded twice under one call id: ``in_progress`` when its response starts
+(so a crash or a stream that never ends stays visible) and final when it ends; the later
+record supersedes the earlier one. Records carry no header and no body: provider credentials
+cannot reach them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from mitmproxy import http
+
+from agentops.wire.record import CallRecord
+from proxy import metrics
+from proxy.records import CountText, build_record
+from proxy.state import CallState, call_state
+
+log = logging.getLogger(__name__)
+
+
+class RecordWriter(Protocol):
+    def append(self, record: Mapping[str, Any]) -> int | None: ...
+
+
+class Record:
+    def __init__(
+        self,
+        writer: RecordWriter,
+        *,
+        count_text: CountText,
+        azure_deployments: Mapping[str, str],
+        proxy_id: str | None,
+    ) -> None:
+        self._writer = writer
+        self._count_text = count_text
+        self._azure = dict(azure_deployments)
+        self._proxy_id = proxy_id
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        state = _recordable(flow)
+        if state is not None and state.meter is not None and not state.in_progress_written:
+            state.in_progress_written = True
+            self._write(self._build(flow, state, in_progress=True))
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        self._finish(flow)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        self._finish(flow)
+
+    def _finish(self, flow: http.HTTPFlow) -> None:
+        state = _recordable(flow)
+        if state is None:
+            return
+        state.t_done = time.time()
+        record = self._build(flow, state, in_progress=False)
+        self._write(record)
+        _observe(record)
+        log.info(
+            "call",
+            extra={
+                "call_id": str(record.call_id),
+                "agent": record.agent,
+                "provider": record.provider,
+                "endpoint": record.endpoint,
+                "model": record.model_served or record.model_requested,
+                "status": record.status.value,
+                "http_status": record.http_status,
+                "latency_ms": record.latency_ms,
+            },
+        )
+
+    def _build(self, flow: http.HTTPFlow, state: CallState, *, in_progress: bool) -> CallRecord:
+        return build_record(
+            state,
+            count_text=self._count_text,
+            azure_deployments=self._azure,
+            proxy_id=self._proxy_id,
+            request_end=flow.request.timestamp_end,
+            response_end=flow.response.timestamp_end if flow.response else None,
+            in_progress=in_progress,
+        )
+
+    def _write(self, record: CallRecord) -> None:
+        if self._writer.append(record.model_dump(mode="json")) is None:
+            log.warning("record not spooled: spool full", extra={"call_id": str(record.call_id)})
+
+
+def _recordable(flow: http.HTTPFlow) -> CallState | None:
+    state = call_state(flow)
+    if state is None or state.identity is None or state.endpoint is None:
+        return None
+    return state
+
+
+def _observe(record: CallRecord) -> None:
+    metrics.CALLS.labels(record.provider, record.status.value).inc()
+    if record.metered and record.cost.total_usd is None and record.cost.unpriced_reason:
+        metrics.UNPRICED_CALLS.labels(record.provider, record.cost.unpriced_reason).inc()
+    if record.overhead_ms is not None:
+        metrics.OVERHEAD.observe(record.overhead_ms / 1000)
+    if record.ttft_ms is not None:
+        metrics.TTFT.labels(record.provider).observe(record.ttft_ms / 1000)

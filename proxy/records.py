@@ -1,0 +1,165 @@
+"""Build the ``CallRecord`` of a call from its state: tokens, cost, timings. Pure.
+
+Tokens: the provider's own usage is authoritative; without it a stream's text is counted with
+``count_text`` and the input estimate from the request is used, marked ``estimated``.
+Timings, all from wall-clock stamps taken by mitmproxy and our addons:
+
+- ``latency``: first request byte from the agent -> response complete;
+- ``upstream``: request handed upstream -> last response byte received (connect + provider);
+- ``overhead``: ``latency - upstream - agent upload time``, i.e. what the proxy itself added;
+- ``ttft``: first request byte -> first token seen in the stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+from agentops.wire.record import CallRecord, CallStatus, CostInfo, TokenCounts
+from pricing import Usage, price_call
+from proxy.state import CallState
+
+CountText = Callable[[str, str | None], int]
+
+
+def build_record(
+    state: CallState,
+    *,
+    count_text: CountText,
+    azure_deployments: Mapping[str, str],
+    proxy_id: str | None,
+    request_end: float | None,
+    response_end: float | None,
+    in_progress: bool = False,
+) -> CallRecord:
+    assert state.identity is not None
+    assert state.endpoint is not None
+    endpoint, facts, response = state.endpoint, state.request, state.response
+    model_requested = facts.model or endpoint.model_from_path
+    model_served = response.model_served if response else None
+    status = CallStatus.IN_PROGRESS if in_progress else (state.status or CallStatus.UPSTREAM_FAILED)
+    tokens = _tokens(state, count_text) if not in_progress else _estimate_only(state)
+    service_tier = (response.service_tier if response else None) or facts.service_tier
+    cost = (
+        _cost(
+            model_served or model_requested,
+            tokens,
+            endpoint.provider,
+            service_tier,
+            azure_deployments,
+        )
+        if endpoint.metered
+        else CostInfo(unpriced_reason="not_metered")
+    )
+    return CallRecord(
+        call_id=state.call_id,
+        org=state.identity.org,
+        agent=state.identity.agent,
+        run_id=state.identity.run_id,
+        run_source=state.identity.run_source,
+        proxy_id=proxy_id,
+        provider=endpoint.provider,
+        endpoint=endpoint.name,
+        method=state.method,
+        host=state.host,
+        path=state.path,
+        metered=endpoint.metered,
+        model_requested=model_requested,
+        model_served=model_served,
+        streamed=state.meter is not None,
+        service_tier=service_tier,
+        status=status,
+        http_status=state.http_status,
+        error_type=(response.error_type if response else None) or _error_type(state),
+        error_message=(response.error_message if response else None) or state.error_message,
+        parse_error=(response.parse_error if response else None) or facts.parse_error,
+        tokens=tokens,
+        estimated_input_tokens=facts.estimated_input_tokens,
+        cost=cost,
+        started_at=state.started_at,
+        ended_at=_at(state.t_done) if not in_progress else None,
+        **_timings(state, request_end, response_end, in_progress),
+        request_bytes=state.request_bytes,
+        response_bytes=state.response_bytes,
+        tool_names=sorted(set(facts.tool_names) | set(response.tool_names if response else ())),
+        finish_reason=response.finish_reason if response else None,
+        refusal_reason=state.refusal_reason,
+    )
+
+
+def _tokens(state: CallState, count_text: CountText) -> TokenCounts:
+    response = state.response
+    if response is not None and response.usage is not None:
+        source = "estimated" if response.usage_estimated else "reported"
+        return TokenCounts(**asdict(response.usage), source=source)
+    if state.meter is not None:
+        output = count_text(state.meter.output_text(), state.request.model)
+        return TokenCounts(
+            input=state.request.estimated_input_tokens or 0, output=output, source="estimated"
+        )
+    return _estimate_only(state)
+
+
+def _estimate_only(state: CallState) -> TokenCounts:
+    estimate = state.request.estimated_input_tokens
+    if estimate is None:
+        return TokenCounts(source="none")
+    return TokenCounts(input=estimate, source="estimated")
+
+
+def _cost(
+    model: str | None,
+    tokens: TokenCounts,
+    provider: str,
+    service_tier: str | None,
+    azure_deployments: Mapping[str, str],
+) -> CostInfo:
+    usage = Usage(**tokens.model_dump(exclude={"source"}))
+    cost = price_call(
+        model,
+        usage,
+        provider=provider,
+        service_tier=service_tier,
+        azure_deployments=azure_deployments,
+    )
+    return CostInfo(
+        total_usd=cost.total_usd,
+        breakdown=dict(cost.breakdown),
+        price_version=cost.price_version,
+        priced_model=cost.priced_model,
+        unpriced_reason=cost.unpriced_reason,
+    )
+
+
+def _error_type(state: CallState) -> str | None:
+    if state.status == CallStatus.ERROR and state.http_status is not None:
+        return f"http_{state.http_status}"
+    return None
+
+
+def _timings(
+    state: CallState, request_end: float | None, response_end: float | None, in_progress: bool
+) -> dict[str, float | None]:
+    def ms(start: float | None, end: float | None) -> float | None:
+        return None if start is None or end is None else round((end - start) * 1000, 3)
+
+    ttft = ms(state.t_start, state.t_first_token)
+    if in_progress:
+        return {"latency_ms": None, "ttft_ms": ttft, "upstream_ms": None, "overhead_ms": None}
+    latency = ms(state.t_start, state.t_done)
+    upstream = ms(state.t_sent, response_end or state.t_done)
+    upload = ms(state.t_start, request_end) or 0.0
+    overhead = None
+    if latency is not None and upstream is not None:
+        overhead = max(0.0, round(latency - upstream - upload, 3))
+    return {
+        "latency_ms": latency,
+        "ttft_ms": ttft,
+        "upstream_ms": upstream,
+        "overhead_ms": overhead,
+    }
+
+
+def _at(stamp: float | None) -> datetime | None:
+    return None if stamp is None else datetime.fromtimestamp(stamp, UTC)

@@ -1,0 +1,119 @@
+"""Where a request goes: reverse endpoints and upstream overrides, decided in ``requestheaders``.
+
+Both rewrites happen before any upstream connection opens (``connection_strategy=lazy``), so they
+hold for streamed request bodies too, and one code path meters both proxy modes:
+
+- a request on the reverse listener (``base_url=http://proxy:8081/openai/v1``) arrives in origin
+  form; its path prefix names the provider, and it is rewritten to ``https://<provider>/<rest>``;
+- a request for a provider host listed in ``upstream_overrides`` is sent to the override's base
+  URL instead (regional endpoint, corporate gateway, the tests' fake provider).
+
+Only LLM hosts get a ``CallState``; everything else passes through untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from mitmproxy import http
+
+from proxy.hosts import HostMatcher
+from proxy.state import CallState, Mode, attach
+
+ReverseResolver = Callable[[str], tuple[str, str] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    scheme: str
+    host: str
+    port: int
+    path_prefix: str
+
+
+def parse_overrides(overrides: Mapping[str, str]) -> dict[str, Upstream]:
+    """``{"api.openai.com": "http://127.0.0.1:9000"}`` -> host -> where to send it instead."""
+    parsed: dict[str, Upstream] = {}
+    for host, base in overrides.items():
+        url = urlsplit(base)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(f"upstream override for {host!r} is not an http(s) URL: {base!r}")
+        port = url.port or (443 if url.scheme == "https" else 80)
+        parsed[host.lower()] = Upstream(url.scheme, url.hostname, port, url.path.rstrip("/"))
+    return parsed
+
+
+class Route:
+    def __init__(
+        self,
+        intercept: HostMatcher,
+        overrides: Mapping[str, str],
+        reverse_port: int | None,
+        resolve_reverse: ReverseResolver,
+    ) -> None:
+        self._intercept = intercept
+        self._overrides = parse_overrides(overrides)
+        self._reverse_port = reverse_port
+        self._resolve_reverse = resolve_reverse
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        request = flow.request
+        mode: Mode = "forward"
+        if self._on_reverse_listener(flow):
+            target = self._resolve_reverse(request.path)
+            if target is None:
+                flow.response = _unknown_route(request.path)
+                return
+            host, path = target
+            request.scheme, request.host, request.port, request.path = "https", host, 443, path
+            mode = "reverse"
+        elif not self._intercept.matches(request.host, request.port):
+            return
+        attach(flow, _new_state(flow, mode))
+        self._apply_override(request)
+
+    def _on_reverse_listener(self, flow: http.HTTPFlow) -> bool:
+        sockname = flow.client_conn.sockname
+        return (
+            self._reverse_port is not None and bool(sockname) and sockname[1] == self._reverse_port
+        )
+
+    def _apply_override(self, request: http.Request) -> None:
+        upstream = self._overrides.get(request.host.lower())
+        if upstream is None:
+            return
+        path = request.path
+        request.scheme, request.host, request.port = upstream.scheme, upstream.host, upstream.port
+        request.path = upstream.path_prefix + path
+
+
+def _new_state(flow: http.HTTPFlow, mode: Mode) -> CallState:
+    request = flow.request
+    started = request.timestamp_start or time.time()
+    return CallState(
+        mode=mode,
+        host=request.host.lower(),
+        port=request.port,
+        path=request.path.split("?", 1)[0],
+        method=request.method,
+        started_at=datetime.fromtimestamp(started, UTC),
+        t_start=started,
+    )
+
+
+def _unknown_route(path: str) -> http.Response:
+    first = path.split("?", 1)[0]
+    body = {
+        "error": {
+            "message": f"AgentOps proxy: no provider is mounted at {first!r}. "
+            "Use a prefix such as /openai/v1 or /anthropic/v1.",
+            "type": "agentops_unknown_route",
+            "code": "unknown_route",
+        }
+    }
+    return http.Response.make(404, json.dumps(body), {"content-type": "application/json"})

@@ -1,0 +1,75 @@
+"""Small helpers of the proxy tests: free ports, a self-signed TLS server, spool reading."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+import ssl
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def self_signed(tmp: Path, name: str = "localhost") -> tuple[Path, Path, bytes]:
+    """A self-signed certificate for ``name`` and 127.0.0.1: (cert path, key path, DER)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    import ipaddress
+
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName(name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp / f"{name}.crt", tmp / f"{name}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path, cert.public_bytes(serialization.Encoding.DER)
+
+
+def server_tls_context(cert: Path, key: Path) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+def spooled_records(spool_dir: Path) -> list[dict[str, Any]]:
+    """Every record line in the spool's segment files, oldest first."""
+    records: list[dict[str, Any]] = []
+    for path in sorted(spool_dir.glob("*.jsonl")):
+        records.extend(json.loads(line) for line in path.read_bytes().splitlines())
+    return records
+
+
+def final_records(spool_dir: Path) -> dict[str, dict[str, Any]]:
+    """The superseding (last) record of each call id."""
+    return {r["call_id"]: r for r in spooled_records(spool_dir)}
