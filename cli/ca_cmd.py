@@ -11,7 +11,12 @@ from agentops.settings import load_settings
 
 @click.group()
 def ca() -> None:
-    """The proxy's interception CA (created on first use, reused after)."""
+    """The proxy's interception CA (created on first use, reused after).
+
+    \b
+    Example:
+      agentops ca export --out ~/.agentops/ca-bundle.pem
+    """
 
 
 @ca.command("export")
@@ -22,7 +27,13 @@ def ca() -> None:
     help="Where to write the bundle (default: <ca_dir>/agentops-ca-bundle.pem).",
 )
 def export(out: Path | None) -> None:
-    """Write system roots + the proxy CA to one PEM bundle, for SSL_CERT_FILE."""
+    """Write system roots + the proxy CA to one PEM bundle, for SSL_CERT_FILE.
+
+    \b
+    Examples:
+      agentops ca export
+      agentops ca export --out /ca/bundle.pem
+    """
     from proxy.ca import write_bundle
 
     settings = load_settings()
@@ -34,7 +45,13 @@ def export(out: Path | None) -> None:
 @click.option("--agent", default=None, help="Agent name to put in the proxy URL.")
 @click.option("--key", default=None, help="Agent key to put in the proxy URL.")
 def env(agent: str | None, key: str | None) -> None:
-    """Print shell lines for Python, Node and Go agents to use the proxy and trust its CA."""
+    """Print shell lines for Python, Node and Go agents to use the proxy and trust its CA.
+
+    \b
+    Examples:
+      eval "$(agentops ca env --agent my-agent)"
+      agentops ca env --agent my-agent --key aoh_xxx
+    """
     from proxy._mitm import ca_cert_path
     from proxy.ca import env_lines, write_bundle
 

@@ -50,7 +50,14 @@ def parse_upstream(values: tuple[str, ...]) -> dict[str, str]:
     help="Send a provider host elsewhere, e.g. api.openai.com=http://127.0.0.1:9000. Repeatable.",
 )
 def proxy(listen: str | None, reverse_port: int | None, upstream: tuple[str, ...]) -> None:
-    """Run the proxy: intercept and meter LLM calls, tunnel everything else untouched."""
+    """Run the proxy: intercept and meter LLM calls, tunnel everything else untouched.
+
+    \b
+    Examples:
+      agentops proxy
+      agentops proxy --listen 0.0.0.0:8080 --reverse-port 8081
+      agentops proxy --upstream api.openai.com=http://127.0.0.1:9000
+    """
     settings = load_settings()
     p = settings.proxy
     if listen is not None:

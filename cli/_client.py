@@ -1,0 +1,115 @@
+"""A small blocking client of the control plane API for the CLI.
+
+The base URL comes from ``--api-url``, else the one saved by ``agentops login``, else the
+configured control plane address. The token lives in ``<home>/cli.json`` (mode 0600).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from agentops.settings import Settings, load_settings
+
+API_PREFIX = "/api/v1"
+
+
+class ApiCallError(click.ClickException):
+    """An error answer of the API, shown as ``<status> <code>: <message>``."""
+
+
+def config_path(settings: Settings) -> Path:
+    return settings.home / "cli.json"
+
+
+def load_config(settings: Settings) -> dict[str, Any]:
+    path = config_path(settings)
+    if not path.exists():
+        return {}
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def save_config(settings: Settings, data: dict[str, Any]) -> Path:
+    """Write the CLI config readable by its owner only (it holds a credential)."""
+    path = config_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh, indent=2)
+    path.chmod(0o600)
+    return path
+
+
+def default_api_url(settings: Settings) -> str:
+    cp = settings.control_plane
+    host = "127.0.0.1" if cp.host in ("0.0.0.0", "") else cp.host
+    return f"http://{host}:{cp.port}"
+
+
+@dataclass
+class ApiClient:
+    base_url: str
+    token: str | None
+    timeout: float = 30.0
+
+    def request(
+        self, method: str, path: str, body: Any = None, query: dict[str, Any] | None = None
+    ) -> Any:
+        url = self.base_url.rstrip("/") + API_PREFIX + path
+        params = {k: v for k, v in (query or {}).items() if v is not None}
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        req = urllib.request.Request(url, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as exc:
+            raise _api_error(exc) from None
+        except urllib.error.URLError as exc:
+            raise ApiCallError(
+                f"cannot reach the control plane at {self.base_url}: {exc.reason}"
+            ) from None
+        return json.loads(raw) if raw else None
+
+
+def _api_error(exc: urllib.error.HTTPError) -> ApiCallError:
+    try:
+        error = json.loads(exc.read())["error"]
+        message = f"{exc.code} {error['code']}: {error['message']}"
+    except (ValueError, KeyError, TypeError):
+        message = f"{exc.code} {exc.reason}"
+    return ApiCallError(message)
+
+
+def make_client(api_url: str | None, *, authenticated: bool = True) -> ApiClient:
+    settings = load_settings()
+    config = load_config(settings)
+    base = api_url or config.get("api_url") or default_api_url(settings)
+    token = config.get("token") if authenticated else None
+    if authenticated and not token:
+        raise click.ClickException("not logged in: run `agentops login` first")
+    return ApiClient(base, token)
+
+
+api_url_option = click.option(
+    "--api-url",
+    default=None,
+    metavar="URL",
+    help="Control plane base URL (default: saved by `agentops login`, else the configured host:port).",
+)

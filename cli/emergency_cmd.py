@@ -1,0 +1,216 @@
+"""``agentops kill | pause | resume | status``: the emergency controls, thin over the API.
+
+The control plane is reached at ``--url`` (``AGENTOPS_URL``) with ``--token``
+(``AGENTOPS_TOKEN``: an access token, or an API key with the admin scope; read scope is enough
+for ``status``).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+TIMEOUT_SECONDS = 30.0
+
+
+def connection_options[F: Callable[..., Any]](func: F) -> F:
+    func = click.option(
+        "--token",
+        envvar="AGENTOPS_TOKEN",
+        required=True,
+        help="Access token or API key (env AGENTOPS_TOKEN).",
+    )(func)
+    return click.option(
+        "--url",
+        envvar="AGENTOPS_URL",
+        default=DEFAULT_URL,
+        show_default=True,
+        help="Control plane base URL (env AGENTOPS_URL).",
+    )(func)
+
+
+def target_options[F: Callable[..., Any]](func: F) -> F:
+    for name, help_text in reversed(
+        [
+            ("--all", "The whole org (everything its agents call)."),
+            ("--team", "A team, by name: every agent of the team."),
+            ("--agent", "One agent, by name."),
+            ("--tag", "Every registered agent with this tag (KEY or KEY=VALUE), resolved now."),
+            ("--environment", "Every registered agent in this environment, resolved now."),
+        ]
+    ):
+        if name == "--all":
+            func = click.option("--all", "all_", is_flag=True, help=help_text)(func)
+        else:
+            func = click.option(name, metavar="NAME", help=help_text)(func)
+    return func
+
+
+def scope_body(
+    all_: bool, team: str | None, agent: str | None, tag: str | None, environment: str | None
+) -> dict[str, Any]:
+    """The API's scope fields for exactly one of the target options."""
+    chosen = [
+        body
+        for given, body in (
+            (all_, {"scope": "org"}),
+            (team, {"scope": "team", "target": team}),
+            (agent, {"scope": "agent", "target": agent}),
+            (tag, {"scope": "agents", "selector": {"tag": tag}}),
+            (environment, {"scope": "agents", "selector": {"environment": environment}}),
+        )
+        if given
+    ]
+    if len(chosen) != 1:
+        raise click.UsageError("give exactly one of --all, --team, --agent, --tag, --environment")
+    return chosen[0]
+
+
+def call_api(url: str, token: str, method: str, path: str, body: Any = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url.rstrip("/") + "/api/v1" + path,
+        data=data,
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            return json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        raise click.ClickException(f"{exc.code}: {_error_message(exc.read())}") from None
+    except urllib.error.URLError as exc:
+        raise click.ClickException(
+            f"cannot reach the control plane at {url}: {exc.reason}"
+        ) from None
+
+
+def _error_message(raw: bytes) -> str:
+    try:
+        return str(json.loads(raw)["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return raw.decode(errors="replace")
+
+
+def _act(action: str, url: str, token: str, scope: dict[str, Any], reason: str | None) -> None:
+    body = {**scope, **({"reason": reason} if reason is not None else {})}
+    result = call_api(url, token, "POST", f"/emergency/{action}", body)
+    done = {"kill": "killed", "pause": "paused", "resume": "resumed"}[action]
+    for rule in result["rules"]:
+        click.echo(f"{done} {rule['scope']} {rule['target']} (reference {rule['reference']})")
+    for name in result["agents"]:
+        click.echo(f"agent {name}: registry status {'active' if action == 'resume' else done}")
+    click.echo(f"control state version {result['version']}")
+
+
+@click.command("kill")
+@target_options
+@click.option("--reason", required=True, help="Shown to the agent in every refusal.")
+@connection_options
+def kill(
+    all_: bool,
+    team: str | None,
+    agent: str | None,
+    tag: str | None,
+    environment: str | None,
+    reason: str,
+    url: str,
+    token: str,
+) -> None:
+    """Kill: refuse every new call and cut live streams at once.
+
+    \b
+    Examples:
+      agentops kill --agent scraper --reason "runaway loop, INC-42"
+      agentops kill --all --reason "provider key leaked"
+      agentops kill --tag pii --reason "data review"
+    """
+    _act("kill", url, token, scope_body(all_, team, agent, tag, environment), reason)
+
+
+@click.command("pause")
+@target_options
+@click.option("--reason", required=True, help="Shown to the agent in every refusal.")
+@connection_options
+def pause(
+    all_: bool,
+    team: str | None,
+    agent: str | None,
+    tag: str | None,
+    environment: str | None,
+    reason: str,
+    url: str,
+    token: str,
+) -> None:
+    """Pause: refuse new calls, let calls in flight finish.
+
+    \b
+    Examples:
+      agentops pause --team research --reason "budget review"
+      agentops pause --environment staging --reason "deploy freeze"
+    """
+    _act("pause", url, token, scope_body(all_, team, agent, tag, environment), reason)
+
+
+@click.command("resume")
+@target_options
+@click.option("--reason", default=None, help="Kept in the audit log.")
+@connection_options
+def resume(
+    all_: bool,
+    team: str | None,
+    agent: str | None,
+    tag: str | None,
+    environment: str | None,
+    reason: str | None,
+    url: str,
+    token: str,
+) -> None:
+    """Lift a kill or pause at the same scope (and set agents active again).
+
+    \b
+    Examples:
+      agentops resume --agent scraper
+      agentops resume --all --reason "incident closed"
+    """
+    _act("resume", url, token, scope_body(all_, team, agent, tag, environment), reason)
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer.")
+@connection_options
+def status(as_json: bool, url: str, token: str) -> None:
+    """What is killed or paused, and which proxies hold the current control state.
+
+    A proxy whose reported version is behind the org's is flagged NOT APPLIED: it may still
+    be serving calls that a kill refuses elsewhere.
+
+    \b
+    Example:
+      agentops status
+    """
+    result = call_api(url, token, "GET", "/emergency")
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(f"org {result['org']}  control state version {result['version']}")
+    click.echo("in force:" if result["rules"] else "in force: nothing")
+    for rule in result["rules"]:
+        click.echo(
+            f"  {rule['action']:<5} {rule['scope']:<5} {rule['target']}  "
+            f"reason: {rule['reason']}  (reference {rule['reference']}, "
+            f"by {rule['created_by'] or '?'}, {rule['created_at']})"
+        )
+    click.echo("proxies:" if result["proxies"] else "proxies: none reporting")
+    for proxy in result["proxies"]:
+        state = "applied" if proxy["applied"] else f"NOT APPLIED (behind {result['version']})"
+        click.echo(
+            f"  {proxy['proxy_id']}  version {proxy['version']}  {state}  "
+            f"last seen {proxy['seen_at']}"
+        )

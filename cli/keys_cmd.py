@@ -1,0 +1,90 @@
+"""`agentops keys …`: API keys."""
+
+from __future__ import annotations
+
+import click
+
+from cli._client import api_url_option, make_client
+from cli._output import output_option, render
+
+COLUMNS = ("id", "name", "prefix", "scopes", "agent_id", "last_used_at", "expires_at", "revoked_at")
+
+
+@click.group()
+def keys() -> None:
+    """Create, list and revoke API keys.
+
+    \b
+    Examples:
+      agentops keys create ci --scope read
+      agentops keys revoke 01935f7e-…
+    """
+
+
+@keys.command("create")
+@click.argument("name")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(["ingest", "read", "admin"]),
+    required=True,
+    help="Scope (repeatable).",
+)
+@click.option("--agent-id", default=None, help="Bind the key to one agent.")
+@click.option(
+    "--expires-at", default=None, help="ISO 8601 time with offset when the key stops working."
+)
+@api_url_option
+@output_option
+def create_key(
+    name: str,
+    scopes: tuple[str, ...],
+    agent_id: str | None,
+    expires_at: str | None,
+    api_url: str | None,
+    output: str,
+) -> None:
+    """Create an API key. The key is printed once: store it now.
+
+    \b
+    Example:
+      agentops keys create proxy --scope ingest --agent-id 01935f7e-…
+    """
+    body = {"name": name, "scopes": list(scopes), "agent_id": agent_id, "expires_at": expires_at}
+    render(
+        make_client(api_url).request("POST", "/api-keys", body),
+        output,
+        ("id", "name", "key", "scopes"),
+    )
+
+
+@keys.command("list")
+@click.option("--include-revoked", is_flag=True, help="Also list revoked keys.")
+@api_url_option
+@output_option
+def list_keys(include_revoked: bool, api_url: str | None, output: str) -> None:
+    """List API keys (prefixes only; keys are never shown again).
+
+    \b
+    Example:
+      agentops keys list --include-revoked
+    """
+    page = make_client(api_url).request(
+        "GET", "/api-keys", query={"include_revoked": str(include_revoked).lower()}
+    )
+    render(page if output == "json" else page["items"], output, COLUMNS)
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@api_url_option
+def revoke_key(key_id: str, api_url: str | None) -> None:
+    """Revoke an API key (effective on its next request).
+
+    \b
+    Example:
+      agentops keys revoke 01935f7e-…
+    """
+    make_client(api_url).request("DELETE", f"/api-keys/{key_id}")
+    click.echo(f"revoked key {key_id}")

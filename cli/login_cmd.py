@@ -1,0 +1,50 @@
+"""`agentops login`: sign in with e-mail/password or an API key, and remember the token."""
+
+from __future__ import annotations
+
+import click
+
+from agentops.settings import load_settings
+from cli._client import api_url_option, make_client, save_config
+from cli._output import output_option, render
+
+
+@click.command()
+@click.option("--email", default=None, help="Account e-mail (prompted when omitted).")
+@click.option("--org", default=None, help="Org slug, when the account belongs to several orgs.")
+@click.option(
+    "--api-key", default=None, help="Log in with an API key (aoh_…) instead of a password."
+)
+@api_url_option
+@output_option
+def login(
+    email: str | None, org: str | None, api_key: str | None, api_url: str | None, output: str
+) -> None:
+    """Sign in to the control plane and store the token in <home>/cli.json (mode 0600).
+
+    \b
+    Examples:
+      agentops login --email ada@example.com
+      agentops login --api-key aoh_abc123def456_… --api-url https://agentops.example.com
+    """
+    client = make_client(api_url, authenticated=False)
+    if api_key is not None:
+        client.token = api_key
+        org_profile = client.request("GET", "/orgs/profile")
+        saved = {"api_url": client.base_url, "token": api_key, "kind": "api_key"}
+        result = {"org": org_profile["slug"], "kind": "api_key"}
+    else:
+        email = email or click.prompt("E-mail")
+        password = click.prompt("Password", hide_input=True)
+        tokens = client.request(
+            "POST", "/auth/login", {"email": email, "password": password, "org": org}
+        )
+        saved = {
+            "api_url": client.base_url,
+            "token": tokens["access_token"],
+            "refresh_token": tokens["refresh_token"],
+            "kind": "user",
+        }
+        result = {"org": tokens["org_slug"], "kind": "user", "role": tokens["role"]}
+    path = save_config(load_settings(), saved)
+    render({**result, "config": str(path)}, output)

@@ -1,0 +1,154 @@
+"""``agentops up``: the whole product in one process on embedded defaults.
+
+Control plane API and its worker on SQLite, the proxy, and in-process control state instead of
+Redis, all on one event loop. It prints what an agent needs and stops cleanly on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+import click
+
+from agentops.logs import configure_logging
+from agentops.observability import init_sentry
+from agentops.settings import Settings, load_settings
+from cli._runtime import run, stop_signal
+
+ADMIN_EMAIL = "admin@agentops.local"
+
+
+@click.command("up")
+@click.option(
+    "--port", type=int, default=None, help="Control plane port (default from settings, 8000)."
+)
+@click.option("--proxy-port", type=int, default=None, help="Forward proxy port (default 8080).")
+@click.option(
+    "--reverse-port", type=int, default=None, help="Reverse endpoint port (default 8081)."
+)
+@click.option(
+    "--upstream",
+    multiple=True,
+    metavar="HOST=URL",
+    help="Send a provider host elsewhere, e.g. api.openai.com=http://127.0.0.1:9000. Repeatable.",
+)
+def up(
+    port: int | None, proxy_port: int | None, reverse_port: int | None, upstream: tuple[str, ...]
+) -> None:
+    """Run everything on this machine: control plane, worker and proxy, embedded defaults.
+
+    The store is SQLite under AGENTOPS_HOME (~/.agentops), control state is in-process, and an
+    admin account for the default org is created on first start.
+
+    \b
+    Examples:
+      agentops up
+      agentops up --port 9000 --proxy-port 9080
+      AGENTOPS_HOME=/tmp/demo agentops up --upstream api.openai.com=http://127.0.0.1:9000
+    """
+    from cli.proxy_cmd import parse_upstream
+
+    settings = load_settings()
+    if port is not None:
+        settings.control_plane.port = port
+    if proxy_port is not None:
+        settings.proxy.listen_port = proxy_port
+    if reverse_port is not None:
+        settings.proxy.reverse_port = reverse_port
+    settings.proxy.upstream_overrides |= parse_upstream(upstream)
+    configure_logging(settings.log_level, settings.log_format)
+    init_sentry(settings, "all-in-one")
+    run(serve_all(settings))
+
+
+async def serve_all(settings: Settings) -> None:
+    from control_plane.service import ControlPlaneService
+    from control_plane.store.migrate import upgrade
+    from proxy.ca import write_bundle
+    from proxy.service import ProxyService
+
+    # Embedded SQLite is ours to migrate; a shared database is migrated by `agentops migrate`.
+    upgrade(settings.control_plane.database_url)
+    control_plane = ControlPlaneService(settings)
+    await control_plane.start()
+    try:
+        admin = await _ensure_admin(settings, control_plane.url)
+        proxy = ProxyService(settings, sink=control_plane.embedded_sink())
+        await proxy.start()
+        try:
+            bundle = write_bundle(settings.proxy.ca_dir)
+            _announce(settings, control_plane.url, proxy, bundle, admin)
+            async with stop_signal() as stop:
+                await stop.wait()
+            click.echo("stopping…")
+        finally:
+            await proxy.stop()
+    finally:
+        await control_plane.stop()
+    click.echo("stopped")
+
+
+async def _ensure_admin(settings: Settings, url: str) -> dict[str, str]:
+    """Create the default org's owner on first start; its credentials live in a 0600 file."""
+    import aiohttp
+
+    path = settings.home / "embedded-admin.json"
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    password = secrets.token_urlsafe(12)
+    body = {
+        "email": ADMIN_EMAIL,
+        "password": password,
+        "org_name": "Default",
+        "org_slug": settings.proxy.default_org,
+    }
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{url}/api/v1/auth/signup", json=body) as response,
+    ):
+        if response.status != 201:
+            raise click.ClickException(
+                f"could not create the embedded admin: {response.status} {await response.text()}"
+            )
+    admin = {"email": ADMIN_EMAIL, "password": password, "org": settings.proxy.default_org}
+    _write_private(path, json.dumps(admin))
+    return admin
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(text)
+
+
+def _announce(
+    settings: Settings, url: str, proxy: object, bundle: Path, admin: dict[str, str]
+) -> None:
+    from proxy.ca import env_lines
+    from proxy.service import ProxyService
+
+    assert isinstance(proxy, ProxyService)
+    fhost, fport = proxy.forward_address
+    proxy_url = f"http://{fhost}:{fport}"
+    echo = click.echo
+    echo("AgentOps Hub is running (all-in-one, embedded defaults)")
+    echo(f"  control plane   {url}/api/v1   (OpenAPI: {url}/api/v1/openapi.json)")
+    echo(f"  health          {url}/healthz  {url}/readyz  {url}/metrics")
+    echo(f"  forward proxy   {proxy_url}   (HTTPS_PROXY)")
+    if proxy.reverse_address:
+        rhost, rport = proxy.reverse_address
+        echo(f"  reverse proxy   http://{rhost}:{rport}/openai/v1   (base_url, no CA needed)")
+    echo(f"  CA certificate  {proxy.ca_cert_path}")
+    echo(f"  CA bundle       {bundle}   (system roots + our CA)")
+    echo(f"  store           {settings.control_plane.database_url}")
+    echo(f"  admin login     agentops login --api-url {url} --email {admin['email']}")
+    echo(f"                  (password in {settings.home / 'embedded-admin.json'})")
+    echo("")
+    echo("Point an agent at the proxy:")
+    for line in env_lines(bundle, proxy.ca_cert_path, proxy_url, "localhost,127.0.0.1"):
+        echo(f"  {line}")
+    echo("")
+    echo("Press Ctrl-C to stop.")
