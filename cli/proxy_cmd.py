@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
-from collections.abc import Coroutine
 from typing import Any
 
 import click
 
 from agentops.logs import configure_logging
 from agentops.settings import Settings, load_settings
+from cli._runtime import run, stop_signal
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -74,16 +72,11 @@ async def serve(settings: Settings) -> None:
 
     service = ProxyService(settings)
     await service.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
         _announce(service)
-        await stop.wait()
+        async with stop_signal() as stop:
+            await stop.wait()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
         await service.stop()
     click.echo("proxy stopped")
 
@@ -101,13 +94,3 @@ def _announce(service: Any) -> None:
     if not service.shipping:
         click.echo(f"no control plane configured: records stay in {service.spool.directory}")
     click.echo("ready", nl=True)
-
-
-def run(main: Coroutine[Any, Any, None]) -> None:
-    """Run on uvloop when it is installed: we own this loop."""
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(main)
-    else:
-        asyncio.run(main, loop_factory=uvloop.new_event_loop)
