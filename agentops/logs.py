@@ -60,3 +60,5 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root.setLevel(level.upper())
     # mitmproxy and aiohttp access logs are noisy at INFO; our own addons log what matters.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # Alembic narrates every plugin and revision at INFO; migrations report their own outcome.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -34,8 +34,8 @@ def login(
         saved = {"api_url": client.base_url, "token": api_key, "kind": "api_key"}
         result = {"org": org_profile["slug"], "kind": "api_key"}
     else:
-        email = email or click.prompt("E-mail")
-        password = click.prompt("Password", hide_input=True)
+        email = email or click.prompt("E-mail", err=True)
+        password = click.prompt("Password", hide_input=True, err=True)
         tokens = client.request(
             "POST", "/auth/login", {"email": email, "password": password, "org": org}
         )

@@ -14,10 +14,31 @@ from agentops import __version__
 
 # name -> "module:attribute"; the order here is the order of `agentops --help`.
 COMMANDS: dict[str, str] = {
+    "up": "cli.up_cmd:up",
     "proxy": "cli.proxy_cmd:proxy",
+    "serve": "cli.serve_cmd:serve",
+    "migrate": "cli.migrate_cmd:migrate",
     "ca": "cli.ca_cmd:ca",
+    "login": "cli.login_cmd:login",
+    "kill": "cli.emergency_cmd:kill",
+    "pause": "cli.emergency_cmd:pause",
+    "resume": "cli.emergency_cmd:resume",
+    "status": "cli.emergency_cmd:status",
+    "agents": "cli.agents_cmd:agents",
+    "runs": "cli.runs_cmd:runs",
+    "costs": "cli.costs_cmd:costs",
+    "budgets": "cli.budgets_cmd:budgets",
+    "alerts": "cli.alerts_cmd:alerts",
+    "keys": "cli.keys_cmd:keys",
+    "members": "cli.members_cmd:members",
+    "teams": "cli.teams_cmd:teams",
     "pricing": "cli.pricing_cmd:pricing",
     "config": "cli.config_cmd:config",
+}
+
+# Subcommands that live in another module than their group (one command per module).
+SUBCOMMANDS: dict[str, tuple[str, ...]] = {
+    "costs": ("cli.reports_cmd:report",),
 }
 
 
@@ -29,11 +50,20 @@ class LazyGroup(click.Group):
         target = COMMANDS.get(cmd_name)
         if target is None:
             return None
-        module_name, _, attr = target.partition(":")
-        command = getattr(importlib.import_module(module_name), attr)
-        if not isinstance(command, click.Command):
-            raise TypeError(f"{target} is not a click command")
+        command = _load(target)
+        if isinstance(command, click.Group):
+            for extra in SUBCOMMANDS.get(cmd_name, ()):
+                sub = _load(extra)
+                command.add_command(sub, sub.name)
         return command
+
+
+def _load(target: str) -> click.Command:
+    module_name, _, attr = target.partition(":")
+    command = getattr(importlib.import_module(module_name), attr)
+    if not isinstance(command, click.Command):
+        raise TypeError(f"{target} is not a click command")
+    return command
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

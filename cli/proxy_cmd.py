@@ -71,13 +71,14 @@ async def serve(settings: Settings) -> None:
     from proxy.service import ProxyService
 
     service = ProxyService(settings)
-    await service.start()
-    try:
-        _announce(service)
-        async with stop_signal() as stop:
+    # Signals are caught before "ready" is printed, so a prompt SIGTERM still stops cleanly.
+    async with stop_signal() as stop:
+        await service.start()
+        try:
+            _announce(service)
             await stop.wait()
-    finally:
-        await service.stop()
+        finally:
+            await service.stop()
     click.echo("proxy stopped")
 
 

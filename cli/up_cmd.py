@@ -6,6 +6,7 @@ Redis, all on one event loop. It prints what an agent needs and stops cleanly on
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from pathlib import Path
@@ -64,6 +65,15 @@ def up(
 
 
 async def serve_all(settings: Settings) -> None:
+    # Signals are caught from the start, so a Ctrl-C during start-up still stops cleanly.
+    async with stop_signal() as stop:
+        await _serve_until(settings, stop)
+    click.echo("stopped")
+
+
+async def _serve_until(settings: Settings, stop: asyncio.Event) -> None:
+    from control_plane import keys
+    from control_plane.embedded_sink import EmbeddedSink
     from control_plane.service import ControlPlaneService
     from control_plane.store.migrate import upgrade
     from proxy.ca import write_bundle
@@ -75,19 +85,23 @@ async def serve_all(settings: Settings) -> None:
     await control_plane.start()
     try:
         admin = await _ensure_admin(settings, control_plane.url)
-        proxy = ProxyService(settings, sink=control_plane.embedded_sink())
+        app = control_plane.app
+        # In-process everything: records go straight to the ingest service, control state
+        # comes from the control plane's in-memory bus instead of Redis.
+        sink = EmbeddedSink(
+            app[keys.DATABASE], settings.proxy.default_org, settings.control_plane.timezone
+        )
+        proxy = ProxyService(settings, sink=sink, state_bus=app[keys.STATE_BUS].memory)
         await proxy.start()
         try:
             bundle = write_bundle(settings.proxy.ca_dir)
             _announce(settings, control_plane.url, proxy, bundle, admin)
-            async with stop_signal() as stop:
-                await stop.wait()
+            await stop.wait()
             click.echo("stopping…")
         finally:
             await proxy.stop()
     finally:
         await control_plane.stop()
-    click.echo("stopped")
 
 
 async def _ensure_admin(settings: Settings, url: str) -> dict[str, str]:

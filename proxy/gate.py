@@ -1,8 +1,9 @@
 """Addon: ask the gate whether a call may go upstream; a refusal is the provider's own error.
 
-The ``Gate`` is an in-memory decision maker (no network on the hot path). This issue ships
-``AllowAll``; later issues plug the kill-switch, budgets and policies in behind the same
-protocol. ``decide`` is async so an approval-gated call can wait (bounded) for a human.
+The ``Gate`` decides from memory (kill-switch, pause, state health) and, only for calls a
+hard budget covers, holds the worst-case cost on the shared spend counters; an allowed call's
+holds ride on the call state (``budget``) until the record step settles them. ``decide`` is
+async so a budget check (or an approval) can await.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Protocol
 from mitmproxy import http
 
 from agentops.wire.record import CallStatus
-from proxy.state import CallState, call_state
+from proxy.state import CallBudget, CallState, call_state
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,8 @@ class GateRequest:
     streaming: bool
     estimated_input_tokens: int | None
     max_output_tokens: int | None
+    call_id: str = ""  # the hold id of budget reservations
+    choices: int = 1  # n: every choice may generate max_output_tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,8 @@ class Decision:
     message: str = ""  # shown to the agent's developer
     reference: str = ""  # id the developer can quote to an admin
     reason: str = ""  # stored in the record's refusal_reason
+    retry_after_seconds: int | None = None  # overrides the adapter's default Retry-After
+    budget: CallBudget | None = None  # an allowed call's budget holds, settled after the call
 
 
 ALLOW = Decision(allow=True)
@@ -89,7 +94,9 @@ class GateAddon:
         if not state.endpoint.metered:
             return
         decision = SPOOL_FULL if self._refusing() else await self._gate.decide(_ask(state))
-        if not decision.allow:
+        if decision.allow:
+            state.budget = decision.budget
+        else:
             _refuse(flow, state, decision)
 
 
@@ -107,6 +114,8 @@ def _ask(state: CallState) -> GateRequest:
         streaming=facts.stream or state.endpoint.streaming_hint,
         estimated_input_tokens=facts.estimated_input_tokens,
         max_output_tokens=facts.max_output_tokens,
+        call_id=str(state.call_id),
+        choices=max(facts.n, 1),
     )
 
 
@@ -119,6 +128,8 @@ def _refuse(flow: http.HTTPFlow, state: CallState, decision: Decision) -> None:
         decision.reference or str(state.call_id),
         streaming=state.request.stream,
     )
+    if decision.retry_after_seconds is not None:
+        refusal.headers["retry-after"] = str(decision.retry_after_seconds)
     flow.response = http.Response.make(refusal.status, refusal.body, refusal.headers)
     state.status = CallStatus.REFUSED
     state.refusal_reason = decision.reason or decision.code

@@ -28,9 +28,18 @@ _STREAM_TYPES = ("text/event-stream", "application/vnd.amazon.eventstream", "app
 StreamCut = Callable[[str, str], tuple[str, str] | None]
 
 
+# A stream we cut: what upstream still sends is dropped.
+_CUT = (CallStatus.KILLED, CallStatus.REFUSED)
+
+
 class StreamTee:
     """The ``flow.response.stream`` callable: count, meter, pass through unchanged; or, once a
-    kill covers the caller, end the stream with the provider's own error event."""
+    kill covers the caller or the running cost passes what a hard run or agent budget left for
+    the call, end the stream with the provider's own error event.
+
+    The budget check prices ceil(chars / 4) output tokens over the meter's text so far (no
+    tokenizer per chunk), after each chunk; the chunk that crosses is dropped, so the spend
+    overshoots the budget by at most that one chunk."""
 
     def __init__(
         self, state: CallState, meter: StreamMeter | None, cut: StreamCut | None = None
@@ -41,12 +50,12 @@ class StreamTee:
 
     def __call__(self, chunk: bytes) -> bytes:
         state = self._state
-        if state.status is CallStatus.KILLED:
-            return b""  # cut: what upstream still sends is dropped
+        if state.status in _CUT:
+            return b""
         if self._cut is not None and chunk and state.identity is not None:
             verdict = self._cut(state.identity.org, state.identity.agent)  # a memory lookup
             if verdict is not None:
-                return self._kill(*verdict)
+                return self._end(CallStatus.KILLED, *verdict)
         state.response_bytes += len(chunk)
         if self._meter is not None and chunk:
             try:
@@ -56,11 +65,15 @@ class StreamTee:
             except Exception:
                 log.exception("stream meter failed", extra={"call_id": str(state.call_id)})
                 self._meter = None  # stop metering, keep forwarding
+        if state.budget is not None and self._meter is not None and chunk:
+            over = state.budget.stream_cut(len(self._meter.output_text()))
+            if over is not None:
+                return self._end(CallStatus.REFUSED, *over)
         return chunk
 
-    def _kill(self, message: str, code: str) -> bytes:
+    def _end(self, status: CallStatus, message: str, code: str) -> bytes:
         state = self._state
-        state.status = CallStatus.KILLED
+        state.status = status
         state.t_done = time.time()
         state.error_message = message
         state.refusal_reason = code

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from agentops.settings import Settings
 from agentops.sinks import RecordSink
-from agentops.statebus import MemoryStateBus
+from agentops.statebus import MemoryStateBus, SpendCounters
 from proxy._mitm import Address, MitmConfig, MitmServer, ca_cert_path, claim_port
 from proxy.admin import AdminServer
 from proxy.control_wiring import ControlState
@@ -37,15 +37,18 @@ class ProxyService:
         gate: Gate | None = None,
         verifier: KeyVerifier | None = None,
         state_bus: MemoryStateBus | None = None,
+        counters: SpendCounters | None = None,
     ) -> None:
+        """``counters``: the hard budgets' spend counters, when not the ones the settings imply
+        (Redis beside the control state, or in memory when embedded)."""
         self.settings = settings
         p = settings.proxy
         self.spool = Spool(p.spool_dir, max_bytes=p.spool_max_bytes, full_mode=p.spool_full_mode)
         self._sink = sink
-        # Control state (kill-switch, pause) from Redis or the embedded bus, unless a gate is
-        # handed in; with neither source configured every call is allowed.
+        # Control state (kill-switch, pause, hard budgets) from Redis or the embedded bus, unless
+        # a gate is handed in; with neither source configured every call is allowed.
         self._control = (
-            None if gate is not None else ControlState.from_settings(settings, state_bus)
+            None if gate is not None else ControlState.from_settings(settings, state_bus, counters)
         )
         self._gate = gate or (self._control.gate if self._control else AllowAll())
         self._verifier = verifier or UnverifiedKeys(p.default_org)

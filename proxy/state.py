@@ -10,7 +10,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from decimal import Decimal
+from typing import Literal, Protocol
 
 from mitmproxy import http
 
@@ -27,6 +28,19 @@ from proxy.providers.base import (
 _KEY = "agentops.call"
 
 Mode = Literal["forward", "reverse"]
+
+
+class CallBudget(Protocol):
+    """An allowed call's holds on hard budgets: set by the gate, asked by the stream tee,
+    closed once by the record step."""
+
+    def stream_cut(self, output_chars: int) -> tuple[str, str] | None:
+        """(message, code) once a stream's running cost passes what its budgets leave."""
+        ...
+
+    def close(self, real_cost_usd: Decimal | None, *, reached_provider: bool) -> None:
+        """Settle the real cost (or release the holds) in the background; never blocks."""
+        ...
 
 
 @dataclass(slots=True)
@@ -63,6 +77,7 @@ class CallState:
     error_message: str | None = None
     refusal_reason: str | None = None
     in_progress_written: bool = False
+    budget: CallBudget | None = None  # holds on hard budgets, from the gate
 
 
 def attach(flow: http.HTTPFlow, state: CallState) -> CallState:

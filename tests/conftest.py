@@ -19,6 +19,7 @@ import pytest
 import redis
 
 from agentops.settings import Settings, load_settings
+from tests.fakeprovider.fixtures import fake_provider, fake_provider_thread  # noqa: F401
 from tests.harness.databases import cloned_database, migrated_template
 from tests.harness.servers import PgServer, postgres_server, redis_server
 

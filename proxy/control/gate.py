@@ -40,6 +40,10 @@ class BudgetReservation:
     decision: Decision
     hold_id: str
     holds: tuple[BudgetHold, ...] = ()
+    # The most a stream may run up before a run or agent budget it holds is exhausted:
+    # its own hold plus what that budget had left after it, and that budget.
+    stream_limit_usd: Decimal | None = None
+    stream_rule: BudgetRule | None = None
 
 
 class ControlGate:
@@ -82,6 +86,18 @@ class ControlGate:
         """Asked while a response streams (e.g. from a holder listener): kill cuts, pause not."""
         return should_cut_stream(self._holder.get(org), org=org, agent=agent)
 
+    def covering(
+        self, org: str, agent: str, provider: str | None, model: str | None
+    ) -> list[BudgetRule]:
+        """The hard budgets covering a call (memory only); none without counters to ask."""
+        if self._counters is None:
+            return []
+        state = self._holder.get(org)
+        team = profile(state, agent).team
+        return budgets.matching_budgets(
+            state, agent=agent, team=team, provider=provider, model=model
+        )
+
     async def reserve_budget(
         self,
         org: str,
@@ -95,14 +111,11 @@ class ControlGate:
     ) -> BudgetReservation:
         """Hold the estimated cost on every hard budget covering the call (``hold_id``: the
         call id). On a refusal, holds already taken for this call are released."""
-        state = self._holder.get(org)
-        team = profile(state, agent).team
-        rules = budgets.matching_budgets(
-            state, agent=agent, team=team, provider=provider, model=model
-        )
-        if not rules or self._counters is None:
+        rules = self.covering(org, agent, provider, model)
+        if not rules:
             return BudgetReservation(ALLOW, hold_id)
         held: list[BudgetHold] = []
+        limit: tuple[Decimal, BudgetRule] | None = None
         for rule in rules:
             hold = BudgetHold(rule.budget_id, budgets.counter_period(rule, run_id))
             result = await self._reserve_one(rule, hold, hold_id, estimated_cost_usd)
@@ -110,9 +123,19 @@ class ControlGate:
             if refusal is not None:
                 await self.release(BudgetReservation(ALLOW, hold_id, tuple(held)))
                 return BudgetReservation(refusal, hold_id)
-            if result is not None:
-                held.append(hold)
-        return BudgetReservation(ALLOW, hold_id, tuple(held))
+            if result is None:
+                continue  # counters unreachable, fail mode open: nothing held
+            held.append(hold)
+            headroom = (estimated_cost_usd or Decimal(0)) + max(result.remaining, Decimal(0))
+            if rule.scope in ("run", "agent") and (limit is None or headroom < limit[0]):
+                limit = (headroom, rule)
+        return BudgetReservation(
+            ALLOW,
+            hold_id,
+            tuple(held),
+            stream_limit_usd=limit[0] if limit else None,
+            stream_rule=limit[1] if limit else None,
+        )
 
     async def settle(self, reservation: BudgetReservation, real_cost_usd: Decimal) -> None:
         """Count the real cost on every budget held. A failure is logged and counted, not

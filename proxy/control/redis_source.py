@@ -103,8 +103,15 @@ class RedisStateSource:
 
     async def _session(self, client: Redis[Any], reader: RedisStateReader) -> None:
         pubsub = client.pubsub()
+        reconnected = _ReconnectFlag()
         try:
             await pubsub.subscribe(reader.keys.channel)
+            # redis-py re-establishes a dropped pub/sub connection inside get_message, even with
+            # retries off, and re-subscribes: messages published meanwhile are lost without an
+            # error reaching us. Its connect callback tells us, so we resync at once.
+            connection = cast(Any, pubsub).connection
+            if connection is not None:
+                connection.register_connect_callback(reconnected.on_connect)
             await self._resync(reader)
             self.sessions += 1
             due = time.monotonic() + self._resync_seconds
@@ -113,6 +120,11 @@ class RedisStateSource:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
                 if message is not None and message.get("type") == "message":
                     await self._follow(reader, message["data"])
+                if reconnected.take():
+                    log.info("control state pub/sub reconnected; resyncing")
+                    self.sessions += 1
+                    await self._resync(reader)
+                    due = time.monotonic() + self._resync_seconds
                 if time.monotonic() >= due:
                     await self._resync(reader)
                     due = time.monotonic() + self._resync_seconds
@@ -131,6 +143,20 @@ class RedisStateSource:
             log.warning("malformed state announcement ignored; the resync covers it")
             return
         await sync.follow(reader, self._holder, news)
+
+
+class _ReconnectFlag:
+    """Set by redis-py's connect callback (it must be a method: redis keeps a weak reference)."""
+
+    def __init__(self) -> None:
+        self._set = False
+
+    async def on_connect(self, _connection: object) -> None:
+        self._set = True
+
+    def take(self) -> bool:
+        was, self._set = self._set, False
+        return was
 
 
 async def _aclose(resource: object) -> None:

@@ -1,0 +1,259 @@
+"""What does the proxy cost? Direct vs through the proxy, against a fast local mock upstream.
+
+Processes, pinned with ``taskset`` on a 2-core machine:
+
+- core 1: the server under test, each its own process on uvloop: the metered proxy
+  (``ProxyService``, full pipeline, records to a temp spool, JSON logs as ``agentops proxy``), a
+  stripped mitmproxy pass-through (core/proxyserver/next_layer/tlsconfig, reverse mode, no
+  metering) and, with ``--litellm-venv``, LiteLLM's proxy (one worker, no database);
+- core 0: this script (the load generator, raw asyncio on uvloop) and the mock upstream.
+
+Targets: ``direct`` (the mock), ``passthrough``, ``reverse`` (``/openai/v1/...`` on the reverse
+port, override api.openai.com -> mock), ``forward-tls`` (CONNECT + TLS interception, CA bundle,
+kept-alive), ``litellm``. Each is driven non-streaming and streaming at concurrency 1, 16 and 64:
+warm-up, then ``--repeats`` back-to-back windows of ``--duration`` seconds on the same
+connections; every figure is the median over the windows. Server CPU per call comes from
+``/proc/<pid>/stat`` (utime+stime) at the window edges; RSS (VmRSS) is read at start and end.
+
+    .venv/bin/python bench/proxy_bench.py [--quick] [--duration S] [--repeats N]
+        [--litellm-venv bench/.venv-litellm] [--soak SECONDS] [--only reverse,...]
+        [--concurrency 1,16,64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import uvloop
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _procs
+from _load import API_KEY, Target, run_load
+from _procs import Server
+from _report import Figures, Key, median_figures, table, targets, window_figures
+
+BENCH = Path(__file__).resolve().parent
+PY = sys.executable
+SERVER_CORE, LOAD_CORE = 1, 0
+CONCURRENCIES = (1, 16, 64)
+LITELLM_CONFIG = """\
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_base: http://127.0.0.1:{port}/v1
+      api_key: sk-bench
+general_settings:
+  master_key: {key}
+litellm_settings:
+  telemetry: false
+  drop_params: true
+"""
+
+
+def start_servers(args: argparse.Namespace, tmp: Path) -> tuple[int, dict[str, Server]]:
+    mock = _procs.start("mock", [PY, str(BENCH / "_mock_upstream.py")], LOAD_CORE, tmp / "mock.log")
+    port = int(mock.info["port"])
+    servers = {"mock": mock}
+    try:
+        _start_proxies(args, tmp, port, servers)
+    except BaseException:
+        for s in servers.values():
+            s.stop()
+        raise
+    return port, servers
+
+
+def _start_proxies(
+    args: argparse.Namespace, tmp: Path, port: int, servers: dict[str, Server]
+) -> None:
+    runner = [PY, str(BENCH / "_servers.py")]
+    common = ["--mock-port", str(port), "--home", str(tmp)]
+    servers["metered"] = _procs.start(
+        "metered", [*runner, "metered", *common], SERVER_CORE, tmp / "metered.log"
+    )
+    servers["passthrough"] = _procs.start(
+        "passthrough", [*runner, "passthrough", *common], SERVER_CORE, tmp / "passthrough.log"
+    )
+    if args.litellm_venv:
+        config = tmp / "litellm.yaml"
+        config.write_text(LITELLM_CONFIG.format(port=port, key=API_KEY))
+        servers["litellm"] = _procs.start_litellm(
+            args.litellm_venv, config, _procs.free_port(), SERVER_CORE, tmp / "litellm.log"
+        )
+
+
+def make_targets(mock_port: int, servers: dict[str, Server]) -> list[tuple[Target, Server | None]]:
+    metered, passthrough = servers["metered"], servers["passthrough"]
+    rhost, rport = metered.info["reverse"]
+    fhost, fport = metered.info["forward"]
+    phost, pport = passthrough.info["reverse"]
+    chat = "/v1/chat/completions"
+    out: list[tuple[Target, Server | None]] = [
+        (Target("direct", "127.0.0.1", mock_port, chat), None),
+        (Target("passthrough", phost, pport, chat), passthrough),
+        (Target("reverse", rhost, rport, "/openai" + chat), metered),
+        (
+            Target(
+                "forward-tls",
+                fhost,
+                fport,
+                chat,
+                tls_via_proxy=True,
+                bundle=Path(metered.info["bundle"]),
+            ),
+            metered,
+        ),
+    ]
+    if "litellm" in servers:
+        lhost, lport = servers["litellm"].info["reverse"]
+        out.append((Target("litellm", lhost, lport, chat), servers["litellm"]))
+    return out
+
+
+async def measure(
+    target: Target, server: Server | None, stream: bool, conc: int, args: argparse.Namespace
+) -> Figures | None:
+    cpu: list[float] = []
+
+    def boundary(_k: int) -> None:
+        if server is not None:
+            cpu.append(server.cpu_seconds())
+
+    samples = await run_load(
+        target,
+        stream=stream,
+        concurrency=conc,
+        warmup=args.warmup,
+        duration=args.duration,
+        windows=args.repeats,
+        at_boundary=boundary,
+    )
+    windows = []
+    errors = [s.first_error for s in samples if s.first_error]
+    if not any(s.latencies for s in samples) and errors:
+        print(f"  {target.name}: {errors[0]}", flush=True)
+    for k, sample in enumerate(samples):
+        used = cpu[k + 1] - cpu[k] if server is not None and len(cpu) > k + 1 else None
+        figures = window_figures(sample, used)
+        if figures is not None:
+            windows.append(figures)
+    return median_figures(windows) if windows else None
+
+
+async def run_matrix(args: argparse.Namespace, tmp: Path) -> None:
+    mock_port, servers = start_servers(args, tmp)
+    try:
+        rss_start = {name: s.rss_mib() for name, s in servers.items()}
+        results: dict[Key, Figures] = {}
+        for target, server in make_targets(mock_port, servers):
+            if args.only and target.name not in args.only:
+                continue
+            for stream in (False, True):
+                for conc in args.concurrency:
+                    f = await measure(target, server, stream, conc, args)
+                    label = f"{target.name} {'sse' if stream else 'json'} c={conc}"
+                    if f is None:
+                        print(f"  {label}: no successful calls", flush=True)
+                        continue
+                    results[(target.name, stream, conc)] = f
+                    err = f" errors={f.errors} {f.first_error}" if f.errors else ""
+                    print(f"  {label}: {f.rps:,.0f}/s p50 {f.p50:.2f} ms{err}", flush=True)
+        rss_end = {name: s.rss_mib() for name, s in servers.items()}
+    finally:
+        for s in servers.values():
+            s.stop()
+    print()
+    print(table(results))
+    print()
+    print("RSS (MiB) at start -> end of the run:")
+    for name in rss_start:
+        print(f"  {name}: {rss_start[name]:.1f} -> {rss_end[name]:.1f}")
+    print()
+    print("Targets:")
+    for line in targets(results):
+        print(f"  {line}")
+
+
+async def run_soak(args: argparse.Namespace, tmp: Path) -> None:
+    """Concurrency 16 (8 json + 8 sse workers) on the metered reverse endpoint; RSS every 30 s."""
+    mock_port, servers = start_servers(args, tmp)
+    metered = servers["metered"]
+    target = next(t for t, _ in make_targets(mock_port, servers) if t.name == "reverse")
+    period = 30.0
+    windows = max(1, int(args.soak // period))
+    rss: list[float] = []
+
+    def report(k: int) -> None:
+        rss.append(metered.rss_mib())
+        print(f"  t={k * period:5.0f}s  RSS {rss[-1]:.1f} MiB", flush=True)
+
+    print(f"soak: {windows * period:.0f} s at concurrency 16 (8 json + 8 sse), metered reverse")
+    print(f"  startup RSS {metered.rss_mib():.1f} MiB")
+    try:
+        runs = [
+            run_load(
+                target,
+                stream=False,
+                concurrency=8,
+                warmup=5,
+                duration=period,
+                windows=windows,
+                at_boundary=report,
+            ),
+            run_load(
+                target, stream=True, concurrency=8, warmup=5, duration=period, windows=windows
+            ),
+        ]
+        json_s, sse_s = await asyncio.gather(*runs)
+    finally:
+        for s in servers.values():
+            s.stop()
+    calls = sum(len(s.latencies) for s in json_s + sse_s)
+    errors = sum(s.errors for s in json_s + sse_s)
+    growth = (max(rss) - rss[0]) / rss[0] * 100
+    print(f"  {calls:,} calls, {errors} errors, {calls / (windows * period):,.0f}/s")
+    print(
+        f"  RSS after warm-up {rss[0]:.1f} MiB, max {max(rss):.1f}, end {rss[-1]:.1f}: "
+        f"+{growth:.1f}% (flat within 10%: {'MET' if growth <= 10 else 'NOT MET'})"
+    )
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="1 short window per cell, c=1 and 16")
+    p.add_argument("--duration", type=float, default=5.0, help="seconds per measuring window")
+    p.add_argument("--repeats", type=int, default=3, help="windows per cell (median reported)")
+    p.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per cell")
+    p.add_argument("--litellm-venv", type=Path, default=None, help="venv with litellm[proxy]")
+    p.add_argument("--soak", type=float, default=0, help="run only the RSS soak, for S seconds")
+    p.add_argument("--only", type=lambda s: s.split(","), default=None, help="targets to run")
+    p.add_argument(
+        "--concurrency",
+        type=lambda s: tuple(int(c) for c in s.split(",")),
+        default=CONCURRENCIES,
+        help="comma-separated worker counts (default 1,16,64)",
+    )
+    args = p.parse_args()
+    if args.quick:
+        args.duration, args.repeats, args.warmup = 1.5, 1, 0.5
+        args.concurrency = (1, 16)
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    os.sched_setaffinity(0, {LOAD_CORE})
+    with tempfile.TemporaryDirectory(prefix="agentops-bench-") as tmp:
+        work = run_soak(args, Path(tmp)) if args.soak else run_matrix(args, Path(tmp))
+        uvloop.run(work)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""`agentops alerts …`: notification channels and alert deliveries."""
+
+from __future__ import annotations
+
+import click
+
+from cli._client import api_url_option, make_client
+from cli._output import output_option, render
+
+CHANNEL_COLUMNS = ("id", "name", "kind", "url", "recipients", "enabled")
+DELIVERY_COLUMNS = ("id", "event_type", "status", "attempts", "next_attempt_at", "last_error")
+
+
+@click.group()
+def alerts() -> None:
+    """Notification channels and alert deliveries.
+
+    \b
+    Examples:
+      agentops alerts channels add ops --kind webhook --url https://hooks.example.com/agentops
+      agentops alerts deliveries --status dead
+      agentops alerts resend 01935f7e-…
+    """
+
+
+@alerts.group("channels", invoke_without_command=True)
+@api_url_option
+@output_option
+@click.pass_context
+def channels(ctx: click.Context, api_url: str | None, output: str) -> None:
+    """List channels (or add and delete them with the subcommands).
+
+    \b
+    Example:
+      agentops alerts channels -o json
+    """
+    if ctx.invoked_subcommand is None:
+        page = make_client(api_url).request("GET", "/alerts/channels", query={"limit": 200})
+        render(page if output == "json" else page["items"], output, CHANNEL_COLUMNS)
+
+
+@channels.command("add")
+@click.argument("name")
+@click.option(
+    "--kind",
+    type=click.Choice(["webhook", "slack", "email"]),
+    required=True,
+    help="webhook (signed, Standard Webhooks), slack (incoming webhook) or email.",
+)
+@click.option("--url", default=None, help="Webhook or Slack incoming-webhook URL.")
+@click.option("--to", "recipients", multiple=True, help="E-mail recipient (repeatable).")
+@api_url_option
+@output_option
+def add_channel(
+    name: str, kind: str, url: str | None, recipients: tuple[str, ...], api_url: str | None,
+    output: str,
+) -> None:  # fmt: skip
+    """Add a channel; a webhook's signing secret is printed once.
+
+    \b
+    Example:
+      agentops alerts channels add finance --kind email --to cfo@example.com
+    """
+    body = {"name": name, "kind": kind, "url": url, "recipients": list(recipients)}
+    render(
+        make_client(api_url).request("POST", "/alerts/channels", body),
+        output,
+        (*CHANNEL_COLUMNS, "secret"),
+    )
+
+
+@channels.command("delete")
+@click.argument("channel_id")
+@api_url_option
+def delete_channel(channel_id: str, api_url: str | None) -> None:
+    """Delete a channel (its deliveries go with it).
+
+    \b
+    Example:
+      agentops alerts channels delete 01935f7e-…
+    """
+    make_client(api_url).request("DELETE", f"/alerts/channels/{channel_id}")
+    click.echo(f"deleted channel {channel_id}")
+
+
+@alerts.command("deliveries")
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "delivered", "dead"]),
+    default=None,
+    help="Only deliveries in this state.",
+)
+@api_url_option
+@output_option
+def list_deliveries(status: str | None, api_url: str | None, output: str) -> None:
+    """List alert deliveries, newest first.
+
+    \b
+    Example:
+      agentops alerts deliveries --status dead
+    """
+    query = {"status": status, "limit": 200}
+    page = make_client(api_url).request("GET", "/alerts/deliveries", query=query)
+    render(page if output == "json" else page["items"], output, DELIVERY_COLUMNS)
+
+
+@alerts.command("resend")
+@click.argument("delivery_id")
+@api_url_option
+@output_option
+def resend(delivery_id: str, api_url: str | None, output: str) -> None:
+    """Queue a delivery again now (dead letters included).
+
+    \b
+    Example:
+      agentops alerts resend 01935f7e-…
+    """
+    path = f"/alerts/deliveries/{delivery_id}/resend"
+    render(make_client(api_url).request("POST", path), output, DELIVERY_COLUMNS)

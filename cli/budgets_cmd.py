@@ -1,0 +1,142 @@
+"""`agentops budgets …`: budgets with their live spend and forecast."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from cli._client import api_url_option, make_client
+from cli._output import output_option, render
+
+COLUMNS = (
+    "id", "name", "scope", "target", "period", "enforcement", "limit_usd",
+    "current_spend_usd", "percent_used", "forecast_usd", "paused",
+)  # fmt: skip
+
+
+@click.group()
+def budgets() -> None:
+    """Create, list, change and delete budgets.
+
+    \b
+    Examples:
+      agentops budgets create team-monthly --scope team --target research --limit 500 \\
+          --threshold 50 --threshold 80 --auto-pause 100 --hard
+      agentops budgets list
+    """
+
+
+@budgets.command("list")
+@api_url_option
+@output_option
+def list_budgets(api_url: str | None, output: str) -> None:
+    """List budgets with this period's spend and the month-end forecast.
+
+    \b
+    Example:
+      agentops budgets list -o json
+    """
+    page = make_client(api_url).request("GET", "/budgets", query={"limit": 200})
+    render(page if output == "json" else page["items"], output, COLUMNS)
+
+
+def _body(**fields: Any) -> dict[str, Any]:
+    return {key: value for key, value in fields.items() if value not in (None, ())}
+
+
+@budgets.command("create")
+@click.argument("name")
+@click.option(
+    "--scope",
+    type=click.Choice(["org", "team", "agent", "run"]),
+    required=True,
+    help="What the budget covers (run: each run of the target agent).",
+)
+@click.option("--target", default=None, help="Team name (team) or agent name (agent, run).")
+@click.option("--limit", "limit_usd", required=True, help="Limit in USD, e.g. 500 or 12.50.")
+@click.option(
+    "--period",
+    type=click.Choice(["daily", "weekly", "monthly", "custom"]),
+    default="monthly",
+    show_default=True,
+    help="Period, in the org's time zone.",
+)
+@click.option(
+    "--start", "custom_start", default=None, help="Custom period start (ISO 8601 with offset)."
+)
+@click.option("--end", "custom_end", default=None, help="Custom period end (ISO 8601 with offset).")
+@click.option("--model", default=None, help="Only calls to this model.")
+@click.option("--provider", default=None, help="Only calls to this provider.")
+@click.option(
+    "--threshold", "thresholds", multiple=True, help="Alert at this percent (repeatable)."
+)
+@click.option("--auto-pause", "auto_pause", default=None, help="Pause the scope at this percent.")
+@click.option("--max-calls", type=int, default=None, help="Run budgets: calls allowed per run.")
+@click.option(
+    "--hard/--soft",
+    default=False,
+    help="hard: the proxy refuses calls over the limit; soft: alerts only.",
+)
+@api_url_option
+@output_option
+def create_budget(
+    name: str, scope: str, target: str | None, limit_usd: str, period: str,
+    custom_start: str | None, custom_end: str | None, model: str | None, provider: str | None,
+    thresholds: tuple[str, ...], auto_pause: str | None, max_calls: int | None, hard: bool,
+    api_url: str | None, output: str,
+) -> None:  # fmt: skip
+    """Create a budget.
+
+    \b
+    Example:
+      agentops budgets create bot-daily --scope agent --target refund-bot --limit 20 \\
+          --period daily --threshold 80 --hard
+    """
+    body = _body(
+        name=name, scope=scope, target=target, limit_usd=limit_usd, period=period,
+        custom_start=custom_start, custom_end=custom_end, model=model, provider=provider,
+        threshold_alert_percent=list(thresholds) or None, auto_pause_at_percent=auto_pause,
+        max_calls=max_calls, enforcement="hard" if hard else "soft",
+    )  # fmt: skip
+    render(make_client(api_url).request("POST", "/budgets", body), output, COLUMNS)
+
+
+@budgets.command("update")
+@click.argument("budget_id")
+@click.option("--limit", "limit_usd", default=None, help="New limit in USD.")
+@click.option("--threshold", "thresholds", multiple=True, help="Replace the alert thresholds.")
+@click.option("--auto-pause", "auto_pause", default=None, help="Pause the scope at this percent.")
+@click.option("--hard/--soft", default=None, help="Change the enforcement.")
+@api_url_option
+@output_option
+def update_budget(
+    budget_id: str, limit_usd: str | None, thresholds: tuple[str, ...], auto_pause: str | None,
+    hard: bool | None, api_url: str | None, output: str,
+) -> None:  # fmt: skip
+    """Change a budget's limit, thresholds, auto-pause or enforcement.
+
+    \b
+    Example:
+      agentops budgets update 01935f7e-… --limit 750 --hard
+    """
+    body = _body(
+        limit_usd=limit_usd, threshold_alert_percent=list(thresholds) or None,
+        auto_pause_at_percent=auto_pause,
+        enforcement=None if hard is None else ("hard" if hard else "soft"),
+    )  # fmt: skip
+    render(make_client(api_url).request("PATCH", f"/budgets/{budget_id}", body), output, COLUMNS)
+
+
+@budgets.command("delete")
+@click.argument("budget_id")
+@api_url_option
+def delete_budget(budget_id: str, api_url: str | None) -> None:
+    """Delete a budget.
+
+    \b
+    Example:
+      agentops budgets delete 01935f7e-…
+    """
+    make_client(api_url).request("DELETE", f"/budgets/{budget_id}")
+    click.echo(f"deleted budget {budget_id}")

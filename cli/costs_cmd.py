@@ -1,0 +1,55 @@
+"""`agentops costs …`: cost reports from the control plane (exact amounts, in USD)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from cli._client import api_url_option, make_client
+from cli._output import output_option, render
+
+COLUMNS = ("group", "calls", "errors", "input_tokens", "output_tokens", "cost_usd",
+           "unpriced_calls")  # fmt: skip
+
+
+@click.group()
+def costs() -> None:
+    """Cost reports: by org, team, agent, model, provider or day.
+
+    \b
+    Examples:
+      agentops costs summary --by team --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z
+      agentops costs summary --by model -o json
+    """
+
+
+@costs.command("summary")
+@click.option("--by", "group_by", default="agent", show_default=True,
+              type=click.Choice(["org", "team", "agent", "model", "provider", "day"]),
+              help="Dimension to group by.")  # fmt: skip
+@click.option("--from", "from_", default=None, metavar="ISO", help="Start (default: 30 days ago).")
+@click.option("--to", default=None, metavar="ISO", help="End, exclusive (default: now).")
+@api_url_option
+@output_option
+def summary(
+    group_by: str, from_: str | None, to: str | None, api_url: str | None, output: str
+) -> None:
+    """Costs grouped by one dimension, with totals (hour-aligned, UTC days).
+
+    \b
+    Example:
+      agentops costs summary --by team --from 2026-11-01T00:00:00Z --to 2026-11-08T00:00:00Z
+    """
+    query = {"group_by": group_by, "from": from_, "to": to}
+    report = make_client(api_url).request("GET", "/costs/summary", query=query)
+    if output == "json":
+        render(report, output)
+        return
+    rows = [_row(g["label"], g["figures"]) for g in report["groups"]]
+    rows.append(_row("TOTAL", report["totals"]))
+    render(rows, output, COLUMNS)
+
+
+def _row(label: str, figures: dict[str, Any]) -> dict[str, Any]:
+    return {"group": label, **figures}

@@ -1,0 +1,91 @@
+"""/alerts: notification channels (CRUD) and deliveries (list, re-send)."""
+
+from __future__ import annotations
+
+from control_plane.endpoint import ApiRequest
+from control_plane.schemas.alerts import (
+    ChannelCreate,
+    ChannelCreated,
+    ChannelOut,
+    ChannelPage,
+    ChannelUpdate,
+    DeliveryOut,
+    DeliveryPage,
+    DeliveryQuery,
+)
+from control_plane.schemas.common import PageQuery
+from control_plane.services import alerts as rules
+from control_plane.services.audit import snapshot
+from control_plane.store import alerts
+
+FIELDS = rules.AUDITED_FIELDS
+
+
+async def create_channel(req: ApiRequest) -> ChannelCreated:
+    async with req.transaction() as session:
+        channel, secret = await rules.create_channel(
+            session, req.principal.org_id, req.body_as(ChannelCreate)
+        )
+        await req.audit(
+            session, "alert_channel.create", "alert_channel", channel.id,
+            after=snapshot(channel, FIELDS),
+        )  # fmt: skip
+        return rules.channel_created(channel, secret)
+
+
+async def list_channels(req: ApiRequest) -> ChannelPage:
+    query = req.query_as(PageQuery)
+    async with req.transaction() as session:
+        page = await alerts.list_channels(
+            session, req.principal.org_id, cursor=query.cursor, limit=query.limit
+        )
+    return ChannelPage(
+        items=[rules.channel_out(c) for c in page.items], next_cursor=page.next_cursor
+    )
+
+
+async def get_channel(req: ApiRequest) -> ChannelOut:
+    async with req.transaction() as session:
+        channel = await rules.get_channel(session, req.principal.org_id, req.path_id("channel_id"))
+        return rules.channel_out(channel)
+
+
+async def update_channel(req: ApiRequest) -> ChannelCreated:
+    async with req.transaction() as session:
+        channel = await rules.get_channel(session, req.principal.org_id, req.path_id("channel_id"))
+        before = snapshot(channel, FIELDS)
+        secret = await rules.update_channel(session, channel, req.body_as(ChannelUpdate))
+        after = snapshot(channel, FIELDS) | ({"secret_rotated": True} if secret else {})
+        await req.audit(
+            session, "alert_channel.update", "alert_channel", channel.id, before=before, after=after
+        )
+        return rules.channel_created(channel, secret)
+
+
+async def delete_channel(req: ApiRequest) -> None:
+    async with req.transaction() as session:
+        channel = await rules.get_channel(session, req.principal.org_id, req.path_id("channel_id"))
+        before = snapshot(channel, FIELDS)
+        await alerts.delete_channel(session, channel)
+        await req.audit(session, "alert_channel.delete", "alert_channel", channel.id, before=before)
+
+
+async def list_deliveries(req: ApiRequest) -> DeliveryPage:
+    query = req.query_as(DeliveryQuery)
+    async with req.transaction() as session:
+        page = await alerts.list_deliveries(
+            session,
+            req.principal.org_id,
+            status=query.status,
+            channel_id=query.channel_id,
+            cursor=query.cursor,
+            limit=query.limit,
+        )
+    return DeliveryPage(items=rules.deliveries_out(page.items), next_cursor=page.next_cursor)
+
+
+async def resend_delivery(req: ApiRequest) -> DeliveryOut:
+    async with req.transaction() as session:
+        delivery = await rules.resend(session, req.principal.org_id, req.path_id("delivery_id"))
+        await req.audit(session, "alert_delivery.resend", "alert_delivery", delivery.id)
+        return rules.deliveries_out([delivery])[0]

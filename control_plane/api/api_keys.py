@@ -1,0 +1,100 @@
+"""/api-keys: create (the key is shown once), list, revoke."""
+
+from __future__ import annotations
+
+from control_plane.auth.api_keys import PREFIX, generate_api_key
+from control_plane.endpoint import ApiRequest
+from control_plane.errors import NotFoundError, ValidationFailedError
+from control_plane.schemas.api_keys import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    ApiKeyPage,
+    ApiKeyQuery,
+)
+from control_plane.services.audit import snapshot
+from control_plane.store import agents, api_keys
+from control_plane.store.tables import ApiKey, utcnow
+
+FIELDS = ("name", "public_id", "scopes", "agent_id", "expires_at", "revoked_at")
+
+
+def to_out(key: ApiKey) -> ApiKeyOut:
+    return ApiKeyOut(
+        id=key.id,
+        name=key.name,
+        prefix=f"{PREFIX}{key.public_id}",
+        scopes=key.scopes,  # validated on the way in
+        agent_id=key.agent_id,
+        created_at=key.created_at,
+        last_used_at=key.last_used_at,
+        expires_at=key.expires_at,
+        revoked_at=key.revoked_at,
+    )
+
+
+async def create_api_key(req: ApiRequest) -> ApiKeyCreated:
+    body = req.body_as(ApiKeyCreate)
+    if body.expires_at is not None and body.expires_at <= utcnow():
+        raise ValidationFailedError(
+            "body: expires_at: must be in the future",
+            details=[
+                {"field": "expires_at", "location": "body", "message": "must be in the future"}
+            ],
+        )
+    new = generate_api_key()
+    org_id = req.principal.org_id
+    async with req.transaction() as session:
+        if (
+            body.agent_id is not None
+            and await agents.get_agent(session, org_id, body.agent_id) is None
+        ):
+            raise ValidationFailedError(
+                "body: agent_id: no such agent",
+                details=[{"field": "agent_id", "location": "body", "message": "no such agent"}],
+            )
+        key = await api_keys.create_api_key(
+            session,
+            org_id=org_id,
+            name=body.name,
+            public_id=new.public_id,
+            secret_hash=new.secret_hash,
+            scopes=sorted(set(body.scopes)),
+            agent_id=body.agent_id,
+            created_by=req.principal.user_id,
+            expires_at=body.expires_at,
+        )
+        await req.audit(session, "api_key.create", "api_key", key.id, after=snapshot(key, FIELDS))
+        return ApiKeyCreated(**to_out(key).model_dump(), key=new.token)
+
+
+async def list_api_keys(req: ApiRequest) -> ApiKeyPage:
+    query = req.query_as(ApiKeyQuery)
+    async with req.transaction() as session:
+        page = await api_keys.list_api_keys(
+            session,
+            req.principal.org_id,
+            include_revoked=query.include_revoked,
+            cursor=query.cursor,
+            limit=query.limit,
+        )
+    return ApiKeyPage(items=[to_out(k) for k in page.items], next_cursor=page.next_cursor)
+
+
+async def revoke_api_key(req: ApiRequest) -> None:
+    key_id = req.path_id("key_id")
+    async with req.transaction() as session:
+        key = await api_keys.get_api_key(session, req.principal.org_id, key_id)
+        if key is None:
+            raise NotFoundError(f"no such API key: {key_id}")
+        if key.revoked_at is None:
+            before = snapshot(key, FIELDS)
+            await api_keys.revoke_api_key(session, key, utcnow())
+            await req.audit(
+                session,
+                "api_key.revoke",
+                "api_key",
+                key.id,
+                before=before,
+                after=snapshot(key, FIELDS),
+            )

@@ -1,0 +1,92 @@
+"""/budgets: create, list (with derived spend, window and forecast), show, update, delete.
+
+A change to a hard budget (or to whether a budget is hard) changes what proxies enforce: the
+handler bumps the org's control-state version in the same transaction and publishes the
+snapshot after the commit (the worker's republish job covers a publish that fails).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agentops.wire.control import ControlSnapshot
+from control_plane import keys
+from control_plane.endpoint import ApiRequest
+from control_plane.schemas.budgets import (
+    BudgetCreate,
+    BudgetOut,
+    BudgetPage,
+    BudgetQuery,
+    BudgetUpdate,
+)
+from control_plane.services import budgets as rules
+from control_plane.services import control_state
+from control_plane.services.audit import snapshot
+from control_plane.store import budgets
+
+FIELDS = rules.AUDITED_FIELDS
+
+
+async def create_budget(req: ApiRequest) -> BudgetOut:
+    async with req.transaction() as session:
+        budget = await rules.create(session, req.principal, req.body_as(BudgetCreate))
+        await req.audit(
+            session, "budget.create", "budget", budget.id, after=snapshot(budget, FIELDS)
+        )
+        state = await _changed(session, req, budget.hard)
+        out = (await rules.to_out(session, req.principal.org_id, [budget]))[0]
+    await _publish(req, state)
+    return out
+
+
+async def list_budgets(req: ApiRequest) -> BudgetPage:
+    query = req.query_as(BudgetQuery)
+    org_id = req.principal.org_id
+    async with req.transaction() as session:
+        page = await budgets.list_budgets(session, org_id, cursor=query.cursor, limit=query.limit)
+        items = await rules.to_out(session, org_id, page.items)
+    return BudgetPage(items=items, next_cursor=page.next_cursor)
+
+
+async def get_budget(req: ApiRequest) -> BudgetOut:
+    async with req.transaction() as session:
+        budget = await rules.get(session, req.principal.org_id, req.path_id("budget_id"))
+        return (await rules.to_out(session, req.principal.org_id, [budget]))[0]
+
+
+async def update_budget(req: ApiRequest) -> BudgetOut:
+    async with req.transaction() as session:
+        budget = await rules.get(session, req.principal.org_id, req.path_id("budget_id"))
+        before = snapshot(budget, FIELDS)
+        was_hard = budget.hard
+        await rules.update(session, budget, req.body_as(BudgetUpdate))
+        after = snapshot(budget, FIELDS)
+        await req.audit(session, "budget.update", "budget", budget.id, before=before, after=after)
+        state = await _changed(session, req, was_hard or budget.hard)
+        out = (await rules.to_out(session, req.principal.org_id, [budget]))[0]
+    await _publish(req, state)
+    return out
+
+
+async def delete_budget(req: ApiRequest) -> None:
+    async with req.transaction() as session:
+        budget = await rules.get(session, req.principal.org_id, req.path_id("budget_id"))
+        before = snapshot(budget, FIELDS)
+        hard = budget.hard
+        await budgets.delete_budget(session, budget)
+        await req.audit(session, "budget.delete", "budget", budget.id, before=before)
+        state = await _changed(session, req, hard)
+    await _publish(req, state)
+
+
+async def _changed(
+    session: AsyncSession, req: ApiRequest, enforced: bool
+) -> ControlSnapshot | None:
+    if not enforced:
+        return None
+    return await control_state.changed(session, req.principal.org_id, rules.budget_rules)
+
+
+async def _publish(req: ApiRequest, state: ControlSnapshot | None) -> None:
+    if state is not None:
+        await control_state.publish(req.app_get(keys.STATE_BUS), state)

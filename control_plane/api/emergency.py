@@ -1,0 +1,127 @@
+"""/emergency: kill, pause and resume (audited, published after commit), and what is in force."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from control_plane import keys
+from control_plane.endpoint import ApiRequest
+from control_plane.schemas.emergency import (
+    ControlRuleOut,
+    EmergencyRequest,
+    EmergencyResult,
+    EmergencyStatus,
+    ProxyOut,
+    ResumeRequest,
+)
+from control_plane.services import control_state, emergency
+from control_plane.store import control_rules, orgs, proxies
+from control_plane.store.tables import ControlRule, utcnow
+
+# A proxy silent for this long has gone away (scaled down, redeployed): it is not listed.
+PROXY_FORGET_AFTER = timedelta(hours=1)
+
+
+async def kill(req: ApiRequest) -> EmergencyResult:
+    return await _act(req, "kill")
+
+
+async def pause(req: ApiRequest) -> EmergencyResult:
+    return await _act(req, "pause")
+
+
+async def resume(req: ApiRequest) -> EmergencyResult:
+    bus = req.app_get(keys.STATE_BUS)
+    async with req.transaction() as session:
+        outcome = await emergency.resume(
+            session, req.principal, req.body_as(ResumeRequest), bus.budgets
+        )
+        await _audit(req, session, outcome)
+    await control_state.publish(bus, outcome.snapshot)
+    return _result("resume", outcome)
+
+
+async def status(req: ApiRequest) -> EmergencyStatus:
+    org_id = req.principal.org_id
+    async with req.transaction() as session:
+        org = await orgs.get_org(session, org_id)
+        assert org is not None, "the caller's org exists"
+        version = await control_rules.get_version(session, org_id)
+        rules = await control_rules.list_rules_in_force(session, org_id)
+        beats = await proxies.list_heartbeats(
+            session, org_id, seen_since=utcnow() - PROXY_FORGET_AFTER
+        )
+    return EmergencyStatus(
+        org=org.slug,
+        version=version,
+        rules=[rule_out(rule) for rule in rules],
+        proxies=[
+            ProxyOut(
+                proxy_id=beat.proxy_id,
+                version=beat.version,
+                applied=holds(beat.version, version),
+                seen_at=beat.seen_at,
+            )
+            for beat in beats
+        ],
+    )
+
+
+def holds(held: int, current: int) -> bool:
+    """Whether a proxy holding ``held`` enforces ``current``. Holding nothing (-1) is the empty
+    state, which is what version 0 (an org never changed) means."""
+    return max(held, 0) >= current
+
+
+async def _act(req: ApiRequest, action: Literal["kill", "pause"]) -> EmergencyResult:
+    bus = req.app_get(keys.STATE_BUS)
+    async with req.transaction() as session:
+        outcome = await emergency.apply(
+            session, req.principal, action, req.body_as(EmergencyRequest), bus.budgets
+        )
+        await _audit(req, session, outcome)
+    # After the commit, never inside it: a proxy must not enforce what could still roll back.
+    await control_state.publish(bus, outcome.snapshot)
+    return _result(action, outcome)
+
+
+async def _audit(req: ApiRequest, session: AsyncSession, outcome: emergency.Outcome) -> None:
+    for entry in outcome.changes.audit:
+        await req.audit(
+            session,
+            entry.action,
+            entry.entity_type,
+            entry.entity_id,
+            before=entry.before,
+            after=entry.after,
+        )
+
+
+def _result(
+    action: Literal["kill", "pause", "resume"], outcome: emergency.Outcome
+) -> EmergencyResult:
+    return EmergencyResult(
+        action=action,
+        version=outcome.snapshot.version,
+        rules=[rule_out(rule) for rule in outcome.changes.rules],
+        agents=outcome.changes.agents,
+    )
+
+
+def rule_out(rule: ControlRule) -> ControlRuleOut:
+    return ControlRuleOut.model_validate(
+        {
+            "id": rule.id,
+            "scope": rule.scope,
+            "target": rule.target,
+            "action": rule.action,
+            "reason": rule.reason,
+            "reference": rule.reference,
+            "created_by": rule.created_by_label or rule.created_by,
+            "created_at": rule.created_at,
+            "lifted_at": rule.lifted_at,
+        }
+    )

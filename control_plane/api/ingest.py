@@ -1,0 +1,87 @@
+"""/ingest: call records from proxies (batch) and runs reported directly by SDKs (run).
+
+The batch body is parsed here rather than by the route adapter: the adapter would refuse the
+whole batch for one bad record, and a refused batch is retried forever by the shipper. Here a
+bad record gets its own "rejected" outcome and the rest is stored.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agentops.wire.ingest import IngestBatchResponse
+from control_plane import keys
+from control_plane.endpoint import ApiRequest
+from control_plane.errors import BadRequestError, NotFoundError, ValidationFailedError
+from control_plane.ingest import IngestTarget, ingest_records
+from control_plane.ingest.rows import event_id
+from control_plane.ingest.validate import body_text_is_clean
+from control_plane.schemas.records import (
+    MAX_BATCH,
+    IngestRunRequest,
+    IngestRunResponse,
+)
+from control_plane.store import events, orgs
+from control_plane.store.tables.runs import run_pk
+
+
+async def ingest_batch(req: ApiRequest) -> IngestBatchResponse:
+    body = await req.request.read()
+    records = _parse_records_body(body)
+    async with req.transaction() as session:
+        target = await _target(req, session)
+        return await ingest_records(session, target, records, text_checked=body_text_is_clean(body))
+
+
+async def ingest_run(req: ApiRequest) -> IngestRunResponse:
+    body = req.body_as(IngestRunRequest)
+    async with req.transaction() as session:
+        target = await _target(req, session)
+        defaults = {"org": target.org_slug, "agent": body.agent, "run_id": body.run_id,
+                    "run_source": "sdk"}  # fmt: skip
+        records = [defaults | call for call in body.calls]
+        answer = await ingest_records(session, target, records)
+        pk = run_pk(target.org_id, body.run_id)
+        rows = [
+            {"id": event_id(pk, e.kind, e.at, e.data), "at": e.at, "org_id": target.org_id,
+             "run_pk": pk, "kind": f"sdk.{e.kind}", "call_id": None, "data": e.data}
+            for e in body.events
+        ]  # fmt: skip
+        await events.insert_events(session, rows)
+    return IngestRunResponse(run_id=body.run_id, run=str(pk), calls=answer, events_stored=len(rows))
+
+
+async def _target(req: ApiRequest, session: AsyncSession) -> IngestTarget:
+    principal = req.principal
+    org = await orgs.get_org(session, principal.org_id)
+    if org is None:
+        raise NotFoundError("the API key's org no longer exists")
+    default_org = req.app_get(keys.SETTINGS).proxy.default_org
+    return IngestTarget(
+        org_id=org.id,
+        org_slug=org.slug,
+        auto_register_agents=org.slug == default_org,
+        agent_id=principal.agent_id,
+    )
+
+
+def _parse_records_body(raw: bytes) -> list[Any]:
+    try:
+        data = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise BadRequestError(
+            f"request body is not valid JSON: {exc}", code="malformed_json"
+        ) from None
+    records = data.get("records") if isinstance(data, dict) else None
+    if not isinstance(records, list):
+        raise ValidationFailedError('body: send {"records": [CallRecord, ...]}')
+    if len(records) > MAX_BATCH:
+        raise ValidationFailedError(f"body: records: at most {MAX_BATCH} records per batch")
+    return records
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")

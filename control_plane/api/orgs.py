@@ -1,0 +1,38 @@
+"""/orgs/profile: the caller's org."""
+
+from __future__ import annotations
+
+from control_plane.endpoint import ApiRequest
+from control_plane.errors import NotFoundError
+from control_plane.schemas.orgs import OrgOut, OrgUpdate
+from control_plane.services.audit import snapshot
+from control_plane.store import orgs
+
+FIELDS = ("name", "timezone")
+
+
+async def get_profile(req: ApiRequest) -> OrgOut:
+    async with req.transaction() as session:
+        org = await orgs.get_org(session, req.principal.org_id)
+        if org is None:
+            raise NotFoundError("org not found")
+        return OrgOut.model_validate(org)
+
+
+async def update_profile(req: ApiRequest) -> OrgOut:
+    changes = req.body_as(OrgUpdate).model_dump(exclude_unset=True, exclude_none=True)
+    async with req.transaction() as session:
+        org = await orgs.get_org(session, req.principal.org_id)
+        if org is None:
+            raise NotFoundError("org not found")
+        before = snapshot(org, FIELDS)
+        await orgs.update_org(session, org, changes)
+        await req.audit(
+            session,
+            "org.update",
+            "organization",
+            org.id,
+            before=before,
+            after=snapshot(org, FIELDS),
+        )
+        return OrgOut.model_validate(org)

@@ -1,0 +1,89 @@
+"""/runs: list runs with filters and keyset pagination; show one run with its calls."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from control_plane.api.costs import agents_names, time_range
+from control_plane.endpoint import ApiRequest
+from control_plane.errors import NotFoundError, ValidationFailedError
+from control_plane.schemas.runs import CallOut, RunDetail, RunOut, RunPage, RunQuery
+from control_plane.store import agents, calls, runs, teams
+from control_plane.store.pagination import InvalidCursorError
+from control_plane.store.runs import RunFilters
+from control_plane.store.tables import Run
+
+
+async def list_runs(req: ApiRequest) -> RunPage:
+    query = req.query_as(RunQuery)
+    start, end = time_range(query)
+    org_id = req.principal.org_id
+    async with req.transaction() as session:
+        agent_id = team_id = None
+        if query.agent is not None:
+            agent = await agents.get_agent_by_name(session, org_id, query.agent)
+            if agent is None:
+                return RunPage(items=[], next_cursor=None)
+            agent_id = agent.id
+        if query.team is not None:
+            team = await teams.get_team_by_name(session, org_id, query.team)
+            if team is None:
+                return RunPage(items=[], next_cursor=None)
+            team_id = team.id
+        filters = RunFilters(
+            start=start, end=end, agent_id=agent_id, team_id=team_id, status=query.status,
+            model=query.model, provider=query.provider, min_cost=query.min_cost,
+            max_cost=query.max_cost, tag=query.tag,
+        )  # fmt: skip
+        try:
+            page = await runs.list_runs(
+                session, org_id, filters, sort=query.sort, cursor=query.cursor, limit=query.limit
+            )
+        except InvalidCursorError:
+            raise ValidationFailedError("query: cursor: cursor is not valid") from None
+        items = await runs_out(session, org_id, page.items)
+    return RunPage(items=items, next_cursor=page.next_cursor)
+
+
+async def get_run(req: ApiRequest) -> RunDetail:
+    ref = req.request.match_info["run_id"]
+    org_id = req.principal.org_id
+    async with req.transaction() as session:
+        run = await runs.get_run(session, org_id, ref)
+        if run is None:
+            raise NotFoundError(f"no such run: {ref!r}")
+        out = (await runs_out(session, org_id, [run]))[0]
+        rows = await calls.list_calls_for_run(session, org_id, run.id)
+    call_list = [CallOut.model_validate(row, from_attributes=True) for row in rows]
+    return RunDetail(**out.model_dump(), call_list=call_list)
+
+
+async def runs_out(session: AsyncSession, org_id: uuid.UUID, rows: list[Run]) -> list[RunOut]:
+    agent_names = await agents_names(session, org_id, {r.agent_id for r in rows})
+    team_names = await teams.get_team_names(
+        session, org_id, {r.team_id for r in rows if r.team_id is not None}
+    )
+    return [
+        RunOut(
+            id=r.id,
+            run_id=r.run_key,
+            run_source=r.run_source,
+            agent_id=r.agent_id,
+            agent=agent_names.get(r.agent_id),
+            team=team_names.get(r.team_id) if r.team_id else None,
+            status=r.status,
+            calls=r.calls,
+            in_progress=r.in_progress,
+            errors=r.errors,
+            input_tokens=r.input_tokens,
+            output_tokens=r.output_tokens,
+            cost_usd=r.cost_usd,
+            unpriced_calls=r.unpriced_calls,
+            started_at=r.started_at,
+            last_at=r.last_at,
+            tags=r.tags,
+        )
+        for r in rows
+    ]

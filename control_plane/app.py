@@ -1,0 +1,78 @@
+"""The one app factory of the control plane.
+
+Resources are opened and closed in ``cleanup_ctx``, in order: database (refusing a schema
+it does not know), Redis and the rate limiter, then the worker's task set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from agentops.settings import Settings
+from agentops.tasks import TaskSet
+from control_plane import keys
+from control_plane.auth.passwords import Passwords
+from control_plane.middlewares import json_errors, request_context
+from control_plane.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from control_plane.routes import add_routes
+from control_plane.services.budget_watch import budget_jobs_context
+from control_plane.services.control_state import state_bus_context
+from control_plane.store.engine import create_database
+from control_plane.store.migrate import check_current
+from control_plane.worker import Worker
+
+
+def create_app(settings: Settings) -> web.Application:
+    cp = settings.control_plane
+    app = web.Application(
+        middlewares=[request_context, json_errors], client_max_size=cp.max_body_bytes
+    )
+    app[keys.SETTINGS] = settings
+    app[keys.PASSWORDS] = Passwords(fast=cp.password_hash_fast)
+    app.cleanup_ctx.extend([_database, _redis, _worker, state_bus_context, budget_jobs_context])
+    add_routes(app)
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    cp = app[keys.SETTINGS].control_plane
+    database = create_database(cp.database_url, app_role=cp.app_role, pool_pre_ping=True)
+    try:
+        await check_current(database.engine)
+        app[keys.DATABASE] = database
+        yield
+    finally:
+        await database.dispose()
+
+
+async def _redis(app: web.Application) -> AsyncIterator[None]:
+    cp = app[keys.SETTINGS].control_plane
+    if cp.redis_url is None:
+        app[keys.REDIS] = None
+        app[keys.RATE_LIMITER] = MemoryRateLimiter()
+        yield
+        return
+    client: Redis[bytes] = Redis.from_url(cp.redis_url)
+    app[keys.REDIS] = client
+    app[keys.RATE_LIMITER] = RedisRateLimiter(client, cp.redis_prefix)
+    try:
+        yield
+    finally:
+        await client.aclose()  # type: ignore[attr-defined]  # types-redis predates aclose
+
+
+async def _worker(app: web.Application) -> AsyncIterator[None]:
+    cp = app[keys.SETTINGS].control_plane
+    tasks = TaskSet("control-plane")
+    worker = Worker(app, cp.worker_interval_seconds)
+    app[keys.TASKS] = tasks
+    app[keys.WORKER] = worker
+    if cp.run_worker:
+        tasks.spawn(worker.run(), name="control-plane-worker")
+    try:
+        yield
+    finally:
+        await tasks.close()

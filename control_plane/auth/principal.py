@@ -1,0 +1,34 @@
+"""Who is calling: a signed-in user (with their role in the org) or an API key."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+Role = Literal["owner", "admin", "team_lead", "member", "viewer"]
+Scope = Literal["ingest", "read", "admin"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: Literal["user", "api_key"]
+    org_id: uuid.UUID
+    # user principals
+    user_id: uuid.UUID | None = None
+    email: str | None = None
+    role: Role | None = None
+    team_id: uuid.UUID | None = None  # the team a team_lead leads
+    # api-key principals
+    api_key_id: uuid.UUID | None = None
+    api_key_name: str | None = None
+    scopes: frozenset[Scope] = frozenset()
+    agent_id: uuid.UUID | None = None  # key bound to one agent
+
+    @property
+    def actor_id(self) -> str:
+        return str(self.user_id if self.kind == "user" else self.api_key_id)
+
+    @property
+    def actor_label(self) -> str | None:
+        return self.email if self.kind == "user" else self.api_key_name

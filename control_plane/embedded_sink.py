@@ -1,0 +1,60 @@
+"""``EmbeddedSink``: the proxy's ``RecordSink`` when the control plane runs in the same process
+(``agentops up``). It calls the ingest service directly, in one transaction per batch, for the
+default org, so the embedded setup and a deployed one share every ingestion rule.
+
+The default org is the one named by ``proxy.default_org``; it is created on first delivery if
+it does not exist yet, and, being the default org, it registers unknown agents automatically.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agentops.wire.ingest import IngestBatchResponse
+from control_plane.ingest import IngestTarget, ingest_records
+from control_plane.store import orgs
+from control_plane.store.engine import Database, set_current_org
+from control_plane.store.tables import Organization
+
+
+class EmbeddedSink:
+    def __init__(
+        self, database: Database, org_slug: str = "default", timezone: str = "UTC"
+    ) -> None:
+        self._database = database
+        self._slug = org_slug
+        self._timezone = timezone
+        self._org_id: uuid.UUID | None = None
+
+    async def deliver(self, records: Sequence[dict[str, Any]]) -> IngestBatchResponse:
+        async with self._database.transaction() as session:
+            org_id = self._org_id or await self._default_org(session)
+            await set_current_org(session, org_id)
+            target = IngestTarget(org_id, self._slug, auto_register_agents=True)
+            answer = await ingest_records(session, target, list(records))
+        self._org_id = org_id
+        return answer
+
+    async def _default_org(self, session: AsyncSession) -> uuid.UUID:
+        if session.get_bind().dialect.name == "postgresql":
+            # Before any org scope is set, row-level security hides organizations: ask the
+            # narrow SECURITY DEFINER lookup instead.
+            found = (
+                await session.execute(select(func.agentops_org_id_by_slug(self._slug)))
+            ).scalar()
+        else:
+            stmt = select(Organization.id).where(Organization.slug == self._slug)
+            found = (await session.execute(stmt)).scalar()
+        if found is not None:
+            return uuid.UUID(str(found))
+        org_id = uuid.uuid4()
+        await set_current_org(session, org_id)
+        await orgs.create_org(
+            session, org_id=org_id, slug=self._slug, name=self._slug, timezone=self._timezone
+        )
+        return org_id

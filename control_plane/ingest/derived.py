@@ -1,0 +1,40 @@
+"""The hook point for work caused by stored calls (budget spend, alerts, auto-pause).
+
+Each ``DerivedWork`` runs inside the ingest transaction, after the calls, runs, events and
+rollups of the batch are written, and sees only what this batch newly made final or started:
+duplicates never reach it, so a hook counts each call exactly once. It writes with the session
+it is given and never commits, so its effects commit or roll back with their cause. A later
+issue adds its callable to ``DERIVED_WORK``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agentops.wire.record import CallRecord, CallStatus
+from control_plane.services import budget_watch
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCall:
+    """A call this batch stored for the first time or completed (superseding in_progress)."""
+
+    record: CallRecord
+    org_id: uuid.UUID
+    agent_id: uuid.UUID
+    team_id: uuid.UUID | None
+    run_pk: uuid.UUID
+    superseded: bool  # True: the final record of a call first stored as in_progress
+
+    @property
+    def final(self) -> bool:
+        return self.record.status != CallStatus.IN_PROGRESS
+
+
+DerivedWork = Callable[[AsyncSession, Sequence[StoredCall]], Awaitable[None]]
+
+DERIVED_WORK: tuple[DerivedWork, ...] = (budget_watch.on_stored_calls,)

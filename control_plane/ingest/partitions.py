@@ -1,0 +1,31 @@
+"""Keep monthly partitions of ``calls`` and ``events`` ahead of time (PostgreSQL).
+
+Rows whose month has no partition land in the default partition, and a month that already
+has rows there can no longer get its own partition, so partitions must exist before their
+month starts. ``ensure_partitions_job`` is a worker job (``control_plane.worker.JOBS``): it
+asks for this month and the next ``MONTHS_AHEAD``, which costs one catalogue lookup per month
+when they already exist. Retention is then ``DROP TABLE agentops_partitions.calls_YYYY_MM``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from aiohttp import web
+
+from control_plane.store.calls import ensure_partitions
+from control_plane.store.engine import Database
+
+MONTHS_AHEAD = 3
+
+
+async def ensure_partitions_ahead(database: Database, now: datetime | None = None) -> int:
+    start = (now or datetime.now(UTC)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    async with database.transaction() as session:
+        return await ensure_partitions(session, start, start + timedelta(days=31 * MONTHS_AHEAD))
+
+
+async def ensure_partitions_job(app: web.Application) -> None:
+    from control_plane import keys  # keys imports the worker, which lists this job
+
+    await ensure_partitions_ahead(app[keys.DATABASE])

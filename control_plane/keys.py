@@ -1,0 +1,27 @@
+"""Typed application state: every ``web.AppKey`` of the control plane, in one place."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from agentops.settings import Settings
+from agentops.tasks import TaskSet
+from control_plane.auth.passwords import Passwords
+from control_plane.ratelimit import RateLimiter
+from control_plane.store.engine import Database
+from control_plane.worker import Worker
+
+if TYPE_CHECKING:  # the bus's module reads these keys: a runtime import would be a cycle
+    from control_plane.services.control_state import ControlStateBus
+
+SETTINGS = web.AppKey("settings", Settings)
+PASSWORDS = web.AppKey("passwords", Passwords)
+DATABASE = web.AppKey("database", Database)
+REDIS: web.AppKey[Redis[bytes] | None] = web.AppKey("redis")
+RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
+TASKS = web.AppKey("tasks", TaskSet)
+WORKER = web.AppKey("worker", Worker)
+STATE_BUS: web.AppKey[ControlStateBus] = web.AppKey("state_bus")

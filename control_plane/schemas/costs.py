@@ -1,0 +1,81 @@
+"""Cost figures and reports, all read from the hourly rollups. Money is a JSON string."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, PlainSerializer
+
+from control_plane.schemas.common import Request
+
+QUANTUM = Decimal(1).scaleb(-10)
+
+# Exact decimal as a string with the store's 10 places, identical on every engine.
+MoneyOut = Annotated[
+    Decimal, PlainSerializer(lambda d: str(d.quantize(QUANTUM)), return_type=str, when_used="json")
+]
+GroupBy = Literal["org", "team", "agent", "model", "provider", "day"]
+
+
+class TimeRange(Request):
+    from_: AwareDatetime | None = Field(
+        None, alias="from", description="Start (ISO 8601 with offset); default: 30 days ago."
+    )
+    to: AwareDatetime | None = Field(None, description="End, exclusive; default: now.")
+
+
+class Figures(BaseModel):
+    calls: int = 0
+    errors: int = 0
+    error_rate: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
+    cost_usd: MoneyOut = Decimal(0)
+    unpriced_calls: int = 0
+    latency_ms_avg: float | None = None
+    latency_ms_p50: float | None = None  # upper bound of the histogram bucket
+    latency_ms_p95: float | None = None
+
+
+class CostGroup(BaseModel):
+    key: str  # id, name or day of the group
+    label: str
+    figures: Figures
+
+
+class CostSummaryQuery(TimeRange):
+    group_by: GroupBy = "agent"
+
+
+class CostSummary(BaseModel):
+    group_by: GroupBy
+    start: datetime
+    end: datetime
+    totals: Figures
+    groups: list[CostGroup]
+
+
+class TrendPoint(BaseModel):
+    at: str  # hour (YYYY-MM-DDTHH:00Z) or day (YYYY-MM-DD)
+    calls: int
+    errors: int
+    tokens: int
+    cost_usd: MoneyOut
+
+
+class CostBreakdown(BaseModel):
+    """The costs of one agent or team: totals, per model and per day."""
+
+    scope: Literal["agent", "team"]
+    id: str
+    name: str
+    start: datetime
+    end: datetime
+    totals: Figures
+    by_model: list[CostGroup]
+    by_day: list[TrendPoint]

@@ -1,0 +1,1 @@
+"""Domain rules that sit between handlers and store functions."""

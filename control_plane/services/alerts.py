@@ -1,0 +1,213 @@
+"""Alert rules: channels and their secrets, fanning an alert out to deliveries, sending the due
+ones with retry and dead-letter, and re-sending by hand.
+
+``enqueue`` runs in the caller's transaction (the ingest that crossed a threshold), so an
+alert is queued exactly when its cause commits. ``deliver_due`` is the worker job's body.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from control_plane.alerts import retry, signing
+from control_plane.alerts.send import DeliveryFailed, Outbound, SendConfig, send
+from control_plane.errors import ConflictError, NotFoundError
+from control_plane.schemas.alerts import (
+    ChannelCreate,
+    ChannelCreated,
+    ChannelOut,
+    ChannelUpdate,
+    DeliveryOut,
+)
+from control_plane.store import alerts as store
+from control_plane.store.engine import Database
+from control_plane.store.tables import AlertDelivery, NotificationChannel, utcnow
+
+log = logging.getLogger(__name__)
+
+AUDITED_FIELDS = ("name", "kind", "url", "recipients", "enabled")
+
+
+async def create_channel(
+    session: AsyncSession, org_id: uuid.UUID, body: ChannelCreate
+) -> tuple[NotificationChannel, str | None]:
+    secret = signing.new_secret() if body.kind == "webhook" else None
+    try:
+        channel = await store.create_channel(
+            session, org_id=org_id, secret=secret, **body.model_dump()
+        )
+    except IntegrityError:
+        raise _name_taken(body.name) from None
+    return channel, secret
+
+
+async def update_channel(
+    session: AsyncSession, channel: NotificationChannel, body: ChannelUpdate
+) -> str | None:
+    """Apply the changes; returns the new secret when one was rotated."""
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"rotate_secret"})
+    changes = {key: value for key, value in changes.items() if value is not None}
+    secret = None
+    if body.rotate_secret and channel.kind == "webhook":
+        secret = changes["secret"] = signing.new_secret()
+    try:
+        await store.update_channel(session, channel, changes)
+    except IntegrityError:
+        raise _name_taken(str(changes.get("name"))) from None
+    return secret
+
+
+async def get_channel(
+    session: AsyncSession, org_id: uuid.UUID, channel_id: uuid.UUID
+) -> NotificationChannel:
+    channel = await store.get_channel(session, org_id, channel_id)
+    if channel is None:
+        raise NotFoundError(f"no such channel: {channel_id}")
+    return channel
+
+
+async def enqueue(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    event_type: str,
+    payload: dict[str, Any],
+    *,
+    event_id: uuid.UUID | None = None,
+) -> list[AlertDelivery]:
+    """One pending delivery per enabled channel of the org, in the caller's transaction."""
+    channels = await store.list_enabled_channels(session, org_id)
+    return [
+        await store.create_delivery(
+            session,
+            org_id=org_id,
+            channel_id=channel.id,
+            event_id=event_id,
+            event_type=event_type,
+            payload=payload | {"type": event_type},
+            status="pending",
+            attempts=0,
+            next_attempt_at=utcnow(),
+        )
+        for channel in channels
+    ]
+
+
+async def resend(session: AsyncSession, org_id: uuid.UUID, delivery_id: uuid.UUID) -> AlertDelivery:
+    """Queue a delivery again now, with a fresh set of tries (dead letters included)."""
+    delivery = await store.get_delivery(session, org_id, delivery_id)
+    if delivery is None:
+        raise NotFoundError(f"no such delivery: {delivery_id}")
+    delivery.status = "pending"
+    delivery.attempts = 0
+    delivery.next_attempt_at = utcnow()
+    delivery.last_error = None
+    await session.flush()
+    return delivery
+
+
+async def deliver_due(
+    database: Database, config: SendConfig, http: aiohttp.ClientSession, now: datetime
+) -> int:
+    """Send every delivery due at ``now``, org by org; returns how many were attempted.
+
+    Each org's batch is claimed with row locks in one transaction, sent, and its outcomes
+    written before the commit, so a crash mid-batch re-sends at worst (at-least-once;
+    receivers deduplicate on ``webhook-id``, the delivery id).
+    """
+    async with database.transaction() as session:
+        org_ids = await store.org_ids_with_due_deliveries(session, now)
+    attempted = 0
+    for org_id in org_ids:
+        async with database.transaction(org_id) as session:
+            due = await store.claim_due_deliveries(session, org_id, now)
+            for delivery in due:
+                channel = await store.get_channel(session, org_id, delivery.channel_id)
+                assert channel is not None, "deliveries cascade with their channel"
+                await _attempt(http, config, channel, delivery, now)
+                attempted += 1
+    return attempted
+
+
+async def _attempt(
+    http: aiohttp.ClientSession,
+    config: SendConfig,
+    channel: NotificationChannel,
+    delivery: AlertDelivery,
+    now: datetime,
+) -> None:
+    delivery.attempts += 1
+    try:
+        await send(http, config, _outbound(channel, delivery, now))
+    except DeliveryFailed as exc:
+        delivery.last_error = str(exc)
+        retry_at = retry.next_attempt_at(delivery.attempts, now)
+        if retry_at is None:
+            delivery.status = "dead"
+            log.warning("alert delivery dead-lettered", extra={"delivery_id": str(delivery.id)})
+        else:
+            delivery.next_attempt_at = retry_at
+        return
+    delivery.status = "delivered"
+    delivery.delivered_at = now
+    delivery.last_error = None
+
+
+def _outbound(channel: NotificationChannel, delivery: AlertDelivery, now: datetime) -> Outbound:
+    return Outbound(
+        delivery_id=f"msg_{delivery.id.hex}",
+        kind=channel.kind,
+        url=channel.url,
+        secret=channel.secret,
+        recipients=tuple(channel.recipients),
+        payload=delivery.payload,
+        timestamp=int(now.timestamp()),
+    )
+
+
+def channel_out(channel: NotificationChannel) -> ChannelOut:
+    return ChannelOut(
+        id=channel.id,
+        name=channel.name,
+        kind=channel.kind,  # CHECK constraint
+        url=channel.url,
+        recipients=list(channel.recipients),
+        enabled=channel.enabled,
+        has_secret=channel.secret is not None,
+        created_at=channel.created_at,
+        updated_at=channel.updated_at,
+    )
+
+
+def channel_created(channel: NotificationChannel, secret: str | None) -> ChannelCreated:
+    return ChannelCreated(**channel_out(channel).model_dump(), secret=secret)
+
+
+def deliveries_out(rows: Sequence[AlertDelivery]) -> list[DeliveryOut]:
+    return [
+        DeliveryOut(
+            id=row.id,
+            channel_id=row.channel_id,
+            event_id=row.event_id,
+            event_type=row.event_type,
+            payload=row.payload,
+            status=row.status,  # CHECK constraint
+            attempts=row.attempts,
+            next_attempt_at=row.next_attempt_at,
+            last_error=row.last_error,
+            delivered_at=row.delivered_at,
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]
+
+
+def _name_taken(name: str) -> ConflictError:
+    return ConflictError(f"a channel named {name!r} already exists", code="name_taken")

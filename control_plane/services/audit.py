@@ -1,0 +1,58 @@
+"""Audit entries: written by the handler's own transaction, so an action and its record
+commit or roll back together."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agentops.logs import request_id_var
+from control_plane.auth.principal import Principal
+from control_plane.store.audit import create_audit_log
+
+
+def snapshot(row: object, fields: Iterable[str]) -> dict[str, Any]:
+    """A JSON-safe copy of ``fields`` of a row, for the before/after of an entry."""
+    return {field: _jsonable(getattr(row, field)) for field in fields}
+
+
+async def record(
+    session: AsyncSession,
+    actor: Principal,
+    action: str,
+    entity_type: str,
+    entity_id: object,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    await create_audit_log(
+        session,
+        org_id=actor.org_id,
+        actor_type=actor.kind,
+        actor_id=actor.actor_id,
+        actor_label=actor.actor_label,
+        action=action,
+        entity_type=entity_type,
+        entity_id=None if entity_id is None else str(entity_id),
+        before=before,
+        after=after,
+        request_id=request_id_var.get(),
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value

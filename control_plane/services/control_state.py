@@ -1,0 +1,154 @@
+"""Each org's control state: built from the store, versioned in the store, published to the bus.
+
+A change to what proxies enforce (a rule, an agent's registry entry) calls ``changed`` inside
+its transaction: that bumps the org's version under a row lock and builds the snapshot the
+transaction will commit. The handler publishes it after the commit. A crash in between leaves
+the bus behind the store; the worker's ``republish`` job notices (store version > bus version)
+and publishes the current snapshot, so the bus converges without anyone retrying by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agentops.statebus import (
+    MemoryStateBus,
+    RedisStatePublisher,
+    RedisStateReader,
+    StatePublisher,
+    StateReader,
+)
+from agentops.wire.control import BudgetRule, ControlRule, ControlSnapshot
+from control_plane import keys
+from control_plane.services.budgets import budget_rules
+from control_plane.store import control_rules, orgs, teams
+from control_plane.store.tables import Agent, utcnow
+from control_plane.store.tables import ControlRule as RuleRow
+
+log = logging.getLogger(__name__)
+
+BudgetSource = Callable[[AsyncSession, uuid.UUID], Awaitable[list[BudgetRule]]]
+
+
+@dataclass(frozen=True)
+class ControlStateBus:
+    """Where snapshots go: Redis, or the in-process bus (``memory``) the embedded proxy reads."""
+
+    publisher: StatePublisher
+    reader: StateReader
+    memory: MemoryStateBus | None = None
+    # Hard budgets are part of every snapshot, whichever path builds it (an API change, the
+    # worker's republish, an auto-pause): a snapshot without them would switch budgets off.
+    budgets: BudgetSource = budget_rules
+
+
+async def changed(
+    session: AsyncSession, org_id: uuid.UUID, budgets: BudgetSource = budget_rules
+) -> ControlSnapshot:
+    """Bump the org's version and build its snapshot, both inside the caller's transaction."""
+    version = await control_rules.increment_version(session, org_id)
+    return await build_snapshot(session, org_id, version, budgets)
+
+
+async def build_snapshot(
+    session: AsyncSession, org_id: uuid.UUID, version: int, budgets: BudgetSource = budget_rules
+) -> ControlSnapshot:
+    org = await orgs.get_org(session, org_id)
+    if org is None:
+        raise LookupError(f"no such org: {org_id}")
+    rules = await control_rules.list_rules_in_force(session, org_id)
+    return ControlSnapshot(
+        org=org.slug,
+        version=version,
+        generated_at=utcnow(),
+        rules=[wire_rule(rule) for rule in rules],
+        agents=await _agents(session, org_id),
+        budgets=await budgets(session, org_id),
+        policies=[],
+    )
+
+
+def wire_rule(rule: RuleRow) -> ControlRule:
+    return ControlRule.model_validate(
+        {
+            "scope": rule.scope,
+            "target": rule.target,
+            "action": rule.action,
+            "reason": rule.reason,
+            "reference": rule.reference,
+            "since": rule.created_at,
+        }
+    )
+
+
+async def _agents(session: AsyncSession, org_id: uuid.UUID) -> dict[str, dict[str, Any]]:
+    rows = (await session.execute(select(Agent).where(Agent.org_id == org_id))).scalars().all()
+    names = await teams.get_team_names(
+        session, org_id, {row.team_id for row in rows if row.team_id is not None}
+    )
+    return {
+        row.name: {
+            "team": names.get(row.team_id) if row.team_id else None,
+            "tags": row.tags,
+            "environment": row.environment,
+            "status": row.status,
+        }
+        for row in rows
+    }
+
+
+async def publish(bus: ControlStateBus, snapshot: ControlSnapshot) -> bool:
+    """Publish after commit. A failure is logged, not raised: the change is committed, and the
+    worker's republish job delivers it once the bus is reachable again."""
+    try:
+        return await bus.publisher.publish(snapshot)
+    except Exception:
+        log.exception(
+            "control state publish failed; the worker will republish",
+            extra={"org": snapshot.org, "version": snapshot.version},
+        )
+        return False
+
+
+async def republish(app: web.Application) -> None:
+    """Worker job: publish every org whose stored version is ahead of the bus's."""
+    bus = app[keys.STATE_BUS]
+    database = app[keys.DATABASE]
+    async with database.transaction() as session:
+        stored = await control_rules.list_versions(session)
+    published = await bus.reader.versions()
+    for entry in stored:
+        if entry.version <= published.get(entry.org_slug, -1):
+            continue
+        async with database.transaction(entry.org_id) as session:
+            version = await control_rules.get_version(session, entry.org_id)
+            snapshot = await build_snapshot(session, entry.org_id, version, bus.budgets)
+        if await publish(bus, snapshot):
+            log.info("control state republished", extra={"org": entry.org_slug, "version": version})
+
+
+async def state_bus_context(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx entry (after the Redis client and the worker): the bus, and the worker's
+    republish job for as long as the bus exists."""
+    client = app[keys.REDIS]
+    prefix = app[keys.SETTINGS].control_plane.redis_prefix
+    if client is not None:
+        bus = ControlStateBus(RedisStatePublisher(client, prefix), RedisStateReader(client, prefix))
+    else:
+        memory = MemoryStateBus()
+        bus = ControlStateBus(memory, memory, memory)
+    app[keys.STATE_BUS] = bus
+    worker = app[keys.WORKER]
+    worker.jobs.append(republish)
+    try:
+        yield
+    finally:
+        worker.jobs.remove(republish)

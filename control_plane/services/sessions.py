@@ -1,0 +1,186 @@
+"""Login sessions: signup, login, refresh-token rotation with reuse detection, logout.
+
+The handler owns the transaction and passes it in. These functions run before the caller's
+org is known, so each one finds the org first (pre-org lookups) and then scopes the
+transaction to it with ``set_current_org``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agentops.ids import uuid7
+from agentops.logs import request_id_var
+from agentops.settings import ControlPlaneSettings
+from control_plane.auth.passwords import Passwords
+from control_plane.auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
+from control_plane.errors import ApiError, ConflictError, UnauthorizedError
+from control_plane.schemas.auth import LoginRequest, SignupRequest, TokenResponse
+from control_plane.store import members, orgs, refresh_tokens, users
+from control_plane.store.audit import create_audit_log
+from control_plane.store.engine import set_current_org
+from control_plane.store.tables import utcnow
+
+_INVALID_LOGIN = "invalid e-mail or password"
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_id: uuid.UUID
+    org_id: uuid.UUID
+    org_slug: str
+    role: str
+
+
+async def signup(
+    session: AsyncSession, passwords: Passwords, cp: ControlPlaneSettings, body: SignupRequest
+) -> TokenResponse:
+    password_hash = await passwords.hash(body.password)
+    slug = body.org_slug or _slugify(body.org_name)
+    org_id = uuid7()
+    # The org does not exist yet; scoping to its id first lets RLS accept the inserts.
+    await set_current_org(session, org_id)
+    try:
+        user = await users.create_user(
+            session, email=body.email, password_hash=password_hash, display_name=body.display_name
+        )
+    except IntegrityError:
+        raise ConflictError(
+            "an account with this e-mail exists; log in", code="email_taken"
+        ) from None
+    try:
+        await orgs.create_org(
+            session, org_id=org_id, slug=slug, name=body.org_name, timezone=cp.timezone
+        )
+    except IntegrityError:
+        raise ConflictError(
+            f"org slug {slug!r} is taken; choose another org_slug", code="slug_taken"
+        ) from None
+    member = await members.create_member(session, org_id=org_id, user_id=user.id, role="owner")
+    await create_audit_log(
+        session,
+        org_id=org_id,
+        actor_type="user",
+        actor_id=str(user.id),
+        actor_label=user.email,
+        action="org.create",
+        entity_type="organization",
+        entity_id=str(org_id),
+        before=None,
+        after={"slug": slug, "name": body.org_name, "owner": user.email},
+        request_id=request_id_var.get(),
+    )
+    identity = Identity(user.id, org_id, slug, member.role)
+    return await _issue(session, cp, identity, family_id=uuid7())
+
+
+async def login(
+    session: AsyncSession, passwords: Passwords, cp: ControlPlaneSettings, body: LoginRequest
+) -> TokenResponse:
+    candidates = await users.list_login_candidates(session, body.email)
+    if body.org is not None:
+        candidates = [c for c in candidates if c.org_slug == body.org]
+    stored_hash = candidates[0].password_hash if candidates else None
+    # Verified even when there is no candidate, so a missing account costs the same time.
+    if not await passwords.verify(stored_hash, body.password) or not candidates:
+        raise UnauthorizedError(_INVALID_LOGIN, code="invalid_credentials")
+    chosen = candidates[0]
+    await set_current_org(session, chosen.org_id)
+    member = await members.get_member_for_user(session, chosen.org_id, chosen.user_id)
+    if member is None:
+        raise UnauthorizedError(_INVALID_LOGIN, code="invalid_credentials")
+    identity = Identity(chosen.user_id, chosen.org_id, chosen.org_slug, member.role)
+    return await _issue(session, cp, identity, family_id=uuid7())
+
+
+async def refresh(
+    session: AsyncSession, cp: ControlPlaneSettings, presented: str
+) -> TokenResponse | ApiError:
+    """Rotate a refresh token. Errors are returned, not raised, when the transaction must
+    still commit (reuse detection revokes the whole family before answering 401)."""
+    token_hash = hash_refresh_token(presented)
+    org_id = await refresh_tokens.find_refresh_token_org(session, token_hash)
+    if org_id is None:
+        return UnauthorizedError("refresh token is not valid", code="invalid_refresh_token")
+    await set_current_org(session, org_id)
+    token = await refresh_tokens.get_refresh_token_by_hash(session, org_id, token_hash)
+    if token is None:
+        return UnauthorizedError("refresh token is not valid", code="invalid_refresh_token")
+    now = utcnow()
+    if token.revoked_at is not None:
+        return UnauthorizedError(
+            "refresh token was revoked; log in again", code="refresh_token_revoked"
+        )
+    if token.rotated_at is not None:
+        # Someone replayed a token that was already exchanged: either the client or a thief
+        # holds a stale copy. Revoke every token of this login so both must log in again.
+        await refresh_tokens.revoke_refresh_token_family(session, org_id, token.family_id, now)
+        return UnauthorizedError(
+            "refresh token was already used; every session of this login is revoked",
+            code="refresh_token_reused",
+        )
+    if token.expires_at <= now:
+        return UnauthorizedError(
+            "refresh token has expired; log in again", code="refresh_token_expired"
+        )
+    member = await members.get_member_for_user(session, org_id, token.user_id)
+    org = await orgs.get_org(session, org_id)
+    if member is None or org is None:
+        return UnauthorizedError("this user is no longer a member of the org", code="not_a_member")
+    await refresh_tokens.update_refresh_token_rotated(session, token, now)
+    identity = Identity(token.user_id, org_id, org.slug, member.role)
+    return await _issue(session, cp, identity, family_id=token.family_id)
+
+
+async def logout(session: AsyncSession, presented: str) -> None:
+    """Revoke the login the refresh token belongs to (idempotent; unknown tokens are ignored)."""
+    token_hash = hash_refresh_token(presented)
+    org_id = await refresh_tokens.find_refresh_token_org(session, token_hash)
+    if org_id is None:
+        return
+    await set_current_org(session, org_id)
+    token = await refresh_tokens.get_refresh_token_by_hash(session, org_id, token_hash)
+    if token is not None:
+        await refresh_tokens.revoke_refresh_token_family(session, org_id, token.family_id, utcnow())
+
+
+async def _issue(
+    session: AsyncSession, cp: ControlPlaneSettings, who: Identity, *, family_id: uuid.UUID
+) -> TokenResponse:
+    now = utcnow()
+    access, expires_at = issue_access_token(
+        cp.secret_key.get_secret_value(),
+        user_id=who.user_id,
+        org_id=who.org_id,
+        ttl_seconds=cp.access_token_ttl_seconds,
+        now=now,
+    )
+    refresh_token, refresh_hash = new_refresh_token()
+    await refresh_tokens.create_refresh_token(
+        session,
+        org_id=who.org_id,
+        user_id=who.user_id,
+        family_id=family_id,
+        token_hash=refresh_hash,
+        expires_at=now + timedelta(seconds=cp.refresh_token_ttl_seconds),
+    )
+    return TokenResponse(
+        access_token=access,
+        expires_at=expires_at,
+        refresh_token=refresh_token,
+        user_id=who.user_id,
+        org_id=who.org_id,
+        org_slug=who.org_slug,
+        role=who.role,
+    )
+
+
+def _slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:63].strip("-")
+    return slug if len(slug) >= 2 else f"org-{uuid7().hex[-8:]}"

@@ -1,0 +1,183 @@
+"""Store functions for budgets, their spend (derived from calls) and their alert events.
+
+Spend is a ``SUM`` over the calls table for a window: the calls are the truth, so the figure
+shown in the API, the one checked by the ingest hook and the one the Redis counters are rebuilt
+from are the same number.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agentops.ids import uuid7
+from control_plane.store.pagination import Page, make_page, page_query
+from control_plane.store.tables import (
+    Agent,
+    Budget,
+    BudgetAlertEvent,
+    Call,
+    ExactMoney,
+    Organization,
+    Run,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class Spend:
+    cost_usd: Decimal
+    calls: int
+
+
+async def create_budget(session: AsyncSession, *, org_id: uuid.UUID, **fields: Any) -> Budget:
+    budget = Budget(org_id=org_id, **fields)
+    session.add(budget)
+    await session.flush()
+    return budget
+
+
+async def get_budget(
+    session: AsyncSession, org_id: uuid.UUID, budget_id: uuid.UUID
+) -> Budget | None:
+    stmt = select(Budget).where(Budget.org_id == org_id, Budget.id == budget_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def list_budgets(
+    session: AsyncSession, org_id: uuid.UUID, *, cursor: str | None = None, limit: int = 50
+) -> Page[Budget]:
+    stmt = page_query(select(Budget).where(Budget.org_id == org_id), Budget.id, cursor, limit)
+    rows = (await session.execute(stmt)).scalars().all()
+    return make_page(rows, limit, lambda budget: budget.id)
+
+
+async def list_all_budgets(session: AsyncSession, org_id: uuid.UUID) -> Sequence[Budget]:
+    stmt = select(Budget).where(Budget.org_id == org_id).order_by(Budget.id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def update_budget(session: AsyncSession, budget: Budget, changes: dict[str, Any]) -> Budget:
+    for field, value in changes.items():
+        setattr(budget, field, value)
+    await session.flush()
+    return budget
+
+
+async def delete_budget(session: AsyncSession, budget: Budget) -> None:
+    await session.delete(budget)
+    await session.flush()
+
+
+async def window_spend(
+    session: AsyncSession, budget: Budget, start: datetime, end: datetime
+) -> Spend:
+    """Cost and number of calls covered by ``budget`` that started in ``[start, end)``."""
+    stmt = select(func.sum(Call.cost_usd, type_=ExactMoney()), func.count()).where(
+        Call.org_id == budget.org_id, Call.started_at >= start, Call.started_at < end
+    )
+    if budget.team_id is not None:
+        stmt = stmt.where(Call.team_id == budget.team_id)
+    if budget.agent_id is not None:
+        stmt = stmt.where(Call.agent_id == budget.agent_id)
+    if budget.model is not None:
+        stmt = stmt.where(Call.model == budget.model)
+    if budget.provider is not None:
+        stmt = stmt.where(Call.provider == budget.provider)
+    cost, calls = (await session.execute(stmt)).one()
+    return Spend(cost if cost is not None else Decimal(0), int(calls))
+
+
+async def latest_run_spend(session: AsyncSession, budget: Budget) -> Spend:
+    """A run budget applies to each run: show the agent's most recent run."""
+    stmt = (
+        select(Run.cost_usd, Run.calls)
+        .where(Run.org_id == budget.org_id, Run.agent_id == budget.agent_id)
+        .order_by(Run.last_at.desc())
+        .limit(1)
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    return Spend(Decimal(0), 0) if row is None else Spend(row[0], int(row[1]))
+
+
+async def record_alert_event(
+    session: AsyncSession,
+    budget: Budget,
+    *,
+    period_key: str,
+    kind: str,
+    threshold: Decimal,
+    spend_usd: Decimal,
+) -> BudgetAlertEvent | None:
+    """Insert the event unless this (budget, period, kind, threshold) already has one; return
+    the new row, or None when it existed (another ingest got there first)."""
+    values = {
+        "id": uuid7(),
+        "org_id": budget.org_id,
+        "budget_id": budget.id,
+        "period_key": period_key,
+        "kind": kind,
+        "threshold": threshold,
+        "spend_usd": spend_usd,
+        "limit_usd": budget.limit_usd,
+        "created_at": utcnow(),
+    }
+    insert = (
+        postgresql.insert(BudgetAlertEvent)
+        if _is_postgres(session)
+        else sqlite.insert(BudgetAlertEvent)
+    ).values(**values)
+    insert = insert.on_conflict_do_nothing(
+        index_elements=["budget_id", "period_key", "kind", "threshold"]
+    )
+    result = await session.execute(insert)
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        return None
+    return await session.get(BudgetAlertEvent, values["id"])
+
+
+async def list_alert_events(
+    session: AsyncSession, org_id: uuid.UUID, budget_id: uuid.UUID
+) -> Sequence[BudgetAlertEvent]:
+    stmt = (
+        select(BudgetAlertEvent)
+        .where(BudgetAlertEvent.org_id == org_id, BudgetAlertEvent.budget_id == budget_id)
+        .order_by(BudgetAlertEvent.created_at, BudgetAlertEvent.id)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def org_ids_with_budgets(session: AsyncSession) -> list[uuid.UUID]:
+    """Cross-org (worker): through a SECURITY DEFINER lookup on PostgreSQL, where row-level
+    security would otherwise hide every org's rows from a session without an org."""
+    if _is_postgres(session):
+        stmt = select(func.agentops_orgs_with_budgets())
+    else:
+        stmt = select(Budget.org_id).distinct()
+    return [row[0] for row in await session.execute(stmt)]
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def get_agent_names(
+    session: AsyncSession, org_id: uuid.UUID, agent_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    if not agent_ids:
+        return {}
+    stmt = select(Agent.id, Agent.name).where(Agent.org_id == org_id, Agent.id.in_(agent_ids))
+    return {row[0]: row[1] for row in await session.execute(stmt)}
+
+
+async def get_org_timezone(session: AsyncSession, org_id: uuid.UUID) -> str:
+    stmt = select(Organization.timezone).where(Organization.id == org_id)
+    return (await session.execute(stmt)).scalar_one()

@@ -1,0 +1,76 @@
+"""The database handle: engine, session factory, and org-scoped transactions.
+
+A transaction is where tenancy is enforced on PostgreSQL: it switches to the application role
+(so row-level security applies) and sets ``app.current_org``; both are ``LOCAL`` and vanish at
+commit or rollback, so a pooled connection never carries one org's scope into another request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, func, select, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+
+class Database:
+    def __init__(self, engine: AsyncEngine, *, app_role: str | None = None) -> None:
+        self.engine = engine
+        self.app_role = app_role
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @asynccontextmanager
+    async def transaction(self, org_id: uuid.UUID | None = None) -> AsyncIterator[AsyncSession]:
+        """One transaction, committed on success and rolled back on error.
+
+        ``org_id`` None is for the pre-org paths (signup, login, credential lookup), which
+        then call ``set_current_org`` once they know the org.
+        """
+        async with self.sessions() as session, session.begin():
+            if self.is_postgres and self.app_role:
+                role = self.engine.dialect.identifier_preparer.quote(self.app_role)
+                await session.execute(text(f"SET LOCAL ROLE {role}"))
+            if org_id is not None:
+                await set_current_org(session, org_id)
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def set_current_org(session: AsyncSession, org_id: uuid.UUID) -> None:
+    """Scope the rest of this transaction to ``org_id`` (row-level security on PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.set_config("app.current_org", str(org_id), True)))
+
+
+def create_database(
+    database_url: str, *, app_role: str | None = None, **engine_kw: Any
+) -> Database:
+    engine = create_async_engine(database_url, **engine_kw)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return Database(engine, app_role=app_role)
+
+
+def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    # Foreign keys are off by default in SQLite; WAL lets readers run beside the one writer.
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

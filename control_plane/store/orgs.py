@@ -1,0 +1,34 @@
+"""Store functions for organizations (the session is passed in; nothing here commits)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from control_plane.store.tables import Organization
+
+
+async def create_org(
+    session: AsyncSession, *, org_id: uuid.UUID, slug: str, name: str, timezone: str
+) -> Organization:
+    org = Organization(id=org_id, slug=slug, name=name, timezone=timezone)
+    session.add(org)
+    await session.flush()
+    return org
+
+
+async def get_org(session: AsyncSession, org_id: uuid.UUID) -> Organization | None:
+    result = await session.execute(select(Organization).where(Organization.id == org_id))
+    return result.scalar_one_or_none()
+
+
+async def update_org(
+    session: AsyncSession, org: Organization, changes: dict[str, Any]
+) -> Organization:
+    for field, value in changes.items():
+        setattr(org, field, value)
+    await session.flush()
+    return org

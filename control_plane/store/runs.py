@@ -1,0 +1,143 @@
+"""Store functions for runs: additive upsert of aggregates, filtered and paginated reads."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import String, Table, and_, case, cast, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from control_plane.store.calls import bulk_insert
+from control_plane.store.pagination import InvalidCursorError, Page
+from control_plane.store.tables import Call, Run
+
+RUNS: Table = Run.__table__  # type: ignore[assignment]
+ADDED = ("calls", "in_progress", "errors", "input_tokens", "output_tokens", "cost_usd",
+         "unpriced_calls")  # fmt: skip
+
+
+async def add_runs(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Create runs or add this batch's deltas to them, recomputing the status."""
+    if not rows:
+        return
+    postgres = session.get_bind().dialect.name == "postgresql"
+    least, greatest = (func.least, func.greatest) if postgres else (func.min, func.max)
+    stmt, params = bulk_insert(session, RUNS, sorted(rows, key=lambda r: str(r["id"])))
+    ex, c = stmt.excluded, RUNS.c
+    in_progress = c.in_progress + ex.in_progress
+    status = case((in_progress > 0, "running"), (c.errors + ex.errors > 0, "error"), else_="ok")
+    set_: dict[str, Any] = {name: c[name] + ex[name] for name in ADDED}
+    set_ |= {
+        "status": status,
+        "started_at": least(c.started_at, ex.started_at),
+        "last_at": greatest(c.last_at, ex.last_at),
+    }
+    stmt = stmt.on_conflict_do_update(index_elements=["id"], set_=set_)
+    await session.execute(stmt, params)
+
+
+@dataclass(frozen=True)
+class RunFilters:
+    start: datetime
+    end: datetime
+    agent_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+    status: str | None = None
+    model: str | None = None
+    provider: str | None = None
+    min_cost: Decimal | None = None
+    max_cost: Decimal | None = None
+    tag: str | None = None
+
+
+async def list_runs(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    filters: RunFilters,
+    *,
+    sort: str = "started_at",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[Run]:
+    """Runs started in the range, newest (or costliest) first, keyset-paginated."""
+    f = filters
+    stmt = select(Run).where(
+        Run.org_id == org_id, Run.started_at >= f.start, Run.started_at < f.end
+    )
+    for column, value in (
+        (Run.agent_id, f.agent_id),
+        (Run.team_id, f.team_id),
+        (Run.status, f.status),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if f.min_cost is not None:
+        stmt = stmt.where(Run.cost_usd >= f.min_cost)
+    if f.max_cost is not None:
+        stmt = stmt.where(Run.cost_usd <= f.max_cost)
+    if f.tag is not None:
+        stmt = stmt.where(cast(Run.tags, String).icontains(f.tag, autoescape=True))
+    if f.model is not None or f.provider is not None:
+        calls = select(Call.call_id).where(Call.org_id == org_id, Call.run_pk == Run.id)
+        if f.model is not None:
+            calls = calls.where(Call.model == f.model)
+        if f.provider is not None:
+            calls = calls.where(Call.provider == f.provider)
+        stmt = stmt.where(exists(calls))
+    key = Run.cost_usd if sort == "cost" else Run.started_at
+    if cursor is not None:
+        value, last_id = _decode(cursor, sort)
+        stmt = stmt.where(or_(key < value, and_(key == value, Run.id < last_id)))
+    stmt = stmt.order_by(key.desc(), Run.id.desc()).limit(limit + 1)
+    rows = list((await session.execute(stmt)).scalars().all())
+    items = rows[:limit]
+    next_cursor = _encode(items[-1], sort) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def get_run(session: AsyncSession, org_id: uuid.UUID, ref: str) -> Run | None:
+    """A run by its id, or by the run id its records carried."""
+    clause = Run.run_key == ref
+    with contextlib.suppress(ValueError):  # not a UUID: only the run key can match
+        clause = or_(clause, Run.id == uuid.UUID(ref))
+    stmt = select(Run).where(Run.org_id == org_id, clause).limit(1)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def list_recent_runs(
+    session: AsyncSession, org_id: uuid.UUID, agent_id: uuid.UUID, limit: int = 5
+) -> list[Run]:
+    stmt = (
+        select(Run)
+        .where(Run.org_id == org_id, Run.agent_id == agent_id)
+        .order_by(Run.started_at.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+def _encode(run: Run, sort: str) -> str:
+    value = str(run.cost_usd) if sort == "cost" else run.started_at.isoformat()
+    raw = json.dumps([sort, value, str(run.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        kind, value, last_id = json.loads(raw)
+        if kind != sort:
+            raise ValueError("cursor of another sort order")
+        parsed = Decimal(value) if sort == "cost" else datetime.fromisoformat(value)
+        return parsed, uuid.UUID(last_id)
+    except (ValueError, TypeError, binascii.Error, ArithmeticError) as exc:
+        raise InvalidCursorError("cursor is not valid") from exc

@@ -1,0 +1,37 @@
+"""agents: the registry of workloads whose LLM calls the proxy meters and gates."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from control_plane.store.tables._base import Base, created_column, id_column, utcnow
+
+AGENT_STATUSES = ("active", "paused", "killed")
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+    __table_args__ = (
+        UniqueConstraint("org_id", "name"),
+        CheckConstraint(f"status IN {AGENT_STATUSES!r}", name="status"),
+    )
+
+    id: Mapped[uuid.UUID] = id_column()
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(String(1000))
+    team_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), index=True
+    )
+    provider: Mapped[str | None] = mapped_column(String(50))
+    environment: Mapped[str | None] = mapped_column(String(50))
+    tags: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

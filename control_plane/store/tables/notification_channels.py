@@ -1,0 +1,34 @@
+"""notification_channels: where an org's alerts go (webhook, Slack, e-mail)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from control_plane.store.tables._base import Base, created_column, id_column, utcnow
+
+CHANNEL_KINDS = ("webhook", "slack", "email")
+
+
+class NotificationChannel(Base):
+    __tablename__ = "notification_channels"
+    __table_args__ = (
+        UniqueConstraint("org_id", "name"),
+        CheckConstraint(f"kind IN {CHANNEL_KINDS!r}", name="kind"),
+    )
+
+    id: Mapped[uuid.UUID] = id_column()
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))
+    url: Mapped[str | None] = mapped_column(String(2000))  # webhook and slack
+    recipients: Mapped[list[str]] = mapped_column(default=list)  # email
+    # Signing secret of a webhook channel (Standard Webhooks "whsec_<base64>"). It is ours,
+    # not a provider credential: the receiver needs the same value to verify signatures.
+    secret: Mapped[str | None] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,53 @@
+"""Input checks shared by every route: text the database can store, errors that name fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from control_plane.errors import ValidationFailedError
+
+
+def check_text(value: Any, where: str, path: str = "") -> None:
+    """Refuse NUL characters and lone surrogates anywhere (PostgreSQL cannot store them)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            _fail(where, path, "must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            _fail(where, path, "is not valid Unicode text")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_text(key, where, f"{path}.{key}" if path else str(key))
+            check_text(item, where, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_text(item, where, f"{path}.{index}" if path else str(index))
+
+
+def _fail(where: str, path: str, problem: str) -> None:
+    field = path or where
+    raise ValidationFailedError(
+        f"{field}: {problem}",
+        details=[{"field": field, "location": where, "message": problem}],
+    )
+
+
+def validation_error(exc: ValidationError, where: str) -> ValidationFailedError:
+    """A 422 whose message and details name each failing field."""
+    details = [
+        {
+            "field": ".".join(str(part) for part in err["loc"]) or where,
+            "location": where,
+            "message": err["msg"],
+            "type": err["type"],
+        }
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+    first = details[0]
+    more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+    return ValidationFailedError(
+        f"invalid {where}: {first['field']}: {first['message']}{more}", details=details
+    )

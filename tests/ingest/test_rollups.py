@@ -1,0 +1,48 @@
+"""Rollup reads over any range equal the sum over the calls in it, exactly, whether the range
+is served by hourly rows, daily rows or both (both engines)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from control_plane.ingest import IngestTarget, ingest_records
+from control_plane.store.engine import Database
+from control_plane.store.rollups import RollupScope, sum_rollups
+from tests.ingest.conftest import Org
+from tests.ingest.records import T0, record
+
+# 3 calls every 5 hours over 4 days, with costs that do not add up in binary floating point.
+STARTS = [T0 - timedelta(hours=5 * i, minutes=m) for i in range(20) for m in (0, 7, 31)]
+COSTS = [Decimal("0.1") + Decimal(i) / Decimal(10**9) for i in range(len(STARTS))]
+
+
+@pytest.fixture
+async def history(db: Database, org: Org) -> None:
+    batch = [
+        record(started_at=s, cost=str(c), model="m1" if i % 2 else "m2")
+        for i, (s, c) in enumerate(zip(STARTS, COSTS, strict=True))
+    ]
+    async with db.transaction(org.id) as session:
+        await ingest_records(session, IngestTarget(org.id, org.slug), batch)
+
+
+@pytest.mark.parametrize(
+    ("back", "length"),
+    [(timedelta(hours=3), timedelta(hours=2)), (timedelta(days=3, hours=5), timedelta(days=2)),
+     (timedelta(days=4), timedelta(days=4)), (timedelta(hours=30), timedelta(hours=29))],
+)  # fmt: skip
+@pytest.mark.usefixtures("history")
+async def test_any_range_sums_exactly_what_its_calls_cost(
+    db: Database, org: Org, back: timedelta, length: timedelta
+) -> None:
+    start, end = T0 - back, T0 - back + length
+    hour = start.replace(minute=0)
+    expected = [c for s, c in zip(STARTS, COSTS, strict=True) if hour <= s.replace(minute=0) < end]
+    async with db.transaction(org.id) as session:
+        for group in ("org", "model", "day", "hour"):
+            groups = await sum_rollups(session, org.id, RollupScope(hour, end), group)
+            assert sum(g["calls"] for _, g in groups) == len(expected), group
+            assert sum((g["cost_usd"] for _, g in groups), Decimal(0)) == sum(expected, Decimal(0))

@@ -1,0 +1,134 @@
+"""`agentops up`: the whole product in one process, as the README's first command runs it.
+
+A real subprocess on a temp home: it migrates SQLite, serves /healthz and /readyz, prints what an
+agent needs, meters a call made by the official SDK through its proxy into the store, and stops
+cleanly on Ctrl-C (SIGINT).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import openai
+import pytest
+
+from tests.fakeprovider.server import FakeProvider
+from tests.harness.servers import free_port
+
+
+class Up:
+    def __init__(self, proc: subprocess.Popen[str], home: Path, ports: dict[str, int]) -> None:
+        self.proc, self.home, self.ports = proc, home, ports
+        self.output = ""
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.ports['api']}"
+
+    def get(self, path: str, token: str | None = None) -> tuple[int, dict[str, object]]:
+        request = urllib.request.Request(self.api + path)
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+
+    def login(self) -> str:
+        admin = json.loads((self.home / "embedded-admin.json").read_text())
+        body = json.dumps({"email": admin["email"], "password": admin["password"]}).encode()
+        request = urllib.request.Request(
+            self.api + "/api/v1/auth/login", data=body, headers={"content-type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return str(json.loads(response.read())["access_token"])
+
+
+@pytest.fixture
+def up(tmp_path: Path, fake_provider_thread: FakeProvider) -> Iterator[Up]:
+    ports = {"api": free_port(), "proxy": free_port(), "reverse": free_port()}
+    home = tmp_path / "home"
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-c", "from cli.main import main; main()", "up",
+            "--port", str(ports["api"]), "--proxy-port", str(ports["proxy"]),
+            "--reverse-port", str(ports["reverse"]),
+            "--upstream", f"api.openai.com={fake_provider_thread.url}",
+        ],
+        env={"AGENTOPS_HOME": str(home), "AGENTOPS_PROXY__ADMIN_PORT": "0",
+             "AGENTOPS_CONTROL_PLANE__PASSWORD_HASH_FAST": "true", "PATH": "/usr/bin:/bin"},
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    running = Up(proc, home, ports)
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 60
+    while "Press Ctrl-C to stop." not in running.output:
+        line = proc.stdout.readline()
+        assert line or proc.poll() is None, f"agentops up exited early:\n{running.output}"
+        running.output += line
+        assert time.monotonic() < deadline, f"agentops up did not start:\n{running.output}"
+    try:
+        yield running
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+def test_up_prints_what_an_agent_needs(up: Up) -> None:
+    out = up.output
+    assert f"{up.api}/api/v1" in out
+    assert f"http://127.0.0.1:{up.ports['proxy']}   (HTTPS_PROXY)" in out
+    assert f"http://127.0.0.1:{up.ports['reverse']}/openai/v1" in out
+    bundle = up.home / "ca" / "agentops-ca-bundle.pem"
+    assert f"export SSL_CERT_FILE={bundle}" in out
+    assert f"export HTTPS_PROXY=http://127.0.0.1:{up.ports['proxy']}" in out
+    assert "NODE_EXTRA_CA_CERTS" in out
+    assert bundle.read_text().count("BEGIN CERTIFICATE") > 10  # system roots + our CA
+    assert (up.home / "embedded-admin.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_up_serves_health_and_readiness_on_sqlite(up: Up) -> None:
+    assert up.get("/healthz")[0] == 200
+    status, body = up.get("/readyz")
+    assert status == 200
+    assert body["checks"] == {"database": "ok", "redis": "not configured"}
+
+
+def test_a_call_through_the_embedded_proxy_is_answered_and_stored(up: Up) -> None:
+    client = openai.OpenAI(
+        api_key="sk-up-test-key",
+        base_url=f"http://127.0.0.1:{up.ports['reverse']}/openai/v1",
+        default_headers={"X-AgentOps-Agent": "laptop-agent", "X-AgentOps-Run-Id": "up-run-1"},
+    )
+    reply = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hello"}]
+    )
+    assert reply.choices[0].message.content
+    token = up.login()
+    deadline = time.monotonic() + 20
+    runs: list[dict[str, object]] = []
+    while not runs and time.monotonic() < deadline:
+        _, page = up.get("/api/v1/runs?agent=laptop-agent", token)
+        runs = list(page["items"])  # type: ignore[call-overload]
+        time.sleep(0.2)
+    assert runs, "the call never reached the store"
+    run = runs[0]
+    assert run["run_id"] == "up-run-1"
+    assert run["calls"] == 1
+    assert reply.usage is not None
+    assert run["input_tokens"] == reply.usage.prompt_tokens
+    assert run["output_tokens"] == reply.usage.completion_tokens
+
+
+def test_up_stops_cleanly_on_ctrl_c(up: Up) -> None:
+    up.proc.send_signal(signal.SIGINT)
+    out, _ = up.proc.communicate(timeout=30)
+    assert up.proc.returncode == 0
+    assert "stopped" in out
