@@ -149,7 +149,7 @@ def generate(
             ("daily", _daily_sql()),
         ):
             t = time.perf_counter()
-            conn.execute(sql, params)  # type: ignore[arg-type]
+            conn.execute(sql, params)
             timings[name] = time.perf_counter() - t
         conn.execute("ANALYZE calls")
         conn.execute("ANALYZE runs")

@@ -146,8 +146,9 @@ async def query_bench(database_url: str, calls: int, repeat: int) -> None:
             async with http.post(f"{API}/auth/signup", json=body) as r:
                 signed = await r.json()
             auth = {"Authorization": f"Bearer {signed['access_token']}"}
-            for t in range(4):
-                async with http.post(f"{API}/teams", json={"name": f"team-{t}"}, headers=auth) as r:
+            for team in range(4):
+                body = {"name": f"team-{team}"}
+                async with http.post(f"{API}/teams", json=body, headers=auth) as r:
                     assert r.status == 201
             agent_ids = []
             for i, name in enumerate(AGENTS):

@@ -1,37 +1,36 @@
 """``agentops kill | pause | resume | status``: the emergency controls, thin over the API.
 
-The control plane is reached at ``--url`` (``AGENTOPS_URL``) with ``--token``
-(``AGENTOPS_TOKEN``: an access token, or an API key with the admin scope; read scope is enough
-for ``status``).
+The control plane and the credential are those saved by ``agentops login``, unless
+``--api-url`` (``AGENTOPS_URL``) and ``--token`` (``AGENTOPS_TOKEN``: an access token, or an API
+key with the admin scope; read scope is enough for ``status``) say otherwise.
 """
 
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-DEFAULT_URL = "http://127.0.0.1:8000"
-TIMEOUT_SECONDS = 30.0
+from cli._client import make_client
 
 
 def connection_options[F: Callable[..., Any]](func: F) -> F:
     func = click.option(
         "--token",
         envvar="AGENTOPS_TOKEN",
-        required=True,
-        help="Access token or API key (env AGENTOPS_TOKEN).",
+        default=None,
+        help="Access token or API key (env AGENTOPS_TOKEN); default: the `agentops login` one.",
     )(func)
     return click.option(
+        "--api-url",
         "--url",
+        "url",
         envvar="AGENTOPS_URL",
-        default=DEFAULT_URL,
-        show_default=True,
-        help="Control plane base URL (env AGENTOPS_URL).",
+        default=None,
+        metavar="URL",
+        help="Control plane base URL (env AGENTOPS_URL); default: the `agentops login` one.",
     )(func)
 
 
@@ -72,33 +71,17 @@ def scope_body(
     return chosen[0]
 
 
-def call_api(url: str, token: str, method: str, path: str, body: Any = None) -> Any:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        url.rstrip("/") + "/api/v1" + path,
-        data=data,
-        method=method,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            return json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        raise click.ClickException(f"{exc.code}: {_error_message(exc.read())}") from None
-    except urllib.error.URLError as exc:
-        raise click.ClickException(
-            f"cannot reach the control plane at {url}: {exc.reason}"
-        ) from None
+def call_api(url: str | None, token: str | None, method: str, path: str, body: Any = None) -> Any:
+    """One API call with the explicit URL/token, else those saved by `agentops login`."""
+    client = make_client(url, authenticated=token is None)
+    if token is not None:
+        client.token = token
+    return client.request(method, path, body)
 
 
-def _error_message(raw: bytes) -> str:
-    try:
-        return str(json.loads(raw)["error"]["message"])
-    except (ValueError, KeyError, TypeError):
-        return raw.decode(errors="replace")
-
-
-def _act(action: str, url: str, token: str, scope: dict[str, Any], reason: str | None) -> None:
+def _act(
+    action: str, url: str | None, token: str | None, scope: dict[str, Any], reason: str | None
+) -> None:
     body = {**scope, **({"reason": reason} if reason is not None else {})}
     result = call_api(url, token, "POST", f"/emergency/{action}", body)
     done = {"kill": "killed", "pause": "paused", "resume": "resumed"}[action]
@@ -120,8 +103,8 @@ def kill(
     tag: str | None,
     environment: str | None,
     reason: str,
-    url: str,
-    token: str,
+    url: str | None,
+    token: str | None,
 ) -> None:
     """Kill: refuse every new call and cut live streams at once.
 
@@ -145,8 +128,8 @@ def pause(
     tag: str | None,
     environment: str | None,
     reason: str,
-    url: str,
-    token: str,
+    url: str | None,
+    token: str | None,
 ) -> None:
     """Pause: refuse new calls, let calls in flight finish.
 
@@ -169,8 +152,8 @@ def resume(
     tag: str | None,
     environment: str | None,
     reason: str | None,
-    url: str,
-    token: str,
+    url: str | None,
+    token: str | None,
 ) -> None:
     """Lift a kill or pause at the same scope (and set agents active again).
 
@@ -185,7 +168,7 @@ def resume(
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer.")
 @connection_options
-def status(as_json: bool, url: str, token: str) -> None:
+def status(as_json: bool, url: str | None, token: str | None) -> None:
     """What is killed or paused, and which proxies hold the current control state.
 
     A proxy whose reported version is behind the org's is flagged NOT APPLIED: it may still

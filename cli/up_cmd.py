@@ -10,8 +10,11 @@ import asyncio
 import json
 import secrets
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import click
+from pydantic import SecretStr
 
 from agentops.logs import configure_logging
 from agentops.observability import init_sentry
@@ -85,6 +88,9 @@ async def _serve_until(settings: Settings, stop: asyncio.Event) -> None:
     await control_plane.start()
     try:
         admin = await _ensure_admin(settings, control_plane.url)
+        # Records go in-process (the sink below); the URL and key serve the heartbeat only.
+        settings.proxy.control_plane_url = control_plane.url
+        settings.proxy.api_key = SecretStr(admin["proxy_key"])
         app = control_plane.app
         # In-process everything: records go straight to the ingest service, control state
         # comes from the control plane's in-memory bus instead of Redis.
@@ -105,30 +111,51 @@ async def _serve_until(settings: Settings, stop: asyncio.Event) -> None:
 
 
 async def _ensure_admin(settings: Settings, url: str) -> dict[str, str]:
-    """Create the default org's owner on first start; its credentials live in a 0600 file."""
-    import aiohttp
+    """Create the default org's owner, and the embedded proxy's ingest key, on first start.
 
+    Both credentials live in a 0600 file under the home; the key lets the proxy report its
+    state version (``agentops status``) like a deployed sidecar does.
+    """
     path = settings.home / "embedded-admin.json"
     if path.exists():
         return dict(json.loads(path.read_text()))
     password = secrets.token_urlsafe(12)
-    body = {
+    signup = {
         "email": ADMIN_EMAIL,
         "password": password,
         "org_name": "Default",
         "org_slug": settings.proxy.default_org,
     }
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(f"{url}/api/v1/auth/signup", json=body) as response,
-    ):
-        if response.status != 201:
-            raise click.ClickException(
-                f"could not create the embedded admin: {response.status} {await response.text()}"
-            )
-    admin = {"email": ADMIN_EMAIL, "password": password, "org": settings.proxy.default_org}
+    async with aiohttp.ClientSession(base_url=url) as session:
+        tokens = await _post(session, "/api/v1/auth/signup", signup, None)
+        key = await _post(
+            session,
+            "/api/v1/api-keys",
+            {"name": "embedded-proxy", "scopes": ["ingest"]},
+            str(tokens["access_token"]),
+        )
+    admin = {
+        "email": ADMIN_EMAIL,
+        "password": password,
+        "org": settings.proxy.default_org,
+        "proxy_key": str(key["key"]),
+    }
     _write_private(path, json.dumps(admin))
     return admin
+
+
+async def _post(
+    session: aiohttp.ClientSession, path: str, body: dict[str, Any], token: str | None
+) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with session.post(path, json=body, headers=headers) as response:
+        if response.status != 201:
+            raise click.ClickException(
+                f"could not set up the embedded org ({path}): "
+                f"{response.status} {await response.text()}"
+            )
+        answer: dict[str, Any] = await response.json()
+        return answer
 
 
 def _write_private(path: Path, text: str) -> None:

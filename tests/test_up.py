@@ -39,6 +39,15 @@ class Up:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
 
+    def post(self, path: str, body: dict[str, object], token: str) -> dict[str, object]:
+        request = urllib.request.Request(
+            self.api + path,
+            data=json.dumps(body).encode(),
+            headers={"content-type": "application/json", "Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return dict(json.loads(response.read()))
+
     def login(self) -> str:
         admin = json.loads((self.home / "embedded-admin.json").read_text())
         body = json.dumps({"email": admin["email"], "password": admin["password"]}).encode()
@@ -125,6 +134,29 @@ def test_a_call_through_the_embedded_proxy_is_answered_and_stored(up: Up) -> Non
     assert reply.usage is not None
     assert run["input_tokens"] == reply.usage.prompt_tokens
     assert run["output_tokens"] == reply.usage.completion_tokens
+
+
+def test_a_kill_reaches_the_embedded_proxy_and_status_shows_it_applied(up: Up) -> None:
+    client = openai.OpenAI(
+        api_key="sk-up-test-key",
+        base_url=f"http://127.0.0.1:{up.ports['reverse']}/openai/v1",
+        default_headers={"X-AgentOps-Agent": "laptop-agent"},
+        max_retries=0,
+    )
+    token = up.login()
+    up.post("/api/v1/emergency/kill", {"scope": "agent", "target": "laptop-agent",
+                                       "reason": "drill INC-1"}, token)  # fmt: skip
+
+    with pytest.raises(openai.PermissionDeniedError, match="drill INC-1"):
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}]
+        )
+    deadline = time.monotonic() + 20
+    proxies: list[dict[str, object]] = []
+    while not proxies and time.monotonic() < deadline:
+        proxies = list(up.get("/api/v1/emergency", token)[1]["proxies"])  # type: ignore[call-overload]
+        time.sleep(0.2)
+    assert [p["applied"] for p in proxies] == [True]
 
 
 def test_up_stops_cleanly_on_ctrl_c(up: Up) -> None:

@@ -2,7 +2,7 @@
 
 Rows whose month has no partition land in the default partition, and a month that already
 has rows there can no longer get its own partition, so partitions must exist before their
-month starts. ``ensure_partitions_job`` is a worker job (``control_plane.worker.JOBS``): it
+month starts. ``ensure_partitions_job`` is a worker job (hourly, ``control_plane.worker``): it
 asks for this month and the next ``MONTHS_AHEAD``, which costs one catalogue lookup per month
 when they already exist. Retention is then ``DROP TABLE agentops_partitions.calls_YYYY_MM``.
 """
