@@ -123,7 +123,13 @@ class Spool:
 
     def append(self, record: Mapping[str, Any]) -> int | None:
         """Enqueue a record; returns its sequence number, or None when it was dropped."""
-        line = json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+        return self.append_json(
+            json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode()
+        )
+
+    def append_json(self, document: bytes) -> int | None:
+        """Enqueue a record already serialised as one JSON document (no newline inside)."""
+        line = document + b"\n"
         with self._lock:
             if self._thread is None:
                 raise RuntimeError("spool is not open")
