@@ -132,12 +132,18 @@ def _options(config: MitmConfig, modes: list[str]) -> dict[str, object]:
 
 
 def claim_port(address: Address) -> Address:
-    """Port 0 means "any free port"; mitmproxy keys listeners by spec, so resolve it first."""
+    """Port 0 means "any free port"; mitmproxy keys listeners by spec, so resolve it first.
+
+    A fixed port is tried here too: mitmproxy only logs a failed bind, and the caller should
+    get an ``OSError`` naming the address (EADDRINUSE) instead of a generic failure.
+    """
     host, port = address
-    if port != 0:
-        return address
     with socket.socket(_family(host), socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise OSError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from None
         return host, int(sock.getsockname()[1])
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -164,3 +165,22 @@ def test_up_stops_cleanly_on_ctrl_c(up: Up) -> None:
     out, _ = up.proc.communicate(timeout=30)
     assert up.proc.returncode == 0
     assert "stopped" in out
+
+
+def test_a_port_already_taken_is_a_clear_one_line_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-c", "from cli.main import main; main()", "up",
+             "--port", str(free_port()), "--proxy-port", str(port),
+             "--reverse-port", str(free_port())],
+            env={"AGENTOPS_HOME": str(tmp_path), "AGENTOPS_PROXY__ADMIN_PORT": "0",
+                 "AGENTOPS_LOG_LEVEL": "WARNING", "PATH": "/usr/bin:/bin"},
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert f"{port}" in result.stderr
+    assert "another process is listening there" in result.stderr
+    assert "Traceback" not in result.stderr
