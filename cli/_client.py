@@ -60,10 +60,41 @@ class ApiClient:
     base_url: str
     token: str | None
     timeout: float = 30.0
+    # Set for a user login: an expired access token is renewed once with the refresh token.
+    settings: Settings | None = None
 
     def request(
         self, method: str, path: str, body: Any = None, query: dict[str, Any] | None = None
     ) -> Any:
+        try:
+            return self._request(method, path, body, query)
+        except ApiCallError as exc:
+            if not exc.message.startswith("401 ") or not self._refresh():
+                raise
+            return self._request(method, path, body, query)
+
+    def _refresh(self) -> bool:
+        """Rotate the saved refresh token for a new access token; False when there is none."""
+        if self.settings is None:
+            return False
+        config = load_config(self.settings)
+        refresh = config.get("refresh_token")
+        if config.get("kind") != "user" or not refresh:
+            return False
+        saved_token, self.token = self.token, None
+        try:
+            tokens = self._request("POST", "/auth/refresh-token", {"refresh_token": refresh}, None)
+        except ApiCallError:
+            self.token = saved_token
+            return False
+        self.token = tokens["access_token"]
+        save_config(
+            self.settings,
+            {**config, "token": tokens["access_token"], "refresh_token": tokens["refresh_token"]},
+        )
+        return True
+
+    def _request(self, method: str, path: str, body: Any, query: dict[str, Any] | None) -> Any:
         url = self.base_url.rstrip("/") + API_PREFIX + path
         params = {k: v for k, v in (query or {}).items() if v is not None}
         if params:
@@ -104,7 +135,7 @@ def make_client(api_url: str | None, *, authenticated: bool = True) -> ApiClient
     token = config.get("token") if authenticated else None
     if authenticated and not token:
         raise click.ClickException("not logged in: run `agentops login` first")
-    return ApiClient(base, token)
+    return ApiClient(base, token, settings=settings)
 
 
 api_url_option = click.option(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 
 from agentops.settings import load_settings
@@ -11,6 +14,12 @@ from cli._output import output_option, render
 
 @click.command()
 @click.option("--email", default=None, help="Account e-mail (prompted when omitted).")
+@click.option(
+    "--password",
+    envvar="AGENTOPS_PASSWORD",
+    default=None,
+    help="Password (env AGENTOPS_PASSWORD; prompted, hidden, when omitted).",
+)
 @click.option("--org", default=None, help="Org slug, when the account belongs to several orgs.")
 @click.option(
     "--api-key", default=None, help="Log in with an API key (aoh_…) instead of a password."
@@ -18,15 +27,29 @@ from cli._output import output_option, render
 @api_url_option
 @output_option
 def login(
-    email: str | None, org: str | None, api_key: str | None, api_url: str | None, output: str
+    email: str | None,
+    password: str | None,
+    org: str | None,
+    api_key: str | None,
+    api_url: str | None,
+    output: str,
 ) -> None:
     """Sign in to the control plane and store the token in <home>/cli.json (mode 0600).
 
+    With no e-mail and no key, next to `agentops up` it signs in as the embedded admin whose
+    credentials `up` wrote to <home>/embedded-admin.json.
+
     \b
     Examples:
+      agentops login                      # after `agentops up`, on the same machine
       agentops login --email ada@example.com
       agentops login --api-key aoh_abc123def456_… --api-url https://agentops.example.com
     """
+    settings = load_settings()
+    embedded = _embedded_admin(settings.home / "embedded-admin.json")
+    if email is None and api_key is None and embedded is not None:
+        email, password = embedded["email"], embedded["password"]
+        api_url = api_url or embedded.get("api_url")
     client = make_client(api_url, authenticated=False)
     if api_key is not None:
         client.token = api_key
@@ -35,7 +58,7 @@ def login(
         result = {"org": org_profile["slug"], "kind": "api_key"}
     else:
         email = email or click.prompt("E-mail", err=True)
-        password = click.prompt("Password", hide_input=True, err=True)
+        password = password or click.prompt("Password", hide_input=True, err=True)
         tokens = client.request(
             "POST", "/auth/login", {"email": email, "password": password, "org": org}
         )
@@ -46,5 +69,12 @@ def login(
             "kind": "user",
         }
         result = {"org": tokens["org_slug"], "kind": "user", "role": tokens["role"]}
-    path = save_config(load_settings(), saved)
+    path = save_config(settings, saved)
     render({**result, "config": str(path)}, output)
+
+
+def _embedded_admin(path: Path) -> dict[str, str] | None:
+    if not path.is_file():
+        return None
+    data: dict[str, str] = json.loads(path.read_text())
+    return data

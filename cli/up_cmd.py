@@ -118,7 +118,10 @@ async def _ensure_admin(settings: Settings, url: str) -> dict[str, str]:
     """
     path = settings.home / "embedded-admin.json"
     if path.exists():
-        return dict(json.loads(path.read_text()))
+        # The port may differ from the last start: `agentops login` reads the URL from here.
+        admin = dict(json.loads(path.read_text())) | {"api_url": url}
+        _write_private(path, json.dumps(admin))
+        return admin
     password = secrets.token_urlsafe(12)
     signup = {
         "email": ADMIN_EMAIL,
@@ -139,6 +142,7 @@ async def _ensure_admin(settings: Settings, url: str) -> dict[str, str]:
         "password": password,
         "org": settings.proxy.default_org,
         "proxy_key": str(key["key"]),
+        "api_url": url,
     }
     _write_private(path, json.dumps(admin))
     return admin
@@ -185,8 +189,8 @@ def _announce(
     echo(f"  CA certificate  {proxy.ca_cert_path}")
     echo(f"  CA bundle       {bundle}   (system roots + our CA)")
     echo(f"  store           {settings.control_plane.database_url}")
-    echo(f"  admin login     agentops login --api-url {url} --email {admin['email']}")
-    echo(f"                  (password in {settings.home / 'embedded-admin.json'})")
+    echo(f"  admin login     agentops login   (as {admin['email']}; credentials in")
+    echo(f"                  {settings.home / 'embedded-admin.json'}, mode 0600)")
     echo("")
     echo("Point an agent at the proxy:")
     for line in env_lines(bundle, proxy.ca_cert_path, proxy_url, "localhost,127.0.0.1"):

@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import openai
@@ -184,3 +185,33 @@ def test_a_port_already_taken_is_a_clear_one_line_error(tmp_path: Path) -> None:
     assert f"{port}" in result.stderr
     assert "another process is listening there" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_cli_signs_in_as_the_embedded_admin_and_reads_the_call_back(up: Up) -> None:
+    client = openai.OpenAI(
+        api_key="sk-up-test-key",
+        base_url=f"http://127.0.0.1:{up.ports['reverse']}/openai/v1",
+        default_headers={"X-AgentOps-Agent": "cli-agent", "X-AgentOps-Run-Id": "cli-run"},
+    )
+    client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+
+    def agentops(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-c", "from cli.main import main; main()", *args],
+            env={"AGENTOPS_HOME": str(up.home), "PATH": "/usr/bin:/bin"},
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert "owner" in agentops("login")
+    assert (up.home / "cli.json").stat().st_mode & 0o777 == 0o600
+    deadline = time.monotonic() + 20
+    runs: list[dict[str, object]] = []
+    while not runs and time.monotonic() < deadline:
+        runs = json.loads(agentops("runs", "list", "--agent", "cli-agent", "--output", "json"))[
+            "items"
+        ]
+    assert [r["run_id"] for r in runs] == ["cli-run"]
+    summary = json.loads(agentops("costs", "summary", "--by", "agent", "--output", "json"))
+    assert Decimal(summary["totals"]["cost_usd"]) > 0
