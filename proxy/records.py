@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from agentops.wire.record import CallRecord, CallStatus, CostInfo, TokenCounts
-from pricing import Usage, price_call
+from pricing import Usage, load_bundled_table, price_call
 from proxy.state import CallState
 
 CountText = Callable[[str, str | None], int]
@@ -41,17 +42,21 @@ def build_record(
     status = CallStatus.IN_PROGRESS if in_progress else (state.status or CallStatus.UPSTREAM_FAILED)
     tokens = _tokens(state, count_text) if not in_progress else _estimate_only(state)
     service_tier = (response.service_tier if response else None) or facts.service_tier
-    cost = (
-        _cost(
+    if not endpoint.metered:
+        cost = CostInfo(unpriced_reason="not_metered")
+    elif not in_progress and _not_billed(state, status):
+        # Providers bill neither a request we refused before forwarding nor one they answered
+        # with an error and no usage: an exact zero, not an estimate of the prompt.
+        tokens = TokenCounts(source="none")
+        cost = CostInfo(total_usd=Decimal(0), price_version=load_bundled_table().version)
+    else:
+        cost = _cost(
             model_served or model_requested,
             tokens,
             endpoint.provider,
             service_tier,
             azure_deployments,
         )
-        if endpoint.metered
-        else CostInfo(unpriced_reason="not_metered")
-    )
     return CallRecord(
         call_id=state.call_id,
         org=state.identity.org,
@@ -86,6 +91,13 @@ def build_record(
         finish_reason=response.finish_reason if response else None,
         refusal_reason=state.refusal_reason,
     )
+
+
+def _not_billed(state: CallState, status: CallStatus) -> bool:
+    reported = state.response is not None and state.response.usage is not None
+    if status == CallStatus.REFUSED:
+        return state.meter is None and not reported  # refused by the gate, never forwarded
+    return status == CallStatus.ERROR and not reported
 
 
 def _tokens(state: CallState, count_text: CountText) -> TokenCounts:

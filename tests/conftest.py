@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -68,10 +70,32 @@ def redis_base_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def redis_db() -> Iterator[int]:
+    """A logical db (1-15; 0 is left to humans) held by this process alone for the session.
+
+    Tests flush their db, so two test processes must never share one: xdist workers, and also
+    two pytest runs on one machine. An exclusive lock file per db decides, across processes.
+    """
+    for offset in range(15):
+        db = 1 + (_worker_index() + offset) % 15
+        handle = open(Path(tempfile.gettempdir()) / f"agentops-test-redis-{db}.lock", "w")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        try:
+            yield db
+        finally:
+            handle.close()
+        return
+    raise RuntimeError("all 15 Redis test dbs are held by other test processes")
+
+
 @pytest.fixture
-def redis_url(redis_base_url: str) -> Iterator[str]:
-    # db 0 is left to humans; each xdist worker gets its own logical db.
-    url = f"{redis_base_url}/{1 + _worker_index() % 15}"
+def redis_url(redis_base_url: str, redis_db: int) -> Iterator[str]:
+    url = f"{redis_base_url}/{redis_db}"
     client = redis.Redis.from_url(url)
     client.flushdb()
     try:
