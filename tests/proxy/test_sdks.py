@@ -210,3 +210,7 @@ async def test_provider_error_status_is_recorded_as_error(proxy: ProxyService) -
     record = only_record(proxy)
     assert (record["status"], record["http_status"]) == ("error", 429)
     assert record["error_type"]
+    # Providers do not bill a refused request: an exact zero, not an estimate of the prompt.
+    assert record["cost"]["total_usd"] == "0"
+    assert record["tokens"]["source"] == "none"
+    assert record["estimated_input_tokens"] > 0  # the estimate is still kept, as information
