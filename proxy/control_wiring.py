@@ -1,4 +1,5 @@
-"""The proxy's control state, assembled: holder, source, gate, stream cutter and heartbeat.
+"""The proxy's control state, assembled: holder, key verifier, source, gate, stream cutter and
+heartbeat.
 
 ``ProxyService`` builds one of these when no gate is handed to it. The source is Redis when
 ``control_plane.redis_url`` is set, else the in-process ``MemoryStateBus`` of an embedded
@@ -25,6 +26,7 @@ from pricing import max_output_tokens as model_output_cap
 from proxy.control import ControlGate, ControlStateHolder, MemoryStateSource, RedisStateSource
 from proxy.control.decide import Decision as Verdict
 from proxy.control.gate import BudgetReservation
+from proxy.control.keys import StateKeyVerifier
 from proxy.control.redis_source import CLIENT_NAME
 from proxy.gate import Decision, GateRequest
 from proxy.heartbeat import Heartbeat
@@ -145,6 +147,7 @@ class ControlState:
     source: RedisStateSource | MemoryStateSource
     gate: ControlledGate
     settings: Settings
+    verifier: StateKeyVerifier
     heartbeat: Heartbeat | None = None
     counter_client: Redis[Any] | None = field(default=None, repr=False)
 
@@ -160,6 +163,10 @@ class ControlState:
         holder = ControlStateHolder()
         source: RedisStateSource | MemoryStateSource
         cp, p = settings.control_plane, settings.proxy
+        # Proxy credentials are checked against the key directory the same source feeds.
+        verifier = StateKeyVerifier(
+            require_credentials=p.require_credentials, default_org=p.default_org
+        )
         client: Redis[Any] | None = None
         if cp.redis_url is not None:
             # Named after the proxy when it has a configured id, so CLIENT LIST tells them apart.
@@ -170,6 +177,7 @@ class ControlState:
                 prefix=cp.redis_prefix,
                 resync_seconds=p.state_resync_seconds,
                 client_name=name.replace(" ", "_"),
+                verifier=verifier,
             )
             if counters is None:
                 # A budget check waits at most this long, then budget_fail_mode applies; 0.2 s
@@ -183,12 +191,14 @@ class ControlState:
                     client, cp.redis_prefix, timeout_seconds=COUNTER_TIMEOUT_SECONDS
                 )
         elif bus is not None:
-            source = MemoryStateSource(bus, holder, resync_seconds=p.state_resync_seconds)
+            source = MemoryStateSource(
+                bus, holder, resync_seconds=p.state_resync_seconds, verifier=verifier
+            )
             counters = counters or MemorySpendCounters()
         else:
             return None
         gate = ControlledGate(ControlGate(holder, p, counters))
-        return cls(holder, source, gate, settings, counter_client=client)
+        return cls(holder, source, gate, settings, verifier, counter_client=client)
 
     @property
     def ready(self) -> bool:

@@ -3,6 +3,8 @@
 Agent, first match wins: the proxy credentials (``Proxy-Authorization``, sent on the CONNECT
 for HTTPS and on each request for plain HTTP), the ``X-AgentOps-Agent`` header, the sidecar's
 ``default_agent``. With ``pin_agent`` the sidecar's agent is the only identity accepted.
+Org: from the verifier (an API key's org, checked against the synced key directory), else
+``default_org`` when credentials are optional. A key bound to an agent refuses any other agent.
 Run: ``X-AgentOps-Run-Id``, else the W3C ``traceparent`` trace id, else a per-agent session.
 """
 
@@ -17,7 +19,9 @@ from agentops.settings import ProxySettings
 from proxy.identity import (
     Credentials,
     KeyVerifier,
+    Refused,
     Sessions,
+    Verified,
     clean_name,
     parse_proxy_authorization,
     trace_id,
@@ -45,10 +49,17 @@ class Identify:
     def http_connect(self, flow: http.HTTPFlow) -> None:
         credentials = parse_proxy_authorization(flow.request.headers.get("proxy-authorization"))
         flow.request.headers.pop("proxy-authorization", None)
-        if credentials is not None:
-            self._tunnels[flow.client_conn] = credentials
-        elif self._settings.require_credentials:
-            flow.response = _proxy_auth_required()
+        if credentials is None:
+            if self._settings.require_credentials:
+                flow.response = _proxy_auth_required()
+            return
+        # A shared proxy opens no tunnel, to any host, on refused credentials. Each request in
+        # the tunnel is verified again: a key revoked mid-connection stops working at once.
+        verdict = self._verifier.verify(credentials)
+        if self._settings.require_credentials and isinstance(verdict, Refused):
+            flow.response = _refused(verdict)
+            return
+        self._tunnels[flow.client_conn] = credentials
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         headers = flow.request.headers
@@ -61,18 +72,24 @@ class Identify:
         state = call_state(flow)
         if state is None or flow.response is not None:
             return
-        org = self._org(credentials)
-        if org is None:
-            flow.response = _proxy_auth_required()
+        verdict = self._verify(credentials)
+        if isinstance(verdict, Refused):
+            flow.response = _refused(verdict)
             return
         agent = self._agent(credentials, agent_header)
+        if verdict.agent is not None and agent != verdict.agent:
+            flow.response = _refused(_bound_elsewhere(verdict.agent, agent))
+            return
+        org = verdict.org
         run_id, source = self._run(org, agent, run_header, traceparent)
         state.identity = Identity(org=org, agent=agent, run_id=run_id, run_source=source)
 
-    def _org(self, credentials: Credentials | None) -> str | None:
-        if credentials is None:
-            return None if self._settings.require_credentials else self._settings.default_org
-        return self._verifier.verify(credentials)
+    def _verify(self, credentials: Credentials | None) -> Verified | Refused:
+        if credentials is not None:
+            return self._verifier.verify(credentials)
+        if self._settings.require_credentials:
+            return Refused(CREDENTIALS_REQUIRED)
+        return Verified(self._settings.default_org)
 
     def _agent(self, credentials: Credentials | None, header: str | None) -> str:
         pinned = self._settings.default_agent if self._settings.pin_agent else None
@@ -103,9 +120,23 @@ def _strip(headers: http.Headers) -> None:
         headers.pop(name, None)
 
 
-def _proxy_auth_required() -> http.Response:
-    return http.Response.make(
-        407,
-        b"AgentOps proxy: credentials required (HTTPS_PROXY=http://<agent>:<key>@host:port)\n",
-        {"proxy-authenticate": 'Basic realm="agentops"', "content-type": "text/plain"},
+CREDENTIALS_REQUIRED = "credentials required (HTTPS_PROXY=http://<agent>:<key>@host:port)"
+
+
+def _bound_elsewhere(bound: str, agent: str) -> Refused:
+    return Refused(
+        f"this API key is bound to agent {bound!r} and cannot be used as agent {agent!r}",
+        status=403,
     )
+
+
+def _proxy_auth_required() -> http.Response:
+    return _refused(Refused(CREDENTIALS_REQUIRED))
+
+
+def _refused(refusal: Refused) -> http.Response:
+    headers = {"content-type": "text/plain"}
+    if refusal.status == 407:
+        headers["proxy-authenticate"] = 'Basic realm="agentops"'
+    body = f"AgentOps proxy: {refusal.message}\n".encode()
+    return http.Response.make(refusal.status, body, headers)

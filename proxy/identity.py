@@ -31,23 +31,40 @@ class Credentials:
         return f"Credentials(agent={self.agent!r}, key=<redacted>)"
 
 
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """Credentials accepted: the org they belong to, and the agent a bound key is limited to."""
+
+    org: str
+    agent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """Credentials refused, with the message the caller sees (407: present other credentials)."""
+
+    message: str
+    status: int = 407
+
+
 class KeyVerifier(Protocol):
-    """Decides whether proxy credentials are valid; returns the org they belong to, or None.
+    """Decides whether proxy credentials are valid.
 
-    Called on the hot path: implementations answer from memory (a later issue verifies keys
-    against the control state synced into the proxy)."""
+    Called on the hot path: implementations answer from memory (``proxy.control.keys``
+    verifies API keys against the key directory synced into the proxy)."""
 
-    def verify(self, credentials: Credentials) -> str | None: ...
+    def verify(self, credentials: Credentials) -> Verified | Refused: ...
 
 
 class UnverifiedKeys:
-    """Accepts any key and places every caller in one org (sidecar and embedded mode)."""
+    """Accepts any key and places every caller in one org (sidecar and embedded mode without
+    control state)."""
 
     def __init__(self, org: str) -> None:
         self._org = org
 
-    def verify(self, credentials: Credentials) -> str | None:
-        return self._org
+    def verify(self, credentials: Credentials) -> Verified | Refused:
+        return Verified(self._org)
 
 
 def parse_proxy_authorization(value: str | None) -> Credentials | None:

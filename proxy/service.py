@@ -18,6 +18,7 @@ from agentops.sinks import RecordSink
 from agentops.statebus import MemoryStateBus, SpendCounters
 from proxy._mitm import Address, MitmConfig, MitmServer, ca_cert_path, claim_port
 from proxy.admin import AdminServer
+from proxy.control.keys import StateKeyVerifier
 from proxy.control_wiring import ControlState
 from proxy.gate import AllowAll, Gate
 from proxy.http_sink import HttpSink
@@ -51,11 +52,23 @@ class ProxyService:
             None if gate is not None else ControlState.from_settings(settings, state_bus, counters)
         )
         self._gate = gate or (self._control.gate if self._control else AllowAll())
-        self._verifier = verifier or UnverifiedKeys(p.default_org)
+        self._verifier = verifier or self._default_verifier()
         self._http_sink: HttpSink | None = None
         self._shipper: Shipper | None = None
         self._mitm: MitmServer | None = None
         self._admin: AdminServer | None = None
+
+    def _default_verifier(self) -> KeyVerifier:
+        """API keys from the synced key directory whenever there is control state; any key
+        only for a sidecar without it. Requiring credentials with nothing to check them
+        against refuses every call rather than accepting any string."""
+        p = self.settings.proxy
+        if self._control is not None:
+            return self._control.verifier
+        if p.require_credentials:
+            log.warning("require_credentials without control state: every call is refused")
+            return StateKeyVerifier(require_credentials=True, default_org=p.default_org)
+        return UnverifiedKeys(p.default_org)
 
     # -- addresses, available after start() --------------------------------------------------
 

@@ -11,11 +11,19 @@ from agentops.statebus.codec import (
     decode_snapshot,
     encode_snapshot,
 )
+from agentops.statebus.directory import (
+    PROXY_SCOPE,
+    KeyDirectoryPublisher,
+    KeyDirectoryReader,
+    KeyEntry,
+    decode_entry,
+)
 from agentops.statebus.errors import CounterUnavailable, MalformedState, StateBusError
 from agentops.statebus.keys import SpendKeys, StateKeys
 from agentops.statebus.memory import MemoryStateBus
 from agentops.statebus.protocols import StatePublisher, StateReader
 from agentops.statebus.redis_bus import RedisStatePublisher, RedisStateReader
+from agentops.statebus.redis_directory import RedisKeyDirectory
 from agentops.statebus.spend import (
     Reservation,
     SpendCounters,
@@ -27,11 +35,16 @@ from agentops.statebus.spend_memory import MemorySpendCounters
 from agentops.statebus.spend_redis import RedisSpendCounters
 
 __all__ = [
+    "PROXY_SCOPE",
     "Announcement",
     "CounterUnavailable",
+    "KeyDirectoryPublisher",
+    "KeyDirectoryReader",
+    "KeyEntry",
     "MalformedState",
     "MemorySpendCounters",
     "MemoryStateBus",
+    "RedisKeyDirectory",
     "RedisSpendCounters",
     "RedisStatePublisher",
     "RedisStateReader",
@@ -45,6 +58,7 @@ __all__ = [
     "Usage",
     "connect",
     "decode_announcement",
+    "decode_entry",
     "decode_snapshot",
     "encode_snapshot",
     "from_micros",

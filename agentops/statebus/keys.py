@@ -32,6 +32,25 @@ class StateKeys:
         """Pub/sub channel announcing {org, version} after each accepted publish."""
         return f"{self.prefix}state:changed"
 
+    @property
+    def key_entries(self) -> str:
+        """Hash of API key public id -> key directory entry (JSON)."""
+        return f"{self.prefix}keys"
+
+    @property
+    def key_index(self) -> str:
+        """Hash of org -> version its key directory entries were published at."""
+        return f"{self.prefix}keys:index"
+
+    def org_key_ids(self, org: str) -> str:
+        """Set of the public ids an org's last publish listed."""
+        return f"{self.prefix}keys:org:{org}"
+
+    @property
+    def key_channel(self) -> str:
+        """Pub/sub channel announcing {org, version} after each accepted key publish."""
+        return f"{self.prefix}keys:changed"
+
 
 @dataclass(frozen=True)
 class SpendKeys:

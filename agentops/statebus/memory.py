@@ -10,19 +10,25 @@ import logging
 from collections.abc import Callable, Sequence
 
 from agentops.statebus.codec import Announcement, encode_snapshot
+from agentops.statebus.directory import KeyEntry, encode_entry
 from agentops.wire.control import ControlSnapshot
 
 log = logging.getLogger(__name__)
 
 AnnouncementListener = Callable[[Announcement], None]
+KeysListener = Callable[[], None]
 
 
 class MemoryStateBus:
-    """Implements ``StatePublisher`` and ``StateReader``, plus in-process announcements."""
+    """Implements ``StatePublisher``, ``StateReader`` and both sides of the key directory, plus
+    in-process announcements."""
 
     def __init__(self) -> None:
         self._stored: dict[str, tuple[int, bytes]] = {}
         self._listeners: list[AnnouncementListener] = []
+        self._key_versions: dict[str, int] = {}
+        self._key_entries: dict[str, dict[str, bytes]] = {}  # org -> public id -> entry
+        self._key_listeners: list[KeysListener] = []
 
     async def publish(self, snapshot: ControlSnapshot) -> bool:
         current = self._stored.get(snapshot.org)
@@ -58,3 +64,30 @@ class MemoryStateBus:
         """Register a listener; returns the function that removes it."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    async def publish_keys(self, org: str, version: int, entries: Sequence[KeyEntry]) -> bool:
+        if self._key_versions.get(org, -1) >= version:
+            return False
+        self._key_entries[org] = {e.public_id: encode_entry(e).encode() for e in entries}
+        self._key_versions[org] = version
+        for listener in list(self._key_listeners):
+            try:
+                listener()
+            except Exception:
+                log.exception("key directory listener failed", extra={"org": org})
+        return True
+
+    async def key_versions(self) -> dict[str, int]:
+        return dict(self._key_versions)
+
+    async def key_directory(self) -> tuple[dict[str, int], dict[str, bytes]]:
+        return self.read_key_directory()
+
+    def read_key_directory(self) -> tuple[dict[str, int], dict[str, bytes]]:
+        """Synchronous read for in-process subscribers (applied before ``publish_keys`` returns)."""
+        entries = {pid: raw for org in self._key_entries.values() for pid, raw in org.items()}
+        return dict(self._key_versions), entries
+
+    def subscribe_keys(self, listener: KeysListener) -> Callable[[], None]:
+        self._key_listeners.append(listener)
+        return lambda: self._key_listeners.remove(listener)

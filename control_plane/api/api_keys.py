@@ -1,7 +1,20 @@
-"""/api-keys: create (the key is shown once), list, revoke."""
+"""/api-keys: create (the key is shown once), list, revoke.
+
+A key with the ``ingest`` scope is also proxy credentials: creating or revoking one changes what
+proxies enforce, so it bumps the org's control-state version inside the transaction, and the
+org's key directory (then its snapshot) is published after the commit.
+"""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from agentops.statebus import PROXY_SCOPE, KeyEntry
+from agentops.wire.control import ControlSnapshot
+from control_plane import keys
 from control_plane.auth.api_keys import PREFIX, generate_api_key
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import NotFoundError, ValidationFailedError
@@ -12,6 +25,7 @@ from control_plane.schemas.api_keys import (
     ApiKeyPage,
     ApiKeyQuery,
 )
+from control_plane.services import control_state, key_directory
 from control_plane.services.audit import snapshot
 from control_plane.store import agents, api_keys
 from control_plane.store.tables import ApiKey, utcnow
@@ -65,7 +79,10 @@ async def create_api_key(req: ApiRequest) -> ApiKeyCreated:
             expires_at=body.expires_at,
         )
         await req.audit(session, "api_key.create", "api_key", key.id, after=snapshot(key, FIELDS))
-        return ApiKeyCreated(**to_out(key).model_dump(), key=new.token)
+        change = await _proxy_keys_changed(req, session, key)
+        created = ApiKeyCreated(**to_out(key).model_dump(), key=new.token)
+    await _publish(req, change)
+    return created
 
 
 async def list_api_keys(req: ApiRequest) -> ApiKeyPage:
@@ -83,6 +100,7 @@ async def list_api_keys(req: ApiRequest) -> ApiKeyPage:
 
 async def revoke_api_key(req: ApiRequest) -> None:
     key_id = req.path_id("key_id")
+    change: _ProxyKeysChange | None = None
     async with req.transaction() as session:
         key = await api_keys.get_api_key(session, req.principal.org_id, key_id)
         if key is None:
@@ -98,3 +116,35 @@ async def revoke_api_key(req: ApiRequest) -> None:
                 before=before,
                 after=snapshot(key, FIELDS),
             )
+            change = await _proxy_keys_changed(req, session, key)
+    await _publish(req, change)
+
+
+@dataclass(frozen=True)
+class _ProxyKeysChange:
+    org: str
+    entries: list[KeyEntry]
+    snapshot: ControlSnapshot
+
+
+async def _proxy_keys_changed(
+    req: ApiRequest, session: AsyncSession, key: ApiKey
+) -> _ProxyKeysChange | None:
+    """Inside the transaction: bump the version and read the org's directory, for proxy keys."""
+    if PROXY_SCOPE not in key.scopes:
+        return None
+    org_id: uuid.UUID = req.principal.org_id
+    state = await control_state.changed(session, org_id, req.app_get(keys.STATE_BUS).budgets)
+    org, entries = await key_directory.org_entries(session, org_id)
+    return _ProxyKeysChange(org, entries, state)
+
+
+async def _publish(req: ApiRequest, change: _ProxyKeysChange | None) -> None:
+    """After the commit: the directory first, so proxies know the key before the new version.
+    When it fails the snapshot is held back too; the worker republishes both."""
+    if change is None:
+        return
+    bus = req.app_get(keys.STATE_BUS)
+    version = change.snapshot.version
+    if await key_directory.publish_keys(bus.directory, change.org, version, change.entries):
+        await control_state.publish(bus, change.snapshot)

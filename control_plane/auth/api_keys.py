@@ -8,15 +8,21 @@ keeps every API request cheap while a stolen table still yields no usable key.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
 import secrets
 from dataclasses import dataclass
 
-PREFIX = "aoh_"
+from agentops.apikeys import PREFIX, hash_secret, parse_api_key, secret_matches
+
+__all__ = [
+    "PREFIX",
+    "NewApiKey",
+    "generate_api_key",
+    "hash_secret",
+    "parse_api_key",
+    "secret_matches",
+]
+
 _PUBLIC_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
-_KEY_RE = re.compile(r"^aoh_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 
 
 @dataclass(frozen=True)
@@ -34,17 +40,3 @@ def generate_api_key() -> NewApiKey:
     public_id = "".join(secrets.choice(_PUBLIC_ALPHABET) for _ in range(12))
     secret = secrets.token_urlsafe(32)
     return NewApiKey(f"{PREFIX}{public_id}_{secret}", public_id, hash_secret(secret))
-
-
-def parse_api_key(token: str) -> tuple[str, str] | None:
-    """(public id, secret) of a well-formed key, else None."""
-    match = _KEY_RE.match(token)
-    return (match.group(1), match.group(2)) if match else None
-
-
-def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def secret_matches(secret: str, stored_hash: str) -> bool:
-    return hmac.compare_digest(hash_secret(secret), stored_hash)

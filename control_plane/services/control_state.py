@@ -21,14 +21,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.statebus import (
     MemoryStateBus,
+    RedisKeyDirectory,
     RedisStatePublisher,
     RedisStateReader,
     StatePublisher,
     StateReader,
 )
+from agentops.statebus.directory import KeyDirectory
 from agentops.wire.control import BudgetRule, ControlRule, ControlSnapshot
 from control_plane import keys
 from control_plane.services.budgets import budget_rules
+from control_plane.services.key_directory import republish_keys
 from control_plane.store import control_rules, orgs, teams
 from control_plane.store.tables import Agent, utcnow
 from control_plane.store.tables import ControlRule as RuleRow
@@ -40,10 +43,12 @@ BudgetSource = Callable[[AsyncSession, uuid.UUID], Awaitable[list[BudgetRule]]]
 
 @dataclass(frozen=True)
 class ControlStateBus:
-    """Where snapshots go: Redis, or the in-process bus (``memory``) the embedded proxy reads."""
+    """Where snapshots and the key directory go: Redis, or the in-process bus (``memory``) the
+    embedded proxy reads."""
 
     publisher: StatePublisher
     reader: StateReader
+    directory: KeyDirectory
     memory: MemoryStateBus | None = None
     # Hard budgets are part of every snapshot, whichever path builds it (an API change, the
     # worker's republish, an auto-pause): a snapshot without them would switch budgets off.
@@ -136,19 +141,29 @@ async def republish(app: web.Application) -> None:
 
 
 async def state_bus_context(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx entry (after the Redis client and the worker): the bus, and the worker's
-    republish job for as long as the bus exists."""
+    """cleanup_ctx entry (after the Redis client and the worker): the bus, the worker's
+    republish jobs for as long as the bus exists, and one key directory republish at startup
+    (so proxies can verify keys even when this process runs no worker)."""
     client = app[keys.REDIS]
     prefix = app[keys.SETTINGS].control_plane.redis_prefix
     if client is not None:
-        bus = ControlStateBus(RedisStatePublisher(client, prefix), RedisStateReader(client, prefix))
+        bus = ControlStateBus(
+            RedisStatePublisher(client, prefix),
+            RedisStateReader(client, prefix),
+            RedisKeyDirectory(client, prefix),
+        )
     else:
         memory = MemoryStateBus()
-        bus = ControlStateBus(memory, memory, memory)
+        bus = ControlStateBus(memory, memory, memory, memory)
     app[keys.STATE_BUS] = bus
+    try:
+        await republish_keys(app)
+    except Exception:
+        log.exception("key directory republish at startup failed; the worker retries")
     worker = app[keys.WORKER]
-    worker.jobs.append(republish)
+    worker.jobs.extend([republish, republish_keys])
     try:
         yield
     finally:
+        worker.jobs.remove(republish_keys)
         worker.jobs.remove(republish)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.store.pagination import Page, make_page, page_query
-from control_plane.store.tables import ApiKey
+from control_plane.store.tables import Agent, ApiKey
 
 
 async def create_api_key(
@@ -77,6 +77,19 @@ async def list_api_keys(
         stmt = stmt.where(ApiKey.revoked_at.is_(None))
     rows = (await session.execute(page_query(stmt, ApiKey.id, cursor, limit))).scalars().all()
     return make_page(rows, limit, lambda key: key.id)
+
+
+async def list_live_api_keys_with_agent(
+    session: AsyncSession, org_id: uuid.UUID
+) -> list[tuple[ApiKey, str | None]]:
+    """Every unrevoked key of the org with the name of the agent it is bound to (if any)."""
+    stmt = (
+        select(ApiKey, Agent.name)
+        .outerjoin(Agent, Agent.id == ApiKey.agent_id)
+        .where(ApiKey.org_id == org_id, ApiKey.revoked_at.is_(None))
+        .order_by(ApiKey.id)
+    )
+    return [(row[0], row[1]) for row in await session.execute(stmt)]
 
 
 async def update_api_key_last_used(session: AsyncSession, key: ApiKey, when: datetime) -> None:

@@ -14,28 +14,44 @@ from agentops.statebus import Announcement, MemoryStateBus
 from agentops.tasks import TaskSet
 from proxy.control import sync
 from proxy.control.holder import ControlStateHolder
+from proxy.control.keys import StateKeyVerifier
 
 
 class MemoryStateSource:
     def __init__(
-        self, bus: MemoryStateBus, holder: ControlStateHolder, *, resync_seconds: float
+        self,
+        bus: MemoryStateBus,
+        holder: ControlStateHolder,
+        *,
+        resync_seconds: float,
+        verifier: StateKeyVerifier | None = None,
     ) -> None:
         self._bus = bus
         self._holder = holder
+        self._verifier = verifier  # fed the key directory too, when given
         self._resync_seconds = resync_seconds
         self._tasks = TaskSet("memory-state-source")
-        self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
 
     async def start(self) -> None:
-        self._unsubscribe = self._bus.subscribe(self._on_announcement)
-        await sync.resync(self._bus, self._holder)
+        self._unsubscribe.append(self._bus.subscribe(self._on_announcement))
+        if self._verifier is not None:
+            self._unsubscribe.append(self._bus.subscribe_keys(self._on_keys))
+        await self._resync()
         self._tasks.spawn(self._resync_forever(), name="memory-state-resync")
 
     async def close(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        while self._unsubscribe:
+            self._unsubscribe.pop()()
         await self._tasks.close()
+
+    def _on_keys(self) -> None:
+        if self._verifier is not None:
+            self._verifier.replace(*self._bus.read_key_directory())
+
+    async def _resync(self) -> None:
+        keys = None if self._verifier is None else (self._bus, self._verifier)
+        await sync.resync(self._bus, self._holder, keys)
 
     def _on_announcement(self, news: Announcement) -> None:
         if news.version > self._holder.version(news.org):
@@ -46,4 +62,4 @@ class MemoryStateSource:
     async def _resync_forever(self) -> None:
         while True:
             await asyncio.sleep(self._resync_seconds)
-            await sync.resync(self._bus, self._holder)
+            await self._resync()

@@ -20,12 +20,18 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from agentops.settings import Settings
-from agentops.statebus import MalformedState, RedisStateReader, decode_announcement
+from agentops.statebus import (
+    MalformedState,
+    RedisKeyDirectory,
+    RedisStateReader,
+    decode_announcement,
+)
 from agentops.statebus.client import connect
 from agentops.tasks import TaskSet
 from proxy.control import sync
 from proxy.control.breaker import CircuitBreaker, backoff_seconds
 from proxy.control.holder import ControlStateHolder
+from proxy.control.keys import StateKeyVerifier
 from proxy.control.metrics import BREAKER_OPEN, STATE_SYNC_FAILURES
 
 log = logging.getLogger(__name__)
@@ -44,8 +50,11 @@ class RedisStateSource:
         socket_timeout: float = 0.2,
         breaker: CircuitBreaker | None = None,
         client_name: str = CLIENT_NAME,
+        verifier: StateKeyVerifier | None = None,
     ) -> None:
         self._holder = holder
+        self._verifier = verifier  # fed the key directory too, when given
+        self._directory: RedisKeyDirectory | None = None
         self._url = redis_url
         self._prefix = prefix
         self._resync_seconds = resync_seconds
@@ -81,6 +90,7 @@ class RedisStateSource:
 
     async def _run(self, client: Redis[Any]) -> None:
         reader = RedisStateReader(client, self._prefix)
+        self._directory = RedisKeyDirectory(client, self._prefix)
         attempt = 0
         while True:
             if self.breaker.allow():
@@ -105,7 +115,7 @@ class RedisStateSource:
         pubsub = client.pubsub()
         reconnected = _ReconnectFlag()
         try:
-            await pubsub.subscribe(reader.keys.channel)
+            await pubsub.subscribe(reader.keys.channel, reader.keys.key_channel)
             # redis-py re-establishes a dropped pub/sub connection inside get_message, even with
             # retries off, and re-subscribes: messages published meanwhile are lost without an
             # error reaching us. Its connect callback tells us, so we resync at once.
@@ -119,7 +129,7 @@ class RedisStateSource:
                 wait = max(0.0, due - time.monotonic())
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
                 if message is not None and message.get("type") == "message":
-                    await self._follow(reader, message["data"])
+                    await self._follow(reader, message["channel"], message["data"])
                 if reconnected.take():
                     log.info("control state pub/sub reconnected; resyncing")
                     self.sessions += 1
@@ -132,17 +142,27 @@ class RedisStateSource:
             await _aclose(pubsub)
 
     async def _resync(self, reader: RedisStateReader) -> None:
-        await sync.resync(reader, self._holder)
+        await sync.resync(reader, self._holder, self._keys())
         self.breaker.record_success()
         BREAKER_OPEN.labels("state").set(0)
 
-    async def _follow(self, reader: RedisStateReader, data: bytes | str) -> None:
+    async def _follow(
+        self, reader: RedisStateReader, channel: bytes | str, data: bytes | str
+    ) -> None:
         try:
             news = decode_announcement(data)
         except MalformedState:
             log.warning("malformed state announcement ignored; the resync covers it")
             return
-        await sync.follow(reader, self._holder, news)
+        if _text(channel) != reader.keys.key_channel:
+            await sync.follow(reader, self._holder, news)
+        elif (keys := self._keys()) is not None:
+            await sync.follow_keys(*keys, news)
+
+    def _keys(self) -> tuple[RedisKeyDirectory, StateKeyVerifier] | None:
+        if self._directory is None or self._verifier is None:
+            return None
+        return self._directory, self._verifier
 
 
 class _ReconnectFlag:
@@ -157,6 +177,10 @@ class _ReconnectFlag:
     def take(self) -> bool:
         was, self._set = self._set, False
         return was
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 async def _aclose(resource: object) -> None:

@@ -2,23 +2,33 @@
 
 Pub/sub loses what is published while a subscriber is disconnected; a resync compares the
 stored versions with the held ones and fetches only what is newer, so a missed message heals
-within one resync period and an older version is never applied over a newer one.
+within one resync period and an older version is never applied over a newer one. The key
+directory is small: a resync or an announcement of a newer org directory pulls it whole.
 """
 
 from __future__ import annotations
 
-from agentops.statebus import Announcement, StateReader
+from agentops.statebus import Announcement, KeyDirectoryReader, StateReader
 from proxy.control.holder import ControlStateHolder
+from proxy.control.keys import StateKeyVerifier
 
 
-async def resync(reader: StateReader, holder: ControlStateHolder) -> int:
-    """Fetch and apply every snapshot newer than held; returns how many were applied."""
+async def resync(
+    reader: StateReader,
+    holder: ControlStateHolder,
+    keys: tuple[KeyDirectoryReader, StateKeyVerifier] | None = None,
+) -> int:
+    """Fetch and apply every snapshot newer than held, and the key directory; returns how many
+    snapshots were applied. The holder is marked synced once both are in."""
     versions = await reader.versions()
     newer = [org for org, version in versions.items() if version > holder.version(org)]
     applied = 0
     for org, raw in (await reader.fetch(newer)).items():
         if raw is not None and holder.apply_raw(org, raw):
             applied += 1
+    if keys is not None:
+        directory, verifier = keys
+        verifier.replace(*await directory.key_directory())
     holder.mark_synced()
     return applied
 
@@ -29,3 +39,13 @@ async def follow(reader: StateReader, holder: ControlStateHolder, news: Announce
         return False
     raw = (await reader.fetch([news.org])).get(news.org)
     return raw is not None and holder.apply_raw(news.org, raw)
+
+
+async def follow_keys(
+    directory: KeyDirectoryReader, verifier: StateKeyVerifier, news: Announcement
+) -> bool:
+    """Reload the key directory when an org's announced version is newer than held."""
+    if news.version <= verifier.version(news.org):
+        return False
+    verifier.replace(*await directory.key_directory())
+    return True
