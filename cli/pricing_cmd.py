@@ -1,4 +1,5 @@
-"""`agentops pricing ...`: inspect the price table, estimate a call, import new prices."""
+"""`agentops pricing ...`: inspect the price table, estimate a call, import new prices; and,
+against the control plane, the org's price overrides, unpriced models and re-pricing."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 
 import click
 
+from cli._client import api_url_option, make_client
+from cli._output import output_option, render
 from pricing import (
     Cost,
     ModelPrice,
@@ -59,7 +62,14 @@ def load_table(prices_file: Path) -> PriceTable:
 
 @click.group()
 def pricing() -> None:
-    """Model prices: show, list, estimate, import."""
+    """Model prices: show, list, estimate, import; org overrides, unpriced models, re-pricing.
+
+    \b
+    Examples:
+      agentops pricing show gpt-4o
+      agentops pricing overrides set --model gpt-4o --input-per-m 2 --output-per-m 8
+      agentops pricing reprice --from 2026-11-01T00:00:00Z --to 2026-11-27T00:00:00Z --dry-run
+    """
 
 
 @pricing.command("import")
@@ -233,3 +243,158 @@ def _echo_cost(model: str, cost: Cost) -> None:
 
 def _text(value: Any) -> str | None:
     return None if value is None else decimal_text(value)
+
+
+OVERRIDE_COLUMNS = ("model", "provider", "input", "output", "cached_read", "request",
+                    "discount_percent", "effective_from", "version")  # fmt: skip
+
+
+@pricing.group("overrides")
+def overrides() -> None:
+    """The org's own prices (negotiated discounts, private models), kept by the control plane.
+
+    \b
+    Examples:
+      agentops pricing overrides list
+      agentops pricing overrides set --model my-private-llm --provider custom \\
+          --input-per-m 0.5 --output-per-m 1.5
+    """
+
+
+@overrides.command("list")
+@api_url_option
+@output_option
+def overrides_list(api_url: str | None, output: str) -> None:
+    """List the org's overrides in force and the price version they give.
+
+    \b
+    Example:
+      agentops pricing overrides list -o json
+    """
+    data = make_client(api_url).request("GET", "/prices/overrides")
+    if output == "json":
+        render(data, output)
+        return
+    click.echo(f"override version {data['version']}  (price version {data['price_version']})")
+    render(data["items"], output, OVERRIDE_COLUMNS)
+
+
+@overrides.command("set")
+@click.option("--model", "-m", required=True, help="Model name or catalogue key.")
+@click.option("--provider", default=None, help="Provider, e.g. openai, anthropic, azure.")
+@click.option("--input-per-m", default=None, help="Input tokens, USD per 1M.")
+@click.option("--output-per-m", default=None, help="Output tokens, USD per 1M.")
+@click.option("--cached-per-m", default=None, help="Cache-read tokens, USD per 1M.")
+@click.option("--request-fee", default=None, help="USD per request.")
+@click.option("--discount", default=None, help="Percent off every catalogue rate, e.g. 15.")
+@click.option(
+    "--effective-from", default=None, help="Calls from this instant (ISO 8601 with offset)."
+)
+@api_url_option
+@output_option
+def overrides_set(
+    model: str,
+    provider: str | None,
+    input_per_m: str | None,
+    output_per_m: str | None,
+    cached_per_m: str | None,
+    request_fee: str | None,
+    discount: str | None,
+    effective_from: str | None,
+    api_url: str | None,
+    output: str,
+) -> None:
+    """Set MODEL's price for the org (replaces its earlier override; a new version).
+
+    \b
+    Example:
+      agentops pricing overrides set --model gpt-4o --input-per-m 2.00 --output-per-m 8.00
+    """
+    fields = {
+        "model": model, "provider": provider, "input": input_per_m, "output": output_per_m,
+        "cached_read": cached_per_m, "request": request_fee, "discount_percent": discount,
+        "effective_from": effective_from,
+    }  # fmt: skip
+    body = {k: v for k, v in fields.items() if v is not None}
+    row = make_client(api_url).request("POST", "/prices/overrides", body=body)
+    render(row, output, OVERRIDE_COLUMNS)
+
+
+@overrides.command("delete")
+@click.option("--model", "-m", required=True, help="Model name the override was set for.")
+@click.option("--provider", default=None, help="Provider it was set for, if any.")
+@api_url_option
+def overrides_delete(model: str, provider: str | None, api_url: str | None) -> None:
+    """Remove MODEL's override: its calls are priced from the catalogue again.
+
+    \b
+    Example:
+      agentops pricing overrides delete --model gpt-4o
+    """
+    query = {"model": model, "provider": provider}
+    make_client(api_url).request("DELETE", "/prices/overrides", query=query)
+    click.echo(f"Deleted the price override for {model}")
+
+
+@pricing.command("unpriced")
+@click.option(
+    "--from", "start", default=None, help="Start (ISO 8601 with offset); default 30 days ago."
+)
+@click.option("--to", "end", default=None, help="End, exclusive; default now.")
+@api_url_option
+@output_option
+def unpriced_command(start: str | None, end: str | None, api_url: str | None, output: str) -> None:
+    """Models the org's calls used that have no price, with call counts: add a price for
+    them with `agentops pricing overrides set`.
+
+    \b
+    Example:
+      agentops pricing unpriced --from 2026-11-01T00:00:00Z
+    """
+    query = {"from": start, "to": end}
+    data = make_client(api_url).request("GET", "/prices/unpriced", query=query)
+    if output == "json":
+        render(data, output)
+        return
+    render(data["items"], output, ("model", "provider", "calls", "first_seen", "last_seen"))
+
+
+@pricing.command("reprice")
+@click.option("--from", "start", required=True, help="Start (ISO 8601 with offset).")
+@click.option("--to", "end", required=True, help="End, exclusive (ISO 8601 with offset).")
+@click.option("--model", "-m", default=None, help="Only calls to this model.")
+@click.option("--agent", default=None, help="Only calls of this agent.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@api_url_option
+@output_option
+def reprice_command(
+    start: str,
+    end: str,
+    model: str | None,
+    agent: str | None,
+    dry_run: bool,
+    api_url: str | None,
+    output: str,
+) -> None:
+    """Price the calls of a range again (catalogue + the org's overrides) and record every
+    corrected cost; runs and cost reports follow.
+
+    \b
+    Example:
+      agentops pricing reprice --from 2026-11-01T00:00:00Z --to 2026-11-27T00:00:00Z \\
+          --model gpt-4o --dry-run
+    """
+    body: dict[str, Any] = {"from": start, "to": end, "dry_run": dry_run}
+    body |= {k: v for k, v in (("model", model), ("agent", agent)) if v is not None}
+    data = make_client(api_url).request("POST", "/costs/reprice", body=body)
+    if output == "json":
+        render(data, output)
+        return
+    verb = "would change" if dry_run else "changed"
+    click.echo(
+        f"{data['calls_changed']} of {data['calls_examined']} calls {verb}: "
+        f"{data['old_total_usd']} -> {data['new_total_usd']} USD "
+        f"(delta {data['delta_usd']}, price version {data['price_version']})"
+    )
+    if data["batch_id"]:
+        click.echo(f"corrections recorded as batch {data['batch_id']}")

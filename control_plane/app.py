@@ -20,6 +20,7 @@ from control_plane.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from control_plane.routes import add_routes
 from control_plane.services.budget_watch import budget_jobs_context
 from control_plane.services.control_state import state_bus_context
+from control_plane.services.prices import PriceCache
 from control_plane.store.engine import create_database
 from control_plane.store.migrate import check_current
 from control_plane.worker import Worker
@@ -32,6 +33,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[keys.SETTINGS] = settings
     app[keys.PASSWORDS] = Passwords(fast=cp.password_hash_fast)
+    app[keys.PRICE_CACHE] = PriceCache()
     app.cleanup_ctx.extend([_database, _redis, _worker, state_bus_context, budget_jobs_context])
     add_routes(app)
     return app

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.wire.ingest import IngestBatchResponse
 from control_plane.ingest import IngestTarget, ingest_records
+from control_plane.services.prices import PriceCache
 from control_plane.store import orgs
 from control_plane.store.engine import Database, set_current_org
 from control_plane.store.tables import Organization
@@ -30,13 +31,14 @@ class EmbeddedSink:
         self._slug = org_slug
         self._timezone = timezone
         self._org_id: uuid.UUID | None = None
+        self._prices = PriceCache()
 
     async def deliver(self, records: Sequence[dict[str, Any]]) -> IngestBatchResponse:
         async with self._database.transaction() as session:
             org_id = self._org_id or await self._default_org(session)
             await set_current_org(session, org_id)
             target = IngestTarget(org_id, self._slug, auto_register_agents=True)
-            answer = await ingest_records(session, target, list(records))
+            answer = await ingest_records(session, target, list(records), price_cache=self._prices)
         self._org_id = org_id
         return answer
 

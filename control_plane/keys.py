@@ -11,6 +11,7 @@ from agentops.settings import Settings
 from agentops.tasks import TaskSet
 from control_plane.auth.passwords import Passwords
 from control_plane.ratelimit import RateLimiter
+from control_plane.services.prices import PriceCache
 from control_plane.store.engine import Database
 from control_plane.worker import Worker
 
@@ -23,5 +24,6 @@ DATABASE = web.AppKey("database", Database)
 REDIS: web.AppKey[Redis[bytes] | None] = web.AppKey("redis")
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 TASKS = web.AppKey("tasks", TaskSet)
+PRICE_CACHE = web.AppKey("price_cache", PriceCache)
 WORKER = web.AppKey("worker", Worker)
 STATE_BUS: web.AppKey[ControlStateBus] = web.AppKey("state_bus")

@@ -22,6 +22,7 @@ from control_plane.api import (
     members,
     ops,
     orgs,
+    prices,
     proxies,
     reports,
     runs,
@@ -40,6 +41,7 @@ from control_plane.schemas import dashboard as db
 from control_plane.schemas import emergency as em
 from control_plane.schemas import members as mb
 from control_plane.schemas import orgs as og
+from control_plane.schemas import prices as pr
 from control_plane.schemas import records as rc
 from control_plane.schemas import reports as rp
 from control_plane.schemas import runs as rn
@@ -167,6 +169,17 @@ ROUTES: tuple[Route, ...] = (
     # reports
     Route("GET", "/reports/costs", reports.cost_report, P.REPORTS_READ, "Costs grouped by org/team/agent/model/provider/day/week/month; JSON, CSV or FOCUS", "reports",
           query=rp.CostReportQuery, response=rp.CostReport, other_media_types=("text/csv",)),
+    # prices: org overrides, unpriced models, re-pricing a range
+    Route("GET", "/prices/overrides", prices.list_overrides, P.PRICES_READ, "List the org's price overrides in force", "prices",
+          response=pr.OverrideList),
+    Route("POST", "/prices/overrides", prices.set_override, P.PRICES_WRITE, "Set a model's price for the org (new override version)", "prices",
+          body=pr.OverrideCreate, response=pr.OverrideOut, status=201),
+    Route("DELETE", "/prices/overrides", prices.delete_override, P.PRICES_WRITE, "Remove a model's override (new override version)", "prices",
+          query=pr.OverrideDeleteQuery, status=204),
+    Route("GET", "/prices/unpriced", prices.list_unpriced, P.PRICES_READ, "Models seen in calls without a price, with call counts", "prices",
+          query=pr.UnpricedQuery, response=pr.UnpricedModels),
+    Route("POST", "/costs/reprice", prices.reprice_costs, P.PRICES_WRITE, "Re-price the calls of a range; records each corrected cost", "prices",
+          body=pr.RepriceRequest, response=pr.RepriceResult),
 )  # fmt: skip
 
 

@@ -33,7 +33,13 @@ async def ingest_batch(req: ApiRequest) -> IngestBatchResponse:
     records = _parse_records_body(body)
     async with req.transaction() as session:
         target = await _target(req, session)
-        return await ingest_records(session, target, records, text_checked=body_text_is_clean(body))
+        return await ingest_records(
+            session,
+            target,
+            records,
+            text_checked=body_text_is_clean(body),
+            price_cache=req.app_get(keys.PRICE_CACHE),
+        )
 
 
 async def ingest_run(req: ApiRequest) -> IngestRunResponse:
@@ -43,7 +49,9 @@ async def ingest_run(req: ApiRequest) -> IngestRunResponse:
         defaults = {"org": target.org_slug, "agent": body.agent, "run_id": body.run_id,
                     "run_source": "sdk"}  # fmt: skip
         records = [defaults | call for call in body.calls]
-        answer = await ingest_records(session, target, records)
+        answer = await ingest_records(
+            session, target, records, price_cache=req.app_get(keys.PRICE_CACHE)
+        )
         pk = run_pk(target.org_id, body.run_id)
         rows = [
             {"id": event_id(pk, e.kind, e.at, e.data), "at": e.at, "org_id": target.org_id,

@@ -49,6 +49,8 @@ class Permission(StrEnum):
     ALERTS_READ = "alerts:read"
     ALERTS_WRITE = "alerts:write"
     REPORTS_READ = "reports:read"
+    PRICES_READ = "prices:read"
+    PRICES_WRITE = "prices:write"
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,9 @@ PERMISSIONS: dict[Permission, Rule] = {
     Permission.ALERTS_WRITE: Rule(ADMINS, "admin"),
     # Finance reads cost reports, often with a viewer login or a read key.
     Permission.REPORTS_READ: Rule(ALL_ROLES, "read"),
+    Permission.PRICES_READ: Rule(ALL_ROLES, "read"),
+    # Overrides and re-pricing change every cost figure of the org.
+    Permission.PRICES_WRITE: Rule(ADMINS, "admin"),
 }
 
 

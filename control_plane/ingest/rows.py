@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -93,7 +93,10 @@ def latency_bucket(latency_ms: float) -> int:
 
 
 def hour_of(at: datetime) -> datetime:
-    return at.replace(minute=0, second=0, microsecond=0)
+    """The UTC hour of an instant: a record stamped +05:30 must land in the same UTC-aligned
+    rollup hour as every other record of that instant (naive times are taken as UTC)."""
+    utc = at.astimezone(UTC) if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return utc.replace(minute=0, second=0, microsecond=0)
 
 
 def rollup_rows(stored: list[StoredCall]) -> list[dict[str, Any]]:
@@ -107,7 +110,7 @@ def rollup_rows(stored: list[StoredCall]) -> list[dict[str, Any]]:
                model_key(r), r.provider[:50])  # fmt: skip
         row = rows.get(key)
         if row is None:
-            row = rows[key] = _empty_rollup(key)
+            row = rows[key] = empty_rollup(key)
         row["calls"] += 1
         row["errors"] += is_error(r)
         row["input_tokens"] += r.tokens.input
@@ -127,7 +130,7 @@ def rollup_rows(stored: list[StoredCall]) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
-def _empty_rollup(key: tuple[Any, ...]) -> dict[str, Any]:
+def empty_rollup(key: tuple[Any, ...]) -> dict[str, Any]:
     org_id, hour, agent_id, team_id, model, provider = key
     row: dict[str, Any] = {
         "org_id": org_id, "hour": hour, "agent_id": agent_id, "team_id": team_id,

@@ -1,6 +1,7 @@
 """The ingest service: one batch of records in, one outcome per record out.
 
-Order inside the caller's transaction: validate → resolve agents → insert calls (ON CONFLICT
+Order inside the caller's transaction: validate → org prices (records an org override
+covers are priced again from their tokens) → resolve agents → insert calls (ON CONFLICT
 DO NOTHING) → supersede in_progress calls by their final record → add run aggregates and
 rollups → derived work. Everything after validation sees only records this batch newly
 stored or completed, so a redelivered batch changes nothing and counts nothing twice.
@@ -19,8 +20,10 @@ from agentops.wire.ingest import IngestBatchResponse
 from agentops.wire.record import CallRecord, CallStatus
 from control_plane.ingest import rows
 from control_plane.ingest.derived import DERIVED_WORK, DerivedWork, StoredCall
+from control_plane.ingest.prices import apply_org_prices
 from control_plane.ingest.registry import resolve_agents
 from control_plane.ingest.validate import Outcome, Parsed, parse_records
+from control_plane.services.prices import PriceCache, load_org_prices
 from control_plane.store import calls, rollups, runs
 from control_plane.store.tables.runs import run_pk
 
@@ -43,11 +46,16 @@ async def ingest_records(
     derived: Sequence[DerivedWork] = DERIVED_WORK,
     text_checked: bool = False,
     models: Sequence[CallRecord] | None = None,
+    price_cache: PriceCache | None = None,
 ) -> IngestBatchResponse:
-    """``models``: ``raw`` already validated as a batch (the HTTP fast path)."""
+    """``models``: ``raw`` already validated as a batch (the HTTP fast path).
+    ``price_cache``: the app's cache of org prices (without it they are built per batch)."""
     parsed, outcomes = parse_records(raw, target.org_slug, text_checked=text_checked, models=models)
     parsed, dupes = _last_per_call(parsed)
     outcomes += dupes
+    if parsed:
+        prices = await load_org_prices(session, target.org_id, price_cache)
+        parsed = apply_org_prices(parsed, prices)
     agents = await resolve_agents(
         session, target.org_id, {p.record.agent for p in parsed},
         register=target.auto_register_agents,

@@ -46,3 +46,13 @@ async def test_any_range_sums_exactly_what_its_calls_cost(
             groups = await sum_rollups(session, org.id, RollupScope(hour, end), group)
             assert sum(g["calls"] for _, g in groups) == len(expected), group
             assert sum((g["cost_usd"] for _, g in groups), Decimal(0)) == sum(expected, Decimal(0))
+
+
+def test_a_record_stamped_in_another_time_zone_lands_in_its_utc_hour() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from control_plane.ingest.rows import hour_of
+
+    india = timezone(timedelta(hours=5, minutes=30))
+    at = datetime(2026, 11, 27, 10, 45, tzinfo=india)  # 05:15 UTC
+    assert hour_of(at) == datetime(2026, 11, 27, 5, 0, tzinfo=UTC)

@@ -12,10 +12,12 @@ from control_plane.store.tables.audit_logs import AuditLog
 from control_plane.store.tables.budgets import Budget, BudgetAlertEvent
 from control_plane.store.tables.calls import Call, ExactMoney
 from control_plane.store.tables.control_rules import ControlRule, ControlState
+from control_plane.store.tables.cost_corrections import CostCorrection
 from control_plane.store.tables.events import Event
 from control_plane.store.tables.members import ROLES, OrganizationMember
 from control_plane.store.tables.notification_channels import NotificationChannel
 from control_plane.store.tables.organizations import Organization
+from control_plane.store.tables.price_overrides import PriceOverrideRow
 from control_plane.store.tables.proxy_heartbeats import ProxyHeartbeat
 from control_plane.store.tables.refresh_tokens import RefreshToken
 from control_plane.store.tables.rollups import CostRollup, CostRollupDaily
@@ -36,6 +38,7 @@ __all__ = [
     "Call",
     "ControlRule",
     "ControlState",
+    "CostCorrection",
     "CostRollup",
     "CostRollupDaily",
     "Event",
@@ -45,6 +48,7 @@ __all__ = [
     "NotificationChannel",
     "Organization",
     "OrganizationMember",
+    "PriceOverrideRow",
     "ProxyHeartbeat",
     "RefreshToken",
     "Run",

@@ -1,0 +1,44 @@
+"""Org prices at ingestion: a record whose model an org override covers is priced again from
+its tokens, so the stored cost is the negotiated one and names the org's price version.
+
+Records of models no override covers keep the cost the proxy computed; so does a record the
+override cannot price (no usage), rather than losing a known cost.
+"""
+
+from __future__ import annotations
+
+from agentops.wire.record import CallRecord
+from control_plane.ingest.validate import Parsed
+from control_plane.services.prices import OrgPrices, cost_info
+from pricing import Usage
+
+
+def usage_of(record: CallRecord) -> Usage:
+    t = record.tokens
+    return Usage(
+        input=t.input,
+        output=t.output,
+        cached_read=t.cached_read,
+        cache_write_5m=t.cache_write_5m,
+        cache_write_1h=t.cache_write_1h,
+        reasoning=t.reasoning,
+        audio_input=t.audio_input,
+        audio_output=t.audio_output,
+    )
+
+
+def apply_org_prices(parsed: list[Parsed], prices: OrgPrices) -> list[Parsed]:
+    if prices.empty:
+        return parsed
+    return [_repriced(p, prices) for p in parsed]
+
+
+def _repriced(p: Parsed, prices: OrgPrices) -> Parsed:
+    r = p.record
+    model = r.model_served or r.model_requested
+    cost = prices.price_if_covered(r.started_at, model, r.provider, usage_of(r), r.service_tier)
+    if cost is None or cost.total_usd is None:
+        return p
+    info = cost_info(cost)
+    record = r.model_copy(update={"cost": info})
+    return Parsed(p.index, record, {**p.raw, "cost": info.model_dump(mode="json")})
