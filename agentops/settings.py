@@ -103,6 +103,10 @@ class ProxySettings(BaseModel):
         DEFAULT_HOME / "spool", description="Directory of the durable local record spool."
     )
     spool_max_bytes: int = Field(512 * 1024 * 1024, description="Size cap of the spool.")
+    durable_before_response: bool = Field(
+        True,
+        description="Hold each response until its record is fsync'd in the spool (about 0.2 ms, shared by concurrent calls through group commit), so that no call an agent got an answer to can be lost by a crash; a streamed call's in-progress record is made durable before its first byte. Off: a crash can lose the records of the last few milliseconds.",
+    )
     spool_full_mode: Literal["drop_oldest", "drop_newest", "refuse_calls"] = Field(
         "drop_oldest",
         description="What happens when the spool is full. Every dropped record is counted and logged.",

@@ -53,5 +53,6 @@ def build_pipeline(
             count_text=count_text,
             azure_deployments=settings.azure_deployments,
             proxy_id=proxy_id,
+            durable_before_response=settings.durable_before_response,
         ),
     ]

@@ -8,6 +8,7 @@ cannot reach them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -26,6 +27,13 @@ log = logging.getLogger(__name__)
 class RecordWriter(Protocol):
     def append_json(self, document: bytes) -> int | None: ...
 
+    async def until_durable(self, seq: int) -> None: ...
+
+
+# A spool that cannot commit (a dead disk) must not hang agents forever: past this, the
+# response goes out and the failure is logged.
+DURABLE_WAIT_SECONDS = 5.0
+
 
 class Record:
     def __init__(
@@ -35,31 +43,43 @@ class Record:
         count_text: CountText,
         azure_deployments: Mapping[str, str],
         proxy_id: str | None,
+        durable_before_response: bool = True,
     ) -> None:
         self._writer = writer
+        self._durable_before_response = durable_before_response
         self._count_text = count_text
         self._azure = dict(azure_deployments)
         self._proxy_id = proxy_id
 
-    def responseheaders(self, flow: http.HTTPFlow) -> None:
+    async def responseheaders(self, flow: http.HTTPFlow) -> None:
         state = _recordable(flow)
         if state is not None and state.meter is not None and not state.in_progress_written:
             state.in_progress_written = True
-            self._write(self._build(flow, state, in_progress=True))
+            # Durable before the first byte reaches the agent: a crash mid-stream leaves a
+            # visible unfinished call, never nothing.
+            await self._durable(self._write(self._build(flow, state, in_progress=True)))
 
-    def response(self, flow: http.HTTPFlow) -> None:
-        self._finish(flow)
+    async def response(self, flow: http.HTTPFlow) -> None:
+        await self._durable(self._finish(flow))
 
     def error(self, flow: http.HTTPFlow) -> None:
-        self._finish(flow)
+        self._finish(flow)  # the client is gone: nobody to hold the answer from
 
-    def _finish(self, flow: http.HTTPFlow) -> None:
+    async def _durable(self, seq: int | None) -> None:
+        if seq is None or not self._durable_before_response:
+            return
+        try:
+            await asyncio.wait_for(self._writer.until_durable(seq), DURABLE_WAIT_SECONDS)
+        except TimeoutError:
+            log.error("record not durable in time; answering anyway", extra={"seq": seq})
+
+    def _finish(self, flow: http.HTTPFlow) -> int | None:
         state = _recordable(flow)
         if state is None:
-            return
+            return None
         state.t_done = time.time()
         record = self._build(flow, state, in_progress=False)
-        self._write(record)
+        seq = self._write(record)
         _observe(record)
         if state.budget is not None:
             # Settled in the background (the gate's task set): the agent is not kept waiting.
@@ -69,6 +89,7 @@ class Record:
         # cost ~5% of the proxy's CPU in the benchmark, so it is a debugging aid only.
         if log.isEnabledFor(logging.DEBUG):
             _log_call(record)
+        return seq
 
     def _build(self, flow: http.HTTPFlow, state: CallState, *, in_progress: bool) -> CallRecord:
         return build_record(
@@ -81,10 +102,12 @@ class Record:
             in_progress=in_progress,
         )
 
-    def _write(self, record: CallRecord) -> None:
+    def _write(self, record: CallRecord) -> int | None:
         # pydantic's own JSON encoder: one pass, no intermediate dict (hot path).
-        if self._writer.append_json(record.model_dump_json().encode()) is None:
+        seq = self._writer.append_json(record.model_dump_json().encode())
+        if seq is None:
             log.warning("record not spooled: spool full", extra={"call_id": str(record.call_id)})
+        return seq
 
 
 def _recordable(flow: http.HTTPFlow) -> CallState | None:

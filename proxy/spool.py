@@ -21,6 +21,7 @@ is counted (``agentops_proxy_spool_dropped_records_total``) and logged.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -74,6 +75,8 @@ class Spool:
         self._segment_bytes = segment_bytes or max(64 * 1024, min(16 << 20, max_bytes // 8))
         self._lock = threading.Lock()
         self._durable = threading.Condition(self._lock)
+        # Event-loop callers waiting for a sequence number to be fsync'd (``until_durable``).
+        self._waiters: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._ack_file_lock = threading.Lock()
         self._queue: queue.SimpleQueue[tuple[int, bytes] | None] = queue.SimpleQueue()
         self._sizes: dict[int, int] = {}  # durable bytes per live segment
@@ -152,6 +155,16 @@ class Spool:
             return False
         with self._lock:
             return self._pending_bytes() + _REFUSE_MARGIN > self._max
+
+    async def until_durable(self, seq: int) -> None:
+        """Wait, without blocking the event loop, until record ``seq`` is fsync'd."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._lock:
+            if self.spooled >= seq:
+                return
+            self._waiters.append((seq, loop, future))
+        await future
 
     def wait_durable(self, seq: int | None = None, timeout: float | None = None) -> bool:
         """Block until record ``seq`` (default: everything appended so far) is durable."""
@@ -245,6 +258,10 @@ class Spool:
             self._queued -= len(items)
             self.spooled += len(items)
             self._durable.notify_all()
+            ready = [w for w in self._waiters if w[0] <= self.spooled]
+            self._waiters = [w for w in self._waiters if w[0] > self.spooled]
+        for _, loop, future in ready:
+            loop.call_soon_threadsafe(_resolve, future)
         metrics.SPOOLED.inc(len(items))
         self._publish_gauges()
 
@@ -300,3 +317,8 @@ def _clamp(ack: Position, sizes: dict[int, int], lines: dict[int, int], write: i
         return ack
     later = [s for s in sizes if s > ack.segment]
     return Position(min(later), 0, 0) if later else Position(write, 0, 0)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():  # the waiting call may have been cancelled (client gone)
+        future.set_result(None)

@@ -150,3 +150,16 @@ def test_every_record_reported_durable_survives_kill_9(
     for segment in tmp_path.glob("*.jsonl"):
         for line in segment.read_bytes().splitlines():
             json.loads(line)
+
+
+async def test_until_durable_returns_once_the_record_is_on_disk(tmp_path: Path) -> None:
+    spool = _open(tmp_path)
+    try:
+        seqs = [spool.append_json(json.dumps({"i": i}).encode()) for i in range(50)]
+        assert all(seq is not None for seq in seqs)
+        await spool.until_durable(seqs[-1] or 0)
+        assert spool.spooled >= 50
+        on_disk = b"".join(p.read_bytes() for p in sorted(tmp_path.glob("*.jsonl")))
+        assert on_disk.count(b"\n") >= 50
+    finally:
+        spool.close()
