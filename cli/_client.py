@@ -131,11 +131,34 @@ def _api_error(exc: urllib.error.HTTPError) -> ApiCallError:
 def make_client(api_url: str | None, *, authenticated: bool = True) -> ApiClient:
     settings = load_settings()
     config = load_config(settings)
+    if authenticated and not config.get("token"):
+        config = _embedded_login(settings, api_url) or config
     base = api_url or config.get("api_url") or default_api_url(settings)
     token = config.get("token") if authenticated else None
     if authenticated and not token:
         raise click.ClickException("not logged in: run `agentops login` first")
     return ApiClient(base, token, settings=settings)
+
+
+def _embedded_login(settings: Settings, api_url: str | None) -> dict[str, Any] | None:
+    """Next to `agentops up` (its credentials file in this home), sign in as its admin on
+    first use, as `agentops login` would: the laptop flow needs no separate login step."""
+    path = settings.home / "embedded-admin.json"
+    if not path.is_file():
+        return None
+    admin = json.loads(path.read_text())
+    client = ApiClient(api_url or admin.get("api_url") or default_api_url(settings), None)
+    tokens = client.request(
+        "POST", "/auth/login", {"email": admin["email"], "password": admin["password"]}
+    )
+    config = {
+        "api_url": client.base_url,
+        "token": tokens["access_token"],
+        "refresh_token": tokens["refresh_token"],
+        "kind": "user",
+    }
+    save_config(settings, config)
+    return config
 
 
 api_url_option = click.option(

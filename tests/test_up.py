@@ -204,8 +204,7 @@ def test_the_cli_signs_in_as_the_embedded_admin_and_reads_the_call_back(up: Up) 
         assert result.returncode == 0, result.stderr
         return result.stdout
 
-    assert "owner" in agentops("login")
-    assert (up.home / "cli.json").stat().st_mode & 0o777 == 0o600
+    # No login step: next to `up`, the first command signs in as the embedded admin.
     deadline = time.monotonic() + 20
     runs: list[dict[str, object]] = []
     while not runs and time.monotonic() < deadline:
@@ -213,5 +212,7 @@ def test_the_cli_signs_in_as_the_embedded_admin_and_reads_the_call_back(up: Up) 
             "items"
         ]
     assert [r["run_id"] for r in runs] == ["cli-run"]
+    assert (up.home / "cli.json").stat().st_mode & 0o777 == 0o600
+    assert "owner" in agentops("login")
     summary = json.loads(agentops("costs", "summary", "--by", "agent", "--output", "json"))
     assert Decimal(summary["totals"]["cost_usd"]) > 0
