@@ -197,6 +197,11 @@ class ControlPlaneSettings(BaseModel):
         description="Poll period of the background worker (alert deliveries, budget periods, reconciliation).",
     )
     run_worker: bool = Field(True, description="Run the worker inside the API process.")
+    retention_months: int | None = Field(
+        None,
+        ge=1,
+        description="Keep call and event detail for this many whole months before the current one; older monthly partitions are dropped hourly (PostgreSQL). Cost rollups and run aggregates are kept. Unset: keep everything.",
+    )
     timezone: str = Field(
         "UTC", description="Default time zone of new orgs (budget periods, reports)."
     )

@@ -39,9 +39,9 @@ class Every:
 
 
 def _default_jobs() -> tuple[Job, ...]:
-    from control_plane.ingest.partitions import ensure_partitions_job
+    from control_plane.ingest.partitions import ensure_partitions_job, retention_job
 
-    return (Every(3600.0, ensure_partitions_job),)
+    return (Every(3600.0, ensure_partitions_job), Every(3600.0, retention_job))
 
 
 class Worker:

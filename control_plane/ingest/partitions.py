@@ -4,7 +4,8 @@ Rows whose month has no partition land in the default partition, and a month tha
 has rows there can no longer get its own partition, so partitions must exist before their
 month starts. ``ensure_partitions_job`` is a worker job (hourly, ``control_plane.worker``): it
 asks for this month and the next ``MONTHS_AHEAD``, which costs one catalogue lookup per month
-when they already exist. Retention is then ``DROP TABLE agentops_partitions.calls_YYYY_MM``.
+when they already exist. Retention (``control_plane.retention_months``) drops whole months that
+ended before the cutoff through ``agentops_drop_partitions_before``; rollups and runs stay.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
-from control_plane.store.calls import ensure_partitions
+from control_plane.store.calls import drop_partitions_before, ensure_partitions
 from control_plane.store.engine import Database
 
 MONTHS_AHEAD = 3
@@ -29,3 +30,25 @@ async def ensure_partitions_job(app: web.Application) -> None:
     from control_plane import keys  # keys imports the worker, which lists this job
 
     await ensure_partitions_ahead(app[keys.DATABASE])
+
+
+def retention_cutoff(now: datetime, months: int) -> datetime:
+    """The start of the month ``months`` whole months before ``now``'s month (UTC)."""
+    month = now.astimezone(UTC).year * 12 + now.astimezone(UTC).month - 1 - months
+    return datetime(month // 12, month % 12 + 1, 1, tzinfo=UTC)
+
+
+async def drop_expired_partitions(
+    database: Database, months: int, now: datetime | None = None
+) -> int:
+    cutoff = retention_cutoff(now or datetime.now(UTC), months)
+    async with database.transaction() as session:
+        return await drop_partitions_before(session, cutoff)
+
+
+async def retention_job(app: web.Application) -> None:
+    from control_plane import keys  # keys imports the worker, which lists this job
+
+    months = app[keys.SETTINGS].control_plane.retention_months
+    if months is not None:
+        await drop_expired_partitions(app[keys.DATABASE], months)

@@ -109,6 +109,15 @@ async def list_calls_for_run(
     return list((await session.execute(stmt)).scalars().all())
 
 
+async def drop_partitions_before(session: AsyncSession, cutoff: datetime) -> int:
+    """Retention: drop the monthly partitions of calls and events whose whole month is before
+    ``cutoff`` (PostgreSQL; the embedded SQLite store keeps everything). Returns how many."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0
+    result = await session.execute(select(func.agentops_drop_partitions_before(cutoff)))
+    return int(result.scalar_one())
+
+
 async def ensure_partitions(session: AsyncSession, start: datetime, end: datetime) -> int:
     """Create the monthly partitions of calls and events covering [start, end) (PostgreSQL;
     a no-op elsewhere). Returns how many partitions were created."""
