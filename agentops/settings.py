@@ -97,7 +97,7 @@ class ProxySettings(BaseModel):
     )
     capture_content: bool = Field(
         False,
-        description="Capture prompt and completion content into records (redacted by policy). Off by default.",
+        description="Capture prompt and completion text into records (each bounded to 32,000 characters). Credentials and e-mail addresses are always masked before a record is written. Off by default.",
     )
     spool_dir: Path = Field(
         DEFAULT_HOME / "spool", description="Directory of the durable local record spool."

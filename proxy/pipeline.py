@@ -54,5 +54,6 @@ def build_pipeline(
             azure_deployments=settings.azure_deployments,
             proxy_id=proxy_id,
             durable_before_response=settings.durable_before_response,
+            capture_content=settings.capture_content,
         ),
     ]

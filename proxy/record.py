@@ -17,7 +17,7 @@ from typing import Protocol
 from mitmproxy import http
 
 from agentops.wire.record import CallRecord
-from proxy import metrics
+from proxy import capture, metrics
 from proxy.records import CountText, build_record
 from proxy.state import CallState, call_state
 
@@ -44,9 +44,11 @@ class Record:
         azure_deployments: Mapping[str, str],
         proxy_id: str | None,
         durable_before_response: bool = True,
+        capture_content: bool = False,
     ) -> None:
         self._writer = writer
         self._durable_before_response = durable_before_response
+        self._capture_content = capture_content
         self._count_text = count_text
         self._azure = dict(azure_deployments)
         self._proxy_id = proxy_id
@@ -79,6 +81,8 @@ class Record:
             return None
         state.t_done = time.time()
         record = self._build(flow, state, in_progress=False)
+        if self._capture_content:
+            _capture(flow, state, record)
         seq = self._write(record)
         _observe(record)
         if state.budget is not None:
@@ -108,6 +112,20 @@ class Record:
         if seq is None:
             log.warning("record not spooled: spool full", extra={"call_id": str(record.call_id)})
         return seq
+
+
+def _capture(flow: http.HTTPFlow, state: CallState, record: CallRecord) -> None:
+    """Opt-in content capture (``proxy.capture_content``), redacted by ``proxy.capture``."""
+    if not record.metered or state.endpoint is None:
+        return
+    if not flow.request.stream:
+        record.prompt = capture.prompt_text(
+            state.endpoint.name, flow.request.get_content(strict=False) or b""
+        )
+    text = state.response.completion_text if state.response is not None else None
+    if text is None and state.meter is not None:
+        text = state.meter.output_text()
+    record.completion = capture.completion_text(text)
 
 
 def _recordable(flow: http.HTTPFlow) -> CallState | None:
