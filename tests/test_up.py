@@ -153,10 +153,13 @@ def test_a_kill_reaches_the_embedded_proxy_and_status_shows_it_applied(up: Up) -
         client.chat.completions.create(
             model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}]
         )
+    # The proxy's heartbeat may predate the kill: wait for one reporting the kill's version.
     deadline = time.monotonic() + 20
     proxies: list[dict[str, object]] = []
-    while not proxies and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
         proxies = list(up.get("/api/v1/emergency", token)[1]["proxies"])  # type: ignore[call-overload]
+        if proxies and all(p["applied"] for p in proxies):
+            break
         time.sleep(0.2)
     assert [p["applied"] for p in proxies] == [True]
 

@@ -31,7 +31,7 @@ from agentops.statebus.directory import KeyDirectory
 from agentops.wire.control import BudgetRule, ControlRule, ControlSnapshot
 from control_plane import keys
 from control_plane.services.budgets import budget_rules
-from control_plane.services.key_directory import republish_keys
+from control_plane.services.key_directory import republish_org_keys
 from control_plane.store import control_rules, orgs, teams
 from control_plane.store.tables import Agent, utcnow
 from control_plane.store.tables import ControlRule as RuleRow
@@ -124,26 +124,31 @@ async def publish(bus: ControlStateBus, snapshot: ControlSnapshot) -> bool:
 
 
 async def republish(app: web.Application) -> None:
-    """Worker job: publish every org whose stored version is ahead of the bus's."""
+    """Worker job (and startup): publish every org whose snapshot or key directory on the bus
+    is behind its stored version. One versions query serves both."""
     bus = app[keys.STATE_BUS]
     database = app[keys.DATABASE]
     async with database.transaction() as session:
         stored = await control_rules.list_versions(session)
-    published = await bus.reader.versions()
+    snapshots = await bus.reader.versions()
+    directories = await bus.directory.key_versions()
     for entry in stored:
-        if entry.version <= published.get(entry.org_slug, -1):
-            continue
-        async with database.transaction(entry.org_id) as session:
-            version = await control_rules.get_version(session, entry.org_id)
-            snapshot = await build_snapshot(session, entry.org_id, version, bus.budgets)
-        if await publish(bus, snapshot):
-            log.info("control state republished", extra={"org": entry.org_slug, "version": version})
+        if entry.version > snapshots.get(entry.org_slug, -1):
+            async with database.transaction(entry.org_id) as session:
+                version = await control_rules.get_version(session, entry.org_id)
+                snapshot = await build_snapshot(session, entry.org_id, version, bus.budgets)
+            if await publish(bus, snapshot):
+                log.info(
+                    "control state republished", extra={"org": entry.org_slug, "version": version}
+                )
+        if entry.version > directories.get(entry.org_slug, -1):
+            await republish_org_keys(app, entry.org_id)
 
 
 async def state_bus_context(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx entry (after the Redis client and the worker): the bus, the worker's
-    republish jobs for as long as the bus exists, and one key directory republish at startup
-    (so proxies can verify keys even when this process runs no worker)."""
+    republish job for as long as the bus exists, and one republish at startup (so proxies get
+    every org's state and keys even when this process runs no worker)."""
     client = app[keys.REDIS]
     prefix = app[keys.SETTINGS].control_plane.redis_prefix
     if client is not None:
@@ -157,13 +162,12 @@ async def state_bus_context(app: web.Application) -> AsyncIterator[None]:
         bus = ControlStateBus(memory, memory, memory, memory)
     app[keys.STATE_BUS] = bus
     try:
-        await republish_keys(app)
+        await republish(app)
     except Exception:
-        log.exception("key directory republish at startup failed; the worker retries")
+        log.exception("control state republish at startup failed; the worker retries")
     worker = app[keys.WORKER]
-    worker.jobs.extend([republish, republish_keys])
+    worker.jobs.append(republish)
     try:
         yield
     finally:
-        worker.jobs.remove(republish_keys)
         worker.jobs.remove(republish)

@@ -3,8 +3,8 @@
 An org's entries are published whole at its control-state version. Creating or revoking a key
 is a control-state change (it bumps the version, see ``api/api_keys.py``), so every org with
 keys is known to ``list_versions`` and a directory behind the store is visible: the worker's
-``republish_keys`` job, which also runs once at startup, publishes every org whose directory
-version lags its stored version. That covers a publish lost to a crash or a Redis outage, and
+``republish`` job (``services/control_state.py``), which also runs once at startup,
+publishes every org whose directory version lags its stored version. That covers a publish lost to a crash or a Redis outage, and
 changes that alter a key's entry without touching the key (an agent renamed or deleted).
 """
 
@@ -57,20 +57,13 @@ async def publish_keys(
         return False
 
 
-async def republish_keys(app: web.Application) -> None:
-    """Worker job (and startup): publish every org whose directory is behind its stored version."""
-    directory = app[keys.STATE_BUS].directory
+async def republish_org_keys(app: web.Application, org_id: uuid.UUID) -> None:
+    """Publish one org's directory at its current stored version."""
     database = app[keys.DATABASE]
-    async with database.transaction() as session:
-        stored = await control_rules.list_versions(session)
-    published = await directory.key_versions()
-    for entry in stored:
-        if entry.version <= published.get(entry.org_slug, -1):
-            continue
-        # The version is read before the keys: a change committed in between is published
-        # under the older version at worst, and its own (newer) publish still follows.
-        async with database.transaction(entry.org_id) as session:
-            version = await control_rules.get_version(session, entry.org_id)
-            org, entries = await org_entries(session, entry.org_id)
-        if await publish_keys(directory, org, version, entries):
-            log.info("key directory republished", extra={"org": org, "version": version})
+    # The version is read before the keys: a change committed in between is published under
+    # the older version at worst, and its own (newer) publish still follows.
+    async with database.transaction(org_id) as session:
+        version = await control_rules.get_version(session, org_id)
+        org, entries = await org_entries(session, org_id)
+    if await publish_keys(app[keys.STATE_BUS].directory, org, version, entries):
+        log.info("key directory republished", extra={"org": org, "version": version})
