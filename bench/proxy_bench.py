@@ -11,8 +11,9 @@ Processes, pinned with ``taskset`` on a 2-core machine:
 Targets: ``direct`` (the mock), ``passthrough``, ``reverse`` (``/openai/v1/...`` on the reverse
 port, override api.openai.com -> mock), ``forward-tls`` (CONNECT + TLS interception, CA bundle,
 kept-alive), ``litellm``. Each is driven non-streaming and streaming at concurrency 1, 16 and 64:
-warm-up, then ``--repeats`` back-to-back windows of ``--duration`` seconds on the same
-connections; every figure is the median over the windows. Server CPU per call comes from
+``--repeats`` rounds, each running one ``--duration`` window of every target in turn (after a
+warm-up), so that a slow spell of the machine hits all targets alike; every figure is the median
+over the rounds. Server CPU per call comes from
 ``/proc/<pid>/stat`` (utime+stime) at the window edges; RSS (VmRSS) is read at start and end.
 
     .venv/bin/python bench/proxy_bench.py [--quick] [--duration S] [--repeats N]
@@ -118,8 +119,14 @@ def make_targets(mock_port: int, servers: dict[str, Server]) -> list[tuple[Targe
 
 
 async def measure(
-    target: Target, server: Server | None, stream: bool, conc: int, args: argparse.Namespace
+    target: Target,
+    server: Server | None,
+    stream: bool,
+    conc: int,
+    warmup: float,
+    duration: float,
 ) -> Figures | None:
+    """One measuring window of ``duration`` seconds after ``warmup``; None if no call succeeded."""
     cpu: list[float] = []
 
     def boundary(_k: int) -> None:
@@ -130,38 +137,46 @@ async def measure(
         target,
         stream=stream,
         concurrency=conc,
-        warmup=args.warmup,
-        duration=args.duration,
-        windows=args.repeats,
+        warmup=warmup,
+        duration=duration,
+        windows=1,
         at_boundary=boundary,
     )
-    windows = []
     errors = [s.first_error for s in samples if s.first_error]
     if not any(s.latencies for s in samples) and errors:
         print(f"  {target.name}: {errors[0]}", flush=True)
-    for k, sample in enumerate(samples):
-        used = cpu[k + 1] - cpu[k] if server is not None and len(cpu) > k + 1 else None
-        figures = window_figures(sample, used)
-        if figures is not None:
-            windows.append(figures)
-    return median_figures(windows) if windows else None
+    used = cpu[1] - cpu[0] if server is not None and len(cpu) > 1 else None
+    return window_figures(samples[0], used)
 
 
 async def run_matrix(args: argparse.Namespace, tmp: Path) -> None:
+    """Each cell (stream, concurrency) is measured in rounds: every round runs one window of
+    each target in turn, so a slow spell of the machine (a noisy neighbour on the host) falls
+    on all targets alike instead of on whichever ran then. Figures are medians over rounds."""
     mock_port, servers = start_servers(args, tmp)
     try:
         rss_start = {name: s.rss_mib() for name, s in servers.items()}
         results: dict[Key, Figures] = {}
-        for target, server in make_targets(mock_port, servers):
-            if args.only and target.name not in args.only:
-                continue
-            for stream in (False, True):
-                for conc in args.concurrency:
-                    f = await measure(target, server, stream, conc, args)
+        targets_ = [
+            (t, srv)
+            for t, srv in make_targets(mock_port, servers)
+            if not args.only or t.name in args.only
+        ]
+        for stream in (False, True):
+            for conc in args.concurrency:
+                windows: dict[str, list[Figures]] = {t.name: [] for t, _ in targets_}
+                for round_ in range(args.repeats):
+                    for target, server in targets_:
+                        warmup = args.warmup if round_ == 0 else min(args.warmup, 0.5)
+                        f = await measure(target, server, stream, conc, warmup, args.duration)
+                        if f is not None:
+                            windows[target.name].append(f)
+                for target, _ in targets_:
                     label = f"{target.name} {'sse' if stream else 'json'} c={conc}"
-                    if f is None:
+                    if not windows[target.name]:
                         print(f"  {label}: no successful calls", flush=True)
                         continue
+                    f = median_figures(windows[target.name])
                     results[(target.name, stream, conc)] = f
                     err = f" errors={f.errors} {f.first_error}" if f.errors else ""
                     print(f"  {label}: {f.rps:,.0f}/s p50 {f.p50:.2f} ms{err}", flush=True)

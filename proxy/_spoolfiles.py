@@ -33,11 +33,12 @@ def list_segments(directory: Path) -> list[int]:
     return sorted(int(p.stem) for p in directory.glob(f"*{SUFFIX}") if p.stem.isdigit())
 
 
-def recover_segment(path: Path) -> tuple[int, int]:
-    """Cut a torn last line (a crash mid-write) and return (size, complete lines)."""
+def recover_segment(path: Path, *, fsync: bool = False) -> tuple[int, int]:
+    """Cut a torn last line (a crash mid-write) and return (size, complete lines); with
+    ``fsync``, also make what is there durable (a killed writer may have left it unsynced)."""
     data = path.read_bytes()
     end = data.rfind(b"\n") + 1
-    if end != len(data):
+    if end != len(data) or fsync:
         with path.open("r+b") as fh:
             fh.truncate(end)
             fh.flush()

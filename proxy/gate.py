@@ -30,10 +30,15 @@ class GateRequest:
     endpoint: str
     model: str | None
     streaming: bool
-    estimated_input_tokens: int | None
     max_output_tokens: int | None
     call_id: str = ""  # the hold id of budget reservations
     choices: int = 1  # n: every choice may generate max_output_tokens
+    # Tokenizing the prompt is deferred until a budget check asks (see RequestFacts).
+    estimate: Callable[[], int | None] = lambda: None
+
+    @property
+    def estimated_input_tokens(self) -> int | None:
+        return self.estimate()
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +117,10 @@ def _ask(state: CallState) -> GateRequest:
         endpoint=state.endpoint.name,
         model=facts.model or state.endpoint.model_from_path,
         streaming=facts.stream or state.endpoint.streaming_hint,
-        estimated_input_tokens=facts.estimated_input_tokens,
         max_output_tokens=facts.max_output_tokens,
         call_id=str(state.call_id),
         choices=max(facts.n, 1),
+        estimate=lambda: facts.estimated_input_tokens,
     )
 
 

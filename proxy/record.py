@@ -43,7 +43,7 @@ class Record:
         count_text: CountText,
         azure_deployments: Mapping[str, str],
         proxy_id: str | None,
-        durable_before_response: bool = True,
+        durable_before_response: bool = False,
         capture_content: bool = False,
     ) -> None:
         self._writer = writer
@@ -57,7 +57,7 @@ class Record:
         state = _recordable(flow)
         if state is not None and state.meter is not None and not state.in_progress_written:
             state.in_progress_written = True
-            # Durable before the first byte reaches the agent: a crash mid-stream leaves a
+            # In the spool before the first byte reaches the agent: a crash mid-stream leaves a
             # visible unfinished call, never nothing.
             await self._durable(self._write(self._build(flow, state, in_progress=True)))
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from agentops.wire.record import CallRecord, CallStatus, CostInfo, TokenCounts
-from pricing import Usage, load_bundled_table, price_call
+from pricing import load_bundled_table, price_call
 from proxy.state import CallState
 
 CountText = Callable[[str, str | None], int]
@@ -40,7 +40,11 @@ def build_record(
     model_requested = facts.model or endpoint.model_from_path
     model_served = response.model_served if response else None
     status = CallStatus.IN_PROGRESS if in_progress else (state.status or CallStatus.UPSTREAM_FAILED)
-    tokens = _tokens(state, count_text) if not in_progress else _estimate_only(state)
+    reported = response is not None and response.usage is not None
+    # The prompt estimate is computed only where it informs the record: no usage reported.
+    # An in-progress record never waits for it (time to first token).
+    estimate = facts.known_estimate if in_progress or reported else facts.estimated_input_tokens
+    tokens = _tokens(state, count_text) if not in_progress else _estimate_only(estimate)
     service_tier = (response.service_tier if response else None) or facts.service_tier
     if not endpoint.metered:
         cost = CostInfo(unpriced_reason="not_metered")
@@ -57,6 +61,7 @@ def build_record(
             service_tier,
             azure_deployments,
         )
+    latency, ttft, upstream, overhead = _timings(state, request_end, response_end, in_progress)
     return CallRecord(
         call_id=state.call_id,
         org=state.identity.org,
@@ -80,11 +85,14 @@ def build_record(
         error_message=(response.error_message if response else None) or state.error_message,
         parse_error=(response.parse_error if response else None) or facts.parse_error,
         tokens=tokens,
-        estimated_input_tokens=facts.estimated_input_tokens,
+        estimated_input_tokens=estimate,
         cost=cost,
         started_at=state.started_at,
         ended_at=_at(state.t_done) if not in_progress else None,
-        **_timings(state, request_end, response_end, in_progress),
+        latency_ms=latency,
+        ttft_ms=ttft,
+        upstream_ms=upstream,
+        overhead_ms=overhead,
         request_bytes=state.request_bytes,
         response_bytes=state.response_bytes,
         tool_names=sorted(set(facts.tool_names) | set(response.tool_names if response else ())),
@@ -110,11 +118,10 @@ def _tokens(state: CallState, count_text: CountText) -> TokenCounts:
         return TokenCounts(
             input=state.request.estimated_input_tokens or 0, output=output, source="estimated"
         )
-    return _estimate_only(state)
+    return _estimate_only(state.request.estimated_input_tokens)
 
 
-def _estimate_only(state: CallState) -> TokenCounts:
-    estimate = state.request.estimated_input_tokens
+def _estimate_only(estimate: int | None) -> TokenCounts:
     if estimate is None:
         return TokenCounts(source="none")
     return TokenCounts(input=estimate, source="estimated")
@@ -127,7 +134,7 @@ def _cost(
     service_tier: str | None,
     azure_deployments: Mapping[str, str],
 ) -> CostInfo:
-    usage = Usage(**tokens.model_dump(exclude={"source"}))
+    usage = tokens.usage()
     cost = price_call(
         model,
         usage,
@@ -152,25 +159,22 @@ def _error_type(state: CallState) -> str | None:
 
 def _timings(
     state: CallState, request_end: float | None, response_end: float | None, in_progress: bool
-) -> dict[str, float | None]:
+) -> tuple[float | None, float | None, float | None, float | None]:
+    """(latency, ttft, upstream, overhead) in ms."""
+
     def ms(start: float | None, end: float | None) -> float | None:
         return None if start is None or end is None else round((end - start) * 1000, 3)
 
     ttft = ms(state.t_start, state.t_first_token)
     if in_progress:
-        return {"latency_ms": None, "ttft_ms": ttft, "upstream_ms": None, "overhead_ms": None}
+        return None, ttft, None, None
     latency = ms(state.t_start, state.t_done)
     upstream = ms(state.t_sent, response_end or state.t_done)
     upload = ms(state.t_start, request_end) or 0.0
     overhead = None
     if latency is not None and upstream is not None:
         overhead = max(0.0, round(latency - upstream - upload, 3))
-    return {
-        "latency_ms": latency,
-        "ttft_ms": ttft,
-        "upstream_ms": upstream,
-        "overhead_ms": overhead,
-    }
+    return latency, ttft, upstream, overhead
 
 
 def _at(stamp: float | None) -> datetime | None:

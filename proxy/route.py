@@ -63,19 +63,21 @@ class Route:
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         request = flow.request
-        mode: Mode = "forward"
         if self._on_reverse_listener(flow):
             target = self._resolve_reverse(request.path)
             if target is None:
                 flow.response = _unknown_route(request.path)
                 return
             host, path = target
-            request.scheme, request.host, request.port, request.path = "https", host, 443, path
-            mode = "reverse"
-        elif not self._intercept.matches(request.host, request.port):
+            attach(flow, _new_state(flow, "reverse", host, 443, path))
+            self._send_to(request, host, 443, path, "https")
             return
-        attach(flow, _new_state(flow, mode))
-        self._apply_override(request)
+        if not self._intercept.matches(request.host, request.port):
+            return
+        host, port, path = request.host, request.port, request.path
+        attach(flow, _new_state(flow, "forward", host.lower(), port, path))
+        if host.lower() in self._overrides:
+            self._send_to(request, host, port, path, request.scheme)
 
     def _on_reverse_listener(self, flow: http.HTTPFlow) -> bool:
         sockname = flow.client_conn.sockname
@@ -83,23 +85,25 @@ class Route:
             self._reverse_port is not None and bool(sockname) and sockname[1] == self._reverse_port
         )
 
-    def _apply_override(self, request: http.Request) -> None:
-        upstream = self._overrides.get(request.host.lower())
-        if upstream is None:
-            return
-        path = request.path
-        request.scheme, request.host, request.port = upstream.scheme, upstream.host, upstream.port
-        request.path = upstream.path_prefix + path
+    def _send_to(self, request: http.Request, host: str, port: int, path: str, scheme: str) -> None:
+        # Each of mitmproxy's host/port setters rewrites the Host header and authority, so the
+        # final target (override applied) is worked out first and set once.
+        upstream = self._overrides.get(host.lower())
+        if upstream is not None:
+            scheme, host, port = upstream.scheme, upstream.host, upstream.port
+            path = upstream.path_prefix + path
+        request.scheme, request.host, request.port, request.path = scheme, host, port, path
 
 
-def _new_state(flow: http.HTTPFlow, mode: Mode) -> CallState:
+def _new_state(flow: http.HTTPFlow, mode: Mode, host: str, port: int, path: str) -> CallState:
+    """The call as the agent addressed it (provider host, path), before any override."""
     request = flow.request
     started = request.timestamp_start or time.time()
     return CallState(
         mode=mode,
-        host=request.host.lower(),
-        port=request.port,
-        path=request.path.split("?", 1)[0],
+        host=host,
+        port=port,
+        path=path.split("?", 1)[0],
         method=request.method,
         started_at=datetime.fromtimestamp(started, UTC),
         t_start=started,

@@ -44,7 +44,12 @@ class ProxyService:
         (Redis beside the control state, or in memory when embedded)."""
         self.settings = settings
         p = settings.proxy
-        self.spool = Spool(p.spool_dir, max_bytes=p.spool_max_bytes, full_mode=p.spool_full_mode)
+        self.spool = Spool(
+            p.spool_dir,
+            max_bytes=p.spool_max_bytes,
+            full_mode=p.spool_full_mode,
+            fsync_interval=p.spool_fsync_interval_ms / 1000,
+        )
         self._sink = sink
         # Control state (kill-switch, pause, hard budgets) from Redis or the embedded bus, unless
         # a gate is handed in; with neither source configured every call is allowed.

@@ -1,22 +1,28 @@
 """The durable local spool: every call record lands on disk before anything else happens to it.
 
-Guarantee: **a record is durable once the ``spooled`` counter has counted it** (equivalently,
-once ``wait_durable(seq)`` for the sequence number ``append`` returned has returned True): its
-line has been written and ``fsync``'d, and a crash, ``kill -9`` or power loss after that point
-cannot lose it. A record appended but not yet counted may be lost by a crash.
+Two guarantees, at two moments:
 
-Design: the hot path only serialises the record and enqueues it (``append`` never touches the
-disk). A dedicated writer thread drains the queue and commits every record waiting at that
-moment with one write and one ``fsync`` (group commit), so the fsync cost is shared by
-concurrent calls. Records live in append-only segment files of JSON lines; the shipper reads
-batches (``read_batch``) and acknowledges them (``ack``), which persists the ack position and
-deletes fully acknowledged segments. Recovery cuts a torn last line. At-least-once: a batch
-delivered but not yet acknowledged when the process dies is delivered again.
+- **written**: ``append`` returns once the record's line is in the segment file (the kernel's
+  page cache). From then on a crash, ``kill -9`` or OOM-kill of the proxy cannot lose it: the
+  kernel still holds the data and writes it out. This costs one ``write`` syscall on the caller's
+  thread (microseconds), which is why the record step can afford it before every response.
+- **durable**: once the ``spooled`` counter has counted it (equivalently, once
+  ``wait_durable(seq)``/``until_durable(seq)`` returned) its line is also ``fsync``'d, so a
+  kernel crash or power loss cannot lose it either. A syncer thread fsyncs whatever has been
+  written since its last pass, back to back (group commit: one fsync is shared by every record
+  written meanwhile), so a record is durable within about one fsync of being written. Only
+  durable records are handed to the shipper.
+
+Records live in append-only segment files of JSON lines; the shipper reads batches
+(``read_batch``) and acknowledges them (``ack``), which persists the ack position and deletes
+fully acknowledged segments. Recovery cuts a torn last line. At-least-once: a batch delivered
+but not yet acknowledged when the process dies is delivered again.
 
 When the unacknowledged data would exceed ``max_bytes``: ``drop_oldest`` deletes the oldest
 segments, ``drop_newest`` drops the incoming record, ``refuse_calls`` drops it too and reports
 ``refusing`` so the gate refuses new calls until the shipper catches up. Every dropped record
-is counted (``agentops_proxy_spool_dropped_records_total``) and logged.
+(also one the disk refused, e.g. when full) is counted
+(``agentops_proxy_spool_dropped_records_total``) and logged.
 """
 
 from __future__ import annotations
@@ -25,12 +31,11 @@ import asyncio
 import json
 import logging
 import os
-import queue
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, Literal
 
 from proxy import metrics
 from proxy._spoolfiles import (
@@ -47,7 +52,7 @@ from proxy._spoolfiles import (
 log = logging.getLogger(__name__)
 
 FullMode = Literal["drop_oldest", "drop_newest", "refuse_calls"]
-_GROUP_MAX = 1024  # records committed by one fsync at most
+_RETRY_FSYNC_SECONDS = 0.5  # after a failed fsync (the disk is in trouble), try again this late
 _REFUSE_MARGIN = 64 * 1024  # refuse_calls starts refusing this close to the cap
 
 
@@ -68,27 +73,32 @@ class Spool:
         max_bytes: int,
         full_mode: FullMode = "drop_oldest",
         segment_bytes: int | None = None,
+        fsync_interval: float = 0.0,
     ) -> None:
         self.directory = directory
+        self._fsync_interval = fsync_interval
         self._max = max_bytes
         self._mode: FullMode = full_mode
         self._segment_bytes = segment_bytes or max(64 * 1024, min(16 << 20, max_bytes // 8))
         self._lock = threading.Lock()
-        self._durable = threading.Condition(self._lock)
+        self._durable = threading.Condition(self._lock)  # spooled advanced
+        self._written = threading.Condition(self._lock)  # something for the syncer to fsync
+        self._hurry = threading.Event()  # someone waits for a fsync: skip the interval
         # Event-loop callers waiting for a sequence number to be fsync'd (``until_durable``).
         self._waiters: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._ack_file_lock = threading.Lock()
-        self._queue: queue.SimpleQueue[tuple[int, bytes] | None] = queue.SimpleQueue()
-        self._sizes: dict[int, int] = {}  # durable bytes per live segment
-        self._lines: dict[int, int] = {}  # durable lines per live segment
+        self._sizes: dict[int, int] = {}  # written bytes per live segment
+        self._lines: dict[int, int] = {}  # written lines per live segment
+        self._durable_sizes: dict[int, int] = {}  # fsync'd bytes per live segment (shipper)
         self._ack = Position(0, 0, 0)
         self._write_segment = 0
-        self._fh: BinaryIO | None = None
+        self._fd: int | None = None  # the write segment, O_APPEND
+        self._unsynced_fds: list[int] = []  # rotated-away segments the syncer still owes a fsync
+        self._dirent_unsynced = False  # a segment file was created since the last fsync
         self._thread: threading.Thread | None = None
-        self._queued_bytes = 0
-        self._queued = 0
-        self._seq = 0  # records accepted by append
-        self.spooled = 0  # records made durable since open (the guarantee above)
+        self._stopping = False
+        self._seq = 0  # records written by append since open
+        self.spooled = 0  # records made durable (fsync'd) since open
         self.dropped = 0
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -101,26 +111,34 @@ class Spool:
             if index < ack.segment:
                 segment_path(self.directory, index).unlink()
             else:
+                # recovered data may still be only in the page cache of a killed predecessor
                 self._sizes[index], self._lines[index] = recover_segment(
-                    segment_path(self.directory, index)
+                    segment_path(self.directory, index), fsync=True
                 )
+        self._durable_sizes = dict(self._sizes)
         self._write_segment = max([ack.segment - 1, *self._sizes]) + 1
         self._ack = _clamp(ack, self._sizes, self._lines, self._write_segment)
-        self._open_segment(self._write_segment)
+        self._stopping = False
+        with self._lock:
+            self._open_segment(self._write_segment)
         self._thread = threading.Thread(target=self._run, name="agentops-spool", daemon=True)
         self._thread.start()
         self._publish_gauges()
 
     def close(self, timeout: float = 10.0) -> None:
-        """Commit everything appended so far, then stop the writer."""
+        """Fsync everything appended so far, then stop the syncer."""
         if self._thread is None:
             return
-        self._queue.put(None)
+        with self._lock:
+            self._stopping = True
+            self._written.notify()
+        self._hurry.set()
         self._thread.join(timeout)
         self._thread = None
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+        with self._lock:
+            for fd in [*self._unsynced_fds, *([self._fd] if self._fd is not None else [])]:
+                os.close(fd)
+            self._unsynced_fds, self._fd = [], None
 
     # -- hot path --------------------------------------------------------------------------
 
@@ -134,7 +152,7 @@ class Spool:
         """Enqueue a record already serialised as one JSON document (no newline inside)."""
         line = document + b"\n"
         with self._lock:
-            if self._thread is None:
+            if self._thread is None or self._fd is None:
                 raise RuntimeError("spool is not open")
             if self._pending_bytes() + len(line) > self._max:
                 if self._mode == "drop_oldest":
@@ -142,10 +160,18 @@ class Spool:
                 if self._pending_bytes() + len(line) > self._max:
                     self._count_dropped(1)
                     return None
+            try:
+                if self._sizes[self._write_segment] >= self._segment_bytes:
+                    self._open_segment(self._write_segment + 1)
+                _write_all(self._fd, line)
+            except OSError as exc:  # disk full, I/O error: the call goes on, the record is lost
+                log.error("spool write failed", extra={"error": str(exc)})
+                self._count_dropped(1)
+                return None
             self._seq += 1
-            self._queued_bytes += len(line)
-            self._queued += 1
-            self._queue.put((self._seq, line))
+            self._sizes[self._write_segment] += len(line)
+            self._lines[self._write_segment] += 1
+            self._written.notify()
             return self._seq
 
     @property
@@ -164,10 +190,12 @@ class Spool:
             if self.spooled >= seq:
                 return
             self._waiters.append((seq, loop, future))
+        self._hurry.set()
         await future
 
     def wait_durable(self, seq: int | None = None, timeout: float | None = None) -> bool:
         """Block until record ``seq`` (default: everything appended so far) is durable."""
+        self._hurry.set()
         with self._lock:
             target = self._seq if seq is None else seq
             return self._durable.wait_for(lambda: self.spooled >= target, timeout)
@@ -182,7 +210,7 @@ class Spool:
     def read_batch(self, max_n: int) -> tuple[BatchToken | None, list[dict[str, Any]]]:
         """Up to ``max_n`` durable, unacknowledged records, oldest first (blocking file I/O)."""
         with self._lock:
-            start, sizes, last = self._ack, dict(self._sizes), self._write_segment
+            start, sizes, last = self._ack, dict(self._durable_sizes), self._write_segment
         pos, lines = start, 0
         records: list[dict[str, Any]] = []
         while len(records) < max_n and pos.segment in sizes:
@@ -220,6 +248,7 @@ class Spool:
             done = [s for s in self._sizes if s < self._ack.segment]
             for index in done:
                 del self._sizes[index], self._lines[index]
+                self._durable_sizes.pop(index, None)
             ack = self._ack
         with self._ack_file_lock:
             store_ack(self.directory, ack)
@@ -230,49 +259,65 @@ class Spool:
     # -- internals -------------------------------------------------------------------------
 
     def _run(self) -> None:
+        """The syncer: fsync what was written since the last pass, then count it durable."""
         while True:
-            batch = [self._queue.get()]
-            while len(batch) < _GROUP_MAX:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            items = [item for item in batch if item is not None]
-            if items:
-                self._commit(items)
-            if len(items) != len(batch):
-                return
+            with self._lock:
+                while self._seq == self.spooled and not self._stopping:
+                    self._written.wait()
+                if self._seq == self.spooled:
+                    return  # stopping, and everything written is durable
+                target, sizes = self._seq, dict(self._sizes)
+                fds, self._unsynced_fds = self._unsynced_fds, []
+                current = self._fd
+                dirent, self._dirent_unsynced = self._dirent_unsynced, False
+            try:
+                for fd in [*fds, *([current] if current is not None else [])]:
+                    os.fsync(fd)
+                if dirent:
+                    fsync_dir(self.directory)
+            except OSError as exc:
+                log.error("spool fsync failed; retrying", extra={"error": str(exc)})
+                with self._lock:
+                    self._unsynced_fds = fds + self._unsynced_fds
+                    self._dirent_unsynced |= dirent
+                    if self._written.wait(_RETRY_FSYNC_SECONDS) and self._stopping:
+                        return
+                continue
+            for fd in fds:
+                os.close(fd)
+            self._mark_durable(target, sizes)
+            if self._fsync_interval:
+                # Spread fsyncs out: each costs the core ~0.1 ms of kernel time, so one per call
+                # would tax every call; records written meanwhile share the next one. A caller
+                # waiting for durability (durable_before_response, close) cuts the pause short.
+                self._hurry.wait(self._fsync_interval)
+                self._hurry.clear()
 
-    def _commit(self, items: list[tuple[int, bytes]]) -> None:
-        if self._sizes.get(self._write_segment, 0) >= self._segment_bytes:
-            self._open_segment(self._write_segment + 1)
-        assert self._fh is not None
-        data = b"".join(line for _, line in items)
-        self._fh.write(data)
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+    def _mark_durable(self, target: int, sizes: dict[int, int]) -> None:
         with self._lock:
-            self._sizes[self._write_segment] += len(data)
-            self._lines[self._write_segment] += len(items)
-            self._queued_bytes -= len(data)
-            self._queued -= len(items)
-            self.spooled += len(items)
+            done = target - self.spooled
+            self.spooled = target
+            self._durable_sizes = {i: n for i, n in sizes.items() if i in self._sizes}
             self._durable.notify_all()
-            ready = [w for w in self._waiters if w[0] <= self.spooled]
-            self._waiters = [w for w in self._waiters if w[0] > self.spooled]
+            ready = [w for w in self._waiters if w[0] <= target]
+            self._waiters = [w for w in self._waiters if w[0] > target]
         for _, loop, future in ready:
             loop.call_soon_threadsafe(_resolve, future)
-        metrics.SPOOLED.inc(len(items))
+        metrics.SPOOLED.inc(done)
         self._publish_gauges()
 
     def _open_segment(self, index: int) -> None:
-        if self._fh is not None:
-            self._fh.close()
-        self._fh = segment_path(self.directory, index).open("ab")
-        fsync_dir(self.directory)
-        with self._lock:
-            self._sizes[index], self._lines[index] = 0, 0
-            self._write_segment = index
+        """Start segment ``index`` (lock held); the syncer still fsyncs and closes the old one."""
+        fd = os.open(
+            segment_path(self.directory, index), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600
+        )
+        if self._fd is not None:
+            self._unsynced_fds.append(self._fd)
+        self._fd = fd
+        self._dirent_unsynced = True
+        self._sizes[index], self._lines[index] = 0, 0
+        self._durable_sizes.setdefault(index, 0)
+        self._write_segment = index
 
     def _drop_oldest(self, needed: int) -> None:
         """Delete whole unacknowledged segments, oldest first, until ``needed`` bytes fit."""
@@ -282,6 +327,7 @@ class Spool:
             index = self._ack.segment
             lost = self._lines.pop(index, 0) - self._ack.line
             self._sizes.pop(index, None)
+            self._durable_sizes.pop(index, None)
             segment_path(self.directory, index).unlink(missing_ok=True)
             self._ack = Position(min(self._sizes), 0, 0)
             self._count_dropped(lost)
@@ -295,11 +341,11 @@ class Spool:
 
     def _pending_bytes(self) -> int:
         live = sum(size for index, size in self._sizes.items() if index >= self._ack.segment)
-        return live - self._ack.offset + self._queued_bytes
+        return live - self._ack.offset
 
     def _pending_records(self) -> int:
         live = sum(n for index, n in self._lines.items() if index >= self._ack.segment)
-        return live - self._ack.line + self._queued
+        return live - self._ack.line
 
     def _publish_gauges(self) -> None:
         with self._lock:
@@ -317,6 +363,12 @@ def _clamp(ack: Position, sizes: dict[int, int], lines: dict[int, int], write: i
         return ack
     later = [s for s in sizes if s > ack.segment]
     return Position(min(later), 0, 0) if later else Position(write, 0, 0)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

@@ -15,6 +15,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from pricing import Usage
+
 RECORD_SCHEMA_VERSION = 1
 
 # Decimal serialised as a string in JSON: exact across the wire.
@@ -55,6 +57,19 @@ class TokenCounts(BaseModel):
     @property
     def total(self) -> int:
         return self.input + self.output
+
+    def usage(self) -> Usage:
+        """The token classes as the pricing package takes them."""
+        return Usage(
+            input=self.input,
+            output=self.output,
+            cached_read=self.cached_read,
+            cache_write_5m=self.cache_write_5m,
+            cache_write_1h=self.cache_write_1h,
+            reasoning=self.reasoning,
+            audio_input=self.audio_input,
+            audio_output=self.audio_output,
+        )
 
 
 class CostInfo(BaseModel):

@@ -14,17 +14,7 @@ from pricing import Usage
 
 
 def usage_of(record: CallRecord) -> Usage:
-    t = record.tokens
-    return Usage(
-        input=t.input,
-        output=t.output,
-        cached_read=t.cached_read,
-        cache_write_5m=t.cache_write_5m,
-        cache_write_1h=t.cache_write_1h,
-        reasoning=t.reasoning,
-        audio_input=t.audio_input,
-        audio_output=t.audio_output,
-    )
+    return record.tokens.usage()
 
 
 def apply_org_prices(parsed: list[Parsed], prices: OrgPrices) -> list[Parsed]:

@@ -8,6 +8,7 @@ write counts as 5-minute (the default TTL).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from proxy import tokens
@@ -148,9 +149,7 @@ def parse_anthropic_request(endpoint: Endpoint, body: bytes) -> RequestFacts:
         tool_names=[f.text(t, "name") or f.text(t, "type") or "" for t in f.items(data, "tools")],
         service_tier=f.text(data, "service_tier"),
     )
-    facts.estimated_input_tokens, facts.estimate_exact = tokens.estimate_prompt_tokens(
-        endpoint.name, data, model
-    )
+    facts.defer_estimate(partial(tokens.estimate_prompt_tokens, endpoint.name, data, model))
     return facts
 
 

@@ -6,8 +6,11 @@ The addons in ``proxy/`` call them; nothing here knows about mitmproxy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
+
+Estimator = Callable[[], tuple[int, bool]]
 
 
 @dataclass(slots=True)
@@ -47,12 +50,40 @@ class RequestFacts:
     include_usage: bool = False  # OpenAI stream_options.include_usage
     max_output_tokens: int | None = None
     n: int = 1
-    estimated_input_tokens: int | None = None
-    estimate_exact: bool = False  # tiktoken with the model's own encoding
     tool_names: list[str] = field(default_factory=list)
     service_tier: str | None = None
     prompt_text: str | None = None  # only filled when content capture is on
     parse_error: str | None = None
+    # The pre-call prompt estimate is deferred: tokenizing costs time in proportion to the
+    # prompt (milliseconds for a long context) and is needed only when a hard budget covers the
+    # call or the provider reports no usage. Adapters hand over how to compute it.
+    _estimator: Estimator | None = field(default=None, repr=False, compare=False)
+    _estimate: tuple[int, bool] | None = None
+
+    def defer_estimate(self, estimator: Estimator) -> None:
+        self._estimator, self._estimate = estimator, None
+
+    @property
+    def estimated_input_tokens(self) -> int | None:
+        """Prompt tokens counted by us (tiktoken, or the documented approximation)."""
+        estimate = self._computed_estimate()
+        return None if estimate is None else estimate[0]
+
+    @property
+    def estimate_exact(self) -> bool:
+        """True only for tiktoken with the model's own encoding and nothing approximated."""
+        estimate = self._computed_estimate()
+        return estimate is not None and estimate[1]
+
+    @property
+    def known_estimate(self) -> int | None:
+        """The estimate if something already needed it; never computes it."""
+        return None if self._estimate is None else self._estimate[0]
+
+    def _computed_estimate(self) -> tuple[int, bool] | None:
+        if self._estimate is None and self._estimator is not None:
+            self._estimate, self._estimator = self._estimator(), None
+        return self._estimate
 
 
 @dataclass(slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from functools import partial
 from typing import Any
 from urllib.parse import unquote
 
@@ -177,8 +178,8 @@ class BedrockAdapter:
                 for t in f.items(f.obj(data, "toolConfig"), "tools")
             ],
         )
-        facts.estimated_input_tokens, facts.estimate_exact = tokens.estimate_prompt_tokens(
-            endpoint.name, data, endpoint.model_from_path
+        facts.defer_estimate(
+            partial(tokens.estimate_prompt_tokens, endpoint.name, data, endpoint.model_from_path)
         )
         return facts
 

@@ -9,6 +9,7 @@ meter tells them apart by the first byte. ``candidatesTokenCount`` excludes
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 from urllib.parse import unquote
 
@@ -107,8 +108,8 @@ class GeminiAdapter:
                 for decl in f.items(tool, "functionDeclarations")
             ],
         )
-        facts.estimated_input_tokens, facts.estimate_exact = tokens.estimate_prompt_tokens(
-            endpoint.name, data, endpoint.model_from_path
+        facts.defer_estimate(
+            partial(tokens.estimate_prompt_tokens, endpoint.name, data, endpoint.model_from_path)
         )
         return facts
 

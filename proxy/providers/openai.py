@@ -3,6 +3,7 @@ OpenRouter, xAI, vLLM, Ollama…): one wire format, reported under the host's pr
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from proxy import tokens
@@ -49,9 +50,7 @@ def parse_openai_request(endpoint: Endpoint, body: bytes) -> RequestFacts:
         tool_names=_tool_names(data.get("tools")),
         service_tier=f.text(data, "service_tier"),
     )
-    facts.estimated_input_tokens, facts.estimate_exact = tokens.estimate_prompt_tokens(
-        endpoint.name, data, model
-    )
+    facts.defer_estimate(partial(tokens.estimate_prompt_tokens, endpoint.name, data, model))
     return facts
 
 

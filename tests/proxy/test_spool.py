@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,7 @@ def test_refuse_calls_mode_reports_refusing_when_full(tmp_path: Path) -> None:
 
 CHILD = """
 import sys
+import time
 from pathlib import Path
 from proxy.spool import FullMode, Spool
 spool = Spool(Path(sys.argv[1]), max_bytes=1 << 30, segment_bytes=4096)
@@ -150,6 +152,59 @@ def test_every_record_reported_durable_survives_kill_9(
     for segment in tmp_path.glob("*.jsonl"):
         for line in segment.read_bytes().splitlines():
             json.loads(line)
+
+
+KILLED_RIGHT_AFTER_APPEND = """
+import os, signal, sys
+from pathlib import Path
+from proxy.spool import Spool
+spool = Spool(Path(sys.argv[1]), max_bytes=1 << 30, segment_bytes=4096)
+spool.open()
+for i in range(int(sys.argv[2])):
+    spool.append({"i": i, "pad": "z" * 50})
+# No wait for the syncer: the moment the last append returned, the process dies.
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_record_is_safe_from_kill_9_as_soon_as_append_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What lets the proxy answer before the fsync: append has written the line to the file, so
+    # a dead process (kill -9, OOM-kill) cannot take the record with it.
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.setenv("PYTHONPATH", str(root))
+    n = 3000  # spans many 4 KiB segments, so rotation is covered too
+    child = subprocess.run(
+        [sys.executable, "-c", KILLED_RIGHT_AFTER_APPEND, str(tmp_path), str(n)], cwd=root
+    )
+    assert child.returncode == -signal.SIGKILL
+    spool = _open(tmp_path, max_bytes=1 << 30, segment_bytes=4096)
+    ids = _drain(spool)
+    spool.close()
+    assert ids == list(range(n))
+
+
+def test_only_fsynced_records_reach_the_shipper(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, max_bytes=1 << 20, fsync_interval=60.0)
+    spool.open()
+    try:
+        spool.append({"i": 0})
+        deadline = time.monotonic() + 10
+        while spool.spooled < 1 and time.monotonic() < deadline:
+            time.sleep(0.001)  # the syncer fsyncs record 0, then pauses for a minute
+        for i in range(1, 200):
+            spool.append({"i": i})  # written (safe from a process crash), not yet fsync'd
+        token, records = spool.read_batch(1000)
+        assert [r["i"] for r in records] == [0]
+        # Someone needing durability cuts the pause short.
+        assert spool.wait_durable(timeout=10)
+        token, records = spool.read_batch(1000)
+        assert token is not None
+        assert token.lines == spool.spooled == 200
+        assert [r["i"] for r in records] == list(range(200))
+    finally:
+        spool.close()
 
 
 async def test_until_durable_returns_once_the_record_is_on_disk(tmp_path: Path) -> None:
