@@ -1,7 +1,8 @@
 """Everything that touches mitmproxy's Master and Options, in one place.
 
 mitmproxy's embedding API is not a stable promise (the exact version is pinned in pyproject),
-so the rest of ``proxy/`` sees only ``MitmServer`` and ``ensure_ca``; addons see ``HTTPFlow``.
+so the rest of ``proxy/`` sees only ``MitmServer``, ``ensure_ca`` and ``close_upstream``; addons
+see ``HTTPFlow``.
 
 We do not call ``Master.run()``: it swaps the running loop's task factory and exception handler
 for its whole lifetime, which would change the behaviour of everything else sharing the loop
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mitmproxy import addonmanager, certs, exceptions, flow, hooks, master, options
+from mitmproxy import addonmanager, certs, ctx, exceptions, flow, hooks, http, master, options
 from mitmproxy.addons import core, next_layer, proxyserver, tlsconfig
 
 from proxy.hosts import HostMatcher
@@ -117,6 +118,24 @@ class MitmServer:
         if tasks:
             await asyncio.wait(tasks, timeout=_STOP_GRACE_SECONDS)
         await m.done()
+
+
+def close_upstream(f: http.HTTPFlow) -> bool:
+    """Close the provider connection of a call mid-response, so the provider stops generating
+    (and billing) a stream we have cut. mitmproxy cannot kill a flow in transit (its issue
+    #4711), so this closes the connection under it; the client then sees the end of its
+    connection after the error event we already sent. An HTTP/2 upstream connection is left
+    open: it may carry other calls' streams, and mitmproxy has no per-stream reset to offer.
+    Returns whether a connection was closed."""
+    server = f.server_conn
+    if server is None or server.alpn == b"h2" or not server.connected:
+        return False
+    proxyserver = ctx.master.addons.get("proxyserver")  # type: ignore[no-untyped-call]
+    handler = proxyserver.connections.get(f.client_conn.id) if proxyserver else None
+    if handler is None or server not in handler.transports:
+        return False
+    handler.close_connection(server)
+    return True
 
 
 Handler = Callable[..., Any]

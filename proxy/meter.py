@@ -26,6 +26,8 @@ _STREAM_TYPES = ("text/event-stream", "application/vnd.amazon.eventstream", "app
 
 # (org, agent) -> (message, code) when a kill must cut that agent's live streams, else None.
 StreamCut = Callable[[str, str], tuple[str, str] | None]
+# Close the provider connection under a call we cut (proxy._mitm.close_upstream).
+CloseUpstream = Callable[[http.HTTPFlow], bool]
 
 
 # A stream we cut: what upstream still sends is dropped.
@@ -42,11 +44,16 @@ class StreamTee:
     overshoots the budget by at most that one chunk."""
 
     def __init__(
-        self, state: CallState, meter: StreamMeter | None, cut: StreamCut | None = None
+        self,
+        state: CallState,
+        meter: StreamMeter | None,
+        cut: StreamCut | None = None,
+        on_cut: Callable[[], object] | None = None,
     ) -> None:
         self._state = state
         self._meter = meter
         self._cut = cut
+        self._on_cut = on_cut  # stop the provider: it would go on generating, and billing
 
     def __call__(self, chunk: bytes) -> bytes:
         state = self._state
@@ -79,14 +86,19 @@ class StreamTee:
         state.refusal_reason = code
         if self._meter is not None:
             state.response = _finish(self._meter, state)  # usage up to the cut
+        if self._on_cut is not None:
+            self._on_cut()
         if state.adapter is None:
             return b""
         return state.adapter.stream_error_event(message, code)
 
 
 class Meter:
-    def __init__(self, cut: StreamCut | None = None) -> None:
+    def __init__(
+        self, cut: StreamCut | None = None, close_upstream: CloseUpstream | None = None
+    ) -> None:
         self._cut = cut
+        self._close_upstream = close_upstream
 
     def request(self, flow: http.HTTPFlow) -> None:
         state = call_state(flow)
@@ -101,7 +113,9 @@ class Meter:
         state.http_status = response.status_code
         if _is_stream(response, state) and state.adapter and state.endpoint:
             state.meter = state.adapter.stream_meter(state.endpoint, state.request)
-            response.stream = StreamTee(state, state.meter, self._cut)
+            close = self._close_upstream
+            on_cut = (lambda: close(flow)) if close is not None else None
+            response.stream = StreamTee(state, state.meter, self._cut, on_cut)
         elif response.stream:
             # mitmproxy streams bodies over the size limit; count them, do not parse them.
             response.stream = StreamTee(state, None)

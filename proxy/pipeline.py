@@ -13,6 +13,7 @@ route -> identify -> classify -> gate -> meter -> record
 from __future__ import annotations
 
 from agentops.settings import ProxySettings
+from proxy._mitm import close_upstream
 from proxy.classify import Classify
 from proxy.gate import Gate, GateAddon
 from proxy.hosts import HostMatcher
@@ -47,7 +48,7 @@ def build_pipeline(
         Identify(settings, verifier, Sessions(settings.session_idle_seconds)),
         Classify(ProviderRegistry.from_settings(settings).adapter_for_host),
         GateAddon(gate, lambda: spool.refusing),
-        Meter(stream_cut),
+        Meter(stream_cut, close_upstream),
         Record(
             spool,
             count_text=count_text,

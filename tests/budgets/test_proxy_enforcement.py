@@ -286,6 +286,36 @@ async def test_a_stream_crossing_a_run_budget_is_cut_with_an_error_event(
     assert usage.spent <= budget.limit_usd + chunk_chars * rate  # at most one chunk over
 
 
+async def test_a_stream_cut_by_a_budget_is_stopped_at_the_provider_too(
+    env: Env, start_proxy: StartProxy, client: Client
+) -> None:
+    # A cut that only stopped forwarding would leave the provider generating (and billing)
+    # the rest of the answer: the proxy closes the upstream connection.
+    rate = pricing.estimate_worst_case_cost(MODEL, 0, 1, provider="openai")
+    assert rate is not None
+    await env.publish(rule("b-stop", worst_case(1) + 5 * rate, scope="run"))
+    service = await start_proxy()
+    sdk = client(service, run_id="run-stop")
+    slow = {"x-fake-chunks": "400", "x-fake-chunk-delay-ms": "10"}  # 4 s if left to finish
+
+    async def read_stream() -> None:
+        stream = await sdk.chat.completions.create(
+            model=MODEL, messages=PROMPT, max_tokens=1, stream=True, extra_headers=slow
+        )
+        async for _chunk in stream:
+            pass
+
+    with pytest.raises(openai.APIError, match="stopped this stream"):
+        await read_stream()
+
+    await wait_for(lambda: len(env.provider.streams) == 1)
+    [outcome] = env.provider.streams
+    assert outcome.hung_up
+    assert outcome.frames_sent < 50
+    [record] = records(service)
+    assert (record["status"], record["refusal_reason"]) == ("refused", "budget_exceeded")
+
+
 # -- two proxy processes racing for one budget -----------------------------------------------
 
 

@@ -112,6 +112,9 @@ async def test_killing_an_agent_mid_stream_ends_the_stream_and_records_it_killed
         with pytest.raises(openai.APIError, match="cost spike"):
             await read_killing_after_the_first_chunk(stream)
     assert received < 400  # the stream ended early, with the provider's own error event
+    # ...and the provider was hung up on, so it stops generating what nobody will read
+    await wait_for(lambda: len(one_proxy.provider.streams) == 1)
+    assert one_proxy.provider.streams[0].hung_up
 
     def killed() -> bool:
         return any(

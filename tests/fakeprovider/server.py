@@ -11,6 +11,7 @@ from typing import NamedTuple
 from aiohttp import web
 
 from tests.fakeprovider import anthropic_routes, bedrock_routes, gemini_routes, openai_routes
+from tests.fakeprovider.wire import STREAMS_KEY, StreamOutcome
 
 
 class ReceivedRequest(NamedTuple):
@@ -38,6 +39,7 @@ async def _record(
 def make_app() -> web.Application:
     app = web.Application(middlewares=[_record])
     app[REQUESTS_KEY] = []
+    app[STREAMS_KEY] = []
     app.add_routes(openai_routes.routes())
     app.add_routes(anthropic_routes.routes())
     app.add_routes(gemini_routes.routes())
@@ -53,6 +55,7 @@ class FakeProvider:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.requests: list[ReceivedRequest] = runner.app[REQUESTS_KEY]
+        self.streams: list[StreamOutcome] = runner.app[STREAMS_KEY]  # how each stream ended
 
     async def stop(self) -> None:
         await self._runner.cleanup()

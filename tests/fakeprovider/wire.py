@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiohttp import web
 
@@ -44,6 +44,15 @@ def garbage_response() -> web.Response:
     return web.Response(body=GARBAGE, status=200, content_type="application/json")
 
 
+class StreamOutcome(NamedTuple):
+    path: str
+    frames_sent: int
+    hung_up: bool  # the caller closed the connection before the last frame
+
+
+STREAMS_KEY = web.AppKey("streams", list[StreamOutcome])
+
+
 def sse_event(data: Any, event: str | None = None, *, crlf: bool = False) -> bytes:
     text = data if isinstance(data, str) else json.dumps(data)
     head = f"event: {event}\n" if event else ""
@@ -57,15 +66,23 @@ async def stream_response(
     frames: Iterable[bytes],
     content_type: str = "text/event-stream",
 ) -> web.StreamResponse:
-    """Send pre-encoded frames one write each, pausing between them as the knobs say."""
+    """Send pre-encoded frames one write each, pausing between them as the knobs say. How the
+    stream ended (all sent, or the caller hung up after n frames) goes to ``request.app``'s
+    ``STREAMS_KEY`` list, so a test can see whether a stream was stopped at the provider."""
     await knobs.wait_first_byte()
     response = web.StreamResponse(status=200, headers={"Content-Type": content_type})
     await response.prepare(request)
-    first = True
-    for frame in frames:
-        if not first:
-            await knobs.wait_chunk()
-        first = False
-        await response.write(frame)
-    await response.write_eof()
+    outcomes = request.app[STREAMS_KEY]
+    sent = 0
+    try:
+        for frame in frames:
+            if sent:
+                await knobs.wait_chunk()
+            await response.write(frame)
+            sent += 1
+        await response.write_eof()
+    except ConnectionResetError:
+        outcomes.append(StreamOutcome(request.path, sent, hung_up=True))
+        raise
+    outcomes.append(StreamOutcome(request.path, sent, hung_up=False))
     return response
