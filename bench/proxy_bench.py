@@ -74,7 +74,9 @@ def start_servers(args: argparse.Namespace, tmp: Path) -> tuple[int, dict[str, S
 def _start_proxies(
     args: argparse.Namespace, tmp: Path, port: int, servers: dict[str, Server]
 ) -> None:
-    runner = [PY, str(BENCH / "_servers.py")]
+    # As deployed (the image sets PYTHONOPTIMIZE=1): mitmproxy's per-message type checks are
+    # debug-only (``if __debug__``). Both proxies run the same way, so the ratios stay fair.
+    runner = [PY, *([] if args.debug_python else ["-O"]), str(BENCH / "_servers.py")]
     common = ["--mock-port", str(port), "--home", str(tmp)]
     servers["metered"] = _procs.start(
         "metered", [*runner, "metered", *common], SERVER_CORE, tmp / "metered.log"
@@ -247,6 +249,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=3, help="windows per cell (median reported)")
     p.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per cell")
     p.add_argument("--litellm-venv", type=Path, default=None, help="venv with litellm[proxy]")
+    p.add_argument(
+        "--debug-python",
+        action="store_true",
+        help="run the proxies without -O (mitmproxy's debug-only type checks on)",
+    )
     p.add_argument("--soak", type=float, default=0, help="run only the RSS soak, for S seconds")
     p.add_argument("--only", type=lambda s: s.split(","), default=None, help="targets to run")
     p.add_argument(
