@@ -27,12 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gen_calls import generate
 
+from agentops.heap import settle_heap
 from agentops.ids import uuid7
 from agentops.settings import load_settings
 from control_plane.service import ControlPlaneService
@@ -89,6 +91,7 @@ async def bench(database_url: str, total: int, batch: int, concurrency: int) -> 
     )  # fmt: skip
     cp = ControlPlaneService(settings)
     await cp.start()
+    settle_heap()  # as `agentops serve` does once started
     try:
         async with aiohttp.ClientSession(cp.url) as http:
             key = await provision(http, "bench")
@@ -139,6 +142,7 @@ async def query_bench(database_url: str, calls: int, repeat: int) -> None:
     )  # fmt: skip
     cp = ControlPlaneService(settings)
     await cp.start()
+    settle_heap()
     try:
         async with aiohttp.ClientSession(cp.url) as http:
             body = {"email": "q@bench.example.com", "password": "correct horse",
@@ -200,10 +204,11 @@ def main() -> None:
         cloned_database(server, template) as name,
     ):
         url = server.database_url(name)
+        # uvloop, as ``agentops serve`` runs the control plane
         if args.mode == "queries":
-            asyncio.run(query_bench(url, args.calls, args.repeat))
+            uvloop.run(query_bench(url, args.calls, args.repeat))
             return
-        result = asyncio.run(bench(url, args.records, args.batch, args.concurrency))
+        result = uvloop.run(bench(url, args.records, args.batch, args.concurrency))
     print(
         f"{'records':>10} {'seconds':>8} {'records/s':>10} {'batch p50 ms':>13} {'batch p95 ms':>13}"
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from agentops.heap import settle_heap
 from agentops.logs import configure_logging
 from agentops.settings import Settings, load_settings
 from cli._runtime import run, stop_signal
@@ -74,6 +75,7 @@ async def serve(settings: Settings) -> None:
     # Signals are caught before "ready" is printed, so a prompt SIGTERM still stops cleanly.
     async with stop_signal() as stop:
         await service.start()
+        settle_heap()
         try:
             _announce(service)
             await stop.wait()

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import signal
-
 import click
 
+from agentops.heap import settle_heap
 from agentops.logs import configure_logging
 from agentops.observability import init_sentry
 from agentops.settings import load_settings
+from cli._runtime import run, stop_signal
 from control_plane.service import ControlPlaneService
 
 
@@ -33,18 +31,15 @@ def serve(host: str | None, port: int | None, no_worker: bool) -> None:
     cp.run_worker = cp.run_worker and not no_worker
     configure_logging(settings.log_level, settings.log_format)
     init_sentry(settings, "control-plane")
-    asyncio.run(_serve(ControlPlaneService(settings)))
+    run(_serve(ControlPlaneService(settings)))
 
 
 async def _serve(service: ControlPlaneService) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    await service.start()
-    click.echo(f"control plane listening on {service.url}")
-    try:
-        await stop.wait()
-    finally:
-        await service.stop()
+    async with stop_signal() as stop:
+        await service.start()
+        settle_heap()
+        click.echo(f"control plane listening on {service.url}")
+        try:
+            await stop.wait()
+        finally:
+            await service.stop()

@@ -16,6 +16,7 @@ import aiohttp
 import click
 from pydantic import SecretStr
 
+from agentops.heap import settle_heap
 from agentops.logs import configure_logging
 from agentops.observability import init_sentry
 from agentops.settings import Settings, load_settings
@@ -99,6 +100,7 @@ async def _serve_until(settings: Settings, stop: asyncio.Event) -> None:
         )
         proxy = ProxyService(settings, sink=sink, state_bus=app[keys.STATE_BUS].memory)
         await proxy.start()
+        settle_heap()
         try:
             bundle = write_bundle(settings.proxy.ca_dir)
             _announce(settings, control_plane.url, proxy, bundle, admin)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.store.calls import bulk_insert
+from control_plane.store.calls import bulk_params, bulk_statement
 from control_plane.store.tables import Event
 
 EVENTS: Table = Event.__table__  # type: ignore[assignment]
@@ -18,8 +18,12 @@ EVENTS: Table = Event.__table__  # type: ignore[assignment]
 async def insert_events(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Insert events; an event id seen before is skipped (SDK events carry derived ids)."""
     if rows:
-        stmt, params = bulk_insert(session, EVENTS, rows)
-        await session.execute(stmt.on_conflict_do_nothing(index_elements=["id", "at"]), params)
+        stmt = bulk_statement(session, "events.insert", EVENTS, _insert_new)
+        await session.execute(stmt, bulk_params(session, rows))
+
+
+def _insert_new(insert: Any) -> Any:
+    return insert.on_conflict_do_nothing(index_elements=["id", "at"])
 
 
 async def list_events(

@@ -9,7 +9,7 @@ served by the hourly one; a 30-day dashboard then sums about 24 times fewer rows
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -17,7 +17,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.store.calls import bulk_insert
+from control_plane.store.calls import bulk_params, bulk_statement
 from control_plane.store.tables import CostRollup, CostRollupDaily
 
 HOURLY: Table = CostRollup.__table__  # type: ignore[assignment]
@@ -45,6 +45,16 @@ async def add_rollups(session: AsyncSession, hourly: Sequence[dict[str, Any]]) -
     await _upsert(session, DAILY, "day", to_daily(hourly))
 
 
+def _add_deltas(table: Table, period: str) -> Callable[[Any], Any]:
+    def finish(insert: Any) -> Any:
+        return insert.on_conflict_do_update(
+            index_elements=[period, *DIMENSIONS],
+            set_={name: table.c[name] + insert.excluded[name] for name in COUNTERS},
+        )
+
+    return finish
+
+
 def to_daily(hourly: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     days: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in hourly:
@@ -66,12 +76,8 @@ async def _upsert(
     key = (period, *DIMENSIONS)
     # Sorted by key: concurrent batches lock rollup rows in the same order (no deadlock).
     ordered = sorted(rows, key=lambda r: tuple(str(r[k]) for k in key))
-    stmt, params = bulk_insert(session, table, ordered)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(key),
-        set_={name: table.c[name] + stmt.excluded[name] for name in COUNTERS},
-    )
-    await session.execute(stmt, params)
+    stmt = bulk_statement(session, f"rollups.{period}", table, _add_deltas(table, period))
+    await session.execute(stmt, bulk_params(session, ordered))
 
 
 async def sum_rollups(

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import String, Table, and_, case, cast, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.store.calls import bulk_insert
+from control_plane.store.calls import bulk_params, bulk_statement
 from control_plane.store.pagination import InvalidCursorError, Page
 from control_plane.store.tables import Call, Run
 
@@ -30,9 +30,16 @@ async def add_runs(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Non
     if not rows:
         return
     postgres = session.get_bind().dialect.name == "postgresql"
-    least, greatest = (func.least, func.greatest) if postgres else (func.min, func.max)
-    stmt, params = bulk_insert(session, RUNS, sorted(rows, key=lambda r: str(r["id"])))
-    ex, c = stmt.excluded, RUNS.c
+    stmt = bulk_statement(session, "runs.add", RUNS, _add_deltas_pg if postgres else _add_deltas)
+    await session.execute(stmt, bulk_params(session, sorted(rows, key=lambda r: str(r["id"]))))
+
+
+def _add_deltas_pg(insert: Any) -> Any:
+    return _add_deltas(insert, func.least, func.greatest)
+
+
+def _add_deltas(insert: Any, least: Any = func.min, greatest: Any = func.max) -> Any:
+    ex, c = insert.excluded, RUNS.c
     in_progress = c.in_progress + ex.in_progress
     status = case((in_progress > 0, "running"), (c.errors + ex.errors > 0, "error"), else_="ok")
     set_: dict[str, Any] = {name: c[name] + ex[name] for name in ADDED}
@@ -41,8 +48,7 @@ async def add_runs(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Non
         "started_at": least(c.started_at, ex.started_at),
         "last_at": greatest(c.last_at, ex.last_at),
     }
-    stmt = stmt.on_conflict_do_update(index_elements=["id"], set_=set_)
-    await session.execute(stmt, params)
+    return insert.on_conflict_do_update(index_elements=["id"], set_=set_)
 
 
 @dataclass(frozen=True)
