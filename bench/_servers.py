@@ -49,6 +49,7 @@ async def _until_term() -> None:
 
 
 async def run_metered(mock_port: int, home: Path) -> None:
+    from agentops.heap import settle_heap
     from agentops.logs import configure_logging
     from agentops.settings import load_settings
     from proxy.ca import write_bundle
@@ -68,6 +69,7 @@ async def run_metered(mock_port: int, home: Path) -> None:
     configure_logging(settings.log_level, settings.log_format)  # as `agentops proxy` does
     service = ProxyService(settings)
     await service.start()
+    settle_heap()  # as `agentops proxy` does once started
     bundle = write_bundle(settings.proxy.ca_dir, home / "bundle.pem")
     reverse = service.reverse_address
     assert reverse is not None
@@ -106,6 +108,10 @@ async def run_passthrough(mock_port: int, home: Path, port: int) -> None:
     if not await ps.setup_servers():
         raise OSError(f"pass-through failed to listen on {port}")
     await m.running()
+    # The same collector settings as the metered proxy, so the difference is metering alone.
+    from agentops.heap import settle_heap
+
+    settle_heap()
     _announce({"reverse": ["127.0.0.1", port]})
     await _until_term()
     await ps.servers.update([])

@@ -151,7 +151,8 @@ async def test_a_proxy_killed_mid_load_loses_and_duplicates_nothing_after_restar
             await proc.wait()
     assert len(keys) == len(set(keys)), "a call was stored twice"
     assert set(keys) == expected, "a durable record was lost, or a phantom appeared"
-    # Every answer the SDK got was held until its record was fsync'd: none may be missing.
+    # Every answer the SDK got went out after its record was written to the spool file, which
+    # a killed process cannot take back: none may be missing.
     assert set(ok_before) <= expected
     assert await rows.scalar("SELECT max(calls) FROM runs") == 1
     final = await rows.scalar("SELECT count(*) FROM calls WHERE status <> 'in_progress'")
