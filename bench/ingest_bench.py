@@ -10,7 +10,7 @@ agents, 6 models and one run per 10 calls, like a busy proxy fleet.
 over HTTP against the control plane (p50/p95 over repeated requests after a warm-up).
 
     .venv/bin/python bench/ingest_bench.py --mode ingest [--records 100000] [--concurrency 4]
-    .venv/bin/python bench/ingest_bench.py --mode queries [--calls 1000000]
+    .venv/bin/python bench/ingest_bench.py --mode queries [--calls 1000000] [--timezone Europe/Paris]
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ async def bench(database_url: str, total: int, batch: int, concurrency: int) -> 
     }  # fmt: skip
 
 
-async def query_bench(database_url: str, calls: int, repeat: int) -> None:
+async def query_bench(database_url: str, calls: int, repeat: int, timezone: str) -> None:
     settings = load_settings(
         home=Path("/tmp") / f"agentops-bench-{uuid.uuid4().hex[:6]}",
         control_plane={"database_url": database_url, "app_role": "agentops_app", "port": free_port(),
@@ -150,6 +150,10 @@ async def query_bench(database_url: str, calls: int, repeat: int) -> None:
             async with http.post(f"{API}/auth/signup", json=body) as r:
                 signed = await r.json()
             auth = {"Authorization": f"Bearer {signed['access_token']}"}
+            # Days are the org's calendar days: outside UTC they come from the hourly rollups.
+            async with http.patch(f"{API}/orgs/profile", json={"timezone": timezone},
+                                  headers=auth) as r:  # fmt: skip
+                assert r.status == 200, await r.text()
             for team in range(4):
                 body = {"name": f"team-{team}"}
                 async with http.post(f"{API}/teams", json=body, headers=auth) as r:
@@ -197,6 +201,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--calls", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--timezone", default="UTC", help="the org's timezone (queries mode)")
     args = parser.parse_args()
     with (
         postgres_server() as server,
@@ -206,7 +211,7 @@ def main() -> None:
         url = server.database_url(name)
         # uvloop, as ``agentops serve`` runs the control plane
         if args.mode == "queries":
-            uvloop.run(query_bench(url, args.calls, args.repeat))
+            uvloop.run(query_bench(url, args.calls, args.repeat, args.timezone))
             return
         result = uvloop.run(bench(url, args.records, args.batch, args.concurrency))
     print(

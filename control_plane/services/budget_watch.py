@@ -37,6 +37,7 @@ from control_plane.services import alerts, emergency
 from control_plane.services import budgets as rules
 from control_plane.services.emergency import Outcome
 from control_plane.store import budgets as store
+from control_plane.store import orgs
 from control_plane.store.audit import create_audit_log
 from control_plane.store.tables import Budget, utcnow
 from control_plane.worker import Job
@@ -70,7 +71,7 @@ async def check_org(
     ]
     if not budgets:
         return
-    tz = await store.get_org_timezone(session, org_id)
+    tz = await orgs.get_org_timezone(session, org_id)
     for budget in budgets:
         window = rules.current_window(budget, tz, now)
         if any(_covers(budget, call, window) for call in calls):
@@ -118,7 +119,7 @@ async def resume_ended(session: AsyncSession, org_id: uuid.UUID, now: datetime) 
     paused = [b for b in await store.list_all_budgets(session, org_id) if b.paused_period_key]
     if not paused:
         return []
-    tz = await store.get_org_timezone(session, org_id)
+    tz = await orgs.get_org_timezone(session, org_id)
     resumed = []
     for budget in paused:
         window = rules.current_window(budget, tz, now)
@@ -146,7 +147,7 @@ async def reconcile_org(
     hard = [b for b in hard if b.scope != "run"]  # per-run counters live only for the run
     if not hard:
         return 0
-    tz = await store.get_org_timezone(session, org_id)
+    tz = await orgs.get_org_timezone(session, org_id)
     for budget in hard:
         window = rules.current_window(budget, tz, now)
         spend = await store.window_spend(session, budget, window.start, window.end)

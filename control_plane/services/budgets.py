@@ -23,7 +23,7 @@ from control_plane.errors import (
     ValidationFailedError,
 )
 from control_plane.schemas.budgets import BudgetCreate, BudgetOut, BudgetUpdate, _ReadOnly
-from control_plane.store import agents, teams
+from control_plane.store import agents, orgs, teams
 from control_plane.store import budgets as store
 from control_plane.store.budgets import Spend
 from control_plane.store.tables import Budget, utcnow
@@ -111,7 +111,7 @@ async def to_out(
     session: AsyncSession, org_id: uuid.UUID, rows: Sequence[Budget], now: datetime | None = None
 ) -> list[BudgetOut]:
     now = now or utcnow()
-    tz = await store.get_org_timezone(session, org_id)
+    tz = await orgs.get_org_timezone(session, org_id)
     names = await target_names(session, org_id, rows)
     out = []
     for row in rows:
@@ -163,7 +163,7 @@ async def budget_rules(
     rows = [row for row in await store.list_all_budgets(session, org_id) if row.hard]
     if not rows:
         return []
-    tz = await store.get_org_timezone(session, org_id)
+    tz = await orgs.get_org_timezone(session, org_id)
     names = await target_names(session, org_id, rows)
     rules = []
     for row in rows:

@@ -26,7 +26,6 @@ from control_plane.store.tables import (
     BudgetAlertEvent,
     Call,
     ExactMoney,
-    Organization,
     Run,
     utcnow,
 )
@@ -176,8 +175,3 @@ async def get_agent_names(
         return {}
     stmt = select(Agent.id, Agent.name).where(Agent.org_id == org_id, Agent.id.in_(agent_ids))
     return {row[0]: row[1] for row in await session.execute(stmt)}
-
-
-async def get_org_timezone(session: AsyncSession, org_id: uuid.UUID) -> str:
-    stmt = select(Organization.timezone).where(Organization.id == org_id)
-    return (await session.execute(stmt)).scalar_one()

@@ -20,6 +20,12 @@ async def create_org(
     return org
 
 
+async def get_org_timezone(session: AsyncSession, org_id: uuid.UUID) -> str:
+    """The org's timezone (IANA name): its budget periods and its calendar days."""
+    stmt = select(Organization.timezone).where(Organization.id == org_id)
+    return (await session.execute(stmt)).scalar_one()
+
+
 async def get_org(session: AsyncSession, org_id: uuid.UUID) -> Organization | None:
     result = await session.execute(select(Organization).where(Organization.id == org_id))
     return result.scalar_one_or_none()

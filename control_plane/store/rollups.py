@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,7 @@ DAILY: Table = CostRollupDaily.__table__  # type: ignore[assignment]
 DIMENSIONS = ("org_id", "agent_id", "team_id", "model", "provider")
 COUNTERS = tuple(c.name for c in HOURLY.columns if c.name not in {*DIMENSIONS, "hour"})
 DAY = timedelta(days=1)
+_HOUR_KEY = "%Y-%m-%dT%H:00Z"
 
 Grouping = Literal["org", "team", "agent", "model", "provider", "day", "hour"]
 
@@ -35,6 +37,7 @@ class RollupScope:
     end: datetime
     agent_id: uuid.UUID | None = None
     team_id: uuid.UUID | None = None
+    tz: str = "UTC"  # "day" groups are calendar days of this timezone (the org's)
 
 
 async def add_rollups(session: AsyncSession, hourly: Sequence[dict[str, Any]]) -> None:
@@ -90,12 +93,36 @@ async def sum_rollups(
 ) -> list[tuple[str, dict[str, Any]]]:
     """Counter sums per group over the hours of the scope: ``[(group key, {counter: sum})]``,
     ordered by key, or the ``top`` groups by cost (highest first)."""
+    if group == "day" and scope.tz != "UTC" and not _postgres(session):
+        return _ordered(await _local_days(session, org_id, scope), top)
     merged: dict[str, dict[str, Any]] = {}
     for table, period, start, end in _pieces(scope, group):
         for key, sums in await _sum(session, org_id, scope, table, period, start, end, group):
-            into = merged.setdefault(key, dict.fromkeys(COUNTERS, 0))
-            for name, value in sums.items():
-                into[name] += value or 0
+            _add(merged.setdefault(key, dict.fromkeys(COUNTERS, 0)), sums)
+    return _ordered(merged, top)
+
+
+async def _local_days(
+    session: AsyncSession, org_id: uuid.UUID, scope: RollupScope
+) -> dict[str, dict[str, Any]]:
+    """SQLite: calendar days of ``scope.tz`` from the hourly sums, in Python (PostgreSQL groups
+    them in SQL, see ``_group_key``)."""
+    zone = ZoneInfo(scope.tz)
+    days: dict[str, dict[str, Any]] = {}
+    for key, sums in await sum_rollups(session, org_id, replace(scope, tz="UTC"), "hour"):
+        hour = datetime.strptime(key, _HOUR_KEY).replace(tzinfo=UTC)
+        _add(days.setdefault(f"{hour.astimezone(zone):%Y-%m-%d}", dict.fromkeys(COUNTERS, 0)), sums)
+    return days
+
+
+def _add(into: dict[str, Any], sums: dict[str, Any]) -> None:
+    for name, value in sums.items():
+        into[name] += value or 0
+
+
+def _ordered(
+    merged: dict[str, dict[str, Any]], top: int | None
+) -> list[tuple[str, dict[str, Any]]]:
     if top is None:
         return sorted(merged.items())
     by_cost = sorted(
@@ -105,11 +132,17 @@ async def sum_rollups(
 
 
 def _pieces(scope: RollupScope, group: Grouping) -> list[tuple[Table, str, datetime, datetime]]:
-    """[start, end) as hourly head, daily middle and hourly tail (empty pieces left out)."""
+    """[start, end) as hourly head, daily middle and hourly tail (empty pieces left out).
+
+    Days of a timezone other than UTC come from the hourly table alone: the daily table holds
+    UTC days. Each UTC hour goes to the local day it starts in, exact for every whole-hour
+    offset, DST included (in a half-hour zone the half hour after midnight goes to the day
+    before)."""
     start, end = scope.start, scope.end
     first_day = _midnight(start) + (DAY if start != _midnight(start) else timedelta())
     last_day = _midnight(end)
-    if group == "hour" or first_day >= last_day:
+    local_days = group == "day" and scope.tz != "UTC"
+    if group == "hour" or local_days or first_day >= last_day:
         return [(HOURLY, "hour", start, end)]
     pieces = [(DAILY, "day", first_day, last_day)]
     if start < first_day:
@@ -134,7 +167,7 @@ async def _sum(
     group: Grouping,
 ) -> list[tuple[str, dict[str, Any]]]:
     c = table.c
-    key = _group_key(session, table, period, group)
+    key = _group_key(session, table, period, group, scope.tz)
     sums = [func.sum(c[name]).label(name) for name in COUNTERS]
     stmt = select(key.label("key"), *sums).where(
         c.org_id == org_id, c[period] >= start, c[period] < end
@@ -151,7 +184,7 @@ async def _sum(
 
 
 def _group_key(
-    session: AsyncSession, table: Table, period: str, group: Grouping
+    session: AsyncSession, table: Table, period: str, group: Grouping, tz: str
 ) -> ColumnElement[Any]:
     c = table.c
     if group in ("hour", "day") and period == "day":
@@ -159,16 +192,20 @@ def _group_key(
     if group == "hour":
         return c.hour
     if group == "day":
-        # UTC days. date_trunc, not to_char: formatting every row costs more than the sums.
-        if session.get_bind().dialect.name == "postgresql":
-            return func.date_trunc("day", func.timezone("UTC", c.hour))
+        # date_trunc, not to_char: formatting every row costs more than the sums.
+        if _postgres(session):
+            return func.date_trunc("day", func.timezone(tz, c.hour))
         return func.substr(c.hour, 1, 10)
     return c[{"org": "org_id", "team": "team_id", "agent": "agent_id"}.get(group, group)]
+
+
+def _postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _key_text(key: Any, group: Grouping) -> str:
     if isinstance(key, datetime):
         if group == "hour":
-            return key.astimezone(UTC).strftime("%Y-%m-%dT%H:00Z")
+            return key.astimezone(UTC).strftime(_HOUR_KEY)
         return key.strftime("%Y-%m-%d")
     return str(key)

@@ -3,7 +3,7 @@ and timeline, dashboard KPIs and cost reports that add up exactly."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -115,6 +115,34 @@ async def test_costs_add_up_exactly_whatever_the_grouping(signup: SignUp) -> Non
     )
     assert [m["key"] for m in agent["by_model"]] == ["gpt-4o"]
     assert (await owner.call("GET", "/costs/by-team/nope")).status == 404
+
+
+async def test_days_are_the_orgs_calendar_days(signup: SignUp) -> None:
+    # 22:30 and 23:30 UTC on 10 January are 23:30 on the 10th and 00:30 on the 11th in Paris.
+    owner = await signup(org="acme")
+    bot = await owner.ok("POST", "/agents", 201, json={"name": "bot"})
+    key = await api_key(owner, "ingest")
+    evening = datetime(2026, 1, 10, 22, 30, tzinfo=UTC)
+    batch = [
+        record(run_id="late", cost="0.25", started_at=evening),
+        record(run_id="later", cost="0.50", started_at=evening + timedelta(hours=1)),
+    ]
+    assert (await key.ok("POST", "/ingest/batch", json={"records": batch}))["stored"] == 2
+    span = {"from": "2026-01-09T00:00:00Z", "to": "2026-01-13T00:00:00Z"}
+
+    async def days() -> dict[str, str]:
+        summary = await owner.ok("GET", "/costs/summary", params={"group_by": "day", **span})
+        by_agent = await owner.ok("GET", f"/costs/by-agent/{bot['id']}", params=span)
+        assert [(p["at"], p["cost_usd"]) for p in by_agent["by_day"]] == [
+            (g["key"], g["figures"]["cost_usd"]) for g in summary["groups"]
+        ]
+        return {g["key"]: g["figures"]["cost_usd"] for g in summary["groups"]}
+
+    assert await days() == {"2026-01-10": "0.7500000000"}  # a new org's timezone is UTC
+    await owner.ok("PATCH", "/orgs/profile", json={"timezone": "Europe/Paris"})
+    assert await days() == {"2026-01-10": "0.2500000000", "2026-01-11": "0.5000000000"}
+    await owner.ok("PATCH", "/orgs/profile", json={"timezone": "America/New_York"})
+    assert await days() == {"2026-01-10": "0.7500000000"}  # 17:30 and 18:30 there
 
 
 async def test_the_dashboard_shows_kpis_top_lists_and_a_trend(signup: SignUp) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -46,6 +47,22 @@ async def test_any_range_sums_exactly_what_its_calls_cost(
             groups = await sum_rollups(session, org.id, RollupScope(hour, end), group)
             assert sum(g["calls"] for _, g in groups) == len(expected), group
             assert sum((g["cost_usd"] for _, g in groups), Decimal(0)) == sum(expected, Decimal(0))
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Europe/Paris", "America/Los_Angeles", "Asia/Tokyo"])
+@pytest.mark.usefixtures("history")
+async def test_days_are_calendar_days_of_the_timezone_asked_for(
+    db: Database, org: Org, tz: str
+) -> None:
+    start, end = (T0 - timedelta(days=4)).replace(minute=0), T0 + timedelta(hours=1)
+    zone = ZoneInfo(tz)
+    expected: dict[str, Decimal] = {}
+    for s, c in zip(STARTS, COSTS, strict=True):
+        day = f"{s.replace(minute=0).astimezone(zone):%Y-%m-%d}"  # the local day its hour starts in
+        expected[day] = expected.get(day, Decimal(0)) + c
+    async with db.transaction(org.id) as session:
+        days = await sum_rollups(session, org.id, RollupScope(start, end, tz=tz), "day")
+    assert {day: sums["cost_usd"] for day, sums in days} == expected
 
 
 def test_a_record_stamped_in_another_time_zone_lands_in_its_utc_hour() -> None:
