@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -152,6 +154,28 @@ def test_every_record_reported_durable_survives_kill_9(
     for segment in tmp_path.glob("*.jsonl"):
         for line in segment.read_bytes().splitlines():
             json.loads(line)
+
+
+def test_a_write_the_disk_refuses_drops_that_record_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = _open(tmp_path)
+    try:
+        assert spool.append({"i": 0}) == 1
+        real_write = os.write
+
+        def disk_full(fd: int, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(os, "write", disk_full)
+        assert spool.append({"i": 1}) is None  # the call goes on; the record is counted lost
+        monkeypatch.setattr(os, "write", real_write)
+        assert spool.append({"i": 2}) == 2
+        assert spool.dropped == 1
+        assert spool.wait_durable(timeout=10)
+        assert _drain(spool) == [0, 2]
+    finally:
+        spool.close()
 
 
 KILLED_RIGHT_AFTER_APPEND = """
