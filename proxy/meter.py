@@ -73,7 +73,7 @@ class StreamTee:
                 log.exception("stream meter failed", extra={"call_id": str(state.call_id)})
                 self._meter = None  # stop metering, keep forwarding
         if state.budget is not None and self._meter is not None and chunk:
-            over = state.budget.stream_cut(len(self._meter.output_text()))
+            over = state.budget.stream_cut(self._meter.output_chars())
             if over is not None:
                 return self._end(CallStatus.REFUSED, *over)
         return chunk

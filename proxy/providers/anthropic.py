@@ -14,7 +14,15 @@ from typing import Any
 from proxy import tokens
 from proxy.providers import fields as f
 from proxy.providers import refusals
-from proxy.providers.base import Endpoint, Refusal, RequestFacts, ResponseFacts, StreamMeter, Usage
+from proxy.providers.base import (
+    Endpoint,
+    Refusal,
+    RequestFacts,
+    ResponseFacts,
+    RunningLength,
+    StreamMeter,
+    Usage,
+)
 from proxy.providers.sse import SseParser
 
 _NON_METERED = ("/count_tokens", "/batches", "/models", "/files")
@@ -71,6 +79,7 @@ class AnthropicStreamMeter:
         self._facts = ResponseFacts()
         self._usage: dict[str, Any] | None = None
         self._texts: list[str] = []
+        self._length = RunningLength(self._texts)
         self._broken = False
 
     def feed(self, chunk: bytes) -> None:
@@ -121,6 +130,9 @@ class AnthropicStreamMeter:
 
     def output_text(self) -> str:
         return "".join(self._texts)
+
+    def output_chars(self) -> int:
+        return self._length()
 
     def finish(self) -> ResponseFacts:
         if not self._broken:

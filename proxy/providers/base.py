@@ -119,7 +119,31 @@ class StreamMeter(Protocol):
         """Text streamed so far (for counting tokens when the stream carries no usage)."""
         ...
 
+    def output_chars(self) -> int:
+        """``len(output_text())`` without building it: a hard budget asks after every chunk,
+        and joining the whole text each time would be quadratic in a long stream."""
+        ...
+
     def finish(self) -> ResponseFacts: ...
+
+
+class RunningLength:
+    """The total length of a growing list of text pieces, counting only the new pieces on
+    each call."""
+
+    __slots__ = ("_chars", "_pieces", "_seen")
+
+    def __init__(self, pieces: list[str]) -> None:
+        self._pieces = pieces
+        self._seen = 0
+        self._chars = 0
+
+    def __call__(self) -> int:
+        pieces = self._pieces
+        for index in range(self._seen, len(pieces)):
+            self._chars += len(pieces[index])
+        self._seen = len(pieces)
+        return self._chars
 
 
 class ProviderAdapter(Protocol):

@@ -18,7 +18,15 @@ from proxy import tokens
 from proxy.providers import anthropic as an
 from proxy.providers import fields as f
 from proxy.providers import refusals
-from proxy.providers.base import Endpoint, Refusal, RequestFacts, ResponseFacts, StreamMeter, Usage
+from proxy.providers.base import (
+    Endpoint,
+    Refusal,
+    RequestFacts,
+    ResponseFacts,
+    RunningLength,
+    StreamMeter,
+    Usage,
+)
 from proxy.providers.eventstream import EventStreamError, Frame, FrameDecoder
 
 _PATH = re.compile(
@@ -61,6 +69,7 @@ class ConverseStreamMeter:
         self._frames = FrameDecoder()
         self._facts = ResponseFacts(model_served=model)
         self._texts: list[str] = []
+        self._length = RunningLength(self._texts)
         self._broken = False
 
     def feed(self, chunk: bytes) -> None:
@@ -106,6 +115,9 @@ class ConverseStreamMeter:
     def output_text(self) -> str:
         return "".join(self._texts)
 
+    def output_chars(self) -> int:
+        return self._length()
+
     def finish(self) -> ResponseFacts:
         if self._frames.pending and not self._broken:
             self._facts.parse_error = f"stream: {self._frames.pending} bytes of an incomplete frame"
@@ -135,6 +147,9 @@ class InvokeStreamMeter(ConverseStreamMeter):
 
     def output_text(self) -> str:
         return self._anthropic.output_text()
+
+    def output_chars(self) -> int:
+        return self._anthropic.output_chars()
 
     def finish(self) -> ResponseFacts:
         facts = self._anthropic.finish()

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from proxy.providers import fields as f
-from proxy.providers.base import ResponseFacts
+from proxy.providers.base import ResponseFacts, RunningLength
 from proxy.providers.sse import SseParser
 
 ChunkFolder = Callable[[dict[str, Any], ResponseFacts, list[str]], None]
@@ -50,6 +50,7 @@ class GeminiStreamMeter:
         self._fold = fold
         self._facts = ResponseFacts()
         self._texts: list[str] = []
+        self._length = RunningLength(self._texts)
         self._sse: SseParser | None = None
         self._array: _JsonArrayReader | None = None
         self._broken = False
@@ -90,6 +91,9 @@ class GeminiStreamMeter:
 
     def output_text(self) -> str:
         return "".join(self._texts)
+
+    def output_chars(self) -> int:
+        return self._length()
 
     def finish(self) -> ResponseFacts:
         if self._sse is not None and not self._broken:

@@ -17,6 +17,7 @@ class _SseMeter:
         self._sse = SseParser()
         self._facts = ResponseFacts()
         self._texts: list[str] = []
+        self._chars = 0
         self._first = False
         self._broken = False
 
@@ -36,6 +37,9 @@ class _SseMeter:
     def output_text(self) -> str:
         return "".join(self._texts)
 
+    def output_chars(self) -> int:
+        return self._chars
+
     def finish(self) -> ResponseFacts:
         if not self._broken:
             try:
@@ -51,6 +55,7 @@ class _SseMeter:
     def _text(self, piece: Any, texts: list[str] | None = None) -> None:
         if isinstance(piece, str) and piece:
             (self._texts if texts is None else texts).append(piece)
+            self._chars += len(piece)
             self._first = True
 
     def _event(self, event: SseEvent) -> None:

@@ -34,4 +34,5 @@ def meter(sample: Sample, cuts: Sequence[int] = ()) -> tuple[ResponseFacts, str,
         stream.feed(sample.body[start:end])
         seen.append(stream.first_token_seen())
     text = stream.output_text()
+    assert stream.output_chars() == len(text)
     return stream.finish(), text, seen
