@@ -9,9 +9,10 @@ Two guarantees, at two moments:
 - **durable**: once the ``spooled`` counter has counted it (equivalently, once
   ``wait_durable(seq)``/``until_durable(seq)`` returned) its line is also ``fsync``'d, so a
   kernel crash or power loss cannot lose it either. A syncer thread fsyncs whatever has been
-  written since its last pass, back to back (group commit: one fsync is shared by every record
-  written meanwhile), so a record is durable within about one fsync of being written. Only
-  durable records are handed to the shipper.
+  written since its last pass (group commit: one fsync is shared by every record written
+  meanwhile), then pauses ``fsync_interval`` unless someone waits for durability, so a record
+  is durable within about that interval plus one fsync. Only durable records are handed to
+  the shipper.
 
 Records live in append-only segment files of JSON lines; the shipper reads batches
 (``read_batch``) and acknowledges them (``ack``), which persists the ack position and deletes
@@ -28,6 +29,7 @@ segments, ``drop_newest`` drops the incoming record, ``refuse_calls`` drops it t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -143,13 +145,14 @@ class Spool:
     # -- hot path --------------------------------------------------------------------------
 
     def append(self, record: Mapping[str, Any]) -> int | None:
-        """Enqueue a record; returns its sequence number, or None when it was dropped."""
+        """Write a record; returns its sequence number, or None when it was dropped."""
         return self.append_json(
             json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode()
         )
 
     def append_json(self, document: bytes) -> int | None:
-        """Enqueue a record already serialised as one JSON document (no newline inside)."""
+        """Write a record already serialised as one JSON document (no newline inside); returns
+        its sequence number, or None when it was dropped (cap reached, or the disk refused)."""
         line = document + b"\n"
         with self._lock:
             if self._thread is None or self._fd is None:
@@ -166,6 +169,9 @@ class Spool:
                 _write_all(self._fd, line)
             except OSError as exc:  # disk full, I/O error: the call goes on, the record is lost
                 log.error("spool write failed", extra={"error": str(exc)})
+                # A partial line would shift every later record off the sizes we keep.
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self._fd, self._sizes[self._write_segment])
                 self._count_dropped(1)
                 return None
             self._seq += 1

@@ -163,11 +163,16 @@ def test_a_write_the_disk_refuses_drops_that_record_only(
     try:
         assert spool.append({"i": 0}) == 1
         real_write = os.write
+        calls = 0
 
-        def disk_full(fd: int, data: bytes) -> int:
+        def disk_fills_mid_line(fd: int, data: bytes) -> int:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                return real_write(fd, bytes(data[:5]))  # part of the line made it
             raise OSError(errno.ENOSPC, "No space left on device")
 
-        monkeypatch.setattr(os, "write", disk_full)
+        monkeypatch.setattr(os, "write", disk_fills_mid_line)
         assert spool.append({"i": 1}) is None  # the call goes on; the record is counted lost
         monkeypatch.setattr(os, "write", real_write)
         assert spool.append({"i": 2}) == 2
