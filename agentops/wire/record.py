@@ -115,6 +115,8 @@ class CallRecord(BaseModel):
     parse_error: str | None = None
 
     tokens: TokenCounts = Field(default_factory=TokenCounts)
+    # Our own count of the prompt (tiktoken or the documented approximation), present when it
+    # was needed: a hard budget checked the call, or the provider reported no usage.
     estimated_input_tokens: int | None = None
     cost: CostInfo = Field(default_factory=CostInfo)
 
