@@ -63,36 +63,33 @@ class Route:
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         request = flow.request
+        mode: Mode = "forward"
+        scheme, host, port, path = request.scheme, request.host, request.port, request.path
         if self._on_reverse_listener(flow):
-            target = self._resolve_reverse(request.path)
+            target = self._resolve_reverse(path)
             if target is None:
-                flow.response = _unknown_route(request.path)
+                flow.response = _unknown_route(path)
                 return
-            host, path = target
-            attach(flow, _new_state(flow, "reverse", host, 443, path))
-            self._send_to(request, host, 443, path, "https")
+            mode, scheme, (host, path), port = "reverse", "https", target, 443
+        elif not self._intercept.matches(host, port):
             return
-        if not self._intercept.matches(request.host, request.port):
-            return
-        host, port, path = request.host, request.port, request.path
-        attach(flow, _new_state(flow, "forward", host.lower(), port, path))
-        if host.lower() in self._overrides:
-            self._send_to(request, host, port, path, request.scheme)
+        host = host.lower()
+        attach(flow, _new_state(flow, mode, host, port, path))
+        upstream = self._overrides.get(host)
+        if upstream is not None:
+            scheme, host, port = upstream.scheme, upstream.host, upstream.port
+            path = upstream.path_prefix + path
+        elif mode == "forward":
+            return  # already addressed where it goes
+        # Each of mitmproxy's host/port setters rewrites the Host header and authority, so the
+        # final target (override applied) is worked out first and set once.
+        request.scheme, request.host, request.port, request.path = scheme, host, port, path
 
     def _on_reverse_listener(self, flow: http.HTTPFlow) -> bool:
         sockname = flow.client_conn.sockname
         return (
             self._reverse_port is not None and bool(sockname) and sockname[1] == self._reverse_port
         )
-
-    def _send_to(self, request: http.Request, host: str, port: int, path: str, scheme: str) -> None:
-        # Each of mitmproxy's host/port setters rewrites the Host header and authority, so the
-        # final target (override applied) is worked out first and set once.
-        upstream = self._overrides.get(host.lower())
-        if upstream is not None:
-            scheme, host, port = upstream.scheme, upstream.host, upstream.port
-            path = upstream.path_prefix + path
-        request.scheme, request.host, request.port, request.path = scheme, host, port, path
 
 
 def _new_state(flow: http.HTTPFlow, mode: Mode, host: str, port: int, path: str) -> CallState:

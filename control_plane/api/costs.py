@@ -25,7 +25,7 @@ from control_plane.schemas.costs import (
     TimeRange,
     TrendPoint,
 )
-from control_plane.store import agents, orgs, teams
+from control_plane.store import agents, teams
 from control_plane.store.rollups import Grouping, RollupScope, sum_rollups
 from control_plane.store.tables import Agent
 from control_plane.store.tables.rollups import BUCKET_COLUMNS, LATENCY_BOUNDS_MS, NO_TEAM
@@ -38,7 +38,7 @@ async def cost_summary(req: ApiRequest) -> CostSummary:
     start, end = time_range(query)
     org_id = req.principal.org_id
     async with req.transaction() as session:
-        scope = RollupScope(start, end, tz=await orgs.get_org_timezone(session, org_id))
+        scope = RollupScope(start, end)
         groups = await sum_rollups(session, org_id, scope, query.group_by)
         labels = await group_labels(session, org_id, query.group_by, [k for k, _ in groups])
     out = [CostGroup(key=k, label=labels.get(k, k), figures=figures(s)) for k, s in groups]
@@ -53,8 +53,7 @@ async def cost_by_agent(req: ApiRequest) -> CostBreakdown:
         agent = await agents.get_agent(session, org_id, req.path_id("agent_id"))
         if agent is None:
             raise NotFoundError(f"no such agent: {req.request.match_info['agent_id']}")
-        tz = await orgs.get_org_timezone(session, org_id)
-        scope = RollupScope(start, end, agent_id=agent.id, tz=tz)
+        scope = RollupScope(start, end, agent_id=agent.id)
         return await breakdown(session, org_id, scope, "agent", str(agent.id), agent.name)
 
 
@@ -66,8 +65,7 @@ async def cost_by_team(req: ApiRequest) -> CostBreakdown:
         team = await teams.get_team_by_name(session, org_id, name)
         if team is None:
             raise NotFoundError(f"no team named {name!r}")
-        tz = await orgs.get_org_timezone(session, org_id)
-        scope = RollupScope(start, end, team_id=team.id, tz=tz)
+        scope = RollupScope(start, end, team_id=team.id)
         return await breakdown(session, org_id, scope, "team", str(team.id), team.name)
 
 

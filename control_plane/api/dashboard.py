@@ -10,7 +10,7 @@ from control_plane.endpoint import ApiRequest
 from control_plane.errors import NotFoundError
 from control_plane.schemas.costs import CostGroup
 from control_plane.schemas.dashboard import DashboardAgent, DashboardHome, DashboardQuery, Window
-from control_plane.store import agents, orgs, runs
+from control_plane.store import agents, runs
 from control_plane.store.rollups import RollupScope, sum_rollups
 
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
@@ -27,8 +27,8 @@ async def home(req: ApiRequest) -> DashboardHome:
     window = req.query_as(DashboardQuery).window
     start, end = window_range(window)
     org_id = req.principal.org_id
+    scope = RollupScope(start, end)
     async with req.transaction() as session:
-        scope = RollupScope(start, end, tz=await orgs.get_org_timezone(session, org_id))
         series = await sum_rollups(session, org_id, scope, "hour" if window == "24h" else "day")
         top_agents = await sum_rollups(session, org_id, scope, "agent", top=TOP)
         top_models = await sum_rollups(session, org_id, scope, "model", top=TOP)
@@ -49,8 +49,7 @@ async def agent_page(req: ApiRequest) -> DashboardAgent:
         agent = await agents.get_agent(session, org_id, req.path_id("agent_id"))
         if agent is None:
             raise NotFoundError(f"no such agent: {req.request.match_info['agent_id']}")
-        tz = await orgs.get_org_timezone(session, org_id)
-        scope = RollupScope(start, end, agent_id=agent.id, tz=tz)
+        scope = RollupScope(start, end, agent_id=agent.id)
         series = await sum_rollups(session, org_id, scope, "hour" if window == "24h" else "day")
         models = await sum_rollups(session, org_id, scope, "model", top=TOP)
         recent = await runs_out(

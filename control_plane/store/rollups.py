@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.store.calls import bulk_params, bulk_statement
+from control_plane.store.orgs import get_org_timezone
 from control_plane.store.tables import CostRollup, CostRollupDaily
 
 HOURLY: Table = CostRollup.__table__  # type: ignore[assignment]
@@ -37,7 +38,7 @@ class RollupScope:
     end: datetime
     agent_id: uuid.UUID | None = None
     team_id: uuid.UUID | None = None
-    tz: str = "UTC"  # "day" groups are calendar days of this timezone (the org's)
+    tz: str | None = None  # "day" groups are calendar days of this timezone; None: the org's
 
 
 async def add_rollups(session: AsyncSession, hourly: Sequence[dict[str, Any]]) -> None:
@@ -93,6 +94,8 @@ async def sum_rollups(
 ) -> list[tuple[str, dict[str, Any]]]:
     """Counter sums per group over the hours of the scope: ``[(group key, {counter: sum})]``,
     ordered by key, or the ``top`` groups by cost (highest first)."""
+    if group == "day" and scope.tz is None:
+        scope = replace(scope, tz=await get_org_timezone(session, org_id))
     if group == "day" and scope.tz != "UTC" and not _postgres(session):
         return _ordered(await _local_days(session, org_id, scope), top)
     merged: dict[str, dict[str, Any]] = {}
@@ -107,7 +110,7 @@ async def _local_days(
 ) -> dict[str, dict[str, Any]]:
     """SQLite: calendar days of ``scope.tz`` from the hourly sums, in Python (PostgreSQL groups
     them in SQL, see ``_group_key``)."""
-    zone = ZoneInfo(scope.tz)
+    zone = ZoneInfo(scope.tz or "UTC")
     days: dict[str, dict[str, Any]] = {}
     for key, sums in await sum_rollups(session, org_id, replace(scope, tz="UTC"), "hour"):
         hour = datetime.strptime(key, _HOUR_KEY).replace(tzinfo=UTC)
@@ -141,7 +144,7 @@ def _pieces(scope: RollupScope, group: Grouping) -> list[tuple[Table, str, datet
     start, end = scope.start, scope.end
     first_day = _midnight(start) + (DAY if start != _midnight(start) else timedelta())
     last_day = _midnight(end)
-    local_days = group == "day" and scope.tz != "UTC"
+    local_days = group == "day" and scope.tz not in (None, "UTC")
     if group == "hour" or local_days or first_day >= last_day:
         return [(HOURLY, "hour", start, end)]
     pieces = [(DAILY, "day", first_day, last_day)]
@@ -167,7 +170,7 @@ async def _sum(
     group: Grouping,
 ) -> list[tuple[str, dict[str, Any]]]:
     c = table.c
-    key = _group_key(session, table, period, group, scope.tz)
+    key = _group_key(session, table, period, group, scope.tz or "UTC")
     sums = [func.sum(c[name]).label(name) for name in COUNTERS]
     stmt = select(key.label("key"), *sums).where(
         c.org_id == org_id, c[period] >= start, c[period] < end
