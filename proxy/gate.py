@@ -1,77 +1,32 @@
 """Addon: ask the gate whether a call may go upstream; a refusal is the provider's own error.
 
-The ``Gate`` decides from memory (kill-switch, pause, state health) and, only for calls a
-hard budget covers, holds the worst-case cost on the shared spend counters; an allowed call's
-holds ride on the call state (``budget``) until the record step settles them. ``decide`` is
-async so a budget check (or an approval) can await.
+The addon turns the flow into a ``Call``, asks its ``Gate`` (in a deployment the control
+gate: ``decide`` from memory, then budget holds on the shared counters), and applies the one
+``Decision``: an allowed call's holds ride on the call state (``budget``) until the record step
+settles them; a refusal becomes the provider-shaped error response. ``decide`` is async so a
+budget hold (or an approval) can await.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 from mitmproxy import http
 
 from agentops.wire.record import CallStatus
-from proxy.state import CallBudget, CallState, call_state
-
-
-@dataclass(frozen=True, slots=True)
-class GateRequest:
-    """What the gate knows about a call before it goes upstream."""
-
-    org: str
-    agent: str
-    run_id: str
-    provider: str
-    endpoint: str
-    model: str | None
-    streaming: bool
-    max_output_tokens: int | None
-    call_id: str = ""  # the hold id of budget reservations
-    choices: int = 1  # n: every choice may generate max_output_tokens
-    # Tokenizing the prompt is deferred until a budget check asks (see RequestFacts).
-    estimate: Callable[[], int | None] = lambda: None
-
-    @property
-    def estimated_input_tokens(self) -> int | None:
-        return self.estimate()
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    allow: bool
-    status: int = 403  # 403 kill/policy, 429 rate/budget (the adapter adds Retry-After), 503
-    code: str = ""  # machine-readable, e.g. "agent_killed", "budget_exceeded"
-    message: str = ""  # shown to the agent's developer
-    reference: str = ""  # id the developer can quote to an admin
-    reason: str = ""  # stored in the record's refusal_reason
-    retry_after_seconds: int | None = None  # overrides the adapter's default Retry-After
-    budget: CallBudget | None = None  # an allowed call's budget holds, settled after the call
-
-
-ALLOW = Decision(allow=True)
+from proxy.decision import ALLOW, SPOOL_FULL, Call, Decision
+from proxy.state import CallState, call_state
 
 
 class Gate(Protocol):
-    async def decide(self, request: GateRequest) -> Decision: ...
+    async def decide(self, call: Call) -> Decision: ...
 
 
 class AllowAll:
-    async def decide(self, request: GateRequest) -> Decision:
+    async def decide(self, call: Call) -> Decision:
         return ALLOW
-
-
-SPOOL_FULL = Decision(
-    allow=False,
-    status=503,
-    code="agentops_spool_full",
-    message="AgentOps proxy: the local record spool is full; calls are refused until it drains.",
-    reason="spool_full",
-)
 
 
 class GateAddon:
@@ -98,18 +53,18 @@ class GateAddon:
             return
         if not state.endpoint.metered:
             return
-        decision = SPOOL_FULL if self._refusing() else await self._gate.decide(_ask(state))
-        if decision.allow:
+        decision = SPOOL_FULL if self._refusing() else await self._gate.decide(call_of(state))
+        if decision.allowed:
             state.budget = decision.budget
         else:
             _refuse(flow, state, decision)
 
 
-def _ask(state: CallState) -> GateRequest:
+def call_of(state: CallState) -> Call:
     assert state.identity is not None
     assert state.endpoint is not None
     facts = state.request
-    return GateRequest(
+    return Call(
         org=state.identity.org,
         agent=state.identity.agent,
         run_id=state.identity.run_id,

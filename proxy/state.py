@@ -10,13 +10,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
-from typing import Literal, Protocol
+from typing import Literal
 
 from mitmproxy import http
 
 from agentops.ids import uuid7
 from agentops.wire.record import CallStatus
+from proxy.decision import CallBudget
 from proxy.providers.base import (
     Endpoint,
     ProviderAdapter,
@@ -28,19 +28,6 @@ from proxy.providers.base import (
 _KEY = "agentops.call"
 
 Mode = Literal["forward", "reverse"]
-
-
-class CallBudget(Protocol):
-    """An allowed call's holds on hard budgets: set by the gate, asked by the stream tee,
-    closed once by the record step."""
-
-    def stream_cut(self, output_chars: int) -> tuple[str, str] | None:
-        """(message, code) once a stream's running cost passes what its budgets leave."""
-        ...
-
-    def close(self, real_cost_usd: Decimal | None, *, reached_provider: bool) -> None:
-        """Settle the real cost (or release the holds) in the background; never blocks."""
-        ...
 
 
 @dataclass(slots=True)

@@ -1,12 +1,12 @@
 """The proxy's control state: held in memory, fed from the state bus, decided on purely.
 
-The proxy's ``gate`` addon holds a ``ControlGate``; the proxy's startup builds a holder, a
+The proxy's ``gate`` addon holds a ``ControlGate`` (which asks ``proxy.decision.decide`` and
+takes the budget holds it names); the proxy's startup builds a holder, a
 source (``RedisStateSource`` or ``MemoryStateSource``) and the gate, and closes the source on
 shutdown.
 """
 
 from proxy.control.breaker import CircuitBreaker
-from proxy.control.decide import Decision, decide, should_cut_stream
 from proxy.control.gate import BudgetReservation, ControlGate
 from proxy.control.health import StateHealth, assess
 from proxy.control.holder import ControlStateHolder
@@ -19,12 +19,9 @@ __all__ = [
     "CircuitBreaker",
     "ControlGate",
     "ControlStateHolder",
-    "Decision",
     "MemoryStateSource",
     "RedisStateSource",
     "StateHealth",
     "assess",
-    "decide",
-    "should_cut_stream",
     "track_state_age",
 ]

@@ -1,13 +1,16 @@
-"""The gate the proxy's ``gate`` addon asks: may this call go upstream?
+"""The gate the proxy's ``gate`` addon asks: ``decide`` from memory, then take its holds.
 
-``check`` reads memory only (kill-switches, pauses, state health). ``reserve_budget`` and
-``settle`` talk to the shared spend counters, behind a circuit breaker and tight timeouts, so a
-slow or dead Redis costs an agent's call at most one timeout and then nothing while the breaker
-is open; ``settings.budget_fail_mode`` decides what an unreachable counter means.
+``decide`` (pure, ``proxy/decision``) answers from the held snapshot. When the answer names hard
+budgets to hold, this gate holds the call's worst case on the shared spend counters (Redis
+scripts, or their in-memory twin), behind a circuit breaker and tight timeouts, so a slow or dead
+Redis costs an agent's call at most one timeout and then nothing while the breaker is open;
+``settings.budget_fail_mode`` decides what an unreachable counter means. It owns holds and
+counters and nothing else.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,13 +19,21 @@ from decimal import Decimal
 
 from agentops.settings import ProxySettings
 from agentops.statebus import CounterUnavailable, Reservation, SpendCounters
+from agentops.tasks import TaskSet
 from agentops.wire.control import BudgetRule
-from proxy.control import budgets
 from proxy.control.breaker import CircuitBreaker
-from proxy.control.decide import ALLOW, Decision, decide, profile, should_cut_stream
 from proxy.control.health import StateHealth, assess_holder
+from proxy.control.held import HeldBudget
 from proxy.control.holder import ControlStateHolder
 from proxy.control.metrics import BREAKER_OPEN, BUDGET_COUNTER_FAILURES
+from proxy.decision import ALLOW, Call, Decision, decide, should_cut_stream
+from proxy.decision.budgets import (
+    budget_refusal,
+    budget_unavailable,
+    counter_period,
+    matching_budgets,
+)
+from proxy.decision.kills import profile
 
 log = logging.getLogger(__name__)
 
@@ -65,38 +76,35 @@ class ControlGate:
         self._breaker = breaker or CircuitBreaker()
         self._ttl = hold_ttl_seconds
         self._now = now
+        self.settlements = TaskSet("budget-settlements")  # closed by close()
 
     def health(self) -> StateHealth:
-        """Readiness and staleness of the control state (for /readyz and for ``check``)."""
+        """Readiness and staleness of the control state (for /readyz and for ``decide``)."""
         return assess_holder(self._holder.ready, self._holder.age_seconds(), self._settings)
 
-    def check(
-        self,
-        org: str,
-        agent: str,
-        run_id: str | None,
-        provider: str | None,
-        model: str | None,
-        estimated_cost_usd: Decimal | None,
-    ) -> Decision:
-        """Kill-switch, pause and state-health decision; memory only, never awaits."""
-        return decide(self._holder.get(org), org=org, agent=agent, health=self.health())
-
-    def should_cut_stream(self, org: str, agent: str) -> Decision | None:
-        """Asked while a response streams (e.g. from a holder listener): kill cuts, pause not."""
-        return should_cut_stream(self._holder.get(org), org=org, agent=agent)
-
-    def covering(
-        self, org: str, agent: str, provider: str | None, model: str | None
-    ) -> list[BudgetRule]:
-        """The hard budgets covering a call (memory only); none without counters to ask."""
-        if self._counters is None:
-            return []
-        state = self._holder.get(org)
-        team = profile(state, agent).team
-        return budgets.matching_budgets(
-            state, agent=agent, team=team, provider=provider, model=model
+    async def decide(self, call: Call) -> Decision:
+        """The decision for ``call``; an allowed one carries its budget holds (``budget``)."""
+        decision = decide(
+            self._holder.get(call.org),
+            call,
+            health=self.health(),
+            count_budgets=self._counters is not None,
         )
+        if not decision.allowed or not decision.holds:
+            return decision
+        estimate = decision.worst_case_usd or Decimal(0)
+        reservation = await self._reserve(decision.holds, call.run_id, estimate, call.call_id)
+        if not reservation.decision.allowed:
+            return reservation.decision
+        if not reservation.holds:
+            return decision  # counters unreachable and budget_fail_mode open
+        held = HeldBudget(self, reservation, estimate, call, self.settlements)
+        return dataclasses.replace(decision, budget=held)
+
+    def stream_cut(self, org: str, agent: str) -> tuple[str, str] | None:
+        """Asked for every chunk of a live stream: (message, code) when a kill must cut it."""
+        verdict = should_cut_stream(self._holder.get(org), org=org, agent=agent)
+        return None if verdict is None else (verdict.message, verdict.code)
 
     async def reserve_budget(
         self,
@@ -109,33 +117,15 @@ class ControlGate:
         *,
         hold_id: str,
     ) -> BudgetReservation:
-        """Hold the estimated cost on every hard budget covering the call (``hold_id``: the
+        """Hold ``estimated_cost_usd`` on every hard budget covering the call (``hold_id``: the
         call id). On a refusal, holds already taken for this call are released."""
-        rules = self.covering(org, agent, provider, model)
-        if not rules:
+        if self._counters is None:
             return BudgetReservation(ALLOW, hold_id)
-        held: list[BudgetHold] = []
-        limit: tuple[Decimal, BudgetRule] | None = None
-        for rule in rules:
-            hold = BudgetHold(rule.budget_id, budgets.counter_period(rule, run_id))
-            result = await self._reserve_one(rule, hold, hold_id, estimated_cost_usd)
-            refusal = self._refusal(rule, result)
-            if refusal is not None:
-                await self.release(BudgetReservation(ALLOW, hold_id, tuple(held)))
-                return BudgetReservation(refusal, hold_id)
-            if result is None:
-                continue  # counters unreachable, fail mode open: nothing held
-            held.append(hold)
-            headroom = (estimated_cost_usd or Decimal(0)) + max(result.remaining, Decimal(0))
-            if rule.scope in ("run", "agent") and (limit is None or headroom < limit[0]):
-                limit = (headroom, rule)
-        return BudgetReservation(
-            ALLOW,
-            hold_id,
-            tuple(held),
-            stream_limit_usd=limit[0] if limit else None,
-            stream_rule=limit[1] if limit else None,
+        state = self._holder.get(org)
+        rules = matching_budgets(
+            state, agent=agent, team=profile(state, agent).team, provider=provider, model=model
         )
+        return await self._reserve(tuple(rules), run_id, estimated_cost_usd, hold_id)
 
     async def settle(self, reservation: BudgetReservation, real_cost_usd: Decimal) -> None:
         """Count the real cost on every budget held. A failure is logged and counted, not
@@ -147,6 +137,41 @@ class ControlGate:
         """Drop the holds of a call that never reached the provider."""
         for hold in reservation.holds:
             await self._quietly("release", hold, reservation.hold_id, None)
+
+    async def close(self) -> None:
+        """In-flight settlements are cancelled: their holds expire, and the control plane's
+        reconciliation counts the calls from their records."""
+        await self.settlements.close()
+
+    async def _reserve(
+        self,
+        rules: tuple[BudgetRule, ...],
+        run_id: str | None,
+        estimate: Decimal | None,
+        hold_id: str,
+    ) -> BudgetReservation:
+        held: list[BudgetHold] = []
+        limit: tuple[Decimal, BudgetRule] | None = None
+        for rule in rules:
+            hold = BudgetHold(rule.budget_id, counter_period(rule, run_id))
+            result = await self._reserve_one(rule, hold, hold_id, estimate)
+            refusal = self._refusal(rule, result)
+            if refusal is not None:
+                await self.release(BudgetReservation(ALLOW, hold_id, tuple(held)))
+                return BudgetReservation(refusal, hold_id)
+            if result is None:
+                continue  # counters unreachable, fail mode open: nothing held
+            held.append(hold)
+            headroom = (estimate or Decimal(0)) + max(result.remaining, Decimal(0))
+            if rule.scope in ("run", "agent") and (limit is None or headroom < limit[0]):
+                limit = (headroom, rule)
+        return BudgetReservation(
+            ALLOW,
+            hold_id,
+            tuple(held),
+            stream_limit_usd=limit[0] if limit else None,
+            stream_rule=limit[1] if limit else None,
+        )
 
     async def _reserve_one(
         self, rule: BudgetRule, hold: BudgetHold, hold_id: str, estimate: Decimal | None
@@ -175,9 +200,9 @@ class ControlGate:
     def _refusal(self, rule: BudgetRule, result: Reservation | None) -> Decision | None:
         if result is None:
             closed = self._settings.budget_fail_mode == "closed"
-            return budgets.budget_unavailable(rule) if closed else None
+            return budget_unavailable(rule) if closed else None
         if not result.ok:
-            return budgets.budget_refusal(rule, result, now=self._now())
+            return budget_refusal(rule, result.reason, result.remaining, now=self._now())
         return None
 
     async def _quietly(

@@ -6,28 +6,12 @@ The answer feeds both ``decide`` (refuse with 503 or serve) and the proxy's ``/r
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Literal
 
 from agentops.settings import ProxySettings
+from proxy.decision.types import HealthReason, StateHealth
 
-HealthReason = Literal[
-    "fresh", "stale_keep_last_known", "stale_refuse_all", "no_snapshot", "no_snapshot_start_open"
-]
-
-
-@dataclass(frozen=True)
-class StateHealth:
-    serving: bool  # may calls be decided from the held state (else 503)
-    reason: HealthReason
-    age_seconds: float | None
-    retry_after_seconds: int  # for 503 refusals: about when a resync may have fixed it
-
-    @property
-    def ready(self) -> bool:
-        """For /readyz: a proxy serving on a stale-but-kept snapshot (or started open) stays
-        ready, its age reported by the gauge; one that refuses every call is not."""
-        return self.serving
+__all__ = ["StateHealth", "assess", "assess_holder"]
 
 
 def assess(

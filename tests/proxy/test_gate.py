@@ -5,7 +5,7 @@ from __future__ import annotations
 import openai
 import pytest
 
-from proxy.gate import Decision, GateRequest
+from proxy.decision import ALLOW, Call, Decision
 from tests.fakeprovider.server import FakeProvider
 from tests.proxy.conftest import StartProxy
 from tests.proxy.helpers import final_records
@@ -14,14 +14,14 @@ from tests.proxy.helpers import final_records
 class KillAgent:
     def __init__(self, agent: str) -> None:
         self.agent = agent
-        self.asked: list[GateRequest] = []
+        self.asked: list[Call] = []
 
-    async def decide(self, request: GateRequest) -> Decision:
-        self.asked.append(request)
-        if request.agent != self.agent:
-            return Decision(allow=True)
+    async def decide(self, call: Call) -> Decision:
+        self.asked.append(call)
+        if call.agent != self.agent:
+            return ALLOW
         return Decision(
-            allow=False,
+            action="refuse",
             status=403,
             code="agent_killed",
             message="This agent was stopped by an admin.",

@@ -15,6 +15,7 @@ from agentops.statebus import MemorySpendCounters, RedisSpendCounters
 from proxy.control.breaker import CircuitBreaker
 from proxy.control.gate import ControlGate
 from proxy.control.holder import ControlStateHolder
+from proxy.decision import Call, Decision
 from tests.harness.servers import free_port
 from tests.statebus.builders import FakeClock, budget, rule, snap
 
@@ -27,35 +28,62 @@ def holder_with(*snapshots: Any) -> ControlStateHolder:
     return holder
 
 
-def call(gate: ControlGate, agent: str = "bot", run_id: str = "run-1") -> Any:
-    return gate.check("acme", agent, run_id, "openai", "gpt-4o", D("0.01"))
+async def call(gate: ControlGate, agent: str = "bot", run_id: str = "run-1") -> Decision:
+    return await gate.decide(Call("acme", agent, run_id, "openai", "chat", "gpt-4o"))
 
 
-def test_check_refuses_before_the_first_snapshot_unless_started_open() -> None:
-    assert call(ControlGate(ControlStateHolder(), ProxySettings())).status == 503
-    assert call(ControlGate(ControlStateHolder(), ProxySettings(start_open=True))).allowed
+async def test_decide_refuses_before_the_first_snapshot_unless_started_open() -> None:
+    assert (await call(ControlGate(ControlStateHolder(), ProxySettings()))).status == 503
+    assert (await call(ControlGate(ControlStateHolder(), ProxySettings(start_open=True)))).allowed
 
 
-def test_check_follows_the_held_state() -> None:
+async def test_decide_follows_the_held_state() -> None:
     holder = holder_with(snap(version=1, rules=[rule("agent", "bot")]))
     gate = ControlGate(holder, ProxySettings())
-    assert call(gate).code == "agent_killed"
-    assert call(gate, agent="other").allowed
+    assert (await call(gate)).code == "agent_killed"
+    assert (await call(gate, agent="other")).allowed
     holder.apply(snap(version=2))
-    assert call(gate).allowed
+    assert (await call(gate)).allowed
 
 
 @pytest.mark.parametrize(("mode", "status"), [("keep_last_known", 200), ("refuse_all", 503)])
-def test_stale_state_follows_the_configured_mode(mode: str, status: int) -> None:
+async def test_stale_state_follows_the_configured_mode(mode: str, status: int) -> None:
     clock = FakeClock()
     holder = ControlStateHolder(clock=clock)
     holder.apply(snap())
     holder.mark_synced()
     gate = ControlGate(holder, ProxySettings(stale_state_mode=mode, state_max_age_seconds=60))
-    assert call(gate).allowed
+    assert (await call(gate)).allowed
     clock.advance(61)
-    assert call(gate).status == status
+    assert (await call(gate)).status == status
     assert gate.health().age_seconds == 61
+
+
+async def test_an_allowed_call_under_a_hard_budget_carries_its_holds_until_settled() -> None:
+    counters = MemorySpendCounters()
+    gate = ControlGate(
+        holder_with(snap(budgets=[budget("b1", limit="1")])), ProxySettings(), counters
+    )
+    priced = Call(
+        "acme",
+        "bot",
+        "r",
+        "openai",
+        "chat",
+        "gpt-4o",
+        max_output_tokens=10,
+        call_id="c1",
+        estimate=lambda: 100,
+    )
+    decision = await gate.decide(priced)
+    assert decision.allowed
+    assert decision.budget is not None
+    assert [b.budget_id for b in decision.holds] == ["b1"]
+    assert (await counters.usage("b1", "2025-06")).holds == 1
+    decision.budget.close(D("0.001"), reached_provider=True)
+    await gate.close()  # the settlement was spawned; closing cancels or finishes it
+    unpriced = await gate.decide(Call("acme", "bot", "r", "openai", "chat", "gpt-4o"))
+    assert (unpriced.status, unpriced.code) == (403, "budget_unpriced_model")
 
 
 async def test_budgets_hold_then_settle_and_refuse_with_429() -> None:
@@ -152,5 +180,4 @@ async def test_unreachable_counters_apply_the_fail_mode_and_open_the_breaker(
         assert decisions[0].status == 503
         assert decisions[0].code == "budget_state_unavailable"
     assert breaker.state == "open"  # calls 3 and 4 never touched the network
-    assert call(gate).allowed  # and kill checks never needed it
     await client.aclose()  # type: ignore[attr-defined]

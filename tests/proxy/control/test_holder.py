@@ -6,9 +6,8 @@ import pytest
 
 from agentops.statebus import encode_snapshot
 from agentops.wire.control import ControlSnapshot
-from proxy.control.decide import decide
-from proxy.control.health import StateHealth
 from proxy.control.holder import ControlStateHolder
+from proxy.decision import Call, StateHealth, decide
 from tests.statebus.builders import FakeClock, rule, snap
 
 FRESH = StateHealth(True, "fresh", 0.0, 5)
@@ -26,7 +25,9 @@ def test_only_strictly_newer_versions_are_applied() -> None:
 
 
 def _allowed(holder: ControlStateHolder) -> bool:
-    return decide(holder.get("acme"), org="acme", agent="bot", health=FRESH).allowed
+    return decide(
+        holder.get("acme"), Call("acme", "bot", "r", "openai", "chat", None), health=FRESH
+    ).allowed
 
 
 @pytest.mark.parametrize(

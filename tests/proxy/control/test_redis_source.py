@@ -16,6 +16,7 @@ from agentops.wire.control import ControlSnapshot
 from proxy.control.gate import ControlGate
 from proxy.control.holder import ControlStateHolder
 from proxy.control.redis_source import RedisStateSource
+from proxy.decision import Call
 from tests.harness.servers import free_port
 from tests.statebus.builders import FakeClock, rule, snap, wait_until
 
@@ -38,6 +39,10 @@ async def running(
         yield holder, source
     finally:
         await source.close()
+
+
+def call(agent: str) -> Call:
+    return Call("acme", agent, "run-1", "openai", "chat", None)
 
 
 def write_silently(url: str, prefix: str, snapshot: ControlSnapshot) -> None:
@@ -119,13 +124,13 @@ async def test_a_kill_is_sticky_across_a_malformed_and_a_vanished_snapshot(
         await aredis.set(keys.state("acme"), b'{"org": "acme", "version": 2, "rules": "oops"}')
         await aredis.hset(keys.index, "acme", 2)
         await wait_until(lambda: holder.rejected > 2)
-        assert gate.check("acme", "bot", None, None, None, None).code == "agent_killed"
+        assert (await gate.decide(call("bot"))).code == "agent_killed"
         await aredis.delete(keys.state("acme"), keys.index)
         await wait_until(resynced_twice(holder))
-        assert gate.check("acme", "bot", None, None, None, None).code == "agent_killed"
+        assert (await gate.decide(call("bot"))).code == "agent_killed"
         await publisher.publish(snap(version=3))  # the index is gone, so 3 is accepted
         await wait_until(at(holder, 3))
-        assert gate.check("acme", "bot", None, None, None, None).allowed
+        assert (await gate.decide(call("bot"))).allowed
 
 
 async def test_a_dead_redis_opens_the_breaker_and_the_hot_path_stays_in_memory() -> None:
@@ -133,7 +138,7 @@ async def test_a_dead_redis_opens_the_breaker_and_the_hot_path_stays_in_memory()
     async with running(dead, "p:", resync=0.05) as (holder, source):
         gate = ControlGate(holder, ProxySettings())
         await wait_until(lambda: source.breaker.state != "closed")
-        decision = gate.check("acme", "bot", None, None, None, None)
+        decision = await gate.decide(call("bot"))
         assert (decision.status, decision.code) == (503, "control_state_unavailable")
         assert not gate.health().ready
 
@@ -150,12 +155,12 @@ async def test_after_losing_redis_the_last_snapshot_serves_until_the_stale_mode_
         await wait_until(at(holder, 1))
         await source.close()  # Redis is gone for good: nothing confirms the state any more
     clock.advance(299)
-    assert gate.check("acme", "bot", None, None, None, None).code == "agent_killed"
-    assert gate.check("acme", "other", None, None, None, None).allowed
+    assert (await gate.decide(call("bot"))).code == "agent_killed"
+    assert (await gate.decide(call("other"))).allowed
     clock.advance(2)
     assert gate.health().age_seconds == 301
-    assert gate.check("acme", "bot", None, None, None, None).code == "agent_killed"  # sticky
-    assert gate.check("acme", "other", None, None, None, None).status == status
+    assert (await gate.decide(call("bot"))).code == "agent_killed"  # sticky
+    assert (await gate.decide(call("other"))).status == status
 
 
 def test_from_settings_reads_the_one_settings_object(tmp_path: Any) -> None:

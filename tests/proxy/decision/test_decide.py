@@ -1,4 +1,4 @@
-"""Kill-switch and pause decisions, one row per situation."""
+"""Kill-switch, pause and state-health decisions, one row per situation."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from agentops.wire.control import ControlSnapshot
-from proxy.control.decide import decide, should_cut_stream
-from proxy.control.health import StateHealth
+from proxy.decision import Call, StateHealth, decide, should_cut_stream
 from tests.statebus.builders import rule, snap
 
 FRESH = StateHealth(True, "fresh", 1.0, 5)
@@ -26,6 +25,10 @@ REGISTRY: dict[str, dict[str, Any]] = {
     "paused-bot": {"team": "research", "status": "paused"},
     "dead-bot": {"team": "ops", "status": "killed"},
 }
+
+
+def call(agent: str = "bot", team: str | None = None) -> Call:
+    return Call("acme", agent, "run-1", "openai", "chat", "gpt-4o", team=team)
 
 
 def state(*rules: Any) -> ControlSnapshot:
@@ -77,16 +80,13 @@ CASES: list[tuple[str, ControlSnapshot | None, str, StateHealth, int, str]] = [
 def test_decide(
     state_: ControlSnapshot | None, agent: str, health: StateHealth, status: int, code: str
 ) -> None:
-    decision = decide(state_, org="acme", agent=agent, health=health)
+    decision = decide(state_, call(agent), health=health)
     assert (decision.status, decision.code, decision.allowed) == (status, code, status == 200)
 
 
 def test_a_refusal_carries_the_admins_reason_and_the_reference() -> None:
     decision = decide(
-        state(rule("agent", "bot", reason="spent $4k overnight")),
-        org="acme",
-        agent="bot",
-        health=FRESH,
+        state(rule("agent", "bot", reason="spent $4k overnight")), call(), health=FRESH
     )
     assert "spent $4k overnight" in decision.message
     assert decision.reference == "ref-kill-agent-bot"
@@ -94,15 +94,15 @@ def test_a_refusal_carries_the_admins_reason_and_the_reference() -> None:
 
 
 def test_a_503_says_when_to_retry() -> None:
-    decision = decide(None, org="acme", agent="bot", health=NO_STATE)
+    decision = decide(None, call(), health=NO_STATE)
     assert decision.retry_after_seconds == 5
     assert "not yet received" in decision.message
 
 
 def test_the_callers_team_applies_only_to_agents_missing_from_the_registry() -> None:
     killed_ops = state(rule("team", "ops"))
-    assert decide(killed_ops, org="acme", agent="stranger", health=FRESH, team="ops").status == 403
-    assert decide(killed_ops, org="acme", agent="bot", health=FRESH, team="ops").allowed
+    assert decide(killed_ops, call("stranger", "ops"), health=FRESH).status == 403
+    assert decide(killed_ops, call("bot", "ops"), health=FRESH).allowed
 
 
 @pytest.mark.parametrize(

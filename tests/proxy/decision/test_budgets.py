@@ -7,8 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from agentops.statebus import Reservation, Usage
-from proxy.control.budgets import budget_refusal, counter_period, matching_budgets
+from proxy.decision.budgets import budget_refusal, counter_period, matching_budgets
 from tests.statebus.builders import T0, budget, snap
 
 STATE = snap(
@@ -51,8 +50,7 @@ def test_run_budgets_count_per_run() -> None:
 
 def test_a_budget_refusal_is_a_429_saying_what_remains_and_when_to_retry() -> None:
     rule = budget("b9", limit="50", period_end=T0 + timedelta(hours=2))
-    result = Reservation(False, "limit", D("1.5"), Usage(D("48.5"), D("0"), 10, 0))
-    decision = budget_refusal(rule, result, now=T0)
+    decision = budget_refusal(rule, "limit", D("1.5"), now=T0)
     assert (decision.status, decision.code, decision.reference) == (429, "budget_exceeded", "b9")
     assert decision.retry_after_seconds == 7200
     assert "$1.5 remaining" in decision.message
@@ -60,7 +58,6 @@ def test_a_budget_refusal_is_a_429_saying_what_remains_and_when_to_retry() -> No
 
 def test_a_run_call_limit_refusal_names_the_limit() -> None:
     rule = budget("r", scope="run", max_calls=25)
-    result = Reservation(False, "calls", D("9"), Usage(D("1"), D("0"), 25, 0))
-    decision = budget_refusal(rule, result, now=T0)
+    decision = budget_refusal(rule, "calls", D("9"), now=T0)
     assert (decision.code, decision.retry_after_seconds) == ("run_call_limit_exceeded", None)
     assert "25 calls" in decision.message

@@ -1,0 +1,74 @@
+"""``decide(snapshot, call)``: the one decision for a call, from memory (pure, no I/O, no clock).
+
+Order, first refusal wins:
+1. kill, then pause (org, team, agent rule, then the agent's registry status), so the stronger
+   action names the refusal;
+2. the control state's health (503 when it may not be served from);
+3. hard budgets: which ones cover the call, and its worst-case cost; a call no worst case can be
+   priced for is refused here. The holds themselves are taken by the gate (``Decision.holds``),
+   on the shared counters, only for a call every pure step let through.
+"""
+
+from __future__ import annotations
+
+from agentops.wire.control import ControlSnapshot
+from proxy.decision.budgets import cannot_estimate, matching_budgets, worst_case
+from proxy.decision.kills import control_refusal, profile
+from proxy.decision.types import ALLOW, Call, Decision, StateHealth, refuse
+
+
+def decide(
+    state: ControlSnapshot | None,
+    call: Call,
+    *,
+    health: StateHealth,
+    count_budgets: bool = True,
+) -> Decision:
+    """``count_budgets``: whether there are spend counters to hold budgets on at all."""
+    who = profile(state, call.agent, call.team)
+    for action in ("kill", "pause"):
+        refusal = control_refusal(state, call.org, call.agent, who, action)
+        if refusal is not None:
+            return refusal
+    if not health.serving:
+        return unavailable(health)
+    if not count_budgets:
+        return ALLOW
+    model = call.model
+    rules = matching_budgets(
+        state, agent=call.agent, team=who.team, provider=call.provider, model=model
+    )
+    if not rules:
+        return ALLOW  # the hot path: no hard budget, no round trip
+    estimate = worst_case(call, model)
+    if estimate is None:
+        return cannot_estimate(rules[0], model)
+    return Decision(holds=tuple(rules), worst_case_usd=estimate)
+
+
+def should_cut_stream(state: ControlSnapshot | None, *, org: str, agent: str) -> Decision | None:
+    """For a stream already in flight: a kill cuts it; a pause lets it finish (None)."""
+    return control_refusal(state, org, agent, profile(state, agent), "kill")
+
+
+def unavailable(health: StateHealth) -> Decision:
+    why = {
+        "no_snapshot": "this proxy has not yet received its control state",
+        "stale_refuse_all": f"this proxy's control state is {health.age_seconds or 0:.0f}s old",
+    }.get(health.reason, "this proxy's control state is unavailable")
+    return refuse(
+        503,
+        "control_state_unavailable",
+        f"Call refused because {why}; retry shortly.",
+        kind="state",
+        retry_after_seconds=health.retry_after_seconds,
+    )
+
+
+SPOOL_FULL = refuse(
+    503,
+    "agentops_spool_full",
+    "AgentOps proxy: the local record spool is full; calls are refused until it drains.",
+    kind="spool",
+    reason="spool_full",
+)
