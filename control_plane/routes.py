@@ -22,6 +22,7 @@ from control_plane.api import (
     members,
     ops,
     orgs,
+    policies,
     prices,
     proxies,
     reports,
@@ -41,6 +42,7 @@ from control_plane.schemas import dashboard as db
 from control_plane.schemas import emergency as em
 from control_plane.schemas import members as mb
 from control_plane.schemas import orgs as og
+from control_plane.schemas import policies as po
 from control_plane.schemas import prices as pr
 from control_plane.schemas import records as rc
 from control_plane.schemas import reports as rp
@@ -150,6 +152,17 @@ ROUTES: tuple[Route, ...] = (
     Route("PATCH", "/budgets/{budget_id}", budgets.update_budget, P.BUDGETS_WRITE, "Update a budget", "budgets",
           body=bg.BudgetUpdate, response=bg.BudgetOut),
     Route("DELETE", "/budgets/{budget_id}", budgets.delete_budget, P.BUDGETS_WRITE, "Delete a budget", "budgets",
+          status=204),
+    # policies
+    Route("POST", "/policies", policies.create_policy, P.POLICIES_WRITE, "Create a policy (the document `agentops policies apply` sends)", "policies",
+          body=po.Policy, response=po.PolicyOut, status=201),
+    Route("GET", "/policies", policies.list_policies, P.POLICIES_READ, "List policies", "policies",
+          query=po.PolicyQuery, response=po.PolicyPage),
+    Route("GET", "/policies/{policy}", policies.get_policy, P.POLICIES_READ, "Show a policy (by id or name)", "policies",
+          response=po.PolicyOut),
+    Route("PATCH", "/policies/{policy}", policies.update_policy, P.POLICIES_WRITE, "Change fields of a policy (a new revision)", "policies",
+          body=po.PolicyPatch, response=po.PolicyOut),
+    Route("DELETE", "/policies/{policy}", policies.delete_policy, P.POLICIES_WRITE, "Delete a policy", "policies",
           status=204),
     # alerts
     Route("POST", "/alerts/channels", alerts.create_channel, P.ALERTS_WRITE, "Add a notification channel (webhook secret shown once)", "alerts",

@@ -1,5 +1,29 @@
-"""Policies: schema, compiler and evaluator returning a decision with reasons.
+"""Policies: the schema admins write, a compiler, and an evaluator returning matches with
+reasons. Pure code (a lint rule bans I/O frameworks and our other packages here)."""
 
-Pure code (no I/O frameworks); the policies issue fills it. The package exists now so the
-layout, the wheel and the lint rules are in place.
-"""
+from policies.detectors import DETECTORS, Detector, compile_pattern, luhn_ok
+from policies.evaluate import EMPTY, Hit, PolicySet, compile_policies, evaluate, in_window
+from policies.facts import Facts
+from policies.redact import redact
+from policies.schema import SCHEMA_VERSION, Approval, Conditions, Policy, Scope, TimeWindow
+
+__all__ = [
+    "DETECTORS",
+    "EMPTY",
+    "SCHEMA_VERSION",
+    "Approval",
+    "Conditions",
+    "Detector",
+    "Facts",
+    "Hit",
+    "Policy",
+    "PolicySet",
+    "Scope",
+    "TimeWindow",
+    "compile_pattern",
+    "compile_policies",
+    "evaluate",
+    "in_window",
+    "luhn_ok",
+    "redact",
+]

@@ -2,7 +2,8 @@
 
 The addon turns the flow into a ``Call``, asks its ``Gate`` (in a deployment the control
 gate: ``decide`` from memory, then budget holds on the shared counters), and applies the one
-``Decision``: an allowed call's holds ride on the call state (``budget``) until the record step
+``Decision``: matched policies are recorded and an allowed call is redacted or rerouted as they
+say (``proxy/shaping.py``); its holds ride on the call state (``budget``) until the record step
 settles them; a refusal becomes the provider-shaped error response. ``decide`` is async so a
 budget hold (or an approval) can await.
 """
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from mitmproxy import http
 
 from agentops.wire.record import CallStatus
 from proxy.decision import ALLOW, SPOOL_FULL, Call, Decision
+from proxy.shaping import request_json, shape
 from proxy.state import CallState, call_state
 
 
@@ -53,17 +55,28 @@ class GateAddon:
             return
         if not state.endpoint.metered:
             return
-        decision = SPOOL_FULL if self._refusing() else await self._gate.decide(call_of(state))
+        if self._refusing():
+            _refuse(flow, state, SPOOL_FULL)
+            return
+        decision = await self._gate.decide(call_of(flow, state))
+        shape(flow, state, decision)
         if decision.allowed:
             state.budget = decision.budget
         else:
             _refuse(flow, state, decision)
 
 
-def call_of(state: CallState) -> Call:
+def call_of(flow: http.HTTPFlow, state: CallState) -> Call:
     assert state.identity is not None
     assert state.endpoint is not None
     facts = state.request
+    body: list[Any] = []
+
+    def read_body() -> Any:  # parsed once, and only when a policy reads the content
+        if not body:
+            body.append(request_json(flow))
+        return body[0]
+
     return Call(
         org=state.identity.org,
         agent=state.identity.agent,
@@ -76,6 +89,10 @@ def call_of(state: CallState) -> Call:
         call_id=str(state.call_id),
         choices=max(facts.n, 1),
         estimate=lambda: facts.estimated_input_tokens,
+        key_id=state.identity.key_id,
+        request_bytes=state.request_bytes,
+        now=state.started_at,
+        body=read_body,
     )
 
 

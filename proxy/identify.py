@@ -15,6 +15,7 @@ import weakref
 
 from mitmproxy import connection, http
 
+from agentops.apikeys import parse_api_key
 from agentops.settings import ProxySettings
 from proxy.identity import (
     Credentials,
@@ -82,7 +83,14 @@ class Identify:
             return
         org = verdict.org
         run_id, source = self._run(org, agent, run_header, traceparent)
-        state.identity = Identity(org=org, agent=agent, run_id=run_id, run_source=source)
+        key = parse_api_key(credentials.key) if credentials is not None else None
+        state.identity = Identity(
+            org=org,
+            agent=agent,
+            run_id=run_id,
+            run_source=source,
+            key_id=key[0] if key is not None else None,
+        )
 
     def _verify(self, credentials: Credentials | None) -> Verified | Refused:
         if credentials is not None:

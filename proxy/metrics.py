@@ -46,3 +46,8 @@ SHIPPED = Counter(
 SHIP_FAILURES = Counter(
     "agentops_proxy_ship_failures_total", "Batches whose delivery failed (retried with backoff)."
 )
+POLICY_MATCHES = Counter(
+    "agentops_proxy_policy_matches_total",
+    "Policy matches, by policy, action and whether they applied (false: shadow, would have).",
+    ["policy", "action", "applied"],
+)

@@ -55,7 +55,7 @@ def build_record(
         cost = CostInfo(total_usd=Decimal(0), price_version=load_bundled_table().version)
     else:
         cost = _cost(
-            model_served or model_requested,
+            model_served or state.routed_to or model_requested,  # priced as served
             tokens,
             endpoint.provider,
             service_tier,
@@ -98,6 +98,7 @@ def build_record(
         tool_names=sorted(set(facts.tool_names) | set(response.tool_names if response else ())),
         finish_reason=response.finish_reason if response else None,
         refusal_reason=state.refusal_reason,
+        policies=state.policies,
     )
 
 

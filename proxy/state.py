@@ -15,7 +15,7 @@ from typing import Literal
 from mitmproxy import http
 
 from agentops.ids import uuid7
-from agentops.wire.record import CallStatus
+from agentops.wire.record import CallStatus, PolicyOutcome
 from proxy.decision import CallBudget
 from proxy.providers.base import (
     Endpoint,
@@ -36,6 +36,7 @@ class Identity:
     agent: str
     run_id: str
     run_source: str  # header | traceparent | session | sdk
+    key_id: str | None = None  # public id of the (verified) API key, for api_key policies
 
 
 @dataclass(slots=True)
@@ -65,6 +66,8 @@ class CallState:
     refusal_reason: str | None = None
     in_progress_written: bool = False
     budget: CallBudget | None = None  # holds on hard budgets, from the gate
+    policies: list[PolicyOutcome] = field(default_factory=list)  # matched policies, from the gate
+    routed_to: str | None = None  # the model a route policy sent instead of the requested one
 
 
 def attach(flow: http.HTTPFlow, state: CallState) -> CallState:

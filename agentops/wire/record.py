@@ -84,6 +84,23 @@ class CostInfo(BaseModel):
     unpriced_reason: str | None = None  # e.g. "unpriced_model", "no_usage"
 
 
+class PolicyOutcome(BaseModel):
+    """A policy that matched the call: what it did (``applied``) or, in shadow mode (or when
+    an enforced decision came first), what it would have done."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    policy_id: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    action: str = Field(max_length=20)  # allow, deny, require_approval, redact, alert, route
+    mode: str = Field("enforce", pattern="^(enforce|shadow)$")
+    applied: bool = True
+    reason: str = Field("", max_length=2000)
+    routed_from: str | None = None
+    routed_to: str | None = None
+    masked: dict[str, int] = Field(default_factory=dict)  # detector -> findings masked
+
+
 class CallRecord(BaseModel):
     """One LLM call. ``call_id`` is the idempotency key of ingestion."""
 
@@ -131,6 +148,7 @@ class CallRecord(BaseModel):
     tool_names: list[str] = Field(default_factory=list)
     finish_reason: str | None = None
     refusal_reason: str | None = None
+    policies: list[PolicyOutcome] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=dict)
     # Only present when capture_content is on (redacted); never provider credentials.
     prompt: str | None = None

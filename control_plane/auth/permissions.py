@@ -51,6 +51,8 @@ class Permission(StrEnum):
     REPORTS_READ = "reports:read"
     PRICES_READ = "prices:read"
     PRICES_WRITE = "prices:write"
+    POLICIES_READ = "policies:read"
+    POLICIES_WRITE = "policies:write"
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,9 @@ PERMISSIONS: dict[Permission, Rule] = {
     Permission.PRICES_READ: Rule(ALL_ROLES, "read"),
     # Overrides and re-pricing change every cost figure of the org.
     Permission.PRICES_WRITE: Rule(ADMINS, "admin"),
+    # Everyone may see which rules govern their agents; only admins change them.
+    Permission.POLICIES_READ: Rule(ALL_ROLES, "read"),
+    Permission.POLICIES_WRITE: Rule(ADMINS, "admin"),
 }
 
 

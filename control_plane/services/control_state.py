@@ -32,7 +32,7 @@ from agentops.wire.control import BudgetRule, ControlRule, ControlSnapshot
 from control_plane import keys
 from control_plane.services.budgets import budget_rules
 from control_plane.services.key_directory import republish_org_keys
-from control_plane.store import control_rules, orgs, teams
+from control_plane.store import control_rules, orgs, policies, teams
 from control_plane.store.tables import Agent, utcnow
 from control_plane.store.tables import ControlRule as RuleRow
 
@@ -77,7 +77,7 @@ async def build_snapshot(
         rules=[wire_rule(rule) for rule in rules],
         agents=await _agents(session, org_id),
         budgets=await budgets(session, org_id),
-        policies=[],
+        policies=await _policies(session, org_id),
     )
 
 
@@ -92,6 +92,12 @@ def wire_rule(rule: RuleRow) -> ControlRule:
             "since": rule.created_at,
         }
     )
+
+
+async def _policies(session: AsyncSession, org_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Enabled policies as validated documents, with their id (the refusal's reference)."""
+    rows = await policies.list_enabled_policies(session, org_id)
+    return [{**row.spec, "id": str(row.id), "revision": row.revision} for row in rows]
 
 
 async def _agents(session: AsyncSession, org_id: uuid.UUID) -> dict[str, dict[str, Any]]:

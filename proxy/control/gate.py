@@ -20,12 +20,13 @@ from decimal import Decimal
 from agentops.settings import ProxySettings
 from agentops.statebus import CounterUnavailable, Reservation, SpendCounters
 from agentops.tasks import TaskSet
-from agentops.wire.control import BudgetRule
+from agentops.wire.control import BudgetRule, ControlSnapshot
+from policies import EMPTY, PolicySet, compile_policies
 from proxy.control.breaker import CircuitBreaker
 from proxy.control.health import StateHealth, assess_holder
 from proxy.control.held import HeldBudget
 from proxy.control.holder import ControlStateHolder
-from proxy.control.metrics import BREAKER_OPEN, BUDGET_COUNTER_FAILURES
+from proxy.control.metrics import BREAKER_OPEN, BUDGET_COUNTER_FAILURES, POLICY_INVALID
 from proxy.decision import ALLOW, Call, Decision, decide, should_cut_stream
 from proxy.decision.budgets import (
     budget_refusal,
@@ -36,6 +37,15 @@ from proxy.decision.budgets import (
 from proxy.decision.kills import profile
 
 log = logging.getLogger(__name__)
+
+
+def no_approver(decision: Decision) -> Decision:
+    """A held call on a gate that cannot wait for approvals: refused, as a timeout would be."""
+    return dataclasses.replace(
+        decision,
+        action="refuse",
+        message=decision.message + " No approval can reach this proxy, so it is refused.",
+    )
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,7 @@ class ControlGate:
         self._ttl = hold_ttl_seconds
         self._now = now
         self.settlements = TaskSet("budget-settlements")  # closed by close()
+        self._compiled: dict[str, tuple[int, PolicySet]] = {}  # org -> (version, policies)
 
     def health(self) -> StateHealth:
         """Readiness and staleness of the control state (for /readyz and for ``decide``)."""
@@ -84,12 +95,16 @@ class ControlGate:
 
     async def decide(self, call: Call) -> Decision:
         """The decision for ``call``; an allowed one carries its budget holds (``budget``)."""
+        state = self._holder.get(call.org)
         decision = decide(
-            self._holder.get(call.org),
+            state,
             call,
             health=self.health(),
             count_budgets=self._counters is not None,
+            policies=self.policies(state),
         )
+        if decision.action == "hold":
+            return no_approver(decision)
         if not decision.allowed or not decision.holds:
             return decision
         estimate = decision.worst_case_usd or Decimal(0)
@@ -100,6 +115,20 @@ class ControlGate:
             return decision  # counters unreachable and budget_fail_mode open
         held = HeldBudget(self, reservation, estimate, call, self.settlements)
         return dataclasses.replace(decision, budget=held)
+
+    def policies(self, state: ControlSnapshot | None) -> PolicySet:
+        """The snapshot's policies, compiled once per org and version."""
+        if state is None or not state.policies:
+            return EMPTY
+        cached = self._compiled.get(state.org)
+        if cached is not None and cached[0] == state.version:
+            return cached[1]
+        compiled = compile_policies(state.policies)
+        for error in compiled.errors:
+            POLICY_INVALID.inc()
+            log.error("policy rejected by this proxy", extra={"org": state.org, "error": error})
+        self._compiled[state.org] = (state.version, compiled)
+        return compiled
 
     def stream_cut(self, org: str, agent: str) -> tuple[str, str] | None:
         """Asked for every chunk of a live stream: (message, code) when a kill must cut it."""

@@ -33,6 +33,11 @@ BUDGET_COUNTER_FAILURES = Counter(
     ["operation"],
 )
 
+POLICY_INVALID = Counter(
+    "agentops_proxy_policies_invalid_total",
+    "Policies in a snapshot this proxy could not compile (skipped; see the error log).",
+)
+
 
 def track_state_age(age_seconds: Callable[[], float | None]) -> None:
     """Point the age gauge at the holder that serves this process (called once at startup)."""

@@ -4,16 +4,25 @@ Order, first refusal wins:
 1. kill, then pause (org, team, agent rule, then the agent's registry status), so the stronger
    action names the refusal;
 2. the control state's health (503 when it may not be served from);
-3. hard budgets: which ones cover the call, and its worst-case cost; a call no worst case can be
+3. policies (``proxy/decision/policy.py``): deny refuses, require_approval holds, redact,
+   route and alert shape the call; shadow policies are recorded and change nothing. Policies
+   come before the counters so a call a policy refuses takes no budget hold, and a routed call
+   is checked against budgets on the model it will really be served by;
+4. hard budgets: which ones cover the call, and its worst-case cost; a call no worst case can be
    priced for is refused here. The holds themselves are taken by the gate (``Decision.holds``),
-   on the shared counters, only for a call every pure step let through.
+   on the shared counters, only for a call every pure step let through (a held call's, once
+   it is approved).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from agentops.wire.control import ControlSnapshot
+from policies import EMPTY, PolicySet
 from proxy.decision.budgets import cannot_estimate, matching_budgets, worst_case
-from proxy.decision.kills import control_refusal, profile
+from proxy.decision.kills import AgentProfile, control_refusal, profile
+from proxy.decision.policy import policy_decision
 from proxy.decision.types import ALLOW, Call, Decision, StateHealth, refuse
 
 
@@ -23,8 +32,10 @@ def decide(
     *,
     health: StateHealth,
     count_budgets: bool = True,
+    policies: PolicySet = EMPTY,
 ) -> Decision:
-    """``count_budgets``: whether there are spend counters to hold budgets on at all."""
+    """``count_budgets``: whether there are spend counters to hold budgets on at all;
+    ``policies``: the snapshot's policies, compiled (the gate compiles once per version)."""
     who = profile(state, call.agent, call.team)
     for action in ("kill", "pause"):
         refusal = control_refusal(state, call.org, call.agent, who, action)
@@ -32,18 +43,27 @@ def decide(
             return refusal
     if not health.serving:
         return unavailable(health)
-    if not count_budgets:
-        return ALLOW
-    model = call.model
+    shaped = policy_decision(policies, call, who)
+    if shaped.action != "allow" or not count_budgets:
+        return shaped
+    return budget_decision(state, call, who, shaped)
+
+
+def budget_decision(
+    state: ControlSnapshot | None, call: Call, who: AgentProfile, shaped: Decision = ALLOW
+) -> Decision:
+    """The hard budgets to hold for an allowed (or approved) call, on the model it is sent to."""
+    model = shaped.route_to or call.model
     rules = matching_budgets(
         state, agent=call.agent, team=who.team, provider=call.provider, model=model
     )
     if not rules:
-        return ALLOW  # the hot path: no hard budget, no round trip
+        return shaped  # the hot path: no hard budget, no round trip
     estimate = worst_case(call, model)
     if estimate is None:
-        return cannot_estimate(rules[0], model)
-    return Decision(holds=tuple(rules), worst_case_usd=estimate)
+        refusal = cannot_estimate(rules[0], model)
+        return replace(refusal, matched=shaped.matched + refusal.matched)
+    return replace(shaped, holds=tuple(rules), worst_case_usd=estimate)
 
 
 def should_cut_stream(state: ControlSnapshot | None, *, org: str, agent: str) -> Decision | None:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from agentops.wire.control import BudgetRule
+from policies import Detector
 
-Action = Literal["allow", "refuse"]
+Action = Literal["allow", "refuse", "hold"]
+MatchKind = Literal["kill", "pause", "state", "budget", "spool", "policy"]
 HealthReason = Literal[
     "fresh", "stale_keep_last_known", "stale_refuse_all", "no_snapshot", "no_snapshot_start_open"
 ]
@@ -50,6 +53,10 @@ class Call:
     # Tokenizing the prompt is deferred until a budget check asks (see RequestFacts).
     estimate: Callable[[], int | None] = lambda: None
     team: str | None = None  # the caller's fallback for an agent missing from the registry
+    key_id: str | None = None  # public id of the API key the call came with
+    request_bytes: int = 0
+    now: datetime | None = None  # when the call started (time-window policies)
+    body: Callable[[], Any] = lambda: None  # the parsed JSON body, read only if a policy asks
 
     @property
     def estimated_input_tokens(self) -> int | None:
@@ -60,9 +67,13 @@ class Call:
 class Match:
     """One rule that shaped the decision, and why."""
 
-    kind: Literal["kill", "pause", "state", "budget", "spool"]
-    reference: str  # the rule's id (kill reference, budget id, ...)
+    kind: MatchKind
+    reference: str  # the rule's id (kill reference, budget id, policy id, ...)
     reason: str
+    name: str = ""  # a policy's name
+    action: str = ""  # a policy's action (deny, redact, route, ...)
+    applied: bool = True  # False: a shadow policy (or one outranked): what it would have done
+    mode: Literal["enforce", "shadow"] = "enforce"
 
 
 class CallBudget(Protocol):
@@ -98,6 +109,9 @@ class Decision:
     matched: tuple[Match, ...] = ()
     holds: tuple[BudgetRule, ...] = ()
     worst_case_usd: Decimal | None = None
+    route_to: str | None = None  # a route policy's model, sent instead of the requested one
+    redact: tuple[Detector, ...] = ()  # what to mask in the body before it is forwarded
+    hold_seconds: int | None = None  # "hold": how long to wait for an approval
     budget: CallBudget | None = field(default=None, compare=False)
 
     @property
@@ -113,7 +127,7 @@ def refuse(
     code: str,
     message: str,
     *,
-    kind: Literal["kill", "pause", "state", "budget", "spool"],
+    kind: MatchKind,
     reference: str = "",
     reason: str = "",
     retry_after_seconds: int | None = None,

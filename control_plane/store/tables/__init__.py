@@ -17,6 +17,7 @@ from control_plane.store.tables.events import Event
 from control_plane.store.tables.members import ROLES, OrganizationMember
 from control_plane.store.tables.notification_channels import NotificationChannel
 from control_plane.store.tables.organizations import Organization
+from control_plane.store.tables.policies import PolicyRow
 from control_plane.store.tables.price_overrides import PriceOverrideRow
 from control_plane.store.tables.proxy_heartbeats import ProxyHeartbeat
 from control_plane.store.tables.refresh_tokens import RefreshToken
@@ -48,6 +49,7 @@ __all__ = [
     "NotificationChannel",
     "Organization",
     "OrganizationMember",
+    "PolicyRow",
     "PriceOverrideRow",
     "ProxyHeartbeat",
     "RefreshToken",

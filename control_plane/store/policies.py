@@ -1,0 +1,74 @@
+"""Store functions for policies. The caller's transaction is scoped to its org (and RLS backs
+that up on PostgreSQL); every query names the org as well."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from control_plane.store.pagination import Page, make_page, page_query
+from control_plane.store.tables import PolicyRow
+
+
+async def create_policy(
+    session: AsyncSession, *, org_id: uuid.UUID, spec: dict[str, Any], created_by: str | None
+) -> PolicyRow:
+    row = PolicyRow(
+        org_id=org_id,
+        name=spec["name"],
+        enabled=spec["enabled"],
+        mode=spec["mode"],
+        spec=spec,
+        revision=1,
+        created_by=created_by,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def get_policy(
+    session: AsyncSession, org_id: uuid.UUID, policy_id: uuid.UUID
+) -> PolicyRow | None:
+    stmt = select(PolicyRow).where(PolicyRow.org_id == org_id, PolicyRow.id == policy_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_policy_by_name(
+    session: AsyncSession, org_id: uuid.UUID, name: str
+) -> PolicyRow | None:
+    stmt = select(PolicyRow).where(PolicyRow.org_id == org_id, PolicyRow.name == name)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def list_policies(
+    session: AsyncSession, org_id: uuid.UUID, *, cursor: str | None, limit: int
+) -> Page[PolicyRow]:
+    stmt = page_query(
+        select(PolicyRow).where(PolicyRow.org_id == org_id), PolicyRow.id, cursor, limit
+    )
+    return make_page((await session.execute(stmt)).scalars().all(), limit, lambda r: r.id)
+
+
+async def list_enabled_policies(session: AsyncSession, org_id: uuid.UUID) -> Sequence[PolicyRow]:
+    stmt = (
+        select(PolicyRow)
+        .where(PolicyRow.org_id == org_id, PolicyRow.enabled.is_(True))
+        .order_by(PolicyRow.name)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def update_policy(session: AsyncSession, row: PolicyRow, spec: dict[str, Any]) -> None:
+    row.name, row.enabled, row.mode, row.spec = spec["name"], spec["enabled"], spec["mode"], spec
+    row.revision += 1
+    await session.flush()
+
+
+async def delete_policy(session: AsyncSession, row: PolicyRow) -> None:
+    await session.delete(row)
+    await session.flush()

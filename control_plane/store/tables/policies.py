@@ -1,0 +1,33 @@
+"""policies: each org's policies, the document admins write (``policies.Policy``) as JSON.
+
+The document is the truth and is stored whole (``spec``), so a proxy receives exactly what the
+API validated; ``name``, ``enabled`` and ``mode`` are copied out for listing and for the unique
+name per org. ``revision`` counts changes, so an admin (and ``apply``) can tell versions apart.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from control_plane.store.tables._base import Base, created_column, id_column, utcnow
+
+
+class PolicyRow(Base):
+    __tablename__ = "policies"
+    __table_args__ = (UniqueConstraint("org_id", "name"), Index(None, "org_id", "id"))
+
+    id: Mapped[uuid.UUID] = id_column()
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    mode: Mapped[str] = mapped_column(String(10))
+    spec: Mapped[dict[str, Any]] = mapped_column()
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,112 @@
+"""What the policies in force make of a call (pure): the matches folded into a ``Decision``.
+
+Enforced matches apply in evaluation order (priority, then name): ``allow`` exempts the call
+from every policy after it; the first ``deny`` refuses it (403 naming the policy) and the first
+``require_approval`` holds it, and nothing after either applies; ``redact`` masks (every redact
+match adds its detectors); the first ``route`` picks the model; ``alert`` is recorded for the
+control plane to notify. Shadow matches, and enforced ones a prior allow/deny/hold outranked,
+are recorded as what they would have done and change nothing.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from policies import Detector, Facts, Hit, PolicySet, evaluate
+from proxy.decision.budgets import worst_case
+from proxy.decision.kills import AgentProfile
+from proxy.decision.types import ALLOW, Call, Decision, Match
+
+DEFAULT_HOLD_SECONDS = 300
+
+
+def facts_of(call: Call, who: AgentProfile) -> Facts:
+    def cost() -> Decimal | None:
+        return worst_case(call, call.model)
+
+    return Facts(
+        provider=call.provider,
+        endpoint=call.endpoint,
+        model=call.model,
+        agent=call.agent,
+        team=who.team,
+        tags=who.tags,
+        environment=who.environment,
+        api_key=call.key_id,
+        request_bytes=call.request_bytes,
+        max_tokens=call.max_output_tokens,
+        now=call.now,
+        body=call.body,
+        estimated_cost=cost,
+    )
+
+
+def policy_decision(policies: PolicySet, call: Call, who: AgentProfile) -> Decision:
+    if not policies:
+        return ALLOW
+    hits = evaluate(policies, facts_of(call, who))
+    if not hits:
+        return ALLOW
+    matched: list[Match] = []
+    final: Hit | None = None  # the deny or require_approval that decides
+    exempt = False
+    route_to: str | None = None
+    redact: list[Detector] = []
+    for hit in hits:
+        applied = hit.mode == "enforce" and not exempt and final is None
+        if applied:
+            if hit.action == "allow":
+                exempt = True
+            elif hit.action in ("deny", "require_approval"):
+                final = hit
+            elif hit.action == "route":
+                applied = route_to is None
+                route_to = route_to or hit.route_to
+            elif hit.action == "redact":
+                redact.extend(hit.detectors)
+        matched.append(
+            Match(
+                "policy",
+                hit.policy_id,
+                hit.reason,
+                hit.name,
+                hit.action,
+                applied=applied,
+                mode=hit.mode,
+            )
+        )
+    if final is not None:
+        return _final(final, tuple(matched), route_to, tuple(redact))
+    return Decision(matched=tuple(matched), route_to=route_to, redact=tuple(redact))
+
+
+def _final(
+    hit: Hit,
+    matched: tuple[Match, ...],
+    route_to: str | None,
+    redact: tuple[Detector, ...],
+) -> Decision:
+    why = hit.message or hit.reason
+    if hit.action == "deny":
+        return Decision(
+            action="refuse",
+            status=403,
+            code="policy_denied",
+            message=f"Policy {hit.name!r} denied this call: {why} (reference {hit.policy_id}).",
+            reference=hit.policy_id,
+            reason=f"policy:{hit.name}",
+            matched=matched,
+        )
+    return Decision(
+        action="hold",
+        status=403,
+        code="approval_required",
+        message=f"Policy {hit.name!r} requires an approval for this call: {why} "
+        f"(reference {hit.policy_id}).",
+        reference=hit.policy_id,
+        reason=f"policy:{hit.name}",
+        matched=matched,
+        route_to=route_to,
+        redact=redact,
+        hold_seconds=hit.approval_timeout_seconds or DEFAULT_HOLD_SECONDS,
+    )
