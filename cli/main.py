@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "runs": "cli.runs_cmd:runs",
     "costs": "cli.costs_cmd:costs",
     "budgets": "cli.budgets_cmd:budgets",
+    "policies": "cli.policies_cmd:policies",
     "alerts": "cli.alerts_cmd:alerts",
     "keys": "cli.keys_cmd:keys",
     "members": "cli.members_cmd:members",

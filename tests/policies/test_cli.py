@@ -1,0 +1,91 @@
+"""`agentops policies` against the real API: apply from YAML (idempotent, with a diff), list,
+show, delete."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+import requests
+from click.testing import CliRunner
+
+from cli.login_cmd import login
+from cli.policies_cmd import policies
+from tests.control_plane.conftest import running_url  # noqa: F401
+
+FILE = """\
+name: no-gpt4
+description: gpt-4 class models cost too much for batch agents
+scope: {kind: team, values: [batch]}
+when:
+  models: ["gpt-4*"]
+action: deny
+message: use gpt-4o-mini
+---
+name: mask-secrets
+action: redact
+when:
+  detectors: [api_key, private_key]
+"""
+
+
+@pytest.fixture
+def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "cli-home"
+    monkeypatch.setenv("AGENTOPS_HOME", str(home))
+    return home
+
+
+def run(args: list[str], command: click.Command = policies, **kw: str) -> str:
+    result = CliRunner().invoke(command, args, catch_exceptions=False, **kw)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_apply_is_idempotent_and_shows_a_diff(
+    running_url: str,  # noqa: F811
+    cli_home: Path,
+    tmp_path: Path,
+) -> None:
+    body = {"email": "sec@example.com", "password": "correct horse",
+            "org_name": "Sec", "org_slug": "sec"}  # fmt: skip
+    assert requests.post(f"{running_url}/api/v1/auth/signup", json=body, timeout=10).ok
+    run(["--email", "sec@example.com", "--api-url", running_url], login, input="correct horse\n")
+    path = tmp_path / "policies.yaml"
+    path.write_text(FILE)
+
+    first = run(["apply", "-f", str(path)])
+    assert "created no-gpt4" in first
+    assert "created mask-secrets" in first
+    again = run(["apply", "-f", str(path)])
+    assert "unchanged no-gpt4" in again
+    assert "unchanged mask-secrets" in again
+
+    path.write_text(FILE.replace("action: deny", "action: deny\nmode: shadow"))
+    dry = run(["apply", "-f", str(path), "--dry-run"])
+    assert "-mode: enforce" in dry
+    assert "+mode: shadow" in dry
+    assert "would update no-gpt4" in dry
+    assert "mode: enforce" in run(["show", "no-gpt4"])  # the dry run changed nothing
+    changed = run(["apply", "-f", str(path)])
+    assert "updated no-gpt4 (revision 2)" in changed
+    assert "unchanged mask-secrets" in changed
+
+    listed = run(["list"])
+    assert "no-gpt4" in listed
+    assert "team:batch" in listed
+    shown = run(["show", "no-gpt4"])
+    assert "mode: shadow" in shown
+    assert "revision 2" in shown
+    run(["delete", "no-gpt4", "--yes"])
+    assert "no-gpt4" not in run(["list"])
+
+
+def test_apply_refuses_an_invalid_file_before_sending_anything(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: r\naction: route\n")
+    result = CliRunner().invoke(policies, ["apply", "-f", str(path)])
+    assert result.exit_code != 0
+    assert "policy r" in result.output
+    assert "route_to" in result.output
