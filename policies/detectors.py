@@ -85,6 +85,8 @@ class Detector:
     name: str
     program: Any
     confirm: Callable[[str], bool] | None = None
+    key: str = ""  # what it finds, for sharing one scan between policies: name or pattern
+    pattern: str = ""
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         found = []
@@ -114,10 +116,42 @@ class Detector:
 
 def built_in(name: DetectorName) -> Detector:
     pattern, confirm = _BUILT_IN[name]
-    return Detector(name, compile_pattern(pattern), confirm)
+    return Detector(name, compile_pattern(pattern), confirm, key=name, pattern=pattern)
 
 
 def detectors_for(names: list[DetectorName], patterns: list[str]) -> tuple[Detector, ...]:
     found = [built_in(name) for name in names]
-    found += [Detector(f"pattern:{i}", compile_pattern(p)) for i, p in enumerate(patterns)]
+    found += [
+        Detector(f"pattern:{i}", compile_pattern(p), key=f"re2:{p}", pattern=p)
+        for i, p in enumerate(patterns)
+    ]
     return tuple(found)
+
+
+class Scanner:
+    """Every detector of a policy set in one RE2 set: one pass over a call's text tells which
+    of them may match (a confirmed detector, the card numbers, still checks its candidates)."""
+
+    def __init__(self, detectors: list[Detector]) -> None:
+        self._keys: list[str] = []
+        self._set = re2.Set.SearchSet(_options())
+        for detector in detectors:
+            if detector.key not in self._keys:
+                self._set.Add(detector.pattern)
+                self._keys.append(detector.key)
+        self._set.Compile()
+
+    def keys_in(self, text: str) -> frozenset[str]:
+        found = self._set.Match(text[:MAX_SCAN_CHARS]) or ()
+        return frozenset(self._keys[i] for i in found)
+
+
+def scanner_for(detectors: list[Detector]) -> Scanner | None:
+    """None when there is nothing to scan for, or RE2 cannot build the set (each detector
+    then scans on its own)."""
+    if not detectors:
+        return None
+    try:
+        return Scanner(detectors)
+    except re2.error:
+        return None

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from policies.detectors import Detector, detectors_for
+from policies.detectors import Detector, Scanner, detectors_for, scanner_for
 from policies.facts import Facts
 from policies.schema import DAYS, ActionName, Mode, Policy, TimeWindow
 
@@ -45,15 +45,41 @@ class Compiled:
     models_except: re.Pattern[str] | None
     tools: re.Pattern[str] | None
     detectors: tuple[Detector, ...]
+    window: Window | None
+
+
+StaticKey = tuple[str, str, str | None, str, str | None, str | None, str | None, frozenset[str]]
+Candidates = list[tuple[Compiled, list[str]]]
+_MAX_CACHED = 4096
 
 
 @dataclass(frozen=True)
 class PolicySet:
     policies: tuple[Compiled, ...] = ()
     errors: tuple[str, ...] = field(default=())  # documents that failed validation
+    scanner: Scanner | None = None  # every content detector of the set, in one RE2 set
+    # Memo of the conditions that depend only on who calls which model (scope, provider,
+    # endpoint, model globs): the same agent calling the same model skips them after the
+    # first call. A cache of a pure function, bounded, and dropped with the snapshot version.
+    _static: dict[StaticKey, Candidates] = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.policies)
+
+    def candidates(self, f: Facts) -> Candidates:
+        key = (f.provider, f.endpoint, f.model, f.agent, f.team, f.environment, f.api_key,
+               frozenset(f.tag_names()))  # fmt: skip
+        found = self._static.get(key)
+        if found is None:
+            found = []
+            for compiled in self.policies:
+                reasons = _static_match(compiled, f)
+                if reasons is not None:
+                    found.append((compiled, reasons))
+            if len(self._static) >= _MAX_CACHED:
+                self._static.clear()
+            self._static[key] = found
+        return found
 
 
 EMPTY = PolicySet()
@@ -74,6 +100,7 @@ def compile_one(policy_id: str, policy: Policy) -> Compiled:
         _globs(when.models_except),
         _globs(when.tools),
         detectors_for(when.detectors, when.patterns),
+        Window.of(when.time_window) if when.time_window is not None else None,
     )
 
 
@@ -91,13 +118,14 @@ def compile_policies(documents: list[dict[str, Any]]) -> PolicySet:
         if policy.enabled:
             compiled.append(compile_one(policy_id, policy))
     compiled.sort(key=lambda c: (c.policy.priority, c.policy.name))
-    return PolicySet(tuple(compiled), tuple(errors))
+    scanner = scanner_for([d for c in compiled for d in c.detectors])
+    return PolicySet(tuple(compiled), tuple(errors), scanner)
 
 
 def evaluate(policies: PolicySet, facts: Facts) -> list[Hit]:
     hits = []
-    for compiled in policies.policies:
-        reasons = _match(compiled, facts)
+    for compiled, static in policies.candidates(facts):
+        reasons = _dynamic_match(compiled, facts, static, policies.scanner)
         if reasons is not None:
             p = compiled.policy
             hits.append(
@@ -116,8 +144,8 @@ def evaluate(policies: PolicySet, facts: Facts) -> list[Hit]:
     return hits
 
 
-def _match(c: Compiled, f: Facts) -> list[str] | None:
-    """The reasons the policy matches, or None when a condition does not hold."""
+def _static_match(c: Compiled, f: Facts) -> list[str] | None:
+    """Reasons from the conditions on who calls which model, or None when one does not hold."""
     p, w = c.policy, c.policy.when
     if not _in_scope(p, f):
         return None
@@ -139,34 +167,52 @@ def _match(c: Compiled, f: Facts) -> list[str] | None:
         if c.models_except.match(model):
             return None
         reasons.append(f"model {f.model!r} is not in {w.models_except}")
-    if w.request_bytes_over is not None:
-        if f.request_bytes <= w.request_bytes_over:
-            return None
-        reasons.append(f"request of {f.request_bytes} bytes > {w.request_bytes_over}")
-    if w.max_tokens_over is not None:
-        if f.max_tokens is not None and f.max_tokens <= w.max_tokens_over:
-            return None
-        reasons.append(f"max_tokens {f.max_tokens or 'unset'} > {w.max_tokens_over}")
-    if w.time_window is not None:
-        if f.now is None or not in_window(w.time_window, f.now):
-            return None
-        reasons.append("inside its time window")
+    return reasons
+
+
+def _dynamic_match(
+    c: Compiled, f: Facts, static: list[str], scanner: Scanner | None
+) -> list[str] | None:
+    """The reasons the policy matches this call, or None when a condition does not hold.
+    Cheap conditions first; reasons are only written for a match."""
+    w = c.policy.when
+    if w.request_bytes_over is not None and f.request_bytes <= w.request_bytes_over:
+        return None
+    over = w.max_tokens_over
+    if over is not None and f.max_tokens is not None and f.max_tokens <= over:
+        return None
+    if c.window is not None and (f.now is None or not c.window.contains(f.now)):
+        return None
+    tools: list[str] = []
     if c.tools is not None:
-        tools = [t for t in f.tools() if c.tools.match(t.lower())]
+        pattern = c.tools
+        tools = [t for t in f.tools() if pattern.match(t.lower())]
         if not tools:
             return None
-        reasons.append(f"tools {tools}")
+    cost = None
     if w.estimated_cost_over_usd is not None:
         cost = f.estimated_cost()
         # An unpriced call's cost is unknown, not zero: it counts as over the threshold.
         if cost is not None and cost <= w.estimated_cost_over_usd:
             return None
-        shown = f"${cost}" if cost is not None else "unknown"
-        reasons.append(f"estimated cost {shown} > ${w.estimated_cost_over_usd}")
+    found: list[str] = []
     if c.detectors:
-        found = _content(c.detectors, f.texts())
+        found = [d.name for d in c.detectors if f.contains(d, scanner)]
         if not found:
             return None
+    reasons = list(static)
+    if w.request_bytes_over is not None:
+        reasons.append(f"request of {f.request_bytes} bytes > {w.request_bytes_over}")
+    if over is not None:
+        reasons.append(f"max_tokens {f.max_tokens or 'unset'} > {over}")
+    if c.window is not None:
+        reasons.append("inside its time window")
+    if tools:
+        reasons.append(f"tools {tools}")
+    if w.estimated_cost_over_usd is not None:
+        shown = f"${cost}" if cost is not None else "unknown"
+        reasons.append(f"estimated cost {shown} > ${w.estimated_cost_over_usd}")
+    if found:
         reasons.append(f"prompt contains {', '.join(found)}")
     return reasons
 
@@ -188,23 +234,33 @@ def _in_scope(p: Policy, f: Facts) -> bool:
             return bool(f.tag_names().intersection(values))
 
 
-def _content(detectors: tuple[Detector, ...], texts: list[str]) -> list[str]:
-    return [d.name for d in detectors if any(d.found_in(t) for t in texts)]
+@dataclass(frozen=True)
+class Window:
+    """A ``TimeWindow`` ready to test: zone loaded, days as weekday numbers, times parsed."""
+
+    zone: ZoneInfo
+    days: frozenset[int]
+    start: time
+    end: time
+
+    @classmethod
+    def of(cls, window: TimeWindow) -> Window:
+        days = frozenset(DAYS.index(d) for d in window.days)
+        return cls(ZoneInfo(window.timezone), days, _clock(window.start), _clock(window.end))
+
+    def contains(self, now: datetime) -> bool:
+        local = now.astimezone(self.zone)
+        weekday, at = local.weekday(), local.time()
+        if self.start <= self.end:
+            return weekday in self.days and self.start <= at < self.end
+        # Spans midnight: the part after midnight belongs to the day the window opened.
+        if at >= self.start:
+            return weekday in self.days
+        return (weekday - 1) % 7 in self.days and at < self.end
 
 
 def in_window(window: TimeWindow, now: datetime) -> bool:
-    local = now.astimezone(ZoneInfo(window.timezone))
-    day = DAYS[local.weekday()]
-    start = _clock(window.start)
-    end = _clock(window.end)
-    at = local.time()
-    if start <= end:
-        return day in window.days and start <= at < end
-    # Spans midnight: the part after midnight belongs to the day the window opened.
-    if at >= start:
-        return day in window.days
-    yesterday = DAYS[(local.weekday() - 1) % 7]
-    return yesterday in window.days and at < end
+    return Window.of(window).contains(now)
 
 
 def _clock(value: str) -> time:

@@ -9,7 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-_TOOL_LISTS = frozenset({"tools", "functionDeclarations", "function_declarations", "tool_calls"})
+from policies.detectors import Detector, Scanner
+
 _TOOL_BLOCKS = frozenset({"tool_use", "function_call", "function", "server_tool_use"})
 _NOT_PROMPT = frozenset({"model", "role", "type", "id", "tool_call_id", "tool_use_id"})
 
@@ -29,19 +30,37 @@ class Facts:
     now: datetime | None = None
     body: Callable[[], Any] = lambda: None  # the parsed JSON request body
     estimated_cost: Callable[[], Decimal | None] = lambda: None
-    _texts: list[str] | None = field(default=None, repr=False)
+    _text: str | None = field(default=None, repr=False)
     _tools: list[str] | None = field(default=None, repr=False)
+    _found: dict[str, bool] = field(default_factory=dict, repr=False)
+    _hits: frozenset[str] | None = field(default=None, repr=False)
 
-    def texts(self) -> list[str]:
-        """Every string of the request a model would read (messages, system, tool results)."""
-        if self._texts is None:
-            self._texts = list(_strings(self.body()))
-        return self._texts
+    def text(self) -> str:
+        """Every string of the request a model would read (messages, system, tool results),
+        one per line."""
+        if self._text is None:
+            self._text = "\n".join(_strings(self.body()))
+        return self._text
+
+    def contains(self, detector: Detector, scanner: Scanner | None = None) -> bool:
+        """Whether ``detector`` finds something in the text. With the policy set's scanner, one
+        pass over the text answers for every detector; each runs at most once a call."""
+        if scanner is not None:
+            if self._hits is None:
+                self._hits = scanner.keys_in(self.text())
+            if detector.key not in self._hits:
+                return False
+            if detector.confirm is None:
+                return True
+        found = self._found.get(detector.key)
+        if found is None:
+            found = self._found[detector.key] = detector.found_in(self.text())
+        return found
 
     def tools(self) -> list[str]:
         """Names of the tools the request offers and the tool calls it carries."""
         if self._tools is None:
-            self._tools = sorted(set(_tool_names(self.body(), in_tools=False)))
+            self._tools = sorted(set(_tool_names(self.body())))
         return self._tools
 
     def tag_names(self) -> set[str]:
@@ -65,13 +84,42 @@ def _strings(value: Any, key: str | None = None) -> Iterator[str]:
             yield from _strings(item, key)
 
 
-def _tool_names(value: Any, *, in_tools: bool) -> Iterator[str]:
-    if isinstance(value, dict):
-        name = value.get("name")
-        if isinstance(name, str) and (in_tools or value.get("type") in _TOOL_BLOCKS):
-            yield name
-        for k, v in value.items():
-            yield from _tool_names(v, in_tools=in_tools or k in _TOOL_LISTS)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _tool_names(item, in_tools=in_tools)
+def _tool_names(body: Any) -> Iterator[str]:
+    """Tools offered (``tools``; Gemini's ``functionDeclarations``) and tools called in the
+    conversation (OpenAI ``tool_calls``, Anthropic ``tool_use`` blocks, Responses
+    ``function_call`` items), read where each wire format puts them; no deep walk."""
+    if not isinstance(body, dict):
+        return
+    for tool in _dicts(body.get("tools")):
+        yield from _names(tool)
+        for declared in _dicts(
+            tool.get("functionDeclarations") or tool.get("function_declarations")
+        ):
+            yield from _names(declared)
+    for key in ("messages", "input", "contents"):
+        for item in _dicts(body.get(key)):
+            if item.get("type") in _TOOL_BLOCKS:
+                yield from _names(item)
+            for call in _dicts(item.get("tool_calls")):
+                yield from _names(call)
+            for block in _dicts(item.get("content") or item.get("parts")):
+                if block.get("type") in _TOOL_BLOCKS:
+                    yield from _names(block)
+                yield from _names(block.get("functionCall"))
+
+
+def _dicts(value: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(value, list):
+        yield from (item for item in value if isinstance(item, dict))
+
+
+def _names(value: Any) -> Iterator[str]:
+    """``name``, or ``function.name`` (OpenAI nests it)."""
+    if not isinstance(value, dict):
+        return
+    name = value.get("name")
+    if isinstance(name, str):
+        yield name
+    function = value.get("function")
+    if isinstance(function, dict) and isinstance(function.get("name"), str):
+        yield function["name"]

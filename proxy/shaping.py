@@ -4,9 +4,9 @@ what it did, or in shadow mode would have done) on the call state for its record
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from mitmproxy import http
 
 from agentops.wire.record import PolicyOutcome
@@ -21,8 +21,8 @@ def request_json(flow: http.HTTPFlow) -> Any:
     if flow.request.stream:
         return None
     try:
-        return json.loads(flow.request.get_content(strict=False) or b"null")
-    except ValueError:
+        return orjson.loads(flow.request.get_content(strict=False) or b"null")
+    except orjson.JSONDecodeError:
         return None
 
 
@@ -60,7 +60,7 @@ def _rewrite(
         body["model"] = decision.route_to
         state.routed_to = decision.route_to
     if masked or state.routed_to:
-        flow.request.set_content(json.dumps(body).encode())
+        flow.request.set_content(orjson.dumps(body))
     for outcome in outcomes:
         if not outcome.applied:
             continue

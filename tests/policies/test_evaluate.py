@@ -161,3 +161,23 @@ def test_the_schema_is_versioned() -> None:
     assert Policy.model_validate({"name": "p", "action": "deny"}).schema_version == 1
     with pytest.raises(ValueError, match="schema_version"):
         Policy.model_validate({"name": "p", "action": "deny", "schema_version": 2})
+
+
+def test_tool_names_are_read_from_every_wire_format() -> None:
+    body = {
+        "tools": [
+            {"type": "function", "function": {"name": "openai_offered"}},
+            {"name": "anthropic_offered", "input_schema": {}},
+            {"functionDeclarations": [{"name": "gemini_offered"}]},
+        ],
+        "messages": [
+            {"role": "assistant", "tool_calls": [{"function": {"name": "openai_called"}}]},
+            {"role": "assistant", "content": [{"type": "tool_use", "name": "anthropic_called"}]},
+        ],
+        "input": [{"type": "function_call", "name": "responses_called"}],
+        "contents": [{"parts": [{"functionCall": {"name": "gemini_called"}}]}],
+    }
+    assert facts(body=lambda: body).tools() == sorted(
+        ["openai_offered", "anthropic_offered", "gemini_offered", "openai_called",
+         "anthropic_called", "responses_called", "gemini_called"]
+    )  # fmt: skip
