@@ -5,7 +5,15 @@ from policies.detectors import DETECTORS, Detector, compile_pattern, luhn_ok
 from policies.evaluate import EMPTY, Hit, PolicySet, compile_policies, evaluate, in_window
 from policies.facts import Facts
 from policies.redact import redact
-from policies.schema import SCHEMA_VERSION, Approval, Conditions, Policy, Scope, TimeWindow
+from policies.schema import (
+    SCHEMA_VERSION,
+    Approval,
+    Conditions,
+    Policy,
+    RateLimit,
+    Scope,
+    TimeWindow,
+)
 
 __all__ = [
     "DETECTORS",
@@ -18,6 +26,7 @@ __all__ = [
     "Hit",
     "Policy",
     "PolicySet",
+    "RateLimit",
     "Scope",
     "TimeWindow",
     "compile_pattern",

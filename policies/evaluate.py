@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from policies.detectors import Detector, Scanner, detectors_for, scanner_for
 from policies.facts import Facts
-from policies.schema import DAYS, ActionName, Mode, Policy, TimeWindow
+from policies.schema import DAYS, ActionName, Mode, Policy, RateLimit, TimeWindow
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class Hit:
     route_to: str | None = None
     approval_timeout_seconds: int | None = None
     detectors: tuple[Detector, ...] = ()
+    limit: RateLimit | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ def evaluate(policies: PolicySet, facts: Facts) -> list[Hit]:
                     p.route_to,
                     p.approval.timeout_seconds if p.approval else None,
                     compiled.detectors,
+                    p.limit,
                 )
             )
     return hits

@@ -19,7 +19,7 @@ from policies.detectors import DETECTORS, DetectorName, compile_pattern
 SCHEMA_VERSION: Literal[1] = 1
 
 Mode = Literal["enforce", "shadow"]
-ActionName = Literal["allow", "deny", "require_approval", "redact", "alert", "route"]
+ActionName = Literal["allow", "deny", "require_approval", "redact", "alert", "route", "rate_limit"]
 ScopeKind = Literal["org", "team", "agent", "tag", "environment", "api_key"]
 ApproverRole = Literal["owner", "admin", "team_lead"]
 DEFAULT_APPROVERS: tuple[ApproverRole, ...] = ("owner", "admin")
@@ -110,6 +110,21 @@ class Approval(_Strict):
     members: list[str] = Field(default_factory=list, description="e-mails of named approvers")
 
 
+class RateLimit(_Strict):
+    """Requests and/or tokens per minute, counted per ``per`` (each team, agent or key gets
+    its own allowance; ``org``: one allowance for every call the policy covers)."""
+
+    requests_per_minute: int | None = Field(default=None, ge=1, le=10_000_000)
+    tokens_per_minute: int | None = Field(default=None, ge=1, le=1_000_000_000)
+    per: Literal["org", "team", "agent", "api_key"] = "agent"
+
+    @model_validator(mode="after")
+    def _something(self) -> RateLimit:
+        if self.requests_per_minute is None and self.tokens_per_minute is None:
+            raise ValueError("a rate limit sets requests_per_minute or tokens_per_minute")
+        return self
+
+
 class Policy(_Strict):
     """One policy, schema version 1."""
 
@@ -125,9 +140,12 @@ class Policy(_Strict):
     message: str | None = Field(default=None, max_length=1000)
     route_to: str | None = Field(default=None, min_length=1, max_length=200)
     approval: Approval | None = None
+    limit: RateLimit | None = None
 
     @model_validator(mode="after")
     def _action_needs(self) -> Policy:
+        if (self.action == "rate_limit") != (self.limit is not None):
+            raise ValueError("a rate_limit policy sets limit, and only a rate_limit policy does")
         if self.action == "route" and self.route_to is None:
             raise ValueError("a route policy names the model to route to (route_to)")
         if self.action != "route" and self.route_to is not None:
@@ -139,4 +157,12 @@ class Policy(_Strict):
         return self
 
 
-__all__ = ["DETECTORS", "SCHEMA_VERSION", "Approval", "Conditions", "Policy", "Scope"]
+__all__ = [
+    "DETECTORS",
+    "SCHEMA_VERSION",
+    "Approval",
+    "Conditions",
+    "Policy",
+    "RateLimit",
+    "Scope",
+]

@@ -15,7 +15,15 @@ from typing import Any
 from redis.asyncio import Redis
 
 from agentops.settings import Settings
-from agentops.statebus import MemorySpendCounters, MemoryStateBus, RedisSpendCounters, SpendCounters
+from agentops.statebus import (
+    MemoryRateLimiter,
+    MemorySpendCounters,
+    MemoryStateBus,
+    RateLimiter,
+    RedisRateLimiter,
+    RedisSpendCounters,
+    SpendCounters,
+)
 from agentops.statebus import connect as connect_redis
 from proxy.control import ControlGate, ControlStateHolder, MemoryStateSource, RedisStateSource
 from proxy.control.keys import StateKeyVerifier
@@ -63,25 +71,30 @@ class ControlState:
                 client_name=name.replace(" ", "_"),
                 verifier=verifier,
             )
+            # A budget check waits at most this long, then budget_fail_mode applies; 0.2 s
+            # (the state client's) refused healthy calls when a burst opened the pool.
+            client = connect_redis(
+                cp.redis_url,
+                timeout_seconds=COUNTER_TIMEOUT_SECONDS,
+                client_name=f"{name}:counters".replace(" ", "_"),
+            )
             if counters is None:
-                # A budget check waits at most this long, then budget_fail_mode applies; 0.2 s
-                # (the state client's) refused healthy calls when a burst opened the pool.
-                client = connect_redis(
-                    cp.redis_url,
-                    timeout_seconds=COUNTER_TIMEOUT_SECONDS,
-                    client_name=f"{name}:counters".replace(" ", "_"),
-                )
                 counters = RedisSpendCounters(
                     client, cp.redis_prefix, timeout_seconds=COUNTER_TIMEOUT_SECONDS
                 )
+            # Rate limits are shared by every replica through the same Redis.
+            limiter: RateLimiter = RedisRateLimiter(
+                client, cp.redis_prefix, timeout_seconds=COUNTER_TIMEOUT_SECONDS
+            )
         elif bus is not None:
             source = MemoryStateSource(
                 bus, holder, resync_seconds=p.state_resync_seconds, verifier=verifier
             )
             counters = counters or MemorySpendCounters()
+            limiter = MemoryRateLimiter()
         else:
             return None
-        gate = ControlGate(holder, p, counters)
+        gate = ControlGate(holder, p, counters, limiter=limiter)
         return cls(holder, source, gate, settings, verifier, counter_client=client)
 
     @property

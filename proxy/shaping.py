@@ -37,7 +37,7 @@ def shape(flow: http.HTTPFlow, state: CallState, decision: Decision) -> None:
             reason=m.reason[:2000],
         )
         for m in decision.matched
-        if m.kind == "policy"
+        if m.kind == "policy" and m.action
     ]
     for outcome in outcomes:
         metrics.POLICY_MATCHES.labels(outcome.name, outcome.action, str(outcome.applied)).inc()

@@ -22,6 +22,12 @@ from agentops.statebus.errors import CounterUnavailable, MalformedState, StateBu
 from agentops.statebus.keys import SpendKeys, StateKeys
 from agentops.statebus.memory import MemoryStateBus
 from agentops.statebus.protocols import StatePublisher, StateReader
+from agentops.statebus.ratelimit import (
+    MemoryRateLimiter,
+    RateDecision,
+    RateLimiter,
+    RedisRateLimiter,
+)
 from agentops.statebus.redis_bus import RedisStatePublisher, RedisStateReader
 from agentops.statebus.redis_directory import RedisKeyDirectory
 from agentops.statebus.spend import (
@@ -42,9 +48,13 @@ __all__ = [
     "KeyDirectoryReader",
     "KeyEntry",
     "MalformedState",
+    "MemoryRateLimiter",
     "MemorySpendCounters",
     "MemoryStateBus",
+    "RateDecision",
+    "RateLimiter",
     "RedisKeyDirectory",
+    "RedisRateLimiter",
     "RedisSpendCounters",
     "RedisStatePublisher",
     "RedisStateReader",

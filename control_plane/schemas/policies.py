@@ -9,7 +9,7 @@ from datetime import datetime
 from pydantic import Field
 
 from control_plane.schemas.common import PageQuery, Request
-from policies import Approval, Conditions, Policy, Scope
+from policies import Approval, Conditions, Policy, RateLimit, Scope
 from policies.schema import NAME_PATTERN, ActionName, Mode
 
 __all__ = ["Policy", "PolicyOut", "PolicyPage", "PolicyPatch", "PolicyQuery"]
@@ -47,3 +47,4 @@ class PolicyPatch(Request):
     message: str | None = Field(None, max_length=1000)
     route_to: str | None = Field(None, min_length=1, max_length=200)
     approval: Approval | None = None
+    limit: RateLimit | None = None

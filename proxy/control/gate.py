@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from agentops.settings import ProxySettings
-from agentops.statebus import CounterUnavailable, Reservation, SpendCounters
+from agentops.statebus import CounterUnavailable, RateLimiter, Reservation, SpendCounters
 from agentops.tasks import TaskSet
 from agentops.wire.control import BudgetRule, ControlSnapshot
 from policies import EMPTY, PolicySet, compile_policies
@@ -35,6 +35,8 @@ from proxy.decision.budgets import (
     matching_budgets,
 )
 from proxy.decision.kills import profile
+from proxy.decision.policy import rate_refusal
+from proxy.decision.types import RateTake
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,7 @@ class ControlGate:
         counters: SpendCounters | None = None,
         *,
         breaker: CircuitBreaker | None = None,
+        limiter: RateLimiter | None = None,
         hold_ttl_seconds: float = 600.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -84,6 +87,7 @@ class ControlGate:
         self._settings = settings
         self._counters = counters
         self._breaker = breaker or CircuitBreaker()
+        self._limiter = limiter
         self._ttl = hold_ttl_seconds
         self._now = now
         self.settlements = TaskSet("budget-settlements")  # closed by close()
@@ -105,7 +109,13 @@ class ControlGate:
         )
         if decision.action == "hold":
             return no_approver(decision)
-        if not decision.allowed or not decision.holds:
+        if not decision.allowed:
+            return decision
+        for take in decision.rate_limits:
+            refusal = await self._take(take)
+            if refusal is not None:
+                return dataclasses.replace(refusal, matched=decision.matched + refusal.matched)
+        if not decision.holds:
             return decision
         estimate = decision.worst_case_usd or Decimal(0)
         reservation = await self._reserve(decision.holds, call.run_id, estimate, call.call_id)
@@ -155,6 +165,19 @@ class ControlGate:
             state, agent=agent, team=profile(state, agent).team, provider=provider, model=model
         )
         return await self._reserve(tuple(rules), run_id, estimated_cost_usd, hold_id)
+
+    async def _take(self, take: RateTake) -> Decision | None:
+        """The refusal when ``take`` does not fit its rate limit. Limits smooth load (spend
+        limits are budgets): with the limiter unreachable the call goes through, counted."""
+        if self._limiter is None or not self._breaker.allow():
+            return None
+        try:
+            result = await self._limiter.take(take.key, take.per_minute, take.cost)
+        except CounterUnavailable:
+            self._failed("rate_limit")
+            return None
+        self._succeeded()
+        return None if result.allowed else rate_refusal(take, result.retry_after_ms)
 
     async def settle(self, reservation: BudgetReservation, real_cost_usd: Decimal) -> None:
         """Count the real cost on every budget held. A failure is logged and counted, not

@@ -5,9 +5,11 @@ Order, first refusal wins:
    action names the refusal;
 2. the control state's health (503 when it may not be served from);
 3. policies (``proxy/decision/policy.py``): deny refuses, require_approval holds, redact,
-   route and alert shape the call; shadow policies are recorded and change nothing. Policies
-   come before the counters so a call a policy refuses takes no budget hold, and a routed call
-   is checked against budgets on the model it will really be served by;
+   route and alert shape the call, rate_limit names the allowances the call takes from (the
+   gate takes them first, then the budget holds); shadow policies are recorded and change
+   nothing. Policies come before the counters so a call a policy refuses takes no rate-limit
+   unit or budget hold, and a routed call is checked against budgets on the model it will
+   really be served by;
 4. hard budgets: which ones cover the call, and its worst-case cost; a call no worst case can be
    priced for is refused here. The holds themselves are taken by the gate (``Decision.holds``),
    on the shared counters, only for a call every pure step let through (a held call's, once

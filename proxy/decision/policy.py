@@ -10,12 +10,13 @@ are recorded as what they would have done and change nothing.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 from policies import Detector, Facts, Hit, PolicySet, evaluate
 from proxy.decision.budgets import worst_case
 from proxy.decision.kills import AgentProfile
-from proxy.decision.types import ALLOW, Call, Decision, Match
+from proxy.decision.types import ALLOW, Call, Decision, Match, RateTake, refuse
 
 DEFAULT_HOLD_SECONDS = 300
 
@@ -52,6 +53,7 @@ def policy_decision(policies: PolicySet, call: Call, who: AgentProfile) -> Decis
     exempt = False
     route_to: str | None = None
     redact: list[Detector] = []
+    takes: list[RateTake] = []
     for hit in hits:
         applied = hit.mode == "enforce" and not exempt and final is None
         if applied:
@@ -64,6 +66,8 @@ def policy_decision(policies: PolicySet, call: Call, who: AgentProfile) -> Decis
                 route_to = route_to or hit.route_to
             elif hit.action == "redact":
                 redact.extend(hit.detectors)
+            elif hit.action == "rate_limit":
+                takes.extend(rate_takes(hit, call, who))
         matched.append(
             Match(
                 "policy",
@@ -77,7 +81,42 @@ def policy_decision(policies: PolicySet, call: Call, who: AgentProfile) -> Decis
         )
     if final is not None:
         return _final(final, tuple(matched), route_to, tuple(redact))
-    return Decision(matched=tuple(matched), route_to=route_to, redact=tuple(redact))
+    return Decision(
+        matched=tuple(matched),
+        route_to=route_to,
+        redact=tuple(redact),
+        rate_limits=tuple(takes),
+    )
+
+
+def rate_takes(hit: Hit, call: Call, who: AgentProfile) -> list[RateTake]:
+    """What the call takes from a rate-limit policy: one request, and its tokens (the prompt
+    estimate plus every output token it may generate, as known before the call)."""
+    limit = hit.limit
+    if limit is None:
+        return []
+    whose = {
+        "org": "org",
+        "team": f"team:{who.team or '-'}",
+        "agent": f"agent:{call.agent}",
+        "api_key": f"key:{call.key_id or '-'}",
+    }[limit.per]
+    key = f"{call.org}:{hit.policy_id}:{whose}"
+    takes = []
+    if limit.requests_per_minute is not None:
+        takes.append(
+            RateTake(
+                hit.policy_id, hit.name, f"{key}:req", limit.requests_per_minute, 1, "requests"
+            )
+        )
+    if limit.tokens_per_minute is not None:
+        tokens = (call.estimated_input_tokens or 0) + (call.max_output_tokens or 0) * call.choices
+        takes.append(
+            RateTake(
+                hit.policy_id, hit.name, f"{key}:tok", limit.tokens_per_minute, tokens, "tokens"
+            )
+        )
+    return takes
 
 
 def _final(
@@ -109,4 +148,22 @@ def _final(
         route_to=route_to,
         redact=redact,
         hold_seconds=hit.approval_timeout_seconds or DEFAULT_HOLD_SECONDS,
+    )
+
+
+def rate_refusal(take: RateTake, retry_after_ms: int) -> Decision:
+    """429 in the provider's shape, with Retry-After: the limit, whose it is, when to retry."""
+    if take.cost > take.per_minute:
+        detail = f"this call alone needs {take.cost} {take.unit}, more than the limit allows"
+    else:
+        detail = f"retry in {max(1, math.ceil(retry_after_ms / 1000))}s"
+    return refuse(
+        429,
+        "rate_limited",
+        f"Rate limit {take.name!r} ({take.per_minute} {take.unit} per minute) refused this "
+        f"call: {detail} (reference {take.policy_id}).",
+        kind="policy",
+        reference=take.policy_id,
+        reason=f"rate_limit:{take.name}",
+        retry_after_seconds=max(1, math.ceil(retry_after_ms / 1000)),
     )

@@ -76,6 +76,18 @@ class Match:
     mode: Literal["enforce", "shadow"] = "enforce"
 
 
+@dataclass(frozen=True, slots=True)
+class RateTake:
+    """Units a call takes from a rate limit, on the shared limiter, before it goes upstream."""
+
+    policy_id: str
+    name: str
+    key: str  # the allowance: policy id and whose (team, agent, key) it is
+    per_minute: int
+    cost: int
+    unit: Literal["requests", "tokens"]
+
+
 class CallBudget(Protocol):
     """An allowed call's holds on hard budgets: taken by the gate, asked by the stream tee,
     closed once by the record step."""
@@ -112,6 +124,7 @@ class Decision:
     route_to: str | None = None  # a route policy's model, sent instead of the requested one
     redact: tuple[Detector, ...] = ()  # what to mask in the body before it is forwarded
     hold_seconds: int | None = None  # "hold": how long to wait for an approval
+    rate_limits: tuple[RateTake, ...] = ()  # taken by the gate before the budget holds
     budget: CallBudget | None = field(default=None, compare=False)
 
     @property

@@ -105,3 +105,30 @@ async def test_a_redacted_secret_never_reaches_the_provider(cluster: Cluster) ->
     [record] = await records(proxy, 1)
     [outcome] = record["policies"]
     assert outcome["masked"] == {"api_key": 1, "card_number": 1, "email": 1}
+
+
+@pytest.fixture
+async def two_proxies(pg_url: str, redis_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
+    async with running_cluster(pg_url, redis_url, tmp_path, proxies=2) as running:
+        yield running
+
+
+async def test_a_rate_limit_is_shared_by_two_proxies(two_proxies: Cluster) -> None:
+    await apply(
+        two_proxies,
+        {"name": "calm-down", "action": "rate_limit",
+         "limit": {"requests_per_minute": 3, "per": "agent"}},
+    )  # fmt: skip
+    first, second = two_proxies.proxies
+    for proxy in (first, second, first):
+        assert (await ask(proxy, "looper", "gpt-4o-mini")).choices
+    with pytest.raises(openai.RateLimitError) as limited:
+        await ask(second, "looper", "gpt-4o-mini")  # the other replica knows the count
+    assert limited.value.status_code == 429
+    assert "Rate limit 'calm-down' (3 requests per minute)" in limited.value.message
+    retry_after = int(limited.value.response.headers["retry-after"])
+    assert 1 <= retry_after <= 20
+    assert (await ask(second, "another", "gpt-4o-mini")).choices  # per agent
+    found = await records(second, 3)
+    refused = [r for r in found if r["status"] == "refused"]
+    assert [r["refusal_reason"] for r in refused] == ["rate_limit:calm-down"]

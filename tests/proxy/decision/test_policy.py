@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentops.settings import ProxySettings
+from agentops.statebus import MemoryRateLimiter
 from policies import compile_policies
+from proxy.control.gate import ControlGate
+from proxy.control.holder import ControlStateHolder
 from proxy.decision import Call, Decision, StateHealth, decide
 from tests.statebus.builders import budget, rule, snap
 
@@ -89,3 +93,40 @@ def test_kill_comes_before_policies_and_policies_before_budgets() -> None:
     assert routed.worst_case_usd is not None
     plain = decide(budgeted, CALL, health=FRESH)
     assert plain.holds == ()  # gpt-4o is not covered by the gpt-4o-mini budget
+
+
+def test_rate_limits_name_whose_allowance_and_what_the_call_takes() -> None:
+    decision = run(
+        {"name": "rpm", "action": "rate_limit", "limit": {"requests_per_minute": 60, "per": "team"}},
+        {"name": "tpm", "action": "rate_limit", "limit": {"tokens_per_minute": 10_000}},
+        state=snap(agents={"bot": {"team": "research"}}),
+    )  # fmt: skip
+    assert decision.allowed
+    requests, tokens = decision.rate_limits
+    assert (requests.key, requests.cost, requests.unit) == (
+        "acme:id-rpm:team:research:req",
+        1,
+        "requests",
+    )
+    assert (tokens.key, tokens.cost, tokens.per_minute) == (
+        "acme:id-tpm:agent:bot:tok",
+        110,
+        10_000,
+    )
+    shadow = run({"name": "s", "action": "rate_limit", "mode": "shadow",
+                  "limit": {"requests_per_minute": 1}})  # fmt: skip
+    assert shadow.rate_limits == ()  # a shadow limit takes nothing
+
+
+async def test_the_gate_refuses_past_the_limit_with_429_and_retry_after() -> None:
+    holder = ControlStateHolder()
+    doc = {"id": "p1", "name": "rpm", "action": "rate_limit", "limit": {"requests_per_minute": 2}}
+    holder.apply(snap(version=1).model_copy(update={"policies": [doc]}))
+    holder.mark_synced()
+    gate = ControlGate(holder, ProxySettings(), limiter=MemoryRateLimiter())
+    answers = [await gate.decide(CALL) for _ in range(3)]
+    assert [a.allowed for a in answers] == [True, True, False]
+    refused = answers[2]
+    assert (refused.status, refused.code, refused.reason) == (429, "rate_limited", "rate_limit:rpm")
+    assert refused.retry_after_seconds == 30
+    assert "Rate limit 'rpm' (2 requests per minute)" in refused.message
