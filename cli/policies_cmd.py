@@ -30,6 +30,7 @@ def policies() -> None:
     \b
     Examples:
       agentops policies apply -f policies.yaml
+      agentops policies simulate policies.yaml --since 30d
       agentops policies list
     """
 
@@ -88,6 +89,35 @@ def apply(path: Path, dry_run: bool, api_url: str | None) -> None:
     client = make_client(api_url)
     for policy in wanted:
         _apply_one(client, policy, dry_run)
+
+
+@policies.command("simulate")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--since", default="30d", show_default=True, help="Window to replay: Nd (days).")
+@api_url_option
+@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")  # fmt: skip
+def simulate(path: Path, since: str, api_url: str | None, output: str) -> None:
+    """Replay the stored calls of a window through the policies of a YAML file, before
+    enabling them: what would be denied, held, redacted or rerouted, and the dollars.
+
+    \b
+    Example:
+      agentops policies simulate policies.yaml --since 30d
+    """
+    days = since.removesuffix("d")
+    if not days.isdigit() or not 1 <= int(days) <= 400:
+        raise click.BadParameter("a number of days from 1 to 400, e.g. 30d", param_hint="--since")
+    body = {"policies": _load(path), "since_days": int(days)}
+    report = make_client(api_url).request("POST", "/policies/simulate", body)
+    if output == "json":
+        render(report, "json")
+        return
+    click.echo(f"{report['calls_scanned']} calls from {report['since']} to {report['until']}")
+    rows = [*report["rows"], {**report["totals"], "agent": "TOTAL"}]
+    render([_simulated(r) for r in rows], "table", SIMULATION_COLUMNS)
+    for note in report["limitations"]:
+        click.echo(f"note: {note}")
 
 
 @policies.command("delete")
@@ -178,3 +208,27 @@ def _scope(scope: dict[str, Any]) -> str:
     return (
         scope["kind"] if scope["kind"] == "org" else f"{scope['kind']}:{','.join(scope['values'])}"
     )
+
+
+SIMULATION_COLUMNS = ("agent", "team", "calls", "cost_usd", "denied", "held", "redacted",
+                      "rerouted", "rerouted_at_new_model", "would_have")  # fmt: skip
+
+
+def _simulated(row: dict[str, Any]) -> dict[str, Any]:
+    def cell(action: str) -> str:
+        count = row["counts"][action]
+        if not count:
+            return "0"
+        unpriced = row["unpriced"][action]
+        extra = f" +{unpriced} unpriced" if unpriced else ""
+        return f"{count} (${row['dollars'][action]}{extra})"
+
+    return {
+        "agent": row["agent"],
+        "team": row["team"],
+        "calls": row["calls"],
+        "cost_usd": row["cost_usd"],
+        **{action: cell(action) for action in ("denied", "held", "redacted", "rerouted")},
+        "rerouted_at_new_model": row["rerouted_cost_at_new_model_usd"],
+        "would_have": ", ".join(f"{k}: {v}" for k, v in row["would_have"].items()) or "-",
+    }

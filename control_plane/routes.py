@@ -27,6 +27,7 @@ from control_plane.api import (
     proxies,
     reports,
     runs,
+    simulation,
     teams,
 )
 from control_plane.auth.permissions import Permission as P
@@ -158,6 +159,8 @@ ROUTES: tuple[Route, ...] = (
           body=po.Policy, response=po.PolicyOut, status=201),
     Route("GET", "/policies", policies.list_policies, P.POLICIES_READ, "List policies", "policies",
           query=po.PolicyQuery, response=po.PolicyPage),
+    Route("POST", "/policies/simulate", simulation.simulate_policies, P.POLICIES_READ, "Replay stored calls through draft policies (nothing is saved)", "policies",
+          body=po.SimulateRequest, response=po.SimulationOut),
     Route("GET", "/policies/{policy}", policies.get_policy, P.POLICIES_READ, "Show a policy (by id or name)", "policies",
           response=po.PolicyOut),
     Route("PATCH", "/policies/{policy}", policies.update_policy, P.POLICIES_WRITE, "Change fields of a policy (a new revision)", "policies",

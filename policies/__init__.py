@@ -4,6 +4,7 @@ reasons. Pure code (a lint rule bans I/O frameworks and our other packages here)
 from policies.detectors import DETECTORS, Detector, compile_pattern, luhn_ok
 from policies.evaluate import EMPTY, Hit, PolicySet, compile_policies, evaluate, in_window
 from policies.facts import Facts
+from policies.outcome import Outcome, fold
 from policies.redact import redact
 from policies.schema import (
     SCHEMA_VERSION,
@@ -24,6 +25,7 @@ __all__ = [
     "Detector",
     "Facts",
     "Hit",
+    "Outcome",
     "Policy",
     "PolicySet",
     "RateLimit",
@@ -32,6 +34,7 @@ __all__ = [
     "compile_pattern",
     "compile_policies",
     "evaluate",
+    "fold",
     "in_window",
     "luhn_ok",
     "redact",

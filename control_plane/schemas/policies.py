@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 from pydantic import Field
 
@@ -12,7 +13,15 @@ from control_plane.schemas.common import PageQuery, Request
 from policies import Approval, Conditions, Policy, RateLimit, Scope
 from policies.schema import NAME_PATTERN, ActionName, Mode
 
-__all__ = ["Policy", "PolicyOut", "PolicyPage", "PolicyPatch", "PolicyQuery"]
+__all__ = [
+    "Policy",
+    "PolicyOut",
+    "PolicyPage",
+    "PolicyPatch",
+    "PolicyQuery",
+    "SimulateRequest",
+    "SimulationOut",
+]
 
 
 class PolicyOut(Policy):
@@ -48,3 +57,36 @@ class PolicyPatch(Request):
     route_to: str | None = Field(None, min_length=1, max_length=200)
     approval: Approval | None = None
     limit: RateLimit | None = None
+
+
+class SimulateRequest(Request):
+    """Draft policies to replay over the org's stored calls (nothing is saved or enforced)."""
+
+    policies: list[Policy] = Field(min_length=1, max_length=200)
+    since_days: int = Field(30, ge=1, le=400, description="Replay the calls of the last N days")
+
+
+class SimulationRow(Request):
+    agent: str | None = Field(description="None on the totals row")
+    team: str | None = None
+    calls: int
+    cost_usd: Decimal = Field(description="What the calls cost (priced calls only)")
+    counts: dict[str, int] = Field(description="Calls per outcome: denied, held, redacted, ...")
+    dollars: dict[str, Decimal] = Field(description="Recorded cost of those calls, per outcome")
+    unpriced: dict[str, int] = Field(description="Calls per outcome whose cost is unknown")
+    rerouted_cost_at_new_model_usd: Decimal = Field(
+        description="Worst-case cost of the rerouted calls' tokens at the model routed to"
+    )
+    would_have: dict[str, int] = Field(description="Shadow (or outranked) policy -> calls")
+
+
+class SimulationOut(Request):
+    since: datetime
+    until: datetime
+    calls_scanned: int
+    calls_replayed_one_by_one: int = Field(
+        description="Calls a per-call condition made the simulation read one by one"
+    )
+    limitations: list[str]
+    totals: SimulationRow
+    rows: list[SimulationRow]

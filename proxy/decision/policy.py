@@ -1,11 +1,8 @@
 """What the policies in force make of a call (pure): the matches folded into a ``Decision``.
 
-Enforced matches apply in evaluation order (priority, then name): ``allow`` exempts the call
-from every policy after it; the first ``deny`` refuses it (403 naming the policy) and the first
-``require_approval`` holds it, and nothing after either applies; ``redact`` masks (every redact
-match adds its detectors); the first ``route`` picks the model; ``alert`` is recorded for the
-control plane to notify. Shadow matches, and enforced ones a prior allow/deny/hold outranked,
-are recorded as what they would have done and change nothing.
+The folding rules live in ``policies.fold`` (shared with the simulation); here they become
+the call's ``Decision``: a deny is a 403 naming the policy, a require_approval a hold, and
+every match is kept in ``matched`` (shadow ones as what they would have done).
 """
 
 from __future__ import annotations
@@ -13,7 +10,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from policies import Detector, Facts, Hit, PolicySet, evaluate
+from policies import Detector, Facts, Hit, PolicySet, evaluate, fold
 from proxy.decision.budgets import worst_case
 from proxy.decision.kills import AgentProfile
 from proxy.decision.types import ALLOW, Call, Decision, Match, RateTake, refuse
@@ -48,43 +45,19 @@ def policy_decision(policies: PolicySet, call: Call, who: AgentProfile) -> Decis
     hits = evaluate(policies, facts_of(call, who))
     if not hits:
         return ALLOW
-    matched: list[Match] = []
-    final: Hit | None = None  # the deny or require_approval that decides
-    exempt = False
-    route_to: str | None = None
-    redact: list[Detector] = []
-    takes: list[RateTake] = []
-    for hit in hits:
-        applied = hit.mode == "enforce" and not exempt and final is None
-        if applied:
-            if hit.action == "allow":
-                exempt = True
-            elif hit.action in ("deny", "require_approval"):
-                final = hit
-            elif hit.action == "route":
-                applied = route_to is None
-                route_to = route_to or hit.route_to
-            elif hit.action == "redact":
-                redact.extend(hit.detectors)
-            elif hit.action == "rate_limit":
-                takes.extend(rate_takes(hit, call, who))
-        matched.append(
-            Match(
-                "policy",
-                hit.policy_id,
-                hit.reason,
-                hit.name,
-                hit.action,
-                applied=applied,
-                mode=hit.mode,
-            )
-        )
-    if final is not None:
-        return _final(final, tuple(matched), route_to, tuple(redact))
+    outcome = fold(hits)
+    matched = tuple(
+        Match("policy", h.policy_id, h.reason, h.name, h.action, applied=a, mode=h.mode)
+        for h, a in zip(hits, outcome.applied, strict=True)
+    )
+    route_to, redact = outcome.route_to, outcome.redact
+    if outcome.final is not None:
+        return _final(outcome.final, matched, route_to, redact)
+    takes = [take for hit in outcome.rate_limits for take in rate_takes(hit, call, who)]
     return Decision(
-        matched=tuple(matched),
+        matched=matched,
         route_to=route_to,
-        redact=tuple(redact),
+        redact=redact,
         rate_limits=tuple(takes),
     )
 

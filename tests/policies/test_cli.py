@@ -3,6 +3,8 @@ show, delete."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -89,3 +91,43 @@ def test_apply_refuses_an_invalid_file_before_sending_anything(tmp_path: Path) -
     assert result.exit_code != 0
     assert "policy r" in result.output
     assert "route_to" in result.output
+
+
+def test_simulate_prints_per_agent_and_the_totals(
+    running_url: str,  # noqa: F811
+    cli_home: Path,
+    tmp_path: Path,
+) -> None:
+    body = {"email": "sim@example.com", "password": "correct horse",
+            "org_name": "Sim", "org_slug": "sim"}  # fmt: skip
+    token = requests.post(f"{running_url}/api/v1/auth/signup", json=body, timeout=10).json()[
+        "access_token"
+    ]
+    headers = {"Authorization": f"Bearer {token}"}
+    key = requests.post(f"{running_url}/api/v1/api-keys", headers=headers, timeout=10,
+                        json={"name": "k", "scopes": ["ingest"]}).json()["key"]  # fmt: skip
+    agent = requests.post(f"{running_url}/api/v1/agents", headers=headers, timeout=10,
+                          json={"name": "bot"})  # fmt: skip
+    assert agent.ok, agent.text
+    started = datetime.now(UTC).isoformat()
+    records = [
+        {"call_id": str(uuid.uuid4()), "org": "sim", "agent": "bot", "run_id": "r",
+         "provider": "openai", "endpoint": "chat.completions", "model_requested": model,
+         "model_served": model, "status": "ok", "tokens": {"input": 10, "output": 5},
+         "cost": {"total_usd": "0.5"}, "started_at": started}
+        for model in ("gpt-4o", "gpt-4o", "gpt-4o-mini")
+    ]  # fmt: skip
+    ingested = requests.post(f"{running_url}/api/v1/ingest/batch", timeout=10,
+                             headers={"Authorization": f"Bearer {key}"}, json={"records": records})  # fmt: skip
+    assert ingested.json()["stored"] == 3, ingested.text
+    run(["--email", "sim@example.com", "--api-url", running_url], login, input="correct horse\n")
+    path = tmp_path / "draft.yaml"
+    path.write_text("name: no-4o\naction: deny\nwhen: {models: [gpt-4o]}\n")
+    shown = run(["simulate", str(path), "--since", "7d"])
+    assert "3 calls from" in shown
+    assert "2 ($1.0" in shown  # two calls denied, $1.0 between them
+    assert "TOTAL" in shown
+    assert run(["list"]).strip() == "(none)"  # a simulation saves nothing
+    bad = CliRunner().invoke(policies, ["simulate", str(path), "--since", "forever"])
+    assert bad.exit_code != 0
+    assert "number of days" in bad.output

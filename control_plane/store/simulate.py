@@ -1,0 +1,134 @@
+"""The stored calls a policy simulation replays, read in two shapes.
+
+``call_groups``: one row per (agent, team, provider, endpoint, model requested) with its count,
+cost and tokens, computed in SQL: a policy whose conditions depend only on those is decided once
+per group, so a million calls cost one grouped scan. ``call_rows``: the calls of a few groups,
+one by one, with what per-call conditions read (start time, request size, tools, captured
+prompt, cost), for the policies that need them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from control_plane.store.tables import Agent, Call, Team
+
+FINAL = Call.status != "in_progress"
+
+
+@dataclass(frozen=True)
+class CallGroup:
+    agent_id: uuid.UUID
+    agent: str
+    team: str | None
+    environment: str | None
+    tags: Any
+    provider: str
+    endpoint: str
+    model: str | None
+    calls: int
+    cost_usd: Decimal  # of the priced calls
+    unpriced: int  # calls whose cost is unknown
+    input_tokens: int
+    output_tokens: int
+
+
+async def call_groups(
+    session: AsyncSession, org_id: uuid.UUID, since: datetime, until: datetime
+) -> list[CallGroup]:
+    model = func.coalesce(Call.model_requested, Call.model)
+    grouped = (
+        select(
+            Call.agent_id,
+            Call.team_id,
+            Call.provider,
+            Call.endpoint,
+            model.label("model"),
+            func.count().label("calls"),
+            func.coalesce(func.sum(Call.cost_usd), 0).label("cost"),
+            func.count().filter(Call.cost_usd.is_(None)).label("unpriced"),
+            func.coalesce(func.sum(Call.input_tokens), 0).label("input_tokens"),
+            func.coalesce(func.sum(Call.output_tokens), 0).label("output_tokens"),
+        )
+        .where(Call.org_id == org_id, Call.started_at >= since, Call.started_at < until, FINAL)
+        .where(Call.metered.is_(True))
+        .group_by(Call.agent_id, Call.team_id, Call.provider, Call.endpoint, model)
+        .subquery()
+    )
+    stmt = (
+        select(grouped, Agent.name, Agent.environment, Agent.tags, Team.name.label("team"))
+        .join(Agent, Agent.id == grouped.c.agent_id)
+        .outerjoin(Team, Team.id == grouped.c.team_id)
+    )
+    return [_group(row) for row in (await session.execute(stmt)).all()]
+
+
+def _group(row: Row[Any]) -> CallGroup:
+    m = row._mapping
+    return CallGroup(
+        m["agent_id"], m["name"], m["team"], m["environment"], m["tags"], m["provider"],
+        m["endpoint"], m["model"] or None, int(m["calls"]), Decimal(m["cost"]),
+        int(m["unpriced"]), int(m["input_tokens"]), int(m["output_tokens"]),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CallRow:
+    started_at: datetime
+    cost_usd: Decimal | None
+    input_tokens: int
+    output_tokens: int
+    record: dict[str, Any]
+
+
+async def call_rows(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    since: datetime,
+    until: datetime,
+    groups: Sequence[CallGroup],
+    *,
+    batch: int = 5000,
+) -> AsyncIterator[tuple[CallGroup, CallRow]]:
+    """The calls of ``groups``, streamed in batches (SQL pre-filtered to those groups)."""
+    model = func.coalesce(Call.model_requested, Call.model)
+    by_key = {(g.agent_id, g.provider, g.endpoint, g.model or ""): g for g in groups}
+    if not by_key:
+        return
+    match = or_(
+        *(
+            and_(Call.agent_id == a, Call.provider == p, Call.endpoint == e, model == m)
+            for a, p, e, m in by_key
+        )
+    )
+    stmt = (
+        select(
+            Call.agent_id,
+            Call.provider,
+            Call.endpoint,
+            model.label("model"),
+            Call.started_at,
+            Call.cost_usd,
+            Call.input_tokens,
+            Call.output_tokens,
+            Call.record,
+        )
+        .where(Call.org_id == org_id, Call.started_at >= since, Call.started_at < until, FINAL)
+        .where(Call.metered.is_(True), match)
+        .execution_options(yield_per=batch)
+    )
+    result = await session.stream(stmt)
+    async for row in result:
+        group = by_key[(row.agent_id, row.provider, row.endpoint, row.model or "")]
+        yield (
+            group,
+            CallRow(row.started_at, row.cost_usd, row.input_tokens, row.output_tokens, row.record),
+        )
