@@ -73,7 +73,9 @@ async def simulate(
                    (group.input_tokens, group.output_tokens), group)  # fmt: skip
         else:
             per_call.append(group)
-    async for group, row in call_rows(session, org_id, since, until, per_call):
+    reads_record = any(_reads_record(p) for p in drafts)
+    rows = call_rows(session, org_id, since, until, per_call, with_record=reads_record)
+    async for group, row in rows:
         result.calls_replayed_one_by_one += 1
         facts = _facts(group, row)
         unpriced = 1 if row.cost_usd is None else 0
@@ -93,6 +95,11 @@ def _static_only(policy: Policy) -> bool:
     w = policy.when
     dynamic = (w.request_bytes_over, w.estimated_cost_over_usd, w.max_tokens_over, w.time_window)
     return all(v is None for v in dynamic) and not (w.tools or w.detectors or w.patterns)
+
+
+def _reads_record(policy: Policy) -> bool:
+    w = policy.when
+    return w.request_bytes_over is not None or bool(w.tools or w.detectors or w.patterns)
 
 
 def _facts(group: CallGroup, row: CallRow | None = None) -> Facts:

@@ -96,9 +96,11 @@ async def call_rows(
     until: datetime,
     groups: Sequence[CallGroup],
     *,
+    with_record: bool = True,
     batch: int = 5000,
 ) -> AsyncIterator[tuple[CallGroup, CallRow]]:
-    """The calls of ``groups``, streamed in batches (SQL pre-filtered to those groups)."""
+    """The calls of ``groups``, streamed in batches (SQL pre-filtered to those groups);
+    ``with_record``: read each call's JSON document too (request size, tools, prompt)."""
     model = func.coalesce(Call.model_requested, Call.model)
     by_key = {(g.agent_id, g.provider, g.endpoint, g.model or ""): g for g in groups}
     if not by_key:
