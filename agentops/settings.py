@@ -195,6 +195,10 @@ class ControlPlaneSettings(BaseModel):
         description="Requests per minute allowed per org and per API key (429 with Retry-After beyond).",
     )
     webhook_timeout_seconds: float = Field(10.0, description="Timeout of one alert delivery.")
+    alert_allowed_internal_hosts: list[str] = Field(
+        default_factory=list,
+        description="Webhook and Slack alert receivers allowed on internal addresses (on-premises): host names exactly as in the channel URL, or IP addresses/networks (CIDR). Everything else that resolves to a loopback, private, link-local, unique-local, multicast or metadata address is refused.",
+    )
     smtp_host: str | None = Field(None, description="SMTP server for e-mail alerts.")
     smtp_port: int = Field(25, description="SMTP port.")
     smtp_from: str = Field("agentops@localhost", description="Sender of alert e-mails.")

@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import aiohttp
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agentops.settings import ControlPlaneSettings
 from control_plane.alerts import retry, signing
+from control_plane.alerts.destinations import DestinationPolicy, DestinationRefused
 from control_plane.alerts.send import DeliveryFailed, Outbound, SendConfig, send
-from control_plane.errors import ConflictError, NotFoundError
+from control_plane.errors import ConflictError, NotFoundError, ValidationFailedError
 from control_plane.schemas.alerts import (
     ChannelCreate,
     ChannelCreated,
@@ -34,6 +35,22 @@ from control_plane.store.tables import AlertDelivery, NotificationChannel, utcno
 log = logging.getLogger(__name__)
 
 AUDITED_FIELDS = ("name", "kind", "url", "recipients", "enabled")
+
+
+async def check_destination(policy: DestinationPolicy, url: str | None) -> None:
+    """Refuse (422) a webhook or Slack URL the SSRF guard would not deliver to. Called by the
+    handler before its transaction opens (it resolves the host); delivery checks again."""
+    if url is None:
+        return
+    try:
+        await policy.resolve(url)
+    except DestinationRefused as exc:
+        problem = str(exc)
+        raise ValidationFailedError(
+            f"url: {problem}",
+            code="destination_refused",
+            details=[{"field": "url", "location": "body", "message": problem}],
+        ) from None
 
 
 async def create_channel(
@@ -113,9 +130,7 @@ async def resend(session: AsyncSession, org_id: uuid.UUID, delivery_id: uuid.UUI
     return delivery
 
 
-async def deliver_due(
-    database: Database, config: SendConfig, http: aiohttp.ClientSession, now: datetime
-) -> int:
+async def deliver_due(database: Database, config: SendConfig, now: datetime) -> int:
     """Send every delivery due at ``now``, org by org; returns how many were attempted.
 
     Each org's batch is claimed with row locks in one transaction, sent, and its outcomes
@@ -131,13 +146,12 @@ async def deliver_due(
             for delivery in due:
                 channel = await store.get_channel(session, org_id, delivery.channel_id)
                 assert channel is not None, "deliveries cascade with their channel"
-                await _attempt(http, config, channel, delivery, now)
+                await _attempt(config, channel, delivery, now)
                 attempted += 1
     return attempted
 
 
 async def _attempt(
-    http: aiohttp.ClientSession,
     config: SendConfig,
     channel: NotificationChannel,
     delivery: AlertDelivery,
@@ -145,7 +159,7 @@ async def _attempt(
 ) -> None:
     delivery.attempts += 1
     try:
-        await send(http, config, _outbound(channel, delivery, now))
+        await send(config, _outbound(channel, delivery, now))
     except DeliveryFailed as exc:
         delivery.last_error = str(exc)
         retry_at = retry.next_attempt_at(delivery.attempts, now)
@@ -170,6 +184,10 @@ def _outbound(channel: NotificationChannel, delivery: AlertDelivery, now: dateti
         payload=delivery.payload,
         timestamp=int(now.timestamp()),
     )
+
+
+def destination_policy(settings: ControlPlaneSettings) -> DestinationPolicy:
+    return DestinationPolicy.from_entries(settings.alert_allowed_internal_hosts)
 
 
 def channel_out(channel: NotificationChannel) -> ChannelOut:
