@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from agentops.settings import load_settings
-from control_plane.store.migrate import upgrade
+from control_plane.store.migrate import record_retention, upgrade
 
 
 @click.command()
@@ -13,13 +13,19 @@ from control_plane.store.migrate import upgrade
     "--database-url", default=None, help="SQLAlchemy URL (default: control_plane.database_url)."
 )
 def migrate(database_url: str | None) -> None:
-    """Upgrade the control plane database schema to the latest version.
+    """Upgrade the control plane database schema to the latest version, and record
+    control_plane.retention_months as the retention the database enforces (the API's role
+    cannot drop partitions it would keep; re-run after changing it).
 
     \b
     Examples:
       agentops migrate
       agentops migrate --database-url postgresql+psycopg://agentops@db/agentops
     """
-    url = database_url or load_settings().control_plane.database_url
+    cp = load_settings().control_plane
+    url = database_url or cp.database_url
     upgrade(url)
     click.echo("database schema is up to date")
+    if record_retention(url, cp.retention_months):
+        kept = f"{cp.retention_months} months" if cp.retention_months else "everything (kept)"
+        click.echo(f"retention enforced by the database: {kept}")
