@@ -183,6 +183,14 @@ class ControlPlaneSettings(BaseModel):
         SecretStr("dev-insecure-change-me"),
         description="Key that signs access tokens. Must be set in production.",
     )
+    secrets_key: SecretStr | None = Field(
+        None,
+        description="Fernet key sealing alert channel secrets at rest (webhook signing keys, Slack URLs); generate one with `agentops secrets new-key`. Set the same key on every replica. Unset: a key generated in AGENTOPS_HOME/secrets.key (embedded mode).",
+    )
+    secrets_previous_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Earlier secrets keys, still accepted for reading during a rotation; `agentops migrate` reseals every channel under secrets_key, after which they can be removed.",
+    )
     access_token_ttl_seconds: int = Field(900, description="Lifetime of an access token.")
     refresh_token_ttl_seconds: int = Field(
         30 * 24 * 3600, description="Lifetime of a refresh token."

@@ -27,7 +27,9 @@ async def create_channel(req: ApiRequest) -> ChannelCreated:
     body = req.body_as(ChannelCreate)
     await rules.check_destination(_policy(req), body.url)
     async with req.transaction() as session:
-        channel, secret = await rules.create_channel(session, req.principal.org_id, body)
+        channel, secret = await rules.create_channel(
+            session, req.principal.org_id, body, req.app_get(keys.SECRET_BOX)
+        )
         await req.audit(
             session, "alert_channel.create", "alert_channel", channel.id,
             after=snapshot(channel, FIELDS),
@@ -58,7 +60,7 @@ async def update_channel(req: ApiRequest) -> ChannelCreated:
     async with req.transaction() as session:
         channel = await rules.get_channel(session, req.principal.org_id, req.path_id("channel_id"))
         before = snapshot(channel, FIELDS)
-        secret = await rules.update_channel(session, channel, body)
+        secret = await rules.update_channel(session, channel, body, req.app_get(keys.SECRET_BOX))
         after = snapshot(channel, FIELDS) | ({"secret_rotated": True} if secret else {})
         await req.audit(
             session, "alert_channel.update", "alert_channel", channel.id, before=before, after=after

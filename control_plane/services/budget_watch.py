@@ -280,7 +280,7 @@ async def deliver_alerts(app: web.Application) -> None:
     config = SendConfig(
         cp.smtp_host, cp.smtp_port, cp.smtp_from, cp.webhook_timeout_seconds, policy
     )
-    await alerts.deliver_due(app[keys.DATABASE], config, utcnow())
+    await alerts.deliver_due(app[keys.DATABASE], config, utcnow(), app[keys.SECRET_BOX])
 
 
 async def budget_jobs_context(app: web.Application) -> AsyncIterator[None]:

@@ -90,8 +90,10 @@ LOCALHOST = DestinationPolicy.from_entries(["localhost"])
 
 
 async def deliver(org: Org, policy: DestinationPolicy = LOCALHOST) -> int:
+    app = app_of(org)
+    at = datetime.now(UTC)
     return await alerts.deliver_due(
-        app_of(org)[keys.DATABASE], send_config(policy), datetime.now(UTC)
+        app[keys.DATABASE], send_config(policy), at, app[keys.SECRET_BOX]
     )
 
 

@@ -94,7 +94,8 @@ def config(port: int = 1) -> SendConfig:
 
 
 async def deliver(org: Org, at: datetime, send: SendConfig | None = None) -> int:
-    return await alerts.deliver_due(app_of(org)[keys.DATABASE], send or config(), at)
+    app = app_of(org)
+    return await alerts.deliver_due(app[keys.DATABASE], send or config(), at, app[keys.SECRET_BOX])
 
 
 async def cross_threshold(org: Org, *, limit: str = "10", spend: list[str]) -> dict[str, Any]:
