@@ -185,7 +185,7 @@ class ControlPlaneSettings(BaseModel):
     )
     secrets_key: SecretStr | None = Field(
         None,
-        description="Fernet key sealing alert channel secrets at rest (webhook signing keys, Slack URLs); generate one with `agentops secrets new-key`. Set the same key on every replica. Unset: a key generated in AGENTOPS_HOME/secrets.key (embedded mode).",
+        description="Fernet key sealing alert channel secrets at rest (webhook signing keys, Slack URLs); generate one with `agentops secrets new-key`. Set the same key on every replica and the migrate Job. Unset: generated in AGENTOPS_HOME/secrets.key on SQLite (embedded mode), derived from secret_key on PostgreSQL.",
     )
     secrets_previous_keys: list[SecretStr] = Field(
         default_factory=list,

@@ -5,8 +5,10 @@ Fernet (AES-128-CBC + HMAC-SHA256, from ``cryptography``) under
 ``control_plane.secrets_key``; ``control_plane.secrets_previous_keys`` still open values sealed
 under earlier keys, so a key is rotated by making it previous, setting a new current one and
 running ``agentops migrate``, which reseals every row under the current key. Without a
-configured key, one is generated in ``AGENTOPS_HOME/secrets.key`` (mode 0600): right for the
-embedded mode, wrong for replicas, which must share one key (docs/security.md).
+configured key: the embedded mode (SQLite) generates one in ``AGENTOPS_HOME/secrets.key``
+(mode 0600); a server deployment (PostgreSQL) derives one from ``control_plane.secret_key``
+(HKDF-SHA256), which every replica and the migrate Job already share, and warns that a
+dedicated key should be set (docs/security.md).
 
 Stored values are ``enc:v1:<token>``; a value without the prefix is a row written before
 sealing existed and is read as it is until ``agentops migrate`` seals it.
@@ -14,12 +16,15 @@ sealing existed and is read as it is until ``agentops migrate`` seals it.
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from agentops.settings import Settings
 
@@ -70,9 +75,13 @@ class SecretBox:
 def load_box(settings: Settings) -> SecretBox:
     cp = settings.control_plane
     previous = [k.get_secret_value() for k in cp.secrets_previous_keys]
-    current = (
-        _home_key(settings.home) if cp.secrets_key is None else cp.secrets_key.get_secret_value()
-    )
+    if cp.secrets_key is not None:
+        current = cp.secrets_key.get_secret_value()
+    elif cp.database_url.startswith("sqlite"):
+        current = _home_key(settings.home)
+    else:
+        log.warning("control_plane.secrets_key is not set: deriving it from secret_key")
+        current = derived_key(cp.secret_key.get_secret_value())
     try:
         return SecretBox(current, previous)
     except ValueError:
@@ -80,6 +89,13 @@ def load_box(settings: Settings) -> SecretBox:
             "control_plane.secrets_key and secrets_previous_keys must be Fernet keys "
             "(32 url-safe base64-encoded bytes); make one with `agentops config new-secrets-key`"
         ) from None
+
+
+def derived_key(secret_key: str) -> str:
+    """A Fernet key derived from the token-signing key (a server deployment without its own
+    secrets key). Changing secret_key then changes it: set secrets_key before rotating."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"agentops secrets v1")
+    return base64.urlsafe_b64encode(hkdf.derive(secret_key.encode())).decode()
 
 
 def _home_key(home: Path) -> str:

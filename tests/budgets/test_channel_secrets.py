@@ -18,7 +18,7 @@ from sqlalchemy import select
 from agentops.settings import Settings
 from cli.main import cli
 from control_plane import keys
-from control_plane.secretbox import PREFIX, SecretBox, SecretUnreadable, new_key
+from control_plane.secretbox import PREFIX, SecretBox, SecretUnreadable, load_box, new_key
 from control_plane.services import alerts
 from control_plane.store import alerts as store
 from control_plane.store import orgs
@@ -191,3 +191,15 @@ def test_agentops_migrate_seals_clear_rows_and_records_retention(
     assert result.exit_code == 0, result.output
     assert "1 updated" in result.output
     assert "6 months" in result.output
+
+
+def test_without_a_key_replicas_derive_the_same_one(make_settings: Callable[..., Settings]) -> None:
+    def box(home: str) -> SecretBox:
+        return load_box(make_settings(home=home, control_plane={
+            "database_url": "postgresql+psycopg://h/db", "secret_key": "shared-signing-key",
+        }))  # fmt: skip
+
+    sealed = box("/tmp/replica-a").seal("whsec_x")
+    assert box("/tmp/replica-b").open(sealed) == "whsec_x"
+    with pytest.raises(ValueError, match="new-secrets-key"):
+        load_box(make_settings(control_plane={"secrets_key": "not-a-key"}))
