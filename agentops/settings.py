@@ -183,6 +183,14 @@ class ControlPlaneSettings(BaseModel):
         SecretStr("dev-insecure-change-me"),
         description="Key that signs access tokens. Must be set in production.",
     )
+    secrets_key: SecretStr | None = Field(
+        None,
+        description="Fernet key sealing alert channel secrets at rest (webhook signing keys, Slack URLs); generate one with `agentops secrets new-key`. Set the same key on every replica and the migrate Job. Unset: generated in AGENTOPS_HOME/secrets.key on SQLite (embedded mode), derived from secret_key on PostgreSQL.",
+    )
+    secrets_previous_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Earlier secrets keys, still accepted for reading during a rotation; `agentops migrate` reseals every channel under secrets_key, after which they can be removed.",
+    )
     access_token_ttl_seconds: int = Field(900, description="Lifetime of an access token.")
     refresh_token_ttl_seconds: int = Field(
         30 * 24 * 3600, description="Lifetime of a refresh token."
@@ -195,6 +203,10 @@ class ControlPlaneSettings(BaseModel):
         description="Requests per minute allowed per org and per API key (429 with Retry-After beyond).",
     )
     webhook_timeout_seconds: float = Field(10.0, description="Timeout of one alert delivery.")
+    alert_allowed_internal_hosts: list[str] = Field(
+        default_factory=list,
+        description="Webhook and Slack alert receivers allowed on internal addresses (on-premises): host names exactly as in the channel URL, or IP addresses/networks (CIDR). Everything else that resolves to a loopback, private, link-local, unique-local, multicast or metadata address is refused.",
+    )
     smtp_host: str | None = Field(None, description="SMTP server for e-mail alerts.")
     smtp_port: int = Field(25, description="SMTP port.")
     smtp_from: str = Field("agentops@localhost", description="Sender of alert e-mails.")

@@ -16,7 +16,24 @@ def config() -> None:
     Examples:
       agentops config show
       agentops config docs > docs/configuration.md
+      agentops config new-secrets-key
     """
+
+
+@config.command("new-secrets-key")
+def new_secrets_key() -> None:
+    """Print a new key for control_plane.secrets_key (alert channel secrets at rest).
+
+    To rotate: move the current key to control_plane.secrets_previous_keys, set the new one,
+    restart, run `agentops migrate` (reseals every channel), then drop the previous key.
+
+    \b
+    Example:
+      export AGENTOPS_CONTROL_PLANE__SECRETS_KEY=$(agentops config new-secrets-key)
+    """
+    from control_plane.secretbox import new_key
+
+    click.echo(new_key())
 
 
 @config.command()

@@ -76,6 +76,7 @@ async def serve_all(settings: Settings) -> None:
 
 
 async def _serve_until(settings: Settings, stop: asyncio.Event) -> None:
+    from cli.migrate_cmd import reseal_secrets
     from control_plane import keys
     from control_plane.embedded_sink import EmbeddedSink
     from control_plane.service import ControlPlaneService
@@ -85,6 +86,7 @@ async def _serve_until(settings: Settings, stop: asyncio.Event) -> None:
 
     # Embedded SQLite is ours to migrate; a shared database is migrated by `agentops migrate`.
     upgrade(settings.control_plane.database_url)
+    await reseal_secrets(settings.control_plane.database_url, settings)  # rows from older versions
     control_plane = ControlPlaneService(settings)
     await control_plane.start()
     try:

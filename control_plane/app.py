@@ -18,6 +18,7 @@ from control_plane.auth.passwords import Passwords
 from control_plane.middlewares import json_errors, request_context
 from control_plane.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from control_plane.routes import add_routes
+from control_plane.secretbox import load_box
 from control_plane.services.budget_watch import budget_jobs_context
 from control_plane.services.control_state import state_bus_context
 from control_plane.services.prices import PriceCache
@@ -33,6 +34,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[keys.SETTINGS] = settings
     app[keys.PASSWORDS] = Passwords(fast=cp.password_hash_fast)
+    app[keys.SECRET_BOX] = load_box(settings)
     app[keys.PRICE_CACHE] = PriceCache()
     app.cleanup_ctx.extend([_database, _redis, _worker, state_bus_context, budget_jobs_context])
     add_routes(app)

@@ -26,7 +26,7 @@ from control_plane.auth.principal import Principal
 from control_plane.errors import BadRequestError, ForbiddenError, NotFoundError
 from control_plane.ratelimit_check import enforce_rate_limits
 from control_plane.services import audit
-from control_plane.validation import check_text, validation_error
+from control_plane.validation import check_depth, check_path, check_text, validation_error
 
 # A handler may return a ready aiohttp response for a non-JSON representation (CSV exports).
 Handler = Callable[["ApiRequest"], Awaitable[BaseModel | web.StreamResponse | None]]
@@ -104,6 +104,7 @@ class ApiRequest:
 
 def make_handler(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
+        check_path(dict(request.match_info))
         principal = None
         if route.permission is not None:
             principal = await authenticate(request)
@@ -161,6 +162,7 @@ async def _parse_body(request: web.Request, model: type[BaseModel] | None) -> Ba
         raise BadRequestError(
             f"request body is not valid JSON: {exc}", code="malformed_json"
         ) from None
+    check_depth(data)
     check_text(data, "body")
     try:
         return model.model_validate(data)

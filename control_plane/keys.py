@@ -11,6 +11,7 @@ from agentops.settings import Settings
 from agentops.tasks import TaskSet
 from control_plane.auth.passwords import Passwords
 from control_plane.ratelimit import RateLimiter
+from control_plane.secretbox import SecretBox
 from control_plane.services.prices import PriceCache
 from control_plane.store.engine import Database
 from control_plane.worker import Worker
@@ -20,6 +21,7 @@ if TYPE_CHECKING:  # the bus's module reads these keys: a runtime import would b
 
 SETTINGS = web.AppKey("settings", Settings)
 PASSWORDS = web.AppKey("passwords", Passwords)
+SECRET_BOX = web.AppKey("secret_box", SecretBox)
 DATABASE = web.AppKey("database", Database)
 REDIS: web.AppKey[Redis[bytes] | None] = web.AppKey("redis")
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)

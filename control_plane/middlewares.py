@@ -72,7 +72,9 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         if exc.status < 400:
             raise
         code = _HTTP_CODES.get(exc.status, "http_error")
-        return error_response(ApiError(exc.reason, code=code), status=exc.status)
+        # 405 must say what is allowed (RFC 9110); keep aiohttp's Allow header.
+        kept = {name: exc.headers[name] for name in ("Allow",) if name in exc.headers}
+        return error_response(ApiError(exc.reason, code=code, headers=kept), status=exc.status)
     except IntegrityError:
         # A race the handler's own checks could not see (two concurrent creates, say).
         return error_response(ConflictError("the change conflicts with existing data"))

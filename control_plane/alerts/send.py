@@ -1,18 +1,30 @@
-"""Send one delivery to its channel. Raises ``DeliveryFailed`` with a short reason on any
-failure; the caller records it and schedules the retry."""
+"""Send one delivery to its channel. Raises ``DeliveryFailed`` with a short, fixed reason on any
+failure; the caller records it and schedules the retry.
+
+A reason never carries what the receiver said (its body, an SMTP server's reply text): an org
+admin chooses the destination, so echoing the answer would let them read internal services.
+Webhook and Slack URLs go through the SSRF guard (``destinations``) at every attempt, the
+connection is pinned to the addresses it checked, and redirects are not followed.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import smtplib
-from dataclasses import dataclass
+import ssl
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
 import aiohttp
 
 from control_plane.alerts import messages, signing
+from control_plane.alerts.destinations import (
+    DestinationPolicy,
+    DestinationRefused,
+    PinnedResolver,
+)
 
 
 class DeliveryFailed(Exception):
@@ -38,22 +50,35 @@ class SendConfig:
     smtp_port: int
     smtp_from: str
     timeout_seconds: float  # per delivery, HTTP or SMTP
+    destinations: DestinationPolicy = field(default_factory=DestinationPolicy)
 
 
-async def send(http: aiohttp.ClientSession, config: SendConfig, out: Outbound) -> None:
+async def send(config: SendConfig, out: Outbound) -> None:
     try:
         if out.kind == "email":
             await asyncio.to_thread(_send_email, config, out)
         else:
             async with asyncio.timeout(config.timeout_seconds):
-                await _post(http, out)
+                await _post(config.destinations, out)
     except DeliveryFailed:
         raise
-    except (aiohttp.ClientError, TimeoutError, OSError, smtplib.SMTPException) as exc:
-        raise DeliveryFailed(f"{type(exc).__name__}: {exc}"[:900]) from exc
+    except DestinationRefused as exc:
+        raise DeliveryFailed(f"destination refused: {exc}") from exc
+    except TimeoutError as exc:
+        raise DeliveryFailed("timed out") from exc
+    except smtplib.SMTPResponseException as exc:
+        raise DeliveryFailed(f"SMTP error {exc.smtp_code}") from exc
+    except (smtplib.SMTPException, ssl.SSLError, aiohttp.ClientSSLError) as exc:
+        raise DeliveryFailed(f"{_kind_of(exc)} failed") from exc
+    except (aiohttp.ClientError, OSError) as exc:
+        raise DeliveryFailed("connection failed") from exc
 
 
-async def _post(http: aiohttp.ClientSession, out: Outbound) -> None:
+def _kind_of(exc: Exception) -> str:
+    return "SMTP" if isinstance(exc, smtplib.SMTPException) else "TLS"
+
+
+async def _post(policy: DestinationPolicy, out: Outbound) -> None:
     if out.url is None:
         raise DeliveryFailed("channel has no URL")
     if out.kind == "slack":
@@ -64,10 +89,18 @@ async def _post(http: aiohttp.ClientSession, out: Outbound) -> None:
         if out.secret is None:
             raise DeliveryFailed("webhook channel has no signing secret")
         headers = signing.headers(out.secret, out.delivery_id, out.timestamp, body)
-    async with http.post(out.url, data=body, headers=headers) as reply:
-        if reply.status >= 300:
-            text = (await reply.text())[:200]
-            raise DeliveryFailed(f"HTTP {reply.status}: {text}")
+    destination = await policy.resolve(out.url)
+    connector = aiohttp.TCPConnector(
+        resolver=PinnedResolver(destination), use_dns_cache=False, force_close=True
+    )
+    async with (
+        aiohttp.ClientSession(connector=connector, trust_env=False) as http,
+        http.post(out.url, data=body, headers=headers, allow_redirects=False) as reply,
+    ):
+        if 300 <= reply.status < 400:
+            raise DeliveryFailed(f"HTTP {reply.status}: redirects are not followed")
+        if reply.status >= 400:
+            raise DeliveryFailed(f"HTTP {reply.status}: the receiver refused the delivery")
 
 
 def _send_email(config: SendConfig, out: Outbound) -> None:

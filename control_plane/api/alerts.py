@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from control_plane import keys
+from control_plane.alerts.destinations import DestinationPolicy
 from control_plane.endpoint import ApiRequest
 from control_plane.schemas.alerts import (
     ChannelCreate,
@@ -22,9 +24,11 @@ FIELDS = rules.AUDITED_FIELDS
 
 
 async def create_channel(req: ApiRequest) -> ChannelCreated:
+    body = req.body_as(ChannelCreate)
+    await rules.check_destination(_policy(req), body.url)
     async with req.transaction() as session:
         channel, secret = await rules.create_channel(
-            session, req.principal.org_id, req.body_as(ChannelCreate)
+            session, req.principal.org_id, body, req.app_get(keys.SECRET_BOX)
         )
         await req.audit(
             session, "alert_channel.create", "alert_channel", channel.id,
@@ -51,10 +55,12 @@ async def get_channel(req: ApiRequest) -> ChannelOut:
 
 
 async def update_channel(req: ApiRequest) -> ChannelCreated:
+    body = req.body_as(ChannelUpdate)
+    await rules.check_destination(_policy(req), body.url)
     async with req.transaction() as session:
         channel = await rules.get_channel(session, req.principal.org_id, req.path_id("channel_id"))
         before = snapshot(channel, FIELDS)
-        secret = await rules.update_channel(session, channel, req.body_as(ChannelUpdate))
+        secret = await rules.update_channel(session, channel, body, req.app_get(keys.SECRET_BOX))
         after = snapshot(channel, FIELDS) | ({"secret_rotated": True} if secret else {})
         await req.audit(
             session, "alert_channel.update", "alert_channel", channel.id, before=before, after=after
@@ -89,3 +95,7 @@ async def resend_delivery(req: ApiRequest) -> DeliveryOut:
         delivery = await rules.resend(session, req.principal.org_id, req.path_id("delivery_id"))
         await req.audit(session, "alert_delivery.resend", "alert_delivery", delivery.id)
         return rules.deliveries_out([delivery])[0]
+
+
+def _policy(req: ApiRequest) -> DestinationPolicy:
+    return rules.destination_policy(req.app_get(keys.SETTINGS).control_plane)

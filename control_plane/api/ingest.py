@@ -26,6 +26,7 @@ from control_plane.schemas.records import (
 )
 from control_plane.store import events, orgs
 from control_plane.store.tables.runs import run_pk
+from control_plane.validation import check_depth
 
 
 async def ingest_batch(req: ApiRequest) -> IngestBatchResponse:
@@ -83,6 +84,7 @@ def _parse_records_body(raw: bytes) -> list[Any]:
         raise BadRequestError(
             f"request body is not valid JSON: {exc}", code="malformed_json"
         ) from None
+    check_depth(data)
     records = data.get("records") if isinstance(data, dict) else None
     if not isinstance(records, list):
         raise ValidationFailedError('body: send {"records": [CallRecord, ...]}')

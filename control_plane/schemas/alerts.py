@@ -57,10 +57,13 @@ class ChannelOut(BaseModel):
     id: uuid.UUID
     name: str
     kind: ChannelKind
-    url: str | None
+    url: str | None = Field(
+        description="Webhook: the URL. Slack: only its scheme and host (the URL is a credential, "
+        "stored sealed and never shown again)."
+    )
     recipients: list[str]
     enabled: bool
-    has_secret: bool
+    has_secret: bool = Field(description="A signing secret or Slack URL is stored (sealed).")
     created_at: datetime
     updated_at: datetime
 

@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from control_plane.schemas.common import PageQuery, Request
+from control_plane.schemas.common import Instant, PageQuery, Request
 
 ScopeName = Literal["ingest", "read", "admin"]
 
@@ -38,7 +38,7 @@ class ApiKeyCreate(Request):
     name: str = Field(min_length=1, max_length=200)
     scopes: list[ScopeName] = Field(min_length=1, max_length=3)
     agent_id: uuid.UUID | None = Field(None, description="Bind the key to one agent.")
-    expires_at: AwareDatetime | None = None
+    expires_at: Instant | None = None
 
 
 class ApiKeyQuery(PageQuery):

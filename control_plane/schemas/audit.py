@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from control_plane.schemas.common import PageQuery
+from control_plane.schemas.common import Instant, PageQuery
 
 
 class AuditLogOut(BaseModel):
@@ -37,5 +37,11 @@ class AuditQuery(PageQuery):
     entity_type: str | None = Field(None, max_length=50)
     entity_id: str | None = Field(None, max_length=64)
     actor_id: str | None = Field(None, max_length=64)
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: Instant | None = None
+    until: Instant | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.since is not None and self.until is not None and self.since > self.until:
+            raise ValueError("until must not be before since")
+        return self

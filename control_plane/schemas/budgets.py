@@ -7,10 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from control_plane.schemas.common import NAME_PATTERN, PageQuery, Request
+from control_plane.schemas.common import NAME_PATTERN, Instant, PageQuery, Request
 
 Scope = Literal["org", "team", "agent", "run"]
 PeriodName = Literal["daily", "weekly", "monthly", "custom"]
@@ -70,8 +70,8 @@ class BudgetCreate(_ReadOnly):
     model: str | None = Field(None, min_length=1, max_length=200)
     provider: str | None = Field(None, min_length=1, max_length=50)
     period: PeriodName = "monthly"
-    custom_start: AwareDatetime | None = None
-    custom_end: AwareDatetime | None = None
+    custom_start: Instant | None = None
+    custom_end: Instant | None = None
     limit_usd: Usd
     max_calls: int | None = Field(None, ge=1, description="Run budgets: calls allowed per run.")
     threshold_alert_percent: list[Percent] = Field(default_factory=list, max_length=10)
@@ -88,8 +88,8 @@ class BudgetUpdate(_ReadOnly):
     model: str | None = Field(None, min_length=1, max_length=200)
     provider: str | None = Field(None, min_length=1, max_length=50)
     period: PeriodName | None = None
-    custom_start: AwareDatetime | None = None
-    custom_end: AwareDatetime | None = None
+    custom_start: Instant | None = None
+    custom_end: Instant | None = None
     limit_usd: Usd | None = None
     max_calls: int | None = Field(None, ge=1)
     threshold_alert_percent: list[Percent] | None = Field(None, max_length=10)

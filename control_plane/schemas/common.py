@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from datetime import date
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from control_plane.store.pagination import decode_cursor
 
@@ -13,6 +15,25 @@ class Request(BaseModel):
     """Base of request bodies and queries: unknown fields are an error, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+_NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+
+
+def _not_a_number(value: Any) -> Any:
+    """pydantic reads a number as Unix seconds (``to=0.5`` meant 1970): refuse it, the API
+    documents ISO 8601 date-times."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number or (isinstance(value, str) and _NUMBER.match(value)):
+        raise ValueError(
+            "must be an ISO 8601 date-time with a UTC offset (2026-12-01T00:00:00Z), not a number"
+        )
+    return value
+
+
+# Every date-time a request carries (query or body): ISO 8601 with an offset, never a number.
+Instant = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
+InstantOrDay = Annotated[AwareDatetime | date, BeforeValidator(_not_a_number)]
 
 
 class ErrorBody(BaseModel):

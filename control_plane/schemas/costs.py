@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, Field, PlainSerializer
+from pydantic import BaseModel, Field, PlainSerializer, model_validator
 
-from control_plane.schemas.common import Request
+from control_plane.schemas.common import Instant, Request
 
 QUANTUM = Decimal(1).scaleb(-10)
 
@@ -20,10 +20,16 @@ GroupBy = Literal["org", "team", "agent", "model", "provider", "day"]
 
 
 class TimeRange(Request):
-    from_: AwareDatetime | None = Field(
+    from_: Instant | None = Field(
         None, alias="from", description="Start (ISO 8601 with offset); default: 30 days ago."
     )
-    to: AwareDatetime | None = Field(None, description="End, exclusive; default: now.")
+    to: Instant | None = Field(None, description="End, exclusive; default: now.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.from_ is not None and self.to is not None and self.from_ >= self.to:
+            raise ValueError("from must be before to")
+        return self
 
 
 class Figures(BaseModel):

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Annotated, Self
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     Field,
     PlainSerializer,
@@ -16,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from control_plane.schemas.common import Request
+from control_plane.schemas.common import Instant, Request
 from control_plane.schemas.costs import QUANTUM, TimeRange
 
 # Exact decimal as a plain string with the store's 10 places ("0.0000000000", never "0E-10").
@@ -59,7 +58,7 @@ class OverrideCreate(Request):
     discount_percent: (
         Annotated[Decimal, Field(ge=0, le=100, max_digits=13, decimal_places=10)] | None
     ) = Field(None, description="Scales every catalogue rate of the model first.")
-    effective_from: AwareDatetime | None = Field(
+    effective_from: Instant | None = Field(
         None, description="Calls started before this keep the catalogue price; none: all calls."
     )
 
@@ -123,8 +122,8 @@ class UnpricedModels(BaseModel):
 
 
 class RepriceRequest(Request):
-    from_: AwareDatetime = Field(alias="from", description="Start (ISO 8601 with offset).")
-    to: AwareDatetime = Field(description="End, exclusive.")
+    from_: Instant = Field(alias="from", description="Start (ISO 8601 with offset).")
+    to: Instant = Field(description="End, exclusive.")
     model: str | None = Field(None, min_length=1, max_length=200, description="Only this model.")
     agent: str | None = Field(None, min_length=1, max_length=200, description="Only this agent.")
     dry_run: bool = Field(False, description="Report what would change; write nothing.")

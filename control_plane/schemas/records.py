@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from agentops.wire.ingest import IngestBatchResponse
-from control_plane.schemas.common import NAME_PATTERN, Request
+from control_plane.schemas.common import NAME_PATTERN, Instant, Request
 
 MAX_BATCH = 5000
 
@@ -21,7 +21,7 @@ class IngestBatchRequest(Request):
 
 class RunEventIn(Request):
     kind: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_.]*$")
-    at: AwareDatetime
+    at: Instant
     data: dict[str, Any] = Field(default_factory=dict)
 
 

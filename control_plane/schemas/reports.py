@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from control_plane.schemas.common import Request
+from control_plane.schemas.common import InstantOrDay, Request
 
 ReportFormat = Literal["json", "csv", "focus"]
 DIMENSIONS = ("org", "team", "agent", "model", "provider", "day", "week", "month")
@@ -17,12 +17,12 @@ DIMENSIONS = ("org", "team", "agent", "model", "provider", "day", "week", "month
 class CostReportQuery(Request):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    from_: AwareDatetime | date | None = Field(
+    from_: InstantOrDay | None = Field(
         None,
         alias="from",
         description="Start (inclusive); a date is local midnight. Default: 30 days ago.",
     )
-    to: AwareDatetime | date | None = Field(
+    to: InstantOrDay | None = Field(
         None, description="End (exclusive); a date is local midnight. Default: now."
     )
     by: str = Field(

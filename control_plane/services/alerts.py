@@ -13,13 +13,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import aiohttp
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from yarl import URL
 
+from agentops.settings import ControlPlaneSettings
 from control_plane.alerts import retry, signing
+from control_plane.alerts.destinations import DestinationPolicy, DestinationRefused
 from control_plane.alerts.send import DeliveryFailed, Outbound, SendConfig, send
-from control_plane.errors import ConflictError, NotFoundError
+from control_plane.errors import ConflictError, NotFoundError, ValidationFailedError
 from control_plane.schemas.alerts import (
     ChannelCreate,
     ChannelCreated,
@@ -27,6 +29,7 @@ from control_plane.schemas.alerts import (
     ChannelUpdate,
     DeliveryOut,
 )
+from control_plane.secretbox import SecretBox, SecretUnreadable
 from control_plane.store import alerts as store
 from control_plane.store.engine import Database
 from control_plane.store.tables import AlertDelivery, NotificationChannel, utcnow
@@ -36,33 +39,62 @@ log = logging.getLogger(__name__)
 AUDITED_FIELDS = ("name", "kind", "url", "recipients", "enabled")
 
 
-async def create_channel(
-    session: AsyncSession, org_id: uuid.UUID, body: ChannelCreate
-) -> tuple[NotificationChannel, str | None]:
-    secret = signing.new_secret() if body.kind == "webhook" else None
+async def check_destination(policy: DestinationPolicy, url: str | None) -> None:
+    """Refuse (422) a webhook or Slack URL the SSRF guard would not deliver to. Called by the
+    handler before its transaction opens (it resolves the host); delivery checks again."""
+    if url is None:
+        return
     try:
-        channel = await store.create_channel(
-            session, org_id=org_id, secret=secret, **body.model_dump()
-        )
+        await policy.resolve(url)
+    except DestinationRefused as exc:
+        problem = str(exc)
+        raise ValidationFailedError(
+            f"url: {problem}",
+            code="destination_refused",
+            details=[{"field": "url", "location": "body", "message": problem}],
+        ) from None
+
+
+async def create_channel(
+    session: AsyncSession, org_id: uuid.UUID, body: ChannelCreate, box: SecretBox
+) -> tuple[NotificationChannel, str | None]:
+    """Store the channel with its secrets sealed; returns the webhook signing secret (shown
+    to the caller once, never again)."""
+    fields = body.model_dump()
+    secret = signing.new_secret() if body.kind == "webhook" else None
+    fields["secret"] = box.seal(secret) if secret is not None else None
+    if body.kind == "slack" and body.url is not None:
+        fields["secret"], fields["url"] = box.seal(body.url), masked_url(body.url)
+    try:
+        channel = await store.create_channel(session, org_id=org_id, **fields)
     except IntegrityError:
         raise _name_taken(body.name) from None
     return channel, secret
 
 
 async def update_channel(
-    session: AsyncSession, channel: NotificationChannel, body: ChannelUpdate
+    session: AsyncSession, channel: NotificationChannel, body: ChannelUpdate, box: SecretBox
 ) -> str | None:
     """Apply the changes; returns the new secret when one was rotated."""
     changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"rotate_secret"})
     changes = {key: value for key, value in changes.items() if value is not None}
     secret = None
     if body.rotate_secret and channel.kind == "webhook":
-        secret = changes["secret"] = signing.new_secret()
+        secret = signing.new_secret()
+        changes["secret"] = box.seal(secret)
+    if channel.kind == "slack" and "url" in changes:
+        changes["secret"], changes["url"] = box.seal(changes["url"]), masked_url(changes["url"])
     try:
         await store.update_channel(session, channel, changes)
     except IntegrityError:
         raise _name_taken(str(changes.get("name"))) from None
     return secret
+
+
+def masked_url(url: str) -> str:
+    """What is shown and audited of a Slack webhook URL (the path is its credential)."""
+    parsed = URL(url)
+    return f"{parsed.scheme}://{parsed.host}/…"
 
 
 async def get_channel(
@@ -113,9 +145,7 @@ async def resend(session: AsyncSession, org_id: uuid.UUID, delivery_id: uuid.UUI
     return delivery
 
 
-async def deliver_due(
-    database: Database, config: SendConfig, http: aiohttp.ClientSession, now: datetime
-) -> int:
+async def deliver_due(database: Database, config: SendConfig, now: datetime, box: SecretBox) -> int:
     """Send every delivery due at ``now``, org by org; returns how many were attempted.
 
     Each org's batch is claimed with row locks in one transaction, sent, and its outcomes
@@ -131,21 +161,21 @@ async def deliver_due(
             for delivery in due:
                 channel = await store.get_channel(session, org_id, delivery.channel_id)
                 assert channel is not None, "deliveries cascade with their channel"
-                await _attempt(http, config, channel, delivery, now)
+                await _attempt(config, channel, delivery, now, box)
                 attempted += 1
     return attempted
 
 
 async def _attempt(
-    http: aiohttp.ClientSession,
     config: SendConfig,
     channel: NotificationChannel,
     delivery: AlertDelivery,
     now: datetime,
+    box: SecretBox,
 ) -> None:
     delivery.attempts += 1
     try:
-        await send(http, config, _outbound(channel, delivery, now))
+        await send(config, _outbound(channel, delivery, now, box))
     except DeliveryFailed as exc:
         delivery.last_error = str(exc)
         retry_at = retry.next_attempt_at(delivery.attempts, now)
@@ -160,16 +190,45 @@ async def _attempt(
     delivery.last_error = None
 
 
-def _outbound(channel: NotificationChannel, delivery: AlertDelivery, now: datetime) -> Outbound:
+def _outbound(
+    channel: NotificationChannel, delivery: AlertDelivery, now: datetime, box: SecretBox
+) -> Outbound:
+    try:
+        secret = box.open(channel.secret) if channel.secret is not None else None
+    except SecretUnreadable as exc:
+        raise DeliveryFailed(
+            "the channel's secret is sealed under a key no longer configured"
+        ) from exc
     return Outbound(
         delivery_id=f"msg_{delivery.id.hex}",
         kind=channel.kind,
-        url=channel.url,
-        secret=channel.secret,
+        url=secret if channel.kind == "slack" else channel.url,
+        secret=secret if channel.kind == "webhook" else None,
         recipients=tuple(channel.recipients),
         payload=delivery.payload,
         timestamp=int(now.timestamp()),
     )
+
+
+async def reseal_secrets(database: Database, box: SecretBox) -> int:
+    """Seal every channel secret under the current key: rows written in clear before sealing
+    existed (Slack URLs included) and rows sealed under a previous key. Returns how many
+    changed; run by ``agentops migrate`` as the owning role."""
+    changed = 0
+    async with database.transaction() as session, store.every_orgs_channels(session) as rows:
+        for channel in rows:
+            if channel.kind == "slack" and channel.secret is None and channel.url is not None:
+                channel.secret, channel.url = box.seal(channel.url), masked_url(channel.url)
+            elif channel.secret is not None and not box.is_current(channel.secret):
+                channel.secret = box.reseal(channel.secret)
+            else:
+                continue
+            changed += 1
+    return changed
+
+
+def destination_policy(settings: ControlPlaneSettings) -> DestinationPolicy:
+    return DestinationPolicy.from_entries(settings.alert_allowed_internal_hosts)
 
 
 def channel_out(channel: NotificationChannel) -> ChannelOut:

@@ -21,7 +21,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -275,28 +274,28 @@ class Every:
         await self._job(app)
 
 
-def delivery_job(http: aiohttp.ClientSession) -> Job:
-    async def deliver_alerts(app: web.Application) -> None:
-        cp = app[keys.SETTINGS].control_plane
-        config = SendConfig(cp.smtp_host, cp.smtp_port, cp.smtp_from, cp.webhook_timeout_seconds)
-        await alerts.deliver_due(app[keys.DATABASE], config, http, utcnow())
-
-    return deliver_alerts
+async def deliver_alerts(app: web.Application) -> None:
+    cp = app[keys.SETTINGS].control_plane
+    policy = alerts.destination_policy(cp)
+    config = SendConfig(
+        cp.smtp_host, cp.smtp_port, cp.smtp_from, cp.webhook_timeout_seconds, policy
+    )
+    await alerts.deliver_due(app[keys.DATABASE], config, utcnow(), app[keys.SECRET_BOX])
 
 
 async def budget_jobs_context(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx entry (after the worker): the alert, pause and reconciliation jobs, and the
-    HTTP client deliveries use, for as long as the app runs."""
-    async with aiohttp.ClientSession() as http:
-        jobs: list[Job] = [
-            delivery_job(http),
-            resume_paused_budgets,
-            Every(RECONCILE_SECONDS, reconcile_spend_counters),
-        ]
-        worker = app[keys.WORKER]
-        worker.jobs.extend(jobs)
-        try:
-            yield
-        finally:
-            for job in jobs:
-                worker.jobs.remove(job)
+    """cleanup_ctx entry (after the worker): the alert, pause and reconciliation jobs, for as
+    long as the app runs. Each delivery opens its own connection, pinned to the addresses the
+    SSRF guard checked (``control_plane.alerts.send``)."""
+    jobs: list[Job] = [
+        deliver_alerts,
+        resume_paused_budgets,
+        Every(RECONCILE_SECONDS, reconcile_spend_counters),
+    ]
+    worker = app[keys.WORKER]
+    worker.jobs.extend(jobs)
+    try:
+        yield
+    finally:
+        for job in jobs:
+            worker.jobs.remove(job)

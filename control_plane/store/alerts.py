@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.store.pagination import Page, make_page, page_query
@@ -132,3 +133,18 @@ async def org_ids_with_due_deliveries(session: AsyncSession, now: datetime) -> l
             .distinct()
         )
     return [row[0] for row in await session.execute(stmt)]
+
+
+@asynccontextmanager
+async def every_orgs_channels(session: AsyncSession) -> AsyncIterator[list[NotificationChannel]]:
+    """Every org's webhook and Slack channels, for maintenance as the owning role (``agentops
+    migrate``). Row-level security is forced on the table, so it is lifted for the block only
+    (DDL is transactional on PostgreSQL); changes are flushed before it is restored."""
+    stmt = select(NotificationChannel).where(NotificationChannel.kind != "email")
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        await session.execute(text("ALTER TABLE notification_channels NO FORCE ROW LEVEL SECURITY"))
+    yield list((await session.execute(stmt)).scalars().all())
+    await session.flush()
+    if postgres:
+        await session.execute(text("ALTER TABLE notification_channels FORCE ROW LEVEL SECURITY"))

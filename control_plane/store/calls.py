@@ -1,7 +1,7 @@
 """Store functions for the calls fact table: idempotent insert, supersede, read.
 
-Idempotency is the database's job: ``INSERT … ON CONFLICT (call_id, started_at) DO NOTHING``
-returns only the rows it inserted, so two concurrent deliveries of a batch store it once. A
+Idempotency is the database's job: ``INSERT … ON CONFLICT (org_id, call_id, started_at) DO
+NOTHING`` returns only the rows it inserted, so two concurrent deliveries of a batch store it once. A
 final record supersedes an ``in_progress`` one with an ``UPDATE … WHERE status =
 'in_progress'``, which only one of two racing transactions can win.
 """
@@ -95,9 +95,9 @@ async def insert_calls(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
 
 
 def _insert_new(insert: Any) -> Any:
-    return insert.on_conflict_do_nothing(index_elements=["call_id", "started_at"]).returning(
-        CALLS.c.call_id
-    )
+    # Scoped by org: another org's call with the same id is a different call (issue 13).
+    keys = ["org_id", "call_id", "started_at"]
+    return insert.on_conflict_do_nothing(index_elements=keys).returning(CALLS.c.call_id)
 
 
 async def find_in_progress(
@@ -117,10 +117,11 @@ async def find_in_progress(
 
 async def supersede_call(session: AsyncSession, row: dict[str, Any]) -> bool:
     """Replace an in_progress call with its final record; False if someone else already did."""
-    changes = {k: v for k, v in row.items() if k not in ("call_id", "started_at")}
+    changes = {k: v for k, v in row.items() if k not in ("org_id", "call_id", "started_at")}
     stmt = (
         update(CALLS)
         .where(
+            CALLS.c.org_id == row["org_id"],
             CALLS.c.call_id == row["call_id"],
             CALLS.c.started_at == row["started_at"],
             CALLS.c.status == IN_PROGRESS,

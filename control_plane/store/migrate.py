@@ -12,6 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -49,6 +50,27 @@ def upgrade(database_url: str) -> None:
     """Apply every migration up to head (synchronous; run before the event loop serves)."""
     _ensure_sqlite_dir(database_url)
     command.upgrade(alembic_config(database_url), "heads")
+
+
+def record_retention(database_url: str, months: int | None) -> bool:
+    """Write the retention the database enforces (``control_plane.retention_months``): the app
+    role's partition drop refuses any cutoff later than it allows (migration 0007). Runs as the
+    migrating role, which owns the function; returns False on SQLite, which keeps everything."""
+    if make_url(database_url).get_backend_name() != "postgresql":
+        return False
+    if months is not None and months < 1:
+        raise ValueError("retention_months must be at least 1")
+    value = "NULL::integer" if months is None else f"{int(months)}::integer"
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(
+                "CREATE OR REPLACE FUNCTION public.agentops_retention_months() RETURNS integer "
+                f"LANGUAGE sql STABLE AS $$ SELECT {value} $$"
+            ))  # fmt: skip
+    finally:
+        engine.dispose()
+    return True
 
 
 def head_revisions() -> set[str]:

@@ -1,6 +1,7 @@
 """Thresholds fire once per period; deliveries are signed, retried, dead-lettered and
 re-sendable; e-mail goes through a real SMTP server; auto-pause pauses and the new period
-resumes. Real receivers: an aiohttp server and an aiosmtpd server, both on free ports."""
+resumes. Real receivers: an aiohttp server and an aiosmtpd server, both on free ports (the
+receivers are on 127.0.0.1, which these tests allow as an on-premises receiver)."""
 
 from __future__ import annotations
 
@@ -12,19 +13,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from aiosmtpd.controller import Controller
 
+from agentops.settings import Settings
 from control_plane import keys
 from control_plane.alerts import retry
+from control_plane.alerts.destinations import DestinationPolicy
 from control_plane.alerts.send import SendConfig
 from control_plane.services import alerts
 from control_plane.services.budget_watch import resume_ended
 from tests.budgets.conftest import Org, app_of, call_record
 from tests.budgets.test_signing import verify
+
+LOCAL = ["127.0.0.1"]
+
+
+@pytest.fixture
+def cp_settings(cp_settings: Settings) -> Settings:
+    cp_settings.control_plane.alert_allowed_internal_hosts = LOCAL
+    return cp_settings
 
 
 @dataclass
@@ -78,13 +88,14 @@ def smtp() -> Any:
 
 
 def config(port: int = 1) -> SendConfig:
-    return SendConfig("127.0.0.1", port, "alerts@example.com", 5.0)
+    return SendConfig(
+        "127.0.0.1", port, "alerts@example.com", 5.0, DestinationPolicy.from_entries(LOCAL)
+    )
 
 
 async def deliver(org: Org, at: datetime, send: SendConfig | None = None) -> int:
     app = app_of(org)
-    async with aiohttp.ClientSession() as http:
-        return await alerts.deliver_due(app[keys.DATABASE], send or config(), http, at)
+    return await alerts.deliver_due(app[keys.DATABASE], send or config(), at, app[keys.SECRET_BOX])
 
 
 async def cross_threshold(org: Org, *, limit: str = "10", spend: list[str]) -> dict[str, Any]:
@@ -190,7 +201,7 @@ async def test_email_and_slack_channels(org: Org, receiver: Receiver, smtp: Any)
 
 async def test_channels_crud_hides_the_secret_after_creation(org: Org) -> None:
     created = await org.owner.ok("POST", "/alerts/channels", 201, json={
-        "name": "ops", "kind": "webhook", "url": "https://example.com/hook",
+        "name": "ops", "kind": "webhook", "url": "https://93.184.215.14/hook",
     })  # fmt: skip
     assert created["secret"].startswith("whsec_")
     shown = await org.owner.ok("GET", f"/alerts/channels/{created['id']}")

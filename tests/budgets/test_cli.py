@@ -65,7 +65,7 @@ def test_budgets_alerts_and_reports_from_the_cli(running_url: str, cli_home: Pat
                 "--kind",
                 "webhook",
                 "--url",
-                "https://example.com/h",
+                "https://93.184.215.14/h",  # a public address: the SSRF guard resolves names
                 "-o",
                 "json",
             ],

@@ -1,5 +1,8 @@
 """The OpenAPI document matches the route table, and a schemathesis run finds no 5xx and no
-response that breaks the schema (the app runs on a free port in a thread: aiohttp is not ASGI)."""
+response that breaks the schema (the app runs on a free port in a thread: aiohttp is not ASGI).
+
+The run is bounded and deterministic (issue 13): ``EXAMPLES`` generated cases per operation
+with a derandomized (fixed-seed) search, every operation, as an org owner, well under a minute."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
+    allow_header_conformance,
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -23,7 +27,9 @@ CHECKS = [
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
+    allow_header_conformance,
 ]
+EXAMPLES = 6  # per operation: ~350 cases in all
 
 
 def test_the_document_lists_every_route_with_its_permission() -> None:
@@ -64,7 +70,7 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(running_url: str
         strategy = operation.as_strategy()
 
         @settings(
-            max_examples=25,
+            max_examples=EXAMPLES,
             deadline=None,
             derandomize=True,
             database=None,
@@ -81,4 +87,5 @@ def test_schemathesis_finds_no_server_error_or_schema_violation(running_url: str
         except Exception as exc:
             failures.append(f"{operation.label}: {exc}")
     assert failures == []
-    assert len(statuses) > 5 * len(ROUTES)  # the run really exercised every operation
+    assert len(statuses) >= 3 * len(ROUTES)  # the run really exercised every operation
+    print(f"schemathesis: {len(statuses)} cases over {len(operations)} operations")

@@ -2,8 +2,10 @@
 
 On PostgreSQL it is range-partitioned by ``started_at`` month, so retention drops a partition
 instead of deleting rows; the primary key must include the partition key, hence
-``(call_id, started_at)``. The proxy stamps ``started_at`` once per call and writes it into both
-records of a streamed call, so the key is stable and doubles as the idempotency key.
+``(org_id, call_id, started_at)``. The proxy stamps ``started_at`` once per call and writes it
+into both records of a streamed call, so the key is stable and doubles as the idempotency key;
+it is scoped by org, so one org re-sending another's call ids neither learns they exist nor
+loses its own record (migration 0007_b).
 
 No foreign keys to the registry: a call's cost history outlives the agent row it came from,
 and a fact table this hot should not pay a per-row trigger.
@@ -16,7 +18,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, Numeric, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    Index,
+    Integer,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -58,6 +70,7 @@ class ExactMoney(TypeDecorator[Decimal]):
 class Call(Base):
     __tablename__ = "calls"
     __table_args__ = (
+        PrimaryKeyConstraint("org_id", "call_id", "started_at"),
         Index(None, "run_pk", "started_at"),
         Index(None, "org_id", "agent_id", "started_at"),
         {"postgresql_partition_by": "RANGE (started_at)"},
@@ -65,7 +78,7 @@ class Call(Base):
 
     call_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     started_at: Mapped[datetime] = mapped_column(primary_key=True)
-    org_id: Mapped[uuid.UUID] = mapped_column()
+    org_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     agent_id: Mapped[uuid.UUID] = mapped_column()
     team_id: Mapped[uuid.UUID | None] = mapped_column()
     run_pk: Mapped[uuid.UUID] = mapped_column()

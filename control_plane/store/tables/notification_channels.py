@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from control_plane.store.tables._base import Base, created_column, id_column, utcnow
@@ -26,9 +26,10 @@ class NotificationChannel(Base):
     kind: Mapped[str] = mapped_column(String(10))
     url: Mapped[str | None] = mapped_column(String(2000))  # webhook and slack
     recipients: Mapped[list[str]] = mapped_column(default=list)  # email
-    # Signing secret of a webhook channel (Standard Webhooks "whsec_<base64>"). It is ours,
-    # not a provider credential: the receiver needs the same value to verify signatures.
-    secret: Mapped[str | None] = mapped_column(String(200))
+    # Sealed (control_plane.secretbox): a webhook channel's signing secret (Standard Webhooks
+    # "whsec_<base64>", which the receiver also holds to verify signatures), or a Slack
+    # channel's webhook URL (its credential; ``url`` then keeps only scheme and host).
+    secret: Mapped[str | None] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
