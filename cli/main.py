@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "serve": "cli.serve_cmd:serve",
     "migrate": "cli.migrate_cmd:migrate",
     "ca": "cli.ca_cmd:ca",
+    "run": "cli.run_cmd:run",
     "login": "cli.login_cmd:login",
     "kill": "cli.emergency_cmd:kill",
     "pause": "cli.emergency_cmd:pause",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from proxy.gate import AllowAll, Gate
 from proxy.http_sink import HttpSink
 from proxy.identity import KeyVerifier, UnverifiedKeys
 from proxy.pipeline import build_pipeline, intercepted_hosts
+from proxy.runtime_file import RunningProxy, remove_runtime, write_runtime
 from proxy.shipper import Shipper
 from proxy.spool import Spool
 
@@ -140,8 +142,24 @@ class ProxyService:
             self._admin = AdminServer(p.listen_host, p.admin_port, self.ready)
             await self._admin.start()
         await self._start_shipping()
+        self._announce_runtime()
+
+    def _announce_runtime(self) -> None:
+        host, port = self.forward_address
+        write_runtime(
+            self.settings.home,
+            RunningProxy(
+                pid=os.getpid(),
+                host=host,
+                port=port,
+                ca_dir=str(self.settings.proxy.ca_dir),
+                reverse_port=self.reverse_address[1] if self.reverse_address else None,
+                admin_port=self.admin_address[1] if self.admin_address else None,
+            ),
+        )
 
     async def stop(self) -> None:
+        remove_runtime(self.settings.home, os.getpid())
         if self._shipper is not None:
             await self._shipper.stop()
             self._shipper = None

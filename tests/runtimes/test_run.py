@@ -1,0 +1,50 @@
+"""``agentops run`` launches real clients of every runtime through the real proxy: each call
+is answered, metered with the provider's usage, and attributed to the agent and run named on
+the command line. The clients get no setting but the environment ``agentops run`` gives them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from proxy.service import ProxyService
+from tests.fakeprovider import expected as ex
+from tests.runtimes.conftest import BIN, CLIENTS, NODE_DIR, base_env, records, run_process
+
+CURL_BODY = '{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}'
+
+CLIENT_COMMANDS = {
+    "openai-python": ("openai", ["python", str(CLIENTS / "openai_chat.py")]),
+    "anthropic-python": ("anthropic", ["python", str(CLIENTS / "anthropic_messages.py")]),
+    "requests": ("openai", ["python", str(CLIENTS / "requests_post.py")]),
+    "httpx": ("openai", ["python", str(CLIENTS / "httpx_post.py")]),
+    "boto3-bedrock": ("bedrock", ["python", str(CLIENTS / "bedrock_converse.py")]),
+    "openai-node": ("openai", ["node", str(NODE_DIR / "openai_chat.mjs")]),
+    "curl": (
+        "openai",
+        [
+            "curl", "--silent", "--show-error", "--fail-with-body",
+            "https://api.openai.com/v1/chat/completions",
+            "-H", "authorization: Bearer sk-runtime-test",
+            "-H", "content-type: application/json",
+            "--data", CURL_BODY,
+        ],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("client", list(CLIENT_COMMANDS))
+async def test_agentops_run_meters_every_client(metered: ProxyService, client: str) -> None:
+    provider, command = CLIENT_COMMANDS[client]
+    argv = [str(BIN / "agentops"), "run", "--agent", f"{client}-agent", "--run", "r-42", "--"]
+    done = await run_process([*argv, *command], base_env(metered.settings.home))
+    assert done.code == 0, done.stderr
+    assert ex.REPLY_TEXT in done.stdout
+    [record] = records(metered)
+    assert record["agent"] == f"{client}-agent"
+    assert (record["run_id"], record["run_source"]) == ("r-42", "credentials")
+    assert record["provider"] == provider
+    usage = ex.expected_usage(provider)
+    assert record["tokens"]["source"] == "reported"
+    assert (record["tokens"]["input"], record["tokens"]["output"]) == (usage.input, usage.output)
