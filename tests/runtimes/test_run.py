@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from agentops.agent_env import NODE_PRELOAD, node_options, proxy_url
+from proxy.ca import write_bundle
 from proxy.service import ProxyService
 from tests.fakeprovider import expected as ex
 from tests.runtimes.conftest import BIN, CLIENTS, NODE_DIR, base_env, records, run_process
@@ -48,3 +50,38 @@ async def test_agentops_run_meters_every_client(metered: ProxyService, client: s
     usage = ex.expected_usage(provider)
     assert record["tokens"]["source"] == "reported"
     assert (record["tokens"]["input"], record["tokens"]["output"]) == (usage.input, usage.output)
+
+
+def bare_node_env(service: ProxyService, agent: str) -> dict[str, str]:
+    """What a hand-configured Node agent sets: the proxy and our CA, nothing else."""
+    host, port = service.forward_address
+    bundle = write_bundle(service.settings.proxy.ca_dir)
+    return base_env(
+        service.settings.home,
+        HTTPS_PROXY=proxy_url(host, port, agent, None, None),
+        NODE_EXTRA_CA_CERTS=str(bundle),
+    )
+
+
+@pytest.mark.integration
+async def test_the_preload_alone_routes_node_20_fetch_through_the_proxy(
+    metered: ProxyService,
+) -> None:
+    env = bare_node_env(metered, "node-preload") | {"NODE_OPTIONS": node_options(NODE_PRELOAD)}
+    done = await run_process(["node", str(NODE_DIR / "openai_chat.mjs")], env)
+    assert done.code == 0, done.stderr
+    [record] = records(metered)
+    assert record["agent"] == "node-preload"
+    assert record["tokens"]["source"] == "reported"
+
+
+@pytest.mark.integration
+async def test_without_the_preload_node_20_ignores_https_proxy(metered: ProxyService) -> None:
+    """Why the preload exists: the same agent without it connects directly (no record)."""
+    version = await run_process(["node", "--version"], base_env(metered.settings.home))
+    assert version.stdout.startswith("v20."), "this test documents Node 20's behaviour"
+    done = await run_process(
+        ["node", str(NODE_DIR / "openai_chat.mjs")], bare_node_env(metered, "node-bare")
+    )
+    assert done.code != 0
+    assert records(metered) == []
