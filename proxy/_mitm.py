@@ -47,6 +47,7 @@ class MitmConfig:
     ca_dir: Path
     intercept: HostMatcher
     stream_bodies_over: int  # bytes; larger bodies are streamed, never buffered
+    parent: str | None = None  # parent proxy URL without credentials: upstream mode
 
 
 def ensure_ca(ca_dir: Path) -> Path:
@@ -83,9 +84,10 @@ class MitmServer:
         # mitmproxy logs every listener and connection at INFO; our addons log what matters.
         logging.getLogger("mitmproxy").setLevel(logging.WARNING)
         ensure_ca(self._config.ca_dir)
-        self._specs = {"forward": _spec(claim_port(self._config.forward))}
+        forward = claim_port(self._config.forward)
+        self._specs = {"forward": _spec(forward, self._config.parent)}
         if self._config.reverse is not None:
-            self._specs["reverse"] = _spec(claim_port(self._config.reverse))
+            self._specs["reverse"] = _spec(claim_port(self._config.reverse), None)
         m = master.Master(options.Options(), event_loop=asyncio.get_running_loop())
         # mitmproxy's own addons first, then ours: the list order is the order hooks run in.
         ps = proxyserver.Proxyserver()  # type: ignore[no-untyped-call]
@@ -252,9 +254,12 @@ def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def _spec(address: Address) -> str:
+def _spec(address: Address, parent: str | None) -> str:
+    """The forward listener relays to a parent proxy in upstream mode; the reverse listener's
+    calls pick their way out per request (``proxy.egress``)."""
     host, port = address
-    return f"regular@{host}:{port}"
+    mode = f"upstream:{parent}" if parent else "regular"
+    return f"{mode}@{host}:{port}"
 
 
 def _bound(ps: proxyserver.Proxyserver, spec: str) -> Address:

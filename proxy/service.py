@@ -21,6 +21,7 @@ from proxy._mitm import Address, MitmConfig, MitmServer, ca_cert_path, claim_por
 from proxy.admin import AdminServer
 from proxy.control.keys import StateKeyVerifier
 from proxy.control_wiring import ControlState
+from proxy.egress import parse_parent
 from proxy.gate import AllowAll, Gate
 from proxy.http_sink import HttpSink
 from proxy.identity import KeyVerifier, UnverifiedKeys
@@ -135,6 +136,9 @@ class ProxyService:
             ca_dir=p.ca_dir,
             intercept=intercepted_hosts(p),
             stream_bodies_over=p.max_request_body_bytes,
+            parent=parse_parent(p.upstream_proxy.get_secret_value()).url
+            if p.upstream_proxy
+            else None,
         )
         self._mitm = MitmServer(config, addons)
         await self._mitm.start()
