@@ -57,6 +57,10 @@ class ProxySettings(BaseModel):
         8081,
         description="Port of the reverse endpoints (base_url mode, e.g. http://proxy:8081/openai/v1). 0 disables them.",
     )
+    transparent_port: int = Field(
+        0,
+        description="Port of the transparent listener, which receives the agent's connections to ports 80/443 redirected by the kernel (iptables rules installed by agentops capture init; Kubernetes: the chart's transparent mode). It listens on listen_host. 0 disables it.",
+    )
     admin_port: int = Field(
         8082, description="Port of the proxy's own /healthz, /readyz and /metrics. 0 disables it."
     )

@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "migrate": "cli.migrate_cmd:migrate",
     "ca": "cli.ca_cmd:ca",
     "run": "cli.run_cmd:run",
+    "capture": "cli.capture_cmd:capture",
     "login": "cli.login_cmd:login",
     "kill": "cli.emergency_cmd:kill",
     "pause": "cli.emergency_cmd:pause",

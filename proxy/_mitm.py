@@ -48,6 +48,7 @@ class MitmConfig:
     intercept: HostMatcher
     stream_bodies_over: int  # bytes; larger bodies are streamed, never buffered
     parent: str | None = None  # parent proxy URL without credentials: upstream mode
+    transparent: Address | None = None  # listener for kernel-redirected connections
 
 
 def ensure_ca(ca_dir: Path) -> Path:
@@ -71,6 +72,7 @@ class MitmServer:
         self._specs: dict[str, str] = {}
         self.forward_address: Address | None = None
         self.reverse_address: Address | None = None
+        self.transparent_address: Address | None = None
 
     @property
     def ca_cert_path(self) -> Path:
@@ -88,6 +90,9 @@ class MitmServer:
         self._specs = {"forward": _spec(forward, self._config.parent)}
         if self._config.reverse is not None:
             self._specs["reverse"] = _spec(claim_port(self._config.reverse), None)
+        if self._config.transparent is not None:
+            host, port = claim_port(self._config.transparent)
+            self._specs["transparent"] = f"transparent@{host}:{port}"
         m = master.Master(options.Options(), event_loop=asyncio.get_running_loop())
         # mitmproxy's own addons first, then ours: the list order is the order hooks run in.
         ps = proxyserver.Proxyserver()  # type: ignore[no-untyped-call]
@@ -102,6 +107,8 @@ class MitmServer:
         self.forward_address = _bound(ps, self._specs["forward"])
         if "reverse" in self._specs:
             self.reverse_address = _bound(ps, self._specs["reverse"])
+        if "transparent" in self._specs:
+            self.transparent_address = _bound(ps, self._specs["transparent"])
         await m.running()
 
     async def stop(self) -> None:

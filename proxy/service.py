@@ -91,6 +91,10 @@ class ProxyService:
         return self._mitm.reverse_address if self._mitm is not None else None
 
     @property
+    def transparent_address(self) -> Address | None:
+        return self._mitm.transparent_address if self._mitm is not None else None
+
+    @property
     def admin_address(self) -> Address | None:
         return self._admin.address if self._admin is not None else None
 
@@ -118,6 +122,7 @@ class ProxyService:
         await asyncio.to_thread(self.spool.open)
         forward = claim_port((p.listen_host, p.listen_port))
         reverse = claim_port((p.listen_host, p.reverse_port)) if p.reverse_port else None
+        transparent = (p.listen_host, p.transparent_port) if p.transparent_port else None
         proxy_id = p.proxy_id or f"{socket.gethostname()}:{forward[1]}"
         if self._control is not None:
             await self._control.start(proxy_id)
@@ -136,6 +141,7 @@ class ProxyService:
             ca_dir=p.ca_dir,
             intercept=intercepted_hosts(p),
             stream_bodies_over=p.max_request_body_bytes,
+            transparent=transparent,
             parent=parse_parent(p.upstream_proxy.get_secret_value()).url
             if p.upstream_proxy
             else None,
