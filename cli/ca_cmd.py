@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from agentops.agent_env import SHELLS, Shell, render
+from agentops.agent_env import NODE_DIR, NODE_PRELOAD, SHELLS, Shell, render
 from agentops.settings import load_settings
 
 
@@ -27,19 +27,32 @@ def ca() -> None:
     default=None,
     help="Where to write the bundle (default: <ca_dir>/agentops-ca-bundle.pem).",
 )
-def export(out: Path | None) -> None:
-    """Write system roots + the proxy CA to one PEM bundle, for SSL_CERT_FILE.
+@click.option(
+    "--node-preload",
+    is_flag=True,
+    help="Also copy the Node preload (and its vendored undici) to node/ beside the bundle, "
+    "for NODE_OPTIONS=--import <dir>/node/preload.mjs in another container.",
+)
+def export(out: Path | None, node_preload: bool) -> None:
+    """Write OS roots + certifi + the proxy CA to one PEM bundle, for SSL_CERT_FILE.
 
     \b
     Examples:
       agentops ca export
-      agentops ca export --out /ca/bundle.pem
+      agentops ca export --out /ca/bundle.pem --node-preload
     """
     from proxy.ca import write_bundle
 
     settings = load_settings()
     path = write_bundle(settings.proxy.ca_dir, out)
     click.echo(str(path))
+    if node_preload:
+        target = path.parent / "node"
+        target.mkdir(exist_ok=True)
+        for source in NODE_DIR.iterdir():
+            if source.is_file():
+                (target / source.name).write_bytes(source.read_bytes())
+        click.echo(str(target / NODE_PRELOAD.name))
 
 
 @ca.command("env")

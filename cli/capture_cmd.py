@@ -55,7 +55,13 @@ def init(
     exclude_cidr: tuple[str, ...],
     dry_run: bool,
 ) -> None:
-    """Install the rules (replacing ours if present)."""
+    """Install the rules (replacing ours if present).
+
+    \b
+    Examples:
+      agentops capture init --proxy-port 15001 --proxy-uid 1337
+      agentops capture init --proxy-port 15001 --proxy-gid 1337 --exclude-cidr 10.0.0.0/8
+    """
     try:
         rules = Capture(
             proxy_port, proxy_uid, proxy_gid, _ports(ports), ("127.0.0.0/8", *exclude_cidr)
@@ -73,7 +79,12 @@ def init(
 
 @capture.command("clear")
 def clear_cmd() -> None:
-    """Remove the rules."""
+    """Remove the rules.
+
+    \b
+    Example:
+      agentops capture clear
+    """
     _run(_iptables(), clear(), check=False)
     click.echo("capture rules removed")
 

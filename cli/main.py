@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "ca": "cli.ca_cmd:ca",
     "run": "cli.run_cmd:run",
     "capture": "cli.capture_cmd:capture",
+    "injector": "cli.injector_cmd:injector",
     "login": "cli.login_cmd:login",
     "kill": "cli.emergency_cmd:kill",
     "pause": "cli.emergency_cmd:pause",

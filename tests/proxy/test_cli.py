@@ -108,3 +108,22 @@ def test_proxy_command_prints_addresses_and_stops_cleanly_on_sigterm(
     assert child.wait(timeout=30) == 0
     assert "proxy stopped" in child.stdout.read()
     child.stdout.close()
+
+
+def test_ca_export_can_ship_the_node_preload_beside_the_bundle(tmp_path: Path) -> None:
+    """What the injector's init container runs: the agent container gets both from /ca."""
+    out = tmp_path / "ca" / "bundle.pem"
+    result = CliRunner().invoke(
+        ca,
+        ["export", "--out", str(out), "--node-preload"],
+        env={"AGENTOPS_HOME": str(tmp_path / "home")},
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0
+    preload = tmp_path / "ca" / "node" / "preload.mjs"
+    assert result.output.split() == [str(out), str(preload)]
+    assert {p.name for p in preload.parent.iterdir()} == {
+        "preload.mjs",
+        "undici.cjs",
+        "UNDICI-LICENSE",
+    }
