@@ -64,6 +64,14 @@ class ProxySettings(BaseModel):
     admin_port: int = Field(
         8082, description="Port of the proxy's own /healthz, /readyz and /metrics. 0 disables it."
     )
+    metrics_host: str = Field(
+        "0.0.0.0",
+        description="Address of the metrics listener (metrics_port): in Kubernetes the pod address, so Prometheus scrapes /metrics and the kubelet's HTTP probes reach /healthz and /readyz while the forward proxy and admin_port stay on listen_host.",
+    )
+    metrics_port: int = Field(
+        0,
+        description="Port of the metrics listener, a read-only copy of /metrics, /healthz and /readyz on metrics_host. 0 disables it.",
+    )
     ca_dir: Path = Field(
         DEFAULT_HOME / "ca",
         description="Directory where the interception CA is created on first start and reused.",

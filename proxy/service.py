@@ -65,6 +65,7 @@ class ProxyService:
         self._shipper: Shipper | None = None
         self._mitm: MitmServer | None = None
         self._admin: AdminServer | None = None
+        self._metrics: AdminServer | None = None
 
     def _default_verifier(self) -> KeyVerifier:
         """API keys from the synced key directory whenever there is control state; any key
@@ -97,6 +98,10 @@ class ProxyService:
     @property
     def admin_address(self) -> Address | None:
         return self._admin.address if self._admin is not None else None
+
+    @property
+    def metrics_address(self) -> Address | None:
+        return self._metrics.address if self._metrics is not None else None
 
     @property
     def ca_cert_path(self) -> Path:
@@ -151,6 +156,9 @@ class ProxyService:
         if p.admin_port:
             self._admin = AdminServer(p.listen_host, p.admin_port, self.ready)
             await self._admin.start()
+        if p.metrics_port:
+            self._metrics = AdminServer(p.metrics_host, p.metrics_port, self.ready)
+            await self._metrics.start()
         await self._start_shipping()
         self._announce_runtime()
 
@@ -175,9 +183,10 @@ class ProxyService:
             self._shipper = None
         if self._mitm is not None:
             await self._mitm.stop()
-        if self._admin is not None:
-            await self._admin.stop()
-            self._admin = None
+        for server in (self._admin, self._metrics):
+            if server is not None:
+                await server.stop()
+        self._admin = self._metrics = None
         if self._control is not None:
             await self._control.close()
         if self._http_sink is not None:
