@@ -153,6 +153,8 @@ def capture_init_container(config: InjectorConfig) -> Obj:
             "readOnlyRootFilesystem": True,
             "capabilities": {"drop": ["ALL"], "add": ["NET_ADMIN", "NET_RAW"]},
         },
+        # iptables takes its lock in /run/xtables.lock: writable, on a read-only root.
+        "volumeMounts": [_mount("agentops-tmp", "/run")],
     }  # fmt: skip
 
 
