@@ -85,3 +85,16 @@ async def test_without_the_preload_node_20_ignores_https_proxy(metered: ProxySer
     )
     assert done.code != 0
     assert records(metered) == []
+
+
+@pytest.mark.integration
+async def test_the_agents_exit_status_is_agentops_runs(metered: ProxyService) -> None:
+    """exec, not a child: the status (and signals) are the agent's own; a missing command is a
+    one-line error."""
+    env = base_env(metered.settings.home)
+    done = await run_process([str(BIN / "agentops"), "run", "--", "sh", "-c", "exit 7"], env)
+    assert done.code == 7
+    missing = await run_process([str(BIN / "agentops"), "run", "--", "no-such-agent-cmd"], env)
+    assert missing.code == 1
+    assert "no-such-agent-cmd: command not found" in missing.stderr
+    assert "Traceback" not in missing.stderr
