@@ -52,6 +52,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     AGENTOPS_CONTROL_PLANE__HOST=0.0.0.0 \
     HEALTHCHECK_URL=http://127.0.0.1:8000/healthz
 
+# iptables: `agentops capture init`, the transparent-capture init container (docs/deployment.md).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends iptables \
+ && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid ${AGENTOPS_UID} agentops \
  && useradd --system --uid ${AGENTOPS_UID} --gid agentops --home-dir /var/lib/agentops \
         --no-create-home --shell /usr/sbin/nologin agentops \
@@ -72,8 +77,9 @@ WORKDIR /var/lib/agentops
 # Local state: the proxy's record spool and interception CA (mount a volume or a Secret here).
 VOLUME ["/var/lib/agentops"]
 
-# 8000 control plane; 8080 proxy forward (HTTPS_PROXY); 8081 proxy reverse (base_url); 8082 proxy admin
-EXPOSE 8000 8080 8081 8082
+# 8000 control plane; 8080 proxy forward (HTTPS_PROXY); 8081 proxy reverse (base_url); 8082 proxy
+# admin; 9090 proxy metrics (when AGENTOPS_PROXY__METRICS_PORT=9090); 15001 transparent capture
+EXPOSE 8000 8080 8081 8082 9090 15001
 
 # /healthz of the control plane by default; a proxy container sets
 # HEALTHCHECK_URL=http://127.0.0.1:8082/healthz (its admin port).

@@ -12,8 +12,9 @@ import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -56,8 +57,20 @@ class ProxySettings(BaseModel):
         8081,
         description="Port of the reverse endpoints (base_url mode, e.g. http://proxy:8081/openai/v1). 0 disables them.",
     )
+    transparent_port: int = Field(
+        0,
+        description="Port of the transparent listener, which receives the agent's connections to ports 80/443 redirected by the kernel (iptables rules installed by agentops capture init; Kubernetes: the chart's transparent mode). It listens on listen_host. 0 disables it.",
+    )
     admin_port: int = Field(
         8082, description="Port of the proxy's own /healthz, /readyz and /metrics. 0 disables it."
+    )
+    metrics_host: str = Field(
+        "0.0.0.0",
+        description="Address of the metrics listener (metrics_port): in Kubernetes the pod address, so Prometheus scrapes /metrics and the kubelet's HTTP probes reach /healthz and /readyz while the forward proxy and admin_port stay on listen_host.",
+    )
+    metrics_port: int = Field(
+        0,
+        description="Port of the metrics listener, a read-only copy of /metrics, /healthz and /readyz on metrics_host. 0 disables it.",
     )
     ca_dir: Path = Field(
         DEFAULT_HOME / "ca",
@@ -74,6 +87,14 @@ class ProxySettings(BaseModel):
     upstream_overrides: dict[str, str] = Field(
         default_factory=dict,
         description='Map of provider host to a base URL that replaces it before any upstream connection opens (regional endpoints, corporate gateways, a local fake provider). Example: {"api.openai.com": "http://127.0.0.1:9000"}.',
+    )
+    upstream_proxy: SecretStr | None = Field(
+        None,
+        description="Parent proxy for corporate egress, http://[user:password@]host:port: every connection the proxy opens goes through it (LLM calls after metering, tunnels to other hosts), except to upstream_no_proxy hosts. Unset: connect directly.",
+    )
+    upstream_no_proxy: list[str] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "::1"],
+        description="Hosts reached directly, not through upstream_proxy, with NO_PROXY semantics: a name matches itself and its subdomains, an IP or CIDR block its addresses, host:port one port, * everything. Applies to the calls the proxy meters (after upstream_overrides); tunnels to other hosts always use the parent, so list those in the agent's own NO_PROXY (agentops run keeps it).",
     )
     require_credentials: bool = Field(
         False,
@@ -164,6 +185,19 @@ class ProxySettings(BaseModel):
         default_factory=dict, description="Azure OpenAI deployment name to model name, for pricing."
     )
 
+    @field_validator("upstream_proxy")
+    @classmethod
+    def _parent_proxy_url(cls, value: SecretStr | None) -> SecretStr | None:
+        """The URL may hold a password: errors name the problem, never the value."""
+        if value is None or not value.get_secret_value().strip():
+            return None
+        parts = urlsplit(value.get_secret_value().strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected http://[user:password@]host:port")
+        if parts.path not in ("", "/") or parts.query:
+            raise ValueError("a proxy URL has no path")
+        return SecretStr(value.get_secret_value().strip())
+
 
 class ControlPlaneSettings(BaseModel):
     """The aiohttp control plane (API, worker, web UI)."""
@@ -240,6 +274,8 @@ class Settings(BaseSettings):
         env_prefix="AGENTOPS_",
         env_nested_delimiter="__",
         extra="ignore",
+        # Several settings carry secrets (URLs with passwords, keys): errors never echo input.
+        hide_input_in_errors=True,
     )
 
     home: Path = Field(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from agentops.agent_env import NODE_DIR, NODE_PRELOAD, SHELLS, Shell, render
 from agentops.settings import load_settings
 
 
@@ -26,40 +27,61 @@ def ca() -> None:
     default=None,
     help="Where to write the bundle (default: <ca_dir>/agentops-ca-bundle.pem).",
 )
-def export(out: Path | None) -> None:
-    """Write system roots + the proxy CA to one PEM bundle, for SSL_CERT_FILE.
+@click.option(
+    "--node-preload",
+    is_flag=True,
+    help="Also copy the Node preload (and its vendored undici) to node/ beside the bundle, "
+    "for NODE_OPTIONS=--import <dir>/node/preload.mjs in another container.",
+)
+def export(out: Path | None, node_preload: bool) -> None:
+    """Write OS roots + certifi + the proxy CA to one PEM bundle, for SSL_CERT_FILE.
 
     \b
     Examples:
       agentops ca export
-      agentops ca export --out /ca/bundle.pem
+      agentops ca export --out /ca/bundle.pem --node-preload
     """
     from proxy.ca import write_bundle
 
     settings = load_settings()
     path = write_bundle(settings.proxy.ca_dir, out)
     click.echo(str(path))
+    if node_preload:
+        target = path.parent / "node"
+        target.mkdir(exist_ok=True)
+        for source in NODE_DIR.iterdir():
+            if source.is_file():
+                (target / source.name).write_bytes(source.read_bytes())
+        click.echo(str(target / NODE_PRELOAD.name))
 
 
 @ca.command("env")
 @click.option("--agent", default=None, help="Agent name to put in the proxy URL.")
 @click.option("--key", default=None, help="Agent key to put in the proxy URL.")
-def env(agent: str | None, key: str | None) -> None:
-    """Print shell lines for Python, Node and Go agents to use the proxy and trust its CA.
+@click.option("--run", "run_id", default=None, help="Run id to put in the proxy URL.")
+@click.option(
+    "--shell",
+    type=click.Choice(SHELLS),
+    default="bash",
+    show_default=True,
+    help="Syntax of the lines (dotenv: a .env file / docker --env-file).",
+)
+def env(agent: str | None, key: str | None, run_id: str | None, shell: Shell) -> None:
+    """Print the variables that make every runtime use the running proxy and trust its CA.
+
+    The same set `agentops run` gives a command: proxy URL with credentials, the CA bundle for
+    Python, curl, AWS SDKs and Go, and the Node variables with the preload that makes Node
+    before 24 honour HTTPS_PROXY. Ports are those of the `agentops up`/`agentops proxy` running
+    on this AGENTOPS_HOME.
 
     \b
     Examples:
       eval "$(agentops ca env --agent my-agent)"
-      agentops ca env --agent my-agent --key aoh_xxx
+      agentops ca env --agent my-agent --shell fish | source
+      agentops ca env --agent my-agent --shell powershell | Invoke-Expression
+      agentops ca env --agent my-agent --key aoh_xxx --shell dotenv > agent.env
     """
-    from proxy._mitm import ca_cert_path
-    from proxy.ca import env_lines, write_bundle
+    from cli._agent_env import environment_for
 
-    settings = load_settings()
-    p = settings.proxy
-    bundle = write_bundle(p.ca_dir)
-    credentials = f"{agent}:{key}@" if agent and key else (f"{agent}@" if agent else "")
-    host = "127.0.0.1" if p.listen_host in ("0.0.0.0", "::", "") else p.listen_host
-    proxy_url = f"http://{credentials}{host}:{p.listen_port}"
-    for line in env_lines(bundle, ca_cert_path(p.ca_dir), proxy_url, "localhost,127.0.0.1,::1"):
+    for line in render(environment_for(load_settings(), agent, key, run_id), shell):
         click.echo(line)

@@ -90,6 +90,11 @@ def _announce(service: Any) -> None:
     if service.reverse_address:
         rhost, rport = service.reverse_address
         click.echo(f"reverse proxy   http://{rhost}:{rport}/openai/v1   (base_url)")
+    if service.transparent_address:
+        thost, tport = service.transparent_address
+        click.echo(
+            f"transparent     {thost}:{tport}   (agentops capture init --proxy-port {tport})"
+        )
     if service.admin_address:
         ahost, aport = service.admin_address
         click.echo(f"admin           http://{ahost}:{aport}/metrics")

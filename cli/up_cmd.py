@@ -176,7 +176,7 @@ def _write_private(path: Path, text: str) -> None:
 def _announce(
     settings: Settings, url: str, proxy: object, bundle: Path, admin: dict[str, str]
 ) -> None:
-    from proxy.ca import env_lines
+    from agentops.agent_env import LOCAL_NO_PROXY, agent_env, merge_no_proxy, render
     from proxy.service import ProxyService
 
     assert isinstance(proxy, ProxyService)
@@ -196,8 +196,12 @@ def _announce(
     echo(f"  admin login     agentops login   (as {admin['email']}; credentials in")
     echo(f"                  {settings.home / 'embedded-admin.json'}, mode 0600)")
     echo("")
-    echo("Point an agent at the proxy:")
-    for line in env_lines(bundle, proxy.ca_cert_path, proxy_url, "localhost,127.0.0.1"):
+    echo("Point an agent at the proxy (any runtime: Python, Node, curl, AWS SDKs, Go):")
+    echo("  agentops run --agent my-agent -- python agent.py")
+    echo('  eval "$(agentops ca env --agent my-agent)"   # or --shell fish|powershell|dotenv')
+    echo("or set these yourself:")
+    env = agent_env(proxy_url, bundle, merge_no_proxy(",".join(LOCAL_NO_PROXY)))
+    for line in render(env, "bash")[1:]:
         echo(f"  {line}")
     echo("")
     echo("Press Ctrl-C to stop.")

@@ -47,6 +47,8 @@ class MitmConfig:
     ca_dir: Path
     intercept: HostMatcher
     stream_bodies_over: int  # bytes; larger bodies are streamed, never buffered
+    parent: str | None = None  # parent proxy URL without credentials: upstream mode
+    transparent: Address | None = None  # listener for kernel-redirected connections
 
 
 def ensure_ca(ca_dir: Path) -> Path:
@@ -70,6 +72,7 @@ class MitmServer:
         self._specs: dict[str, str] = {}
         self.forward_address: Address | None = None
         self.reverse_address: Address | None = None
+        self.transparent_address: Address | None = None
 
     @property
     def ca_cert_path(self) -> Path:
@@ -83,9 +86,13 @@ class MitmServer:
         # mitmproxy logs every listener and connection at INFO; our addons log what matters.
         logging.getLogger("mitmproxy").setLevel(logging.WARNING)
         ensure_ca(self._config.ca_dir)
-        self._specs = {"forward": _spec(claim_port(self._config.forward))}
+        forward = claim_port(self._config.forward)
+        self._specs = {"forward": _spec(forward, self._config.parent)}
         if self._config.reverse is not None:
-            self._specs["reverse"] = _spec(claim_port(self._config.reverse))
+            self._specs["reverse"] = _spec(claim_port(self._config.reverse), None)
+        if self._config.transparent is not None:
+            host, port = claim_port(self._config.transparent)
+            self._specs["transparent"] = f"transparent@{host}:{port}"
         m = master.Master(options.Options(), event_loop=asyncio.get_running_loop())
         # mitmproxy's own addons first, then ours: the list order is the order hooks run in.
         ps = proxyserver.Proxyserver()  # type: ignore[no-untyped-call]
@@ -100,6 +107,8 @@ class MitmServer:
         self.forward_address = _bound(ps, self._specs["forward"])
         if "reverse" in self._specs:
             self.reverse_address = _bound(ps, self._specs["reverse"])
+        if "transparent" in self._specs:
+            self.transparent_address = _bound(ps, self._specs["transparent"])
         await m.running()
 
     async def stop(self) -> None:
@@ -252,9 +261,12 @@ def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def _spec(address: Address) -> str:
+def _spec(address: Address, parent: str | None) -> str:
+    """The forward listener relays to a parent proxy in upstream mode; the reverse listener's
+    calls pick their way out per request (``proxy.egress``)."""
     host, port = address
-    return f"regular@{host}:{port}"
+    mode = f"upstream:{parent}" if parent else "regular"
+    return f"{mode}@{host}:{port}"
 
 
 def _bound(ps: proxyserver.Proxyserver, spec: str) -> Address:

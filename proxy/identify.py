@@ -5,7 +5,8 @@ for HTTPS and on each request for plain HTTP), the ``X-AgentOps-Agent`` header, 
 ``default_agent``. With ``pin_agent`` the sidecar's agent is the only identity accepted.
 Org: from the verifier (an API key's org, checked against the synced key directory), else
 ``default_org`` when credentials are optional. A key bound to an agent refuses any other agent.
-Run: ``X-AgentOps-Run-Id``, else the W3C ``traceparent`` trace id, else a per-agent session.
+Run: ``X-AgentOps-Run-Id``, else the run named in the proxy credentials (``agent;run=R``), else
+the W3C ``traceparent`` trace id, else a per-agent session.
 """
 
 from __future__ import annotations
@@ -82,7 +83,9 @@ class Identify:
             flow.response = _refused(_bound_elsewhere(verdict.agent, agent))
             return
         org = verdict.org
-        run_id, source = self._run(org, agent, run_header, traceparent)
+        run_id, source = self._run(
+            org, agent, run_header, credentials.run if credentials else None, traceparent
+        )
         key = parse_api_key(credentials.key) if credentials is not None else None
         state.identity = Identity(
             org=org,
@@ -112,10 +115,17 @@ class Identify:
         return claimed or self._settings.default_agent or UNIDENTIFIED
 
     def _run(
-        self, org: str, agent: str, header: str | None, traceparent: str | None
+        self,
+        org: str,
+        agent: str,
+        header: str | None,
+        launched: str | None,
+        traceparent: str | None,
     ) -> tuple[str, str]:
         if header is not None:
             return header, "header"
+        if launched is not None:
+            return launched, "credentials"
         trace = trace_id(traceparent)
         if trace is not None:
             return trace, "traceparent"

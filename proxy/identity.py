@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from agentops.agent_env import RUN_MARK  # agent names never contain ";"
 from agentops.ids import uuid7
 
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
@@ -22,13 +23,17 @@ _MAX_NAME = 200
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
-    """``agent:key`` from ``Proxy-Authorization: Basic ...`` (``HTTPS_PROXY=http://agent:key@...``)."""
+    """``agent:key`` from ``Proxy-Authorization: Basic ...`` (``HTTPS_PROXY=http://agent:key@...``).
+
+    The user name may also carry a run id, ``agent;run=R`` (what ``agentops run --run R`` puts
+    in the proxy URL): a launcher can name the run without touching the agent's requests."""
 
     agent: str
     key: str
+    run: str | None = None
 
     def __repr__(self) -> str:  # the key never reaches a log line, even by accident
-        return f"Credentials(agent={self.agent!r}, key=<redacted>)"
+        return f"Credentials(agent={self.agent!r}, run={self.run!r}, key=<redacted>)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +82,12 @@ def parse_proxy_authorization(value: str | None) -> Credentials | None:
         decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         return None
-    agent, sep, key = decoded.partition(":")
+    user, sep, key = decoded.partition(":")
+    agent, _, run = user.partition(RUN_MARK)
     agent = agent.strip()
     if not sep or not agent or len(agent) > _MAX_NAME:
         return None
-    return Credentials(agent, key)
+    return Credentials(agent, key, clean_name(run))
 
 
 def trace_id(traceparent: str | None) -> str | None:

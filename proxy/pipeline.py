@@ -1,9 +1,10 @@
 """The addon chain, in pipeline order. This list *is* the pipeline.
 
-route -> identify -> classify -> gate -> meter -> record
+route -> identify -> [egress] -> classify -> gate -> meter -> record
 
 - route: reverse endpoints and upstream overrides; LLM hosts get a call state, others pass.
 - identify: org, agent and run; strips X-AgentOps-* and proxy credentials.
+- egress (with a parent proxy): through the parent, or direct for NO_PROXY hosts.
 - classify: provider adapter, endpoint, request facts (model, stream, estimates).
 - gate: allow or refuse (in the provider's own error shape) before anything goes upstream.
 - meter: tee streams chunk by chunk, parse non-streamed answers, notice cancellations.
@@ -15,11 +16,13 @@ from __future__ import annotations
 from agentops.settings import ProxySettings
 from proxy._mitm import close_upstream
 from proxy.classify import Classify
+from proxy.egress import Egress, parse_parent
 from proxy.gate import Gate, GateAddon
 from proxy.hosts import HostMatcher
 from proxy.identify import Identify
 from proxy.identity import KeyVerifier, Sessions
 from proxy.meter import Meter, StreamCut
+from proxy.no_proxy import NoProxy
 from proxy.providers.registry import ProviderRegistry, resolve_reverse
 from proxy.record import Record
 from proxy.route import Route
@@ -41,11 +44,22 @@ def build_pipeline(
     proxy_id: str | None,
     stream_cut: StreamCut | None = None,
 ) -> list[object]:
+    egress = (
+        [
+            Egress(
+                parse_parent(settings.upstream_proxy.get_secret_value()),
+                NoProxy.parse(settings.upstream_no_proxy),
+            )
+        ]
+        if settings.upstream_proxy
+        else []
+    )
     return [
         Route(
             intercepted_hosts(settings), settings.upstream_overrides, reverse_port, resolve_reverse
         ),
         Identify(settings, verifier, Sessions(settings.session_idle_seconds)),
+        *egress,
         Classify(ProviderRegistry.from_settings(settings).adapter_for_host),
         GateAddon(gate, lambda: spool.refusing),
         Meter(stream_cut, close_upstream),

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from mitmproxy import http
+from mitmproxy.proxy import mode_specs
 
 from proxy.hosts import HostMatcher
 from proxy.state import CallState, Mode, attach
@@ -65,6 +66,12 @@ class Route:
         request = flow.request
         mode: Mode = "forward"
         scheme, host, port, path = request.scheme, request.host, request.port, request.path
+        transparent = isinstance(flow.client_conn.proxy_mode, mode_specs.TransparentMode)
+        if transparent:
+            # Redirected by the kernel: the target is an IP; the name is the TLS SNI, or the
+            # Host header of plain HTTP.
+            host = flow.client_conn.sni or request.host_header or host
+            host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
         if self._on_reverse_listener(flow):
             target = self._resolve_reverse(path)
             if target is None:
@@ -80,7 +87,7 @@ class Route:
             scheme, host, port = upstream.scheme, upstream.host, upstream.port
             path = upstream.path_prefix + path
         elif mode == "forward":
-            return  # already addressed where it goes
+            return  # already addressed where it goes (transparent: the original destination)
         # Each of mitmproxy's host/port setters rewrites the Host header and authority, so the
         # final target (override applied) is worked out first and set once.
         request.scheme, request.host, request.port, request.path = scheme, host, port, path

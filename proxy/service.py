@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 from pathlib import Path
 
@@ -20,10 +21,12 @@ from proxy._mitm import Address, MitmConfig, MitmServer, ca_cert_path, claim_por
 from proxy.admin import AdminServer
 from proxy.control.keys import StateKeyVerifier
 from proxy.control_wiring import ControlState
+from proxy.egress import parse_parent
 from proxy.gate import AllowAll, Gate
 from proxy.http_sink import HttpSink
 from proxy.identity import KeyVerifier, UnverifiedKeys
 from proxy.pipeline import build_pipeline, intercepted_hosts
+from proxy.runtime_file import RunningProxy, remove_runtime, write_runtime
 from proxy.shipper import Shipper
 from proxy.spool import Spool
 
@@ -62,6 +65,7 @@ class ProxyService:
         self._shipper: Shipper | None = None
         self._mitm: MitmServer | None = None
         self._admin: AdminServer | None = None
+        self._metrics: AdminServer | None = None
 
     def _default_verifier(self) -> KeyVerifier:
         """API keys from the synced key directory whenever there is control state; any key
@@ -88,8 +92,16 @@ class ProxyService:
         return self._mitm.reverse_address if self._mitm is not None else None
 
     @property
+    def transparent_address(self) -> Address | None:
+        return self._mitm.transparent_address if self._mitm is not None else None
+
+    @property
     def admin_address(self) -> Address | None:
         return self._admin.address if self._admin is not None else None
+
+    @property
+    def metrics_address(self) -> Address | None:
+        return self._metrics.address if self._metrics is not None else None
 
     @property
     def ca_cert_path(self) -> Path:
@@ -115,6 +127,7 @@ class ProxyService:
         await asyncio.to_thread(self.spool.open)
         forward = claim_port((p.listen_host, p.listen_port))
         reverse = claim_port((p.listen_host, p.reverse_port)) if p.reverse_port else None
+        transparent = (p.listen_host, p.transparent_port) if p.transparent_port else None
         proxy_id = p.proxy_id or f"{socket.gethostname()}:{forward[1]}"
         if self._control is not None:
             await self._control.start(proxy_id)
@@ -133,23 +146,47 @@ class ProxyService:
             ca_dir=p.ca_dir,
             intercept=intercepted_hosts(p),
             stream_bodies_over=p.max_request_body_bytes,
+            transparent=transparent,
+            parent=parse_parent(p.upstream_proxy.get_secret_value()).url
+            if p.upstream_proxy
+            else None,
         )
         self._mitm = MitmServer(config, addons)
         await self._mitm.start()
         if p.admin_port:
             self._admin = AdminServer(p.listen_host, p.admin_port, self.ready)
             await self._admin.start()
+        if p.metrics_port:
+            self._metrics = AdminServer(p.metrics_host, p.metrics_port, self.ready)
+            await self._metrics.start()
         await self._start_shipping()
+        self._announce_runtime()
+
+    def _announce_runtime(self) -> None:
+        host, port = self.forward_address
+        write_runtime(
+            self.settings.home,
+            RunningProxy(
+                pid=os.getpid(),
+                host=host,
+                port=port,
+                ca_dir=str(self.settings.proxy.ca_dir),
+                reverse_port=self.reverse_address[1] if self.reverse_address else None,
+                admin_port=self.admin_address[1] if self.admin_address else None,
+            ),
+        )
 
     async def stop(self) -> None:
+        remove_runtime(self.settings.home, os.getpid())
         if self._shipper is not None:
             await self._shipper.stop()
             self._shipper = None
         if self._mitm is not None:
             await self._mitm.stop()
-        if self._admin is not None:
-            await self._admin.stop()
-            self._admin = None
+        for server in (self._admin, self._metrics):
+            if server is not None:
+                await server.stop()
+        self._admin = self._metrics = None
         if self._control is not None:
             await self._control.close()
         if self._http_sink is not None:

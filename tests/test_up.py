@@ -105,6 +105,24 @@ def test_up_prints_what_an_agent_needs(up: Up) -> None:
     assert (up.home / "embedded-admin.json").stat().st_mode & 0o777 == 0o600
 
 
+def test_ca_env_prints_the_ports_of_the_running_up(up: Up) -> None:
+    """`up --proxy-port N` writes its ports where `ca env` (and `agentops run`) read them."""
+    for shell, line in (
+        ("bash", f"export HTTPS_PROXY=http://bot:none@127.0.0.1:{up.ports['proxy']}"),
+        ("dotenv", f"HTTPS_PROXY=http://bot:none@127.0.0.1:{up.ports['proxy']}"),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-c", "from cli.main import main; main()", "ca", "env",
+             "--agent", "bot", "--shell", shell],
+            env={"AGENTOPS_HOME": str(up.home), "PATH": "/usr/bin:/bin"},
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert line in result.stdout.splitlines()
+        assert "no running proxy" not in result.stderr
+    assert ":8080" not in result.stdout
+
+
 def test_up_serves_health_and_readiness_on_sqlite(up: Up) -> None:
     assert up.get("/healthz")[0] == 200
     status, body = up.get("/readyz")
@@ -169,6 +187,7 @@ def test_up_stops_cleanly_on_ctrl_c(up: Up) -> None:
     out, _ = up.proc.communicate(timeout=30)
     assert up.proc.returncode == 0
     assert "stopped" in out
+    assert not (up.home / "proxy-runtime.json").exists()  # ca env no longer points at it
 
 
 def test_a_port_already_taken_is_a_clear_one_line_error(tmp_path: Path) -> None:

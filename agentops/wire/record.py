@@ -111,7 +111,7 @@ class CallRecord(BaseModel):
     org: str = Field(min_length=1, max_length=200)
     agent: str = Field(min_length=1, max_length=200)
     run_id: str = Field(min_length=1, max_length=200)
-    run_source: str = Field("session", pattern="^(header|traceparent|session|sdk)$")
+    run_source: str = Field("session", pattern="^(header|credentials|traceparent|session|sdk)$")
     proxy_id: str | None = None
 
     provider: str

@@ -264,17 +264,23 @@ def test_agent_trusts_the_exported_ca_bundle(file_name: str, obj: dict[str, Any]
     env = env_map(agent)
     assert env["HTTPS_PROXY"]["value"] == "http://127.0.0.1:8080"
     bundle = env["SSL_CERT_FILE"]["value"]
-    for name in ("REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS"):
+    for name in ("REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "CURL_CA_BUNDLE", "AWS_CA_BUNDLE"):
         assert env[name]["value"] == bundle, name
+    # Node before 24 ignores HTTPS_PROXY: the preload written beside the bundle routes fetch.
+    assert env["NODE_USE_ENV_PROXY"]["value"] == "1"
+    preload = bundle.rsplit("/", 1)[0] + "/node/preload.mjs"
+    assert env["NODE_OPTIONS"]["value"] == f"--import {preload}"
     mount = next(m for m in agent["volumeMounts"] if bundle.startswith(m["mountPath"] + "/"))
     assert "emptyDir" in volumes[mount["name"]], "the bundle lives on a shared emptyDir"
     writers = [
         c
         for c in spec["initContainers"]
-        if command_line(c) == ["ca", "export", "--out", bundle]
+        if command_line(c) == ["ca", "export", "--out", bundle, "--node-preload"]
         and any(m["name"] == mount["name"] for m in c["volumeMounts"])
     ]
-    assert writers, f"{file_name}: no init container runs `agentops ca export --out {bundle}`"
+    assert writers, (
+        f"{file_name}: no init container runs `agentops ca export --out {bundle} --node-preload`"
+    )
     assert "restartPolicy" not in writers[0], "the CA export must finish before the agent starts"
     # The CA (with its private key) comes from one Secret shared by every replica, and is
     # mounted into the proxy and the exporter only, never into the agent.
@@ -320,7 +326,12 @@ def test_sidecar_starts_before_the_agent(file_name: str, obj: dict[str, Any]) ->
 
 
 def test_network_policies_select_the_agent_pods() -> None:
-    policies = [o for _, o in OBJECTS if o["kind"] == "NetworkPolicy"]
+    # Egress policies; an ingress-only one (metrics scraping) does not limit the agent's calls.
+    policies = [
+        o
+        for _, o in OBJECTS
+        if o["kind"] == "NetworkPolicy" and "Egress" in o["spec"].get("policyTypes", [])
+    ]
     assert policies
     for _, obj in AGENT_WORKLOADS:
         labels = pod_labels(obj)

@@ -17,6 +17,9 @@ PACKAGES = ("agentops", "pricing", "policies", "proxy", "control_plane", "cli")
 DATA = (
     ("pricing/data/*.json", "price table"),
     ("proxy/tokenizer_data/*.tiktoken", "tiktoken encodings (no download at run time)"),
+    ("agentops/node/preload.mjs", "the Node preload (agentops run, ca export --node-preload)"),
+    ("agentops/node/undici.cjs", "vendored undici the preload loads (no npm at run time)"),
+    ("agentops/node/UNDICI-LICENSE", "undici's licence, shipped with it"),
     ("control_plane/store/migrations/env.py", "Alembic environment"),
     ("control_plane/store/migrations/script.py.mako", "Alembic script template"),
     ("control_plane/store/migrations/versions/*.py", "migrations"),

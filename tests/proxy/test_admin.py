@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+
 import aiohttp
 import openai
+import pytest
 
 from tests.fakeprovider.server import FakeProvider
 from tests.proxy.conftest import StartProxy
+from tests.proxy.helpers import free_port
 
 
 async def test_health_ready_and_metrics_after_a_call(
@@ -33,3 +37,29 @@ async def test_health_ready_and_metrics_after_a_call(
     assert 'agentops_proxy_calls_total{provider="openai",status="ok"}' in text
     assert "agentops_proxy_overhead_seconds_bucket" in text
     assert "agentops_proxy_spool_depth_records" in text
+
+
+async def test_the_metrics_listener_binds_its_own_address(start_proxy: StartProxy) -> None:
+    """A pod exposes metrics and probes on its address while the proxy stays on loopback."""
+    pod_address = _non_loopback_address()
+    proxy = await start_proxy(metrics_host=pod_address, metrics_port=free_port())
+    assert proxy.metrics_address is not None
+    assert proxy.admin_address is not None
+    assert proxy.metrics_address[0] == pod_address
+    assert proxy.admin_address[0] == proxy.forward_address[0] == "127.0.0.1"
+    host, port = proxy.metrics_address
+    async with aiohttp.ClientSession(f"http://{host}:{port}") as session:
+        for path in ("/healthz", "/readyz", "/metrics"):
+            async with session.get(path) as reply:
+                assert reply.status == 200, path
+    with pytest.raises(aiohttp.ClientConnectorError):
+        async with aiohttp.ClientSession() as session:
+            await session.get(f"http://{pod_address}:{proxy.admin_address[1]}/healthz")
+
+
+def _non_loopback_address() -> str:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # no packet is sent: only picks the outbound address
+        address = str(probe.getsockname()[0])
+    assert not address.startswith("127."), "this test needs a non-loopback interface"
+    return address

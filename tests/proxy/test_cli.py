@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from cli.ca_cmd import ca
 from cli.proxy_cmd import parse_listen, parse_upstream
+from proxy.ca import certificates
 from tests.proxy.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,11 +32,15 @@ def test_ca_export_bundles_system_roots_and_our_ca(tmp_path: Path) -> None:
     assert result.output.strip() == str(out)
     ours = (tmp_path / "home" / "ca" / "mitmproxy-ca-cert.pem").read_bytes()
     bundle = out.read_bytes()
-    assert bundle.startswith(Path(certifi.where()).read_bytes())
     assert bundle.rstrip().endswith(ours.strip())
+    assert bundle.count(ours.strip()) == 1
+    certs = set(certificates(bundle))
+    for source in (Path("/etc/ssl/certs/ca-certificates.crt"), Path(certifi.where())):
+        assert set(certificates(source.read_bytes())) <= certs, source
+    assert len(list(certificates(bundle))) == len(certs)  # each root once
 
 
-def test_ca_env_prints_python_node_and_go_lines(tmp_path: Path) -> None:
+def test_ca_env_prints_every_runtimes_lines(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         ca,
         ["env", "--agent", "bot"],
@@ -50,10 +55,13 @@ def test_ca_env_prints_python_node_and_go_lines(tmp_path: Path) -> None:
         "NO_PROXY",
         "NODE_EXTRA_CA_CERTS",
         "NODE_USE_ENV_PROXY",
+        "NODE_OPTIONS",
+        "CURL_CA_BUNDLE",
+        "AWS_CA_BUNDLE",
     ):
         assert f"export {name}=" in result.output
-    assert "http://bot@127.0.0.1:8080" in result.output
-    assert "# Go" in result.output
+    # undici sends proxy credentials only with a password: there always is one.
+    assert "export HTTPS_PROXY=http://bot:none@127.0.0.1:8080" in result.output
 
 
 def test_listen_and_upstream_options_are_validated() -> None:
@@ -100,3 +108,22 @@ def test_proxy_command_prints_addresses_and_stops_cleanly_on_sigterm(
     assert child.wait(timeout=30) == 0
     assert "proxy stopped" in child.stdout.read()
     child.stdout.close()
+
+
+def test_ca_export_can_ship_the_node_preload_beside_the_bundle(tmp_path: Path) -> None:
+    """What the injector's init container runs: the agent container gets both from /ca."""
+    out = tmp_path / "ca" / "bundle.pem"
+    result = CliRunner().invoke(
+        ca,
+        ["export", "--out", str(out), "--node-preload"],
+        env={"AGENTOPS_HOME": str(tmp_path / "home")},
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0
+    preload = tmp_path / "ca" / "node" / "preload.mjs"
+    assert result.output.split() == [str(out), str(preload)]
+    assert {p.name for p in preload.parent.iterdir()} == {
+        "preload.mjs",
+        "undici.cjs",
+        "UNDICI-LICENSE",
+    }

@@ -100,6 +100,7 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/* exec probe against the proxy's admin port (bound to the proxy's listen host, maybe 127.0.0.1). */}}
 {{- define "agentops-hub.proxyProbe" -}}
-exec:
-  command: ["python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8082{{ . }}', timeout=2)"]
+httpGet:
+  path: {{ . }}
+  port: proxy-metrics
 {{- end -}}

@@ -23,6 +23,8 @@ and the label <sidecar.agentLabel>: <agent name> on the pod template.
       containerPort: 8081
     - name: proxy-admin
       containerPort: 8082
+    - name: proxy-metrics
+      containerPort: {{ .Values.metrics.port }}
   env:
     - name: AGENTOPS_PROXY__DEFAULT_AGENT
       valueFrom:
@@ -66,6 +68,8 @@ and the label <sidecar.agentLabel>: <agent name> on the pod template.
           optional: true
     - name: AGENTOPS_PROXY__CA_DIR
       value: /var/lib/agentops/ca
+    - name: AGENTOPS_PROXY__METRICS_PORT
+      value: {{ .Values.metrics.port | quote }}
     - name: AGENTOPS_PROXY__SPOOL_DIR
       value: /var/lib/agentops/spool
     - name: AGENTOPS_PROXY__SPOOL_MAX_BYTES
@@ -111,7 +115,7 @@ and the label <sidecar.agentLabel>: <agent name> on the pod template.
 - name: agentops-ca-bundle
   image: {{ include "agentops-hub.image" . }}
   imagePullPolicy: {{ .Values.image.pullPolicy }}
-  args: ["ca", "export", "--out", {{ printf "%s/bundle.pem" .Values.sidecar.caBundleDir | quote }}]
+  args: ["ca", "export", "--out", {{ printf "%s/bundle.pem" .Values.sidecar.caBundleDir | quote }}, "--node-preload"]
   env:
     - name: AGENTOPS_PROXY__CA_DIR
       value: /var/lib/agentops/ca
@@ -185,6 +189,20 @@ and the label <sidecar.agentLabel>: <agent name> on the pod template.
   value: {{ printf "%s/bundle.pem" .Values.sidecar.caBundleDir }}
 - name: NODE_EXTRA_CA_CERTS
   value: {{ printf "%s/bundle.pem" .Values.sidecar.caBundleDir }}
+- name: HTTP_PROXY
+  value: http://127.0.0.1:8080
+- name: http_proxy
+  value: http://127.0.0.1:8080
+- name: CURL_CA_BUNDLE
+  value: {{ printf "%s/bundle.pem" .Values.sidecar.caBundleDir }}
+- name: AWS_CA_BUNDLE
+  value: {{ printf "%s/bundle.pem" .Values.sidecar.caBundleDir }}
+{{- /* Node >= 24 (and 22.21) honour the proxy with NODE_USE_ENV_PROXY; older Node gets the
+preload the CA init container copied beside the bundle (undici's EnvHttpProxyAgent for fetch). */}}
+- name: NODE_USE_ENV_PROXY
+  value: "1"
+- name: NODE_OPTIONS
+  value: {{ printf "--import %s/node/preload.mjs" .Values.sidecar.caBundleDir }}
 {{- end -}}
 
 {{- define "agentops-hub.sidecar.agentMounts" -}}
