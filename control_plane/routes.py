@@ -14,6 +14,7 @@ from control_plane.api import (
     audit_logs,
     auth,
     budgets,
+    calls,
     costs,
     dashboard,
     emergency,
@@ -36,6 +37,7 @@ from control_plane.schemas import alerts as al
 from control_plane.schemas import api_keys as ak
 from control_plane.schemas import auth as au
 from control_plane.schemas import budgets as bg
+from control_plane.schemas import calls as cl
 from control_plane.schemas import costs as cs
 from control_plane.schemas import dashboard as db
 from control_plane.schemas import emergency as em
@@ -117,6 +119,10 @@ ROUTES: tuple[Route, ...] = (
           query=rn.RunQuery, response=rn.RunPage),
     Route("GET", "/runs/{run_id}", runs.get_run, P.RUNS_READ, "Show a run (by id or run key) with its calls", "runs",
           response=rn.RunDetail),
+    Route("GET", "/calls", calls.list_call_records, P.RUNS_READ, "List call records (filters as for runs, newest first)", "calls",
+          query=cl.CallQuery, response=cl.CallPage),
+    Route("GET", "/calls/{call_id}", calls.get_call_record, P.RUNS_READ, "One call with everything stored: tokens, cost breakdown, timings", "calls",
+          response=cl.CallDetail),
     Route("GET", "/events/{run_id}", events.list_run_events, P.RUNS_READ, "A run's timeline, in order", "runs",
           response=rn.EventPage),
     Route("GET", "/dashboard/home", dashboard.home, P.COSTS_READ, "KPIs, top agents and models, trend", "dashboard",

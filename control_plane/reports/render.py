@@ -7,6 +7,7 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from agentops.money import money_text
 from control_plane.reports.lines import Line
 
 MEASURES = ("calls", "unpriced_calls", "input_tokens", "output_tokens", "cost_usd")
@@ -23,7 +24,7 @@ def line_values(line: Line, group_by: Sequence[str]) -> list[Any]:
         line.unpriced_calls,
         line.input_tokens,
         line.output_tokens,
-        str(line.cost_usd),
+        money_text(line.cost_usd),
     ]
 
 

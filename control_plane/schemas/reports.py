@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from control_plane.schemas.common import Request
+from control_plane.schemas.costs import MoneyOut
 
 ReportFormat = Literal["json", "csv", "focus"]
 DIMENSIONS = ("org", "team", "agent", "model", "provider", "day", "week", "month")
@@ -54,7 +54,7 @@ class Measures(BaseModel):
     unpriced_calls: int
     input_tokens: int
     output_tokens: int
-    cost_usd: Decimal
+    cost_usd: MoneyOut
 
 
 class ReportLine(Measures):
