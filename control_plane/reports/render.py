@@ -10,7 +10,8 @@ from typing import Any
 from agentops.money import money_text
 from control_plane.reports.lines import Line
 
-MEASURES = ("calls", "unpriced_calls", "input_tokens", "output_tokens", "cost_usd")
+MEASURES = ("calls", "unpriced_calls", "input_tokens", "output_tokens", "cost_usd",
+            "unpriced_input_tokens", "unpriced_output_tokens", "pricing_status")  # fmt: skip
 
 
 def report_columns(group_by: Sequence[str]) -> list[str]:
@@ -25,6 +26,9 @@ def line_values(line: Line, group_by: Sequence[str]) -> list[Any]:
         line.input_tokens,
         line.output_tokens,
         money_text(line.cost_usd),
+        line.unpriced_input_tokens,
+        line.unpriced_output_tokens,
+        line.pricing_status,
     ]
 
 
