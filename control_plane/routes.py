@@ -25,6 +25,7 @@ from control_plane.api import (
     orgs,
     prices,
     proxies,
+    reconcile,
     reports,
     runs,
     teams,
@@ -44,6 +45,7 @@ from control_plane.schemas import emergency as em
 from control_plane.schemas import members as mb
 from control_plane.schemas import orgs as og
 from control_plane.schemas import prices as pr
+from control_plane.schemas import reconcile as rcn
 from control_plane.schemas import records as rc
 from control_plane.schemas import reports as rp
 from control_plane.schemas import runs as rn
@@ -135,6 +137,8 @@ ROUTES: tuple[Route, ...] = (
           query=cs.TimeRange, response=cs.CostBreakdown),
     Route("GET", "/costs/by-team/{name}", costs.cost_by_team, P.COSTS_READ, "One team's costs by model and day", "costs",
           query=cs.TimeRange, response=cs.CostBreakdown),
+    Route("POST", "/costs/reconcile", reconcile.reconcile_costs, P.REPORTS_READ, "Compare a provider's usage/cost export with the captured calls, per day and model", "costs",
+          body=rcn.ReconcileRequest, response=rcn.ReconcileResult),
     # emergency controls
     Route("POST", "/emergency/kill", emergency.kill, P.EMERGENCY_WRITE, "Kill: refuse new calls and cut live streams", "emergency",
           body=em.EmergencyRequest, response=em.EmergencyResult),

@@ -18,6 +18,7 @@ from cli.agents_cmd import agents
 from cli.alerts_cmd import alerts
 from cli.budgets_cmd import budgets
 from cli.login_cmd import login
+from cli.reconcile_cmd import reconcile
 from cli.reports_cmd import report
 from tests.budgets.conftest import call_record
 
@@ -110,8 +111,16 @@ def test_budgets_alerts_and_reports_from_the_cli(running_url: str, cli_home: Pat
     assert result.stderr.startswith("warning: 1 calls unpriced")  # the file itself stays clean
     run(budgets, ["delete", created["id"]])
 
+    cur = Path(__file__).parent / "bills" / "bedrock_cur.csv"
+    flagged = CliRunner().invoke(
+        reconcile, ["--provider", "bedrock", "--file", str(cur), "--no-alert"]
+    )
+    assert flagged.exit_code == 1  # a flagged line fails the command, for scripts and CI
+    assert "not_captured" in flagged.stdout
+    assert "around the proxy 0.2800000000" in flagged.stdout
 
-@pytest.mark.parametrize("command", [budgets, alerts, report])
+
+@pytest.mark.parametrize("command", [budgets, alerts, report, reconcile])
 def test_every_command_has_help_with_an_example(command: click.Command) -> None:
     pending = [command]
     while pending:
