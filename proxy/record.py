@@ -17,6 +17,7 @@ from typing import Protocol
 from mitmproxy import http
 
 from agentops.wire.record import CallRecord
+from pricing import billed_counts
 from proxy import capture, metrics
 from proxy.records import CountText, build_record
 from proxy.state import CallState, call_state
@@ -137,6 +138,15 @@ def _recordable(flow: http.HTTPFlow) -> CallState | None:
 
 def _observe(record: CallRecord) -> None:
     metrics.CALLS.labels(record.provider, record.status.value).inc()
+    model = metrics.MODEL_LABEL(record.model_served or record.model_requested)
+    if record.latency_ms is not None:
+        metrics.LLM_CALL_DURATION.labels(record.provider, model, record.status.value).observe(
+            record.latency_ms / 1000
+        )
+    for token_class, count in billed_counts(record.tokens.usage()).items():
+        metrics.LLM_TOKENS.labels(record.provider, model, token_class).inc(count)
+    if record.cost.total_usd is not None:
+        metrics.LLM_COST.labels(record.provider, model).inc(float(record.cost.total_usd))
     if record.metered and record.cost.total_usd is None and record.cost.unpriced_reason:
         metrics.UNPRICED_CALLS.labels(record.provider, record.cost.unpriced_reason).inc()
     if record.overhead_ms is not None:

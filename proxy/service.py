@@ -39,9 +39,13 @@ class ProxyService:
         verifier: KeyVerifier | None = None,
         state_bus: MemoryStateBus | None = None,
         counters: SpendCounters | None = None,
+        *,
+        serve_metrics: bool = True,
     ) -> None:
         """``counters``: the hard budgets' spend counters, when not the ones the settings imply
-        (Redis beside the control state, or in memory when embedded)."""
+        (Redis beside the control state, or in memory when embedded). ``serve_metrics``: False
+        when another server of this process already serves its registry (``agentops up``)."""
+        self._serve_metrics = serve_metrics
         self.settings = settings
         p = settings.proxy
         self.spool = Spool(
@@ -137,7 +141,9 @@ class ProxyService:
         self._mitm = MitmServer(config, addons)
         await self._mitm.start()
         if p.admin_port:
-            self._admin = AdminServer(p.listen_host, p.admin_port, self.ready)
+            self._admin = AdminServer(
+                p.listen_host, p.admin_port, self.ready, serve_metrics=self._serve_metrics
+            )
             await self._admin.start()
         await self._start_shipping()
 
