@@ -198,6 +198,17 @@ class ControlPlaneSettings(BaseModel):
     smtp_host: str | None = Field(None, description="SMTP server for e-mail alerts.")
     smtp_port: int = Field(25, description="SMTP port.")
     smtp_from: str = Field("agentops@localhost", description="Sender of alert e-mails.")
+    smtp_security: Literal["auto", "tls", "starttls", "none"] = Field(
+        "auto",
+        description="auto: implicit TLS on port 465, else STARTTLS when offered; tls: implicit "
+        "TLS (SMTPS); starttls: require STARTTLS; none: plain (only then may a password travel "
+        "unencrypted).",
+    )
+    smtp_username: str | None = Field(None, description="SMTP login (with smtp_password).")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password; never logged.")
+    smtp_ca_file: Path | None = Field(
+        None, description="CA bundle to trust for the SMTP server's certificate (default: system)."
+    )
     worker_interval_seconds: float = Field(
         1.0,
         description="Poll period of the background worker (alert deliveries, budget periods, reconciliation).",

@@ -6,17 +6,18 @@ from __future__ import annotations
 import asyncio
 import json
 import smtplib
-from dataclasses import dataclass
+import ssl
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
 import aiohttp
 
 from control_plane.alerts import messages, signing
+from control_plane.alerts.errors import DeliveryFailed
+from control_plane.alerts.smtp import SmtpConfig, send_email
 
-
-class DeliveryFailed(Exception):
-    pass
+__all__ = ["DeliveryFailed", "Outbound", "SendConfig", "send"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,17 @@ class SendConfig:
     smtp_port: int
     smtp_from: str
     timeout_seconds: float  # per delivery, HTTP or SMTP
+    smtp_security: str = "auto"
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_ca_file: str | None = None
+
+    @property
+    def smtp(self) -> SmtpConfig:
+        return SmtpConfig(
+            self.smtp_host, self.smtp_port, self.smtp_from, self.smtp_security,
+            self.smtp_username, self.smtp_password, self.smtp_ca_file,
+        )  # fmt: skip
 
 
 async def send(http: aiohttp.ClientSession, config: SendConfig, out: Outbound) -> None:
@@ -49,7 +61,7 @@ async def send(http: aiohttp.ClientSession, config: SendConfig, out: Outbound) -
                 await _post(http, out)
     except DeliveryFailed:
         raise
-    except (aiohttp.ClientError, TimeoutError, OSError, smtplib.SMTPException) as exc:
+    except (aiohttp.ClientError, TimeoutError, OSError, smtplib.SMTPException, ssl.SSLError) as exc:
         raise DeliveryFailed(f"{type(exc).__name__}: {exc}"[:900]) from exc
 
 
@@ -71,8 +83,6 @@ async def _post(http: aiohttp.ClientSession, out: Outbound) -> None:
 
 
 def _send_email(config: SendConfig, out: Outbound) -> None:
-    if config.smtp_host is None:
-        raise DeliveryFailed("no SMTP server configured (control_plane.smtp_host)")
     if not out.recipients:
         raise DeliveryFailed("e-mail channel has no recipients")
     subject, text = messages.email_text(out.payload)
@@ -82,5 +92,4 @@ def _send_email(config: SendConfig, out: Outbound) -> None:
     message["Subject"] = subject
     message["Message-ID"] = f"<{out.delivery_id}@agentops>"
     message.set_content(text)
-    with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.timeout_seconds) as client:
-        client.send_message(message)
+    send_email(config.smtp, message, config.timeout_seconds)

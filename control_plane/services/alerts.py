@@ -148,7 +148,7 @@ async def _attempt(
         await send(http, config, _outbound(channel, delivery, now))
     except DeliveryFailed as exc:
         delivery.last_error = str(exc)
-        retry_at = retry.next_attempt_at(delivery.attempts, now)
+        retry_at = None if exc.permanent else retry.next_attempt_at(delivery.attempts, now)
         if retry_at is None:
             delivery.status = "dead"
             log.warning("alert delivery dead-lettered", extra={"delivery_id": str(delivery.id)})

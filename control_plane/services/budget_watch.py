@@ -278,7 +278,12 @@ class Every:
 def delivery_job(http: aiohttp.ClientSession) -> Job:
     async def deliver_alerts(app: web.Application) -> None:
         cp = app[keys.SETTINGS].control_plane
-        config = SendConfig(cp.smtp_host, cp.smtp_port, cp.smtp_from, cp.webhook_timeout_seconds)
+        config = SendConfig(
+            cp.smtp_host, cp.smtp_port, cp.smtp_from, cp.webhook_timeout_seconds,
+            cp.smtp_security, cp.smtp_username,
+            cp.smtp_password.get_secret_value() if cp.smtp_password else None,
+            str(cp.smtp_ca_file) if cp.smtp_ca_file else None,
+        )  # fmt: skip
         await alerts.deliver_due(app[keys.DATABASE], config, http, utcnow())
 
     return deliver_alerts
