@@ -99,6 +99,13 @@ class ProxySettings(BaseModel):
         False,
         description="Capture prompt and completion text into records (each bounded to 32,000 characters). Credentials and e-mail addresses are always masked before a record is written. Off by default.",
     )
+    otlp_endpoint: str | None = Field(
+        None,
+        description="OTLP/HTTP base URL (e.g. http://otel-collector:4318): a gen_ai.* span per call, parented to the caller's traceparent, and the gen_ai.client.* metrics, exported in batches. Unset: no OpenTelemetry.",
+    )
+    otlp_metrics_interval_seconds: float = Field(
+        60.0, gt=0, description="How often the OpenTelemetry metrics are exported."
+    )
     spool_dir: Path = Field(
         DEFAULT_HOME / "spool", description="Directory of the durable local record spool."
     )

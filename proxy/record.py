@@ -25,6 +25,12 @@ from proxy.state import CallState, call_state
 log = logging.getLogger(__name__)
 
 
+class CallObserver(Protocol):
+    """Told about every finished call (OpenTelemetry export); must not block."""
+
+    def record(self, record: CallRecord, headers: Mapping[str, str]) -> None: ...
+
+
 class RecordWriter(Protocol):
     def append_json(self, document: bytes) -> int | None: ...
 
@@ -46,8 +52,10 @@ class Record:
         proxy_id: str | None,
         durable_before_response: bool = False,
         capture_content: bool = False,
+        observer: CallObserver | None = None,
     ) -> None:
         self._writer = writer
+        self._observer = observer
         self._durable_before_response = durable_before_response
         self._capture_content = capture_content
         self._count_text = count_text
@@ -86,6 +94,8 @@ class Record:
             _capture(flow, state, record)
         seq = self._write(record)
         _observe(record)
+        if self._observer is not None:
+            self._observer.record(record, flow.request.headers)
         if state.budget is not None:
             # Settled in the background (the gate's task set): the agent is not kept waiting.
             reached = state.http_status is not None and state.http_status < 400

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agentops.settings import Settings
 from agentops.sinks import RecordSink
@@ -26,6 +27,9 @@ from proxy.identity import KeyVerifier, UnverifiedKeys
 from proxy.pipeline import build_pipeline, intercepted_hosts
 from proxy.shipper import Shipper
 from proxy.spool import Spool
+
+if TYPE_CHECKING:
+    from proxy.telemetry import GenAiTelemetry
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +70,7 @@ class ProxyService:
         self._shipper: Shipper | None = None
         self._mitm: MitmServer | None = None
         self._admin: AdminServer | None = None
+        self._telemetry: GenAiTelemetry | None = None
 
     def _default_verifier(self) -> KeyVerifier:
         """API keys from the synced key directory whenever there is control state; any key
@@ -122,6 +127,12 @@ class ProxyService:
         proxy_id = p.proxy_id or f"{socket.gethostname()}:{forward[1]}"
         if self._control is not None:
             await self._control.start(proxy_id)
+        if p.otlp_endpoint:
+            from proxy.telemetry import GenAiTelemetry  # the SDK loads only when configured
+
+            self._telemetry = GenAiTelemetry(
+                p.otlp_endpoint, metrics_interval_seconds=p.otlp_metrics_interval_seconds
+            )
         addons = build_pipeline(
             p,
             reverse_port=reverse[1] if reverse else None,
@@ -130,6 +141,7 @@ class ProxyService:
             verifier=self._verifier,
             proxy_id=proxy_id,
             stream_cut=self._control.gate.stream_cut if self._control else None,
+            observer=self._telemetry,
         )
         config = MitmConfig(
             forward=forward,
@@ -161,6 +173,9 @@ class ProxyService:
         if self._http_sink is not None:
             await self._http_sink.close()
             self._http_sink = None
+        if self._telemetry is not None:  # flushes the queued spans: blocking, so off the loop
+            await asyncio.to_thread(self._telemetry.shutdown)
+            self._telemetry = None
         await asyncio.to_thread(self.spool.close)
 
     async def _start_shipping(self) -> None:
