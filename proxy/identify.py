@@ -24,6 +24,7 @@ from proxy.identity import (
     Verified,
     clean_name,
     parse_proxy_authorization,
+    parse_tags,
     trace_id,
 )
 from proxy.state import Identity, call_state
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 AGENT_HEADER = "x-agentops-agent"
 RUN_HEADER = "x-agentops-run-id"
+TAGS_HEADER = "x-agentops-tags"
 _PREFIX = "x-agentops-"
 UNIDENTIFIED = "unidentified"
 
@@ -68,6 +70,7 @@ class Identify:
         agent_header = clean_name(headers.get(AGENT_HEADER))
         run_header = clean_name(headers.get(RUN_HEADER))
         traceparent = headers.get("traceparent")
+        tags = parse_tags(headers.get(TAGS_HEADER))
         _strip(headers)
         state = call_state(flow)
         if state is None or flow.response is not None:
@@ -82,7 +85,7 @@ class Identify:
             return
         org = verdict.org
         run_id, source = self._run(org, agent, run_header, traceparent)
-        state.identity = Identity(org=org, agent=agent, run_id=run_id, run_source=source)
+        state.identity = Identity(org=org, agent=agent, run_id=run_id, run_source=source, tags=tags)
 
     def _verify(self, credentials: Credentials | None) -> Verified | Refused:
         if credentials is not None:

@@ -49,6 +49,7 @@ class Identity:
     agent: str
     run_id: str
     run_source: str  # header | traceparent | session | sdk
+    tags: dict[str, str] = field(default_factory=dict)  # X-AgentOps-Tags
 
 
 @dataclass(slots=True)
