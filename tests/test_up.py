@@ -154,6 +154,7 @@ def test_a_call_through_the_embedded_proxy_is_answered_and_stored(up: Up) -> Non
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(f"{admin}/metrics", timeout=10)
     assert missing.value.code == 404
+    missing.value.close()
 
 
 def test_a_kill_reaches_the_embedded_proxy_and_status_shows_it_applied(up: Up) -> None:
