@@ -120,6 +120,13 @@ class ProxySettings(BaseModel):
         False,
         description="Capture prompt and completion text into records (each bounded to 32,000 characters). Credentials and e-mail addresses are always masked before a record is written. Off by default.",
     )
+    otlp_endpoint: str | None = Field(
+        None,
+        description="OTLP/HTTP base URL (e.g. http://otel-collector:4318): a gen_ai.* span per call, parented to the caller's traceparent, and the gen_ai.client.* metrics, exported in batches. Unset: no OpenTelemetry.",
+    )
+    otlp_metrics_interval_seconds: float = Field(
+        60.0, gt=0, description="How often the OpenTelemetry metrics are exported."
+    )
     spool_dir: Path = Field(
         DEFAULT_HOME / "spool", description="Directory of the durable local record spool."
     )
@@ -244,6 +251,17 @@ class ControlPlaneSettings(BaseModel):
     smtp_host: str | None = Field(None, description="SMTP server for e-mail alerts.")
     smtp_port: int = Field(25, description="SMTP port.")
     smtp_from: str = Field("agentops@localhost", description="Sender of alert e-mails.")
+    smtp_security: Literal["auto", "tls", "starttls", "none"] = Field(
+        "auto",
+        description="auto: implicit TLS on port 465, else STARTTLS when offered; tls: implicit "
+        "TLS (SMTPS); starttls: require STARTTLS; none: plain (only then may a password travel "
+        "unencrypted).",
+    )
+    smtp_username: str | None = Field(None, description="SMTP login (with smtp_password).")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password; never logged.")
+    smtp_ca_file: Path | None = Field(
+        None, description="CA bundle to trust for the SMTP server's certificate (default: system)."
+    )
     worker_interval_seconds: float = Field(
         1.0,
         description="Poll period of the background worker (alert deliveries, budget periods, reconciliation).",

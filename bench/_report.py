@@ -129,6 +129,15 @@ def targets(results: dict[Key, Figures]) -> list[str]:
         )
     else:
         out.append("vs LiteLLM: n/a (not measured)")
+    otel1, dir1 = r(("reverse-otel", False, 1)), r(("direct", False, 1))
+    if otel1 and rev1 and dir1:
+        off, on = rev1.p50 - dir1.p50, otel1.p50 - dir1.p50
+        grow = (on - off) / off * 100 if off > 0 else 0.0
+        best_on = max((f.rps for (t, s, _), f in results.items() if t == "reverse-otel" and not s))
+        out.append(
+            f"OpenTelemetry export on vs off (same run): added p50 {on:.3f} vs {off:.3f} ms at "
+            f"c=1 ({grow:+.1f}%, <= 5%): {_verdict(grow <= 5)}; calls/s {best_on / ours:.2f}x"
+        )
     dttft = r(("direct", True, 1))
     for name in ("reverse", "forward-tls"):
         f = r((name, True, 1))

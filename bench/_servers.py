@@ -48,7 +48,7 @@ async def _until_term() -> None:
     await stop.wait()
 
 
-async def run_metered(mock_port: int, home: Path) -> None:
+async def run_metered(mock_port: int, home: Path, otlp: str | None = None) -> None:
     from agentops.heap import settle_heap
     from agentops.logs import configure_logging
     from agentops.settings import load_settings
@@ -64,6 +64,8 @@ async def run_metered(mock_port: int, home: Path) -> None:
             "upstream_overrides": {"api.openai.com": f"http://127.0.0.1:{mock_port}"},
             "ca_dir": home / "ca",
             "spool_dir": home / "spool",
+            # OpenTelemetry export on: spans and metrics batched to an OTLP/HTTP endpoint.
+            "otlp_endpoint": otlp,
         },
     )
     configure_logging(settings.log_level, settings.log_format)  # as `agentops proxy` does
@@ -124,9 +126,10 @@ def main() -> None:
     parser.add_argument("--mock-port", type=int, required=True)
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--otlp", default=None, help="metered: OTLP/HTTP endpoint to export to")
     args = parser.parse_args()
     if args.kind == "metered":
-        uvloop.run(run_metered(args.mock_port, args.home))
+        uvloop.run(run_metered(args.mock_port, args.home, args.otlp))
     else:
         uvloop.run(run_passthrough(args.mock_port, args.home, args.port or _free_port()))
 

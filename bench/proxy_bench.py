@@ -81,6 +81,17 @@ def _start_proxies(
     servers["metered"] = _procs.start(
         "metered", [*runner, "metered", *common], SERVER_CORE, tmp / "metered.log"
     )
+    # The same metered proxy with OpenTelemetry export on, to the mock (it answers 200 to
+    # OTLP posts too): the "reverse-otel" row against "reverse" is the cost of the export.
+    otel_home = tmp / "otel"
+    otel_home.mkdir()
+    servers["metered-otel"] = _procs.start(
+        "metered-otel",
+        [*runner, "metered", "--mock-port", str(port), "--home", str(otel_home),
+         "--otlp", f"http://127.0.0.1:{port}"],
+        SERVER_CORE,
+        tmp / "metered-otel.log",
+    )  # fmt: skip
     servers["passthrough"] = _procs.start(
         "passthrough", [*runner, "passthrough", *common], SERVER_CORE, tmp / "passthrough.log"
     )
@@ -97,11 +108,13 @@ def make_targets(mock_port: int, servers: dict[str, Server]) -> list[tuple[Targe
     rhost, rport = metered.info["reverse"]
     fhost, fport = metered.info["forward"]
     phost, pport = passthrough.info["reverse"]
+    ohost, oport = servers["metered-otel"].info["reverse"]
     chat = "/v1/chat/completions"
     out: list[tuple[Target, Server | None]] = [
         (Target("direct", "127.0.0.1", mock_port, chat), None),
         (Target("passthrough", phost, pport, chat), passthrough),
         (Target("reverse", rhost, rport, "/openai" + chat), metered),
+        (Target("reverse-otel", ohost, oport, "/openai" + chat), servers["metered-otel"]),
         (
             Target(
                 "forward-tls",

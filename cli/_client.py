@@ -94,12 +94,29 @@ class ApiClient:
         )
         return True
 
-    def _request(self, method: str, path: str, body: Any, query: dict[str, Any] | None) -> Any:
+    def request_text(self, path: str, query: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        """GET a non-JSON document (a CSV export): its text and response headers."""
+        try:
+            return self._request("GET", path, None, query, raw=True)  # type: ignore[no-any-return]
+        except ApiCallError as exc:
+            if not exc.message.startswith("401 ") or not self._refresh():
+                raise
+            return self._request("GET", path, None, query, raw=True)  # type: ignore[no-any-return]
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        query: dict[str, Any] | None,
+        *,
+        raw: bool = False,
+    ) -> Any:
         url = self.base_url.rstrip("/") + API_PREFIX + path
         params = {k: v for k, v in (query or {}).items() if v is not None}
         if params:
             url += "?" + urllib.parse.urlencode(params)
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "*/*" if raw else "application/json"}
         data = None
         if body is not None:
             data = json.dumps(body).encode()
@@ -109,14 +126,16 @@ class ApiClient:
         req = urllib.request.Request(url, data=data, headers=headers, method=method)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as response:
-                raw = response.read()
+                content = response.read()
+                if raw:
+                    return content.decode("utf-8"), dict(response.headers.items())
         except urllib.error.HTTPError as exc:
             raise _api_error(exc) from None
         except urllib.error.URLError as exc:
             raise ApiCallError(
                 f"cannot reach the control plane at {self.base_url}: {exc.reason}"
             ) from None
-        return json.loads(raw) if raw else None
+        return json.loads(content) if content else None
 
 
 def _api_error(exc: urllib.error.HTTPError) -> ApiCallError:

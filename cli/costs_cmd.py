@@ -49,7 +49,15 @@ def summary(
     rows = [_row(g["label"], g["figures"]) for g in report["groups"]]
     rows.append(_row("TOTAL", report["totals"]))
     render(rows, output, COLUMNS)
+    unpriced = report["totals"]["unpriced_calls"]
+    if unpriced:
+        click.echo(f"warning: {unpriced} calls unpriced: their cost is not in these totals "
+                   "(`agentops pricing unpriced` lists the models)")  # fmt: skip
 
 
 def _row(label: str, figures: dict[str, Any]) -> dict[str, Any]:
-    return {"group": label, **figures}
+    """A group's figures; a cost leaving unpriced calls out says so instead of looking free."""
+    cost = figures["cost_usd"]
+    if figures["unpriced_calls"]:
+        cost = "unpriced" if figures["unpriced_calls"] == figures["calls"] else f"{cost} + unpriced"
+    return {"group": label, **figures, "cost_usd": cost}

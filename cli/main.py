@@ -42,7 +42,7 @@ COMMANDS: dict[str, str] = {
 
 # Subcommands that live in another module than their group (one command per module).
 SUBCOMMANDS: dict[str, tuple[str, ...]] = {
-    "costs": ("cli.reports_cmd:report",),
+    "costs": ("cli.reports_cmd:report", "cli.reconcile_cmd:reconcile"),
 }
 
 

@@ -1,22 +1,18 @@
 """`agentops costs report`: cost reports for finance (attach ``report`` to the costs group).
 
 The report is fetched as JSON pages (a progress bar shows long exports) and rendered here, so
-table, CSV, JSON and FOCUS all carry exactly the API's figures.
+table and JSON carry exactly the API's figures; CSV and FOCUS are the API's own files.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from decimal import Decimal
 from typing import Any
 
 import click
 
 from cli._client import ApiClient, api_url_option, make_client
-from control_plane.reports import FOCUS_COLUMNS, csv_text
-from control_plane.reports.focus import FOCUS_GROUP_BY, focus_rows
-from control_plane.reports.lines import Line
 
 PAGE = 1000
 
@@ -41,37 +37,59 @@ PAGE = 1000
     type=click.Choice(["table", "csv", "json", "focus"]),
     default="table",
     show_default=True,
-    help="focus: FinOps FOCUS 1.0 CSV.",
+    help="focus: FinOps FOCUS 1.2 CSV, one row per charge per SKU (UTC days; --by is ignored).",
 )
 @api_url_option
 def report(start: str | None, end: str | None, by: str, fmt: str, api_url: str | None) -> None:
     """Costs over a time range, grouped as asked; totals equal the sum of the calls.
+
+    Unpriced calls are never counted as free: the table marks their lines and a warning line
+    says how many calls (and tokens) the cost leaves out (on stderr for csv and focus, so the
+    file stays clean).
 
     \b
     Examples:
       agentops costs report --from 2026-11-01 --to 2026-12-01 --by team,model
       agentops costs report --from 2026-11-01 --format focus > focus.csv
     """
-    group_by = ",".join(FOCUS_GROUP_BY) if fmt == "focus" else by
-    query = {"from": start, "to": end, "by": group_by}
-    first, lines = _fetch(make_client(api_url), query)
+    query = {"from": start, "to": end, "by": by}
+    client = make_client(api_url)
+    if fmt in ("csv", "focus"):
+        text, headers = client.request_text("/reports/costs", query | {"format": fmt})
+        click.echo(text, nl=False)
+        unpriced = int(headers.get("X-AgentOps-Unpriced-Calls", "0"))
+        if unpriced:
+            click.echo(f"warning: {unpriced} calls unpriced: their cost is not in this export "
+                       "(`agentops pricing unpriced` lists the models)", err=True)  # fmt: skip
+        return
+    first, lines = _fetch(client, query)
     if fmt == "json":
         click.echo(json.dumps(first | {"lines": lines, "next_offset": None}, indent=2))
-    elif fmt == "focus":
-        rows = focus_rows([_line(item) for item in lines], first["org"])
-        click.echo(csv_text(FOCUS_COLUMNS, ([r[c] for c in FOCUS_COLUMNS] for r in rows)), nl=False)
-    else:
-        dims: list[str] = first["group_by"]
-        header = [*dims, "calls", "input_tokens", "output_tokens", "cost_usd"]
-        rows_out = [[*(item["keys"][d] for d in dims), item["calls"], item["input_tokens"],
-                     item["output_tokens"], item["cost_usd"]] for item in lines]  # fmt: skip
-        totals = first["totals"]
-        rows_out.append(["TOTAL", *[""] * (len(dims) - 1), totals["calls"],
-                         totals["input_tokens"], totals["output_tokens"], totals["cost_usd"]])  # fmt: skip
-        if fmt == "csv":
-            click.echo(csv_text(header, rows_out[:-1]), nl=False)
-        else:
-            _table(header, rows_out)
+        return
+    dims: list[str] = first["group_by"]
+    header = [*dims, "calls", "unpriced_calls", "input_tokens", "output_tokens", "cost_usd"]
+    rows_out = [[*(item["keys"][d] for d in dims), *_measures(item)] for item in lines]
+    rows_out.append(["TOTAL", *[""] * (len(dims) - 1), *_measures(first["totals"])])
+    _table(header, rows_out)
+    if first.get("warning"):
+        click.echo(f"warning: {first['warning']}")
+
+
+def _measures(item: dict[str, Any]) -> list[Any]:
+    """A line's figures; the cost of a line with unpriced calls says so instead of looking free."""
+    cost = item["cost_usd"]
+    status = item.get("pricing_status", "priced")
+    if status == "unpriced":
+        cost = "unpriced"
+    elif status == "partial":
+        cost = f"{cost} + unpriced"
+    return [
+        item["calls"],
+        item["unpriced_calls"],
+        item["input_tokens"],
+        item["output_tokens"],
+        cost,
+    ]
 
 
 def _fetch(client: ApiClient, query: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -92,17 +110,6 @@ def _fetch(client: ApiClient, query: dict[str, Any]) -> tuple[dict[str, Any], li
             offset = page["next_offset"]
             bar.update(1)
     return first, lines
-
-
-def _line(item: dict[str, Any]) -> Line:
-    return Line(
-        keys=item["keys"],
-        calls=item["calls"],
-        unpriced_calls=item["unpriced_calls"],
-        input_tokens=item["input_tokens"],
-        output_tokens=item["output_tokens"],
-        cost_usd=Decimal(item["cost_usd"]),
-    )
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> None:

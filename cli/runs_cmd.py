@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from cli._client import api_url_option, make_client
@@ -60,7 +62,7 @@ def list_runs(
     if output == "json":
         render(page, output)
         return
-    render(page["items"], output, COLUMNS)
+    render([_marked(run) for run in page["items"]], output, COLUMNS)
     if page["next_cursor"]:
         click.echo(f"more: --cursor {page['next_cursor']}")
 
@@ -81,6 +83,16 @@ def show_run(run: str, api_url: str | None, output: str) -> None:
         render(detail, output)
         return
     calls = detail.pop("call_list")
-    render(detail, output, (*COLUMNS, "input_tokens", "output_tokens", "unpriced_calls"))
+    render(_marked(detail), output, (*COLUMNS, "input_tokens", "output_tokens", "unpriced_calls"))
     click.echo()
+    for call in calls:
+        if call["cost_usd"] is None:
+            call["cost_usd"] = f"unpriced ({call['unpriced_reason']})"
     render(calls, output, CALL_COLUMNS)
+
+
+def _marked(run: dict[str, Any]) -> dict[str, Any]:
+    """A run whose cost leaves unpriced calls out says so instead of looking free."""
+    if run["unpriced_calls"]:
+        return {**run, "cost_usd": f"{run['cost_usd']} + {run['unpriced_calls']} unpriced"}
+    return run

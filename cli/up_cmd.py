@@ -100,7 +100,10 @@ async def _serve_until(settings: Settings, stop: asyncio.Event) -> None:
         sink = EmbeddedSink(
             app[keys.DATABASE], settings.proxy.default_org, settings.control_plane.timezone
         )
-        proxy = ProxyService(settings, sink=sink, state_bus=app[keys.STATE_BUS].memory)
+        # One process, one registry: the control plane's /metrics serves the proxy's too.
+        proxy = ProxyService(
+            settings, sink=sink, state_bus=app[keys.STATE_BUS].memory, serve_metrics=False
+        )
         await proxy.start()
         settle_heap()
         try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
+from agentops.build_metrics import BUILD_INFO as BUILD_INFO
+
 REQUESTS = Counter(
     "agentops_api_requests_total",
     "API requests served, by method, route template and status.",

@@ -86,14 +86,21 @@ def _operation(route: Route, refs: dict[Any, dict[str, Any]]) -> dict[str, Any]:
     return op
 
 
+# Path parameters that take more than a UUID: a run is found by its id or by the run id its
+# records carried (``fwd-1``, ``nightly-42``); a team by its name.
+_TEXT_PATH_PARAMS: dict[str, dict[str, Any]] = {
+    "run_id": {
+        "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+        "description": "The run's id (UUID) or the run id its calls carried (any text).",
+    },
+    "name": {"schema": {"type": "string", "minLength": 1, "maxLength": 100}},
+}
+_UUID_PARAM: dict[str, Any] = {"schema": {"type": "string", "format": "uuid"}}
+
+
 def _path_params(path: str) -> list[dict[str, Any]]:
     return [
-        {
-            "name": name,
-            "in": "path",
-            "required": True,
-            "schema": {"type": "string", "format": "uuid"},
-        }
+        {"name": name, "in": "path", "required": True, **_TEXT_PATH_PARAMS.get(name, _UUID_PARAM)}
         for name in _PATH_PARAM.findall(path)
     ]
 

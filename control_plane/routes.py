@@ -14,6 +14,7 @@ from control_plane.api import (
     audit_logs,
     auth,
     budgets,
+    calls,
     costs,
     dashboard,
     emergency,
@@ -25,6 +26,7 @@ from control_plane.api import (
     policies,
     prices,
     proxies,
+    reconcile,
     reports,
     runs,
     simulation,
@@ -38,6 +40,7 @@ from control_plane.schemas import alerts as al
 from control_plane.schemas import api_keys as ak
 from control_plane.schemas import auth as au
 from control_plane.schemas import budgets as bg
+from control_plane.schemas import calls as cl
 from control_plane.schemas import costs as cs
 from control_plane.schemas import dashboard as db
 from control_plane.schemas import emergency as em
@@ -45,6 +48,7 @@ from control_plane.schemas import members as mb
 from control_plane.schemas import orgs as og
 from control_plane.schemas import policies as po
 from control_plane.schemas import prices as pr
+from control_plane.schemas import reconcile as rcn
 from control_plane.schemas import records as rc
 from control_plane.schemas import reports as rp
 from control_plane.schemas import runs as rn
@@ -120,6 +124,10 @@ ROUTES: tuple[Route, ...] = (
           query=rn.RunQuery, response=rn.RunPage),
     Route("GET", "/runs/{run_id}", runs.get_run, P.RUNS_READ, "Show a run (by id or run key) with its calls", "runs",
           response=rn.RunDetail),
+    Route("GET", "/calls", calls.list_call_records, P.RUNS_READ, "List call records (filters as for runs, newest first)", "calls",
+          query=cl.CallQuery, response=cl.CallPage),
+    Route("GET", "/calls/{call_id}", calls.get_call_record, P.RUNS_READ, "One call with everything stored: tokens, cost breakdown, timings", "calls",
+          response=cl.CallDetail),
     Route("GET", "/events/{run_id}", events.list_run_events, P.RUNS_READ, "A run's timeline, in order", "runs",
           response=rn.EventPage),
     Route("GET", "/dashboard/home", dashboard.home, P.COSTS_READ, "KPIs, top agents and models, trend", "dashboard",
@@ -132,6 +140,8 @@ ROUTES: tuple[Route, ...] = (
           query=cs.TimeRange, response=cs.CostBreakdown),
     Route("GET", "/costs/by-team/{name}", costs.cost_by_team, P.COSTS_READ, "One team's costs by model and day", "costs",
           query=cs.TimeRange, response=cs.CostBreakdown),
+    Route("POST", "/costs/reconcile", reconcile.reconcile_costs, P.REPORTS_READ, "Compare a provider's usage/cost export with the captured calls, per day and model", "costs",
+          body=rcn.ReconcileRequest, response=rcn.ReconcileResult),
     # emergency controls
     Route("POST", "/emergency/kill", emergency.kill, P.EMERGENCY_WRITE, "Kill: refuse new calls and cut live streams", "emergency",
           body=em.EmergencyRequest, response=em.EmergencyResult),

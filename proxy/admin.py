@@ -1,4 +1,9 @@
-"""The proxy's own tiny HTTP server: ``/healthz``, ``/readyz``, ``/metrics``, on the same loop."""
+"""The proxy's own tiny HTTP server: ``/healthz``, ``/readyz``, ``/metrics``, on the same loop.
+
+Embedded in ``agentops up`` the process has one Prometheus registry, already served by the
+control plane's ``/metrics``: the admin server then leaves ``/metrics`` out, so a scraper of
+both ports does not ingest every series twice.
+"""
 
 from __future__ import annotations
 
@@ -25,19 +30,23 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"content-type": CONTENT_TYPE_LATEST})
 
 
-def build_admin_app(ready: Callable[[], bool]) -> web.Application:
+def build_admin_app(ready: Callable[[], bool], *, serve_metrics: bool = True) -> web.Application:
     app = web.Application()
     app[READY] = ready
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics)
+    if serve_metrics:
+        app.router.add_get("/metrics", metrics)
     return app
 
 
 class AdminServer:
-    def __init__(self, host: str, port: int, ready: Callable[[], bool]) -> None:
+    def __init__(
+        self, host: str, port: int, ready: Callable[[], bool], *, serve_metrics: bool = True
+    ) -> None:
         self._host, self._port = host, port
-        self._runner = web.AppRunner(build_admin_app(ready), handle_signals=False, access_log=None)
+        app = build_admin_app(ready, serve_metrics=serve_metrics)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         self.address: tuple[str, int] | None = None
 
     async def start(self) -> None:

@@ -26,6 +26,7 @@ from proxy.identity import (
     Verified,
     clean_name,
     parse_proxy_authorization,
+    parse_tags,
     trace_id,
 )
 from proxy.state import Identity, call_state
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 AGENT_HEADER = "x-agentops-agent"
 RUN_HEADER = "x-agentops-run-id"
+TAGS_HEADER = "x-agentops-tags"
 _PREFIX = "x-agentops-"
 UNIDENTIFIED = "unidentified"
 
@@ -70,6 +72,7 @@ class Identify:
         agent_header = clean_name(headers.get(AGENT_HEADER))
         run_header = clean_name(headers.get(RUN_HEADER))
         traceparent = headers.get("traceparent")
+        tags = parse_tags(headers.get(TAGS_HEADER))
         _strip(headers)
         state = call_state(flow)
         if state is None or flow.response is not None:
@@ -93,6 +96,7 @@ class Identify:
             run_id=run_id,
             run_source=source,
             key_id=key[0] if key is not None else None,
+            tags=tags,
         )
 
     def _verify(self, credentials: Credentials | None) -> Verified | Refused:

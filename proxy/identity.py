@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import unquote
 
 from agentops.agent_env import RUN_MARK  # agent names never contain ";"
 from agentops.ids import uuid7
@@ -133,3 +134,22 @@ class Sessions:
         expired = [k for k, (_, seen) in self._open.items() if now - seen > self._idle]
         for key in expired:
             del self._open[key]
+
+
+MAX_TAGS = 20
+MAX_TAG_CHARS = 200
+
+
+def parse_tags(header: str | None) -> dict[str, str]:
+    """``X-AgentOps-Tags: team=payments, ticket=PAY-42`` (values percent-encoded when they hold
+    ``,`` or ``=``) -> a dict; at most 20 tags of 200 characters, malformed pairs skipped."""
+    tags: dict[str, str] = {}
+    for pair in (header or "").split(","):
+        key, sep, value = pair.partition("=")
+        key, value = unquote(key.strip()), unquote(value.strip())
+        if not sep or not key or len(key) > MAX_TAG_CHARS or len(value) > MAX_TAG_CHARS:
+            continue
+        if len(tags) >= MAX_TAGS:
+            break
+        tags[key] = value
+    return tags

@@ -4,8 +4,53 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from agentops.build_metrics import BUILD_INFO as BUILD_INFO
+
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 _TTFT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+_CALL_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
+MAX_MODEL_LABELS = 200
+
+
+class BoundedLabels:
+    """Label values from traffic, capped: the first ``limit`` distinct values are kept, any
+    later one is reported as ``other``, so a client inventing model names cannot blow up the
+    series count. (Labels are never agent, run or key: those are unbounded by nature.)"""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._seen: set[str] = set()
+
+    def __call__(self, value: str | None) -> str:
+        if not value:
+            return "unknown"
+        if value in self._seen:
+            return value
+        if len(self._seen) >= self._limit:
+            return "other"
+        self._seen.add(value)
+        return value
+
+
+MODEL_LABEL = BoundedLabels(MAX_MODEL_LABELS)
+
+LLM_TOKENS = Counter(
+    "agentops_llm_tokens_total",
+    "Tokens of LLM calls by billed class (input, cached_read, cache_write_5m, cache_write_1h, "
+    "audio_input, output, reasoning, audio_output); model as served.",
+    ["provider", "model", "token_class"],
+)
+LLM_COST = Counter(
+    "agentops_llm_cost_usd_total",
+    "Cost of priced LLM calls in USD (unpriced calls: agentops_proxy_unpriced_calls_total).",
+    ["provider", "model"],
+)
+LLM_CALL_DURATION = Histogram(
+    "agentops_llm_call_duration_seconds",
+    "Duration of LLM calls as the agent saw them, by provider, model as served and status.",
+    ["provider", "model", "status"],
+    buckets=_CALL_BUCKETS,
+)
 
 CALLS = Counter(
     "agentops_proxy_calls_total", "LLM calls seen by the proxy.", ["provider", "status"]

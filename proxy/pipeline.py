@@ -24,7 +24,7 @@ from proxy.identity import KeyVerifier, Sessions
 from proxy.meter import Meter, StreamCut
 from proxy.no_proxy import NoProxy
 from proxy.providers.registry import ProviderRegistry, resolve_reverse
-from proxy.record import Record
+from proxy.record import CallObserver, Record
 from proxy.route import Route
 from proxy.spool import Spool
 from proxy.tokens import count_text
@@ -43,6 +43,7 @@ def build_pipeline(
     verifier: KeyVerifier,
     proxy_id: str | None,
     stream_cut: StreamCut | None = None,
+    observer: CallObserver | None = None,
 ) -> list[object]:
     egress = (
         [
@@ -70,5 +71,6 @@ def build_pipeline(
             proxy_id=proxy_id,
             durable_before_response=settings.durable_before_response,
             capture_content=settings.capture_content,
+            observer=observer,
         ),
     ]

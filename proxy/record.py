@@ -17,11 +17,18 @@ from typing import Protocol
 from mitmproxy import http
 
 from agentops.wire.record import CallRecord
+from pricing import billed_counts
 from proxy import capture, metrics
 from proxy.records import CountText, build_record
 from proxy.state import CallState, call_state
 
 log = logging.getLogger(__name__)
+
+
+class CallObserver(Protocol):
+    """Told about every finished call (OpenTelemetry export); must not block."""
+
+    def record(self, record: CallRecord, headers: Mapping[str, str]) -> None: ...
 
 
 class RecordWriter(Protocol):
@@ -45,8 +52,10 @@ class Record:
         proxy_id: str | None,
         durable_before_response: bool = False,
         capture_content: bool = False,
+        observer: CallObserver | None = None,
     ) -> None:
         self._writer = writer
+        self._observer = observer
         self._durable_before_response = durable_before_response
         self._capture_content = capture_content
         self._count_text = count_text
@@ -85,6 +94,8 @@ class Record:
             _capture(flow, state, record)
         seq = self._write(record)
         _observe(record)
+        if self._observer is not None:
+            self._observer.record(record, flow.request.headers)
         if state.budget is not None:
             # Settled in the background (the gate's task set): the agent is not kept waiting.
             reached = state.http_status is not None and state.http_status < 400
@@ -137,6 +148,15 @@ def _recordable(flow: http.HTTPFlow) -> CallState | None:
 
 def _observe(record: CallRecord) -> None:
     metrics.CALLS.labels(record.provider, record.status.value).inc()
+    model = metrics.MODEL_LABEL(record.model_served or record.model_requested)
+    if record.latency_ms is not None:
+        metrics.LLM_CALL_DURATION.labels(record.provider, model, record.status.value).observe(
+            record.latency_ms / 1000
+        )
+    for token_class, count in billed_counts(record.tokens.usage()).items():
+        metrics.LLM_TOKENS.labels(record.provider, model, token_class).inc(count)
+    if record.cost.total_usd is not None:
+        metrics.LLM_COST.labels(record.provider, model).inc(float(record.cost.total_usd))
     if record.metered and record.cost.total_usd is None and record.cost.unpriced_reason:
         metrics.UNPRICED_CALLS.labels(record.provider, record.cost.unpriced_reason).inc()
     if record.overhead_ms is not None:

@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agentops.settings import Settings
 from agentops.sinks import RecordSink
@@ -30,6 +31,9 @@ from proxy.runtime_file import RunningProxy, remove_runtime, write_runtime
 from proxy.shipper import Shipper
 from proxy.spool import Spool
 
+if TYPE_CHECKING:
+    from proxy.telemetry import GenAiTelemetry
+
 log = logging.getLogger(__name__)
 
 
@@ -42,9 +46,13 @@ class ProxyService:
         verifier: KeyVerifier | None = None,
         state_bus: MemoryStateBus | None = None,
         counters: SpendCounters | None = None,
+        *,
+        serve_metrics: bool = True,
     ) -> None:
         """``counters``: the hard budgets' spend counters, when not the ones the settings imply
-        (Redis beside the control state, or in memory when embedded)."""
+        (Redis beside the control state, or in memory when embedded). ``serve_metrics``: False
+        when another server of this process already serves its registry (``agentops up``)."""
+        self._serve_metrics = serve_metrics
         self.settings = settings
         p = settings.proxy
         self.spool = Spool(
@@ -66,6 +74,7 @@ class ProxyService:
         self._mitm: MitmServer | None = None
         self._admin: AdminServer | None = None
         self._metrics: AdminServer | None = None
+        self._telemetry: GenAiTelemetry | None = None
 
     def _default_verifier(self) -> KeyVerifier:
         """API keys from the synced key directory whenever there is control state; any key
@@ -131,6 +140,12 @@ class ProxyService:
         proxy_id = p.proxy_id or f"{socket.gethostname()}:{forward[1]}"
         if self._control is not None:
             await self._control.start(proxy_id)
+        if p.otlp_endpoint:
+            from proxy.telemetry import GenAiTelemetry  # the SDK loads only when configured
+
+            self._telemetry = GenAiTelemetry(
+                p.otlp_endpoint, metrics_interval_seconds=p.otlp_metrics_interval_seconds
+            )
         addons = build_pipeline(
             p,
             reverse_port=reverse[1] if reverse else None,
@@ -139,6 +154,7 @@ class ProxyService:
             verifier=self._verifier,
             proxy_id=proxy_id,
             stream_cut=self._control.gate.stream_cut if self._control else None,
+            observer=self._telemetry,
         )
         config = MitmConfig(
             forward=forward,
@@ -154,10 +170,14 @@ class ProxyService:
         self._mitm = MitmServer(config, addons)
         await self._mitm.start()
         if p.admin_port:
-            self._admin = AdminServer(p.listen_host, p.admin_port, self.ready)
+            self._admin = AdminServer(
+                p.listen_host, p.admin_port, self.ready, serve_metrics=self._serve_metrics
+            )
             await self._admin.start()
         if p.metrics_port:
-            self._metrics = AdminServer(p.metrics_host, p.metrics_port, self.ready)
+            self._metrics = AdminServer(
+                p.metrics_host, p.metrics_port, self.ready, serve_metrics=self._serve_metrics
+            )
             await self._metrics.start()
         await self._start_shipping()
         self._announce_runtime()
@@ -192,6 +212,9 @@ class ProxyService:
         if self._http_sink is not None:
             await self._http_sink.close()
             self._http_sink = None
+        if self._telemetry is not None:  # flushes the queued spans: blocking, so off the loop
+            await asyncio.to_thread(self._telemetry.shutdown)
+            self._telemetry = None
         await asyncio.to_thread(self.spool.close)
 
     async def _start_shipping(self) -> None:

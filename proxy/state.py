@@ -37,6 +37,7 @@ class Identity:
     run_id: str
     run_source: str  # header | traceparent | session | sdk
     key_id: str | None = None  # public id of the (verified) API key, for api_key policies
+    tags: dict[str, str] = field(default_factory=dict)  # X-AgentOps-Tags
 
 
 @dataclass(slots=True)

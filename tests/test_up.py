@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from decimal import Decimal
@@ -21,6 +22,7 @@ from pathlib import Path
 import openai
 import pytest
 
+from tests.fakeprovider.expected import served_model
 from tests.fakeprovider.server import FakeProvider
 from tests.harness.servers import free_port
 
@@ -62,7 +64,7 @@ class Up:
 
 @pytest.fixture
 def up(tmp_path: Path, fake_provider_thread: FakeProvider) -> Iterator[Up]:
-    ports = {"api": free_port(), "proxy": free_port(), "reverse": free_port()}
+    ports = {"api": free_port(), "proxy": free_port(), "reverse": free_port(), "admin": free_port()}
     home = tmp_path / "home"
     proc = subprocess.Popen(
         [
@@ -71,7 +73,7 @@ def up(tmp_path: Path, fake_provider_thread: FakeProvider) -> Iterator[Up]:
             "--reverse-port", str(ports["reverse"]),
             "--upstream", f"api.openai.com={fake_provider_thread.url}",
         ],
-        env={"AGENTOPS_HOME": str(home), "AGENTOPS_PROXY__ADMIN_PORT": "0",
+        env={"AGENTOPS_HOME": str(home), "AGENTOPS_PROXY__ADMIN_PORT": str(ports["admin"]),
              "AGENTOPS_CONTROL_PLANE__PASSWORD_HASH_FAST": "true", "PATH": "/usr/bin:/bin"},
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
@@ -154,6 +156,23 @@ def test_a_call_through_the_embedded_proxy_is_answered_and_stored(up: Up) -> Non
     assert reply.usage is not None
     assert run["input_tokens"] == reply.usage.prompt_tokens
     assert run["output_tokens"] == reply.usage.completion_tokens
+    # One process, one registry, served once: by the control plane, not the proxy's admin port.
+    with urllib.request.urlopen(f"{up.api}/metrics", timeout=10) as response:
+        metrics = response.read().decode()
+    assert metrics.count("# TYPE agentops_build_info gauge") == 1
+    model = served_model("gpt-4o-mini")
+    assert (
+        f'agentops_llm_tokens_total{{model="{model}",provider="openai",token_class="input"}}'
+        in metrics
+    )
+    assert "agentops_api_requests_total" in metrics
+    admin = f"http://127.0.0.1:{up.ports['admin']}"
+    with urllib.request.urlopen(f"{admin}/healthz", timeout=10) as response:
+        assert response.status == 200
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(f"{admin}/metrics", timeout=10)
+    assert missing.value.code == 404
+    missing.value.close()
 
 
 def test_a_kill_reaches_the_embedded_proxy_and_status_shows_it_applied(up: Up) -> None:

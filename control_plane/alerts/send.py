@@ -25,10 +25,10 @@ from control_plane.alerts.destinations import (
     DestinationRefused,
     PinnedResolver,
 )
+from control_plane.alerts.errors import DeliveryFailed
+from control_plane.alerts.smtp import SmtpConfig, send_email
 
-
-class DeliveryFailed(Exception):
-    pass
+__all__ = ["DeliveryFailed", "Outbound", "SendConfig", "send"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,17 @@ class SendConfig:
     smtp_from: str
     timeout_seconds: float  # per delivery, HTTP or SMTP
     destinations: DestinationPolicy = field(default_factory=DestinationPolicy)
+    smtp_security: str = "auto"
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_ca_file: str | None = None
+
+    @property
+    def smtp(self) -> SmtpConfig:
+        return SmtpConfig(
+            self.smtp_host, self.smtp_port, self.smtp_from, self.smtp_security,
+            self.smtp_username, self.smtp_password, self.smtp_ca_file,
+        )  # fmt: skip
 
 
 async def send(config: SendConfig, out: Outbound) -> None:
@@ -104,8 +115,6 @@ async def _post(policy: DestinationPolicy, out: Outbound) -> None:
 
 
 def _send_email(config: SendConfig, out: Outbound) -> None:
-    if config.smtp_host is None:
-        raise DeliveryFailed("no SMTP server configured (control_plane.smtp_host)")
     if not out.recipients:
         raise DeliveryFailed("e-mail channel has no recipients")
     subject, text = messages.email_text(out.payload)
@@ -115,5 +124,4 @@ def _send_email(config: SendConfig, out: Outbound) -> None:
     message["Subject"] = subject
     message["Message-ID"] = f"<{out.delivery_id}@agentops>"
     message.set_content(text)
-    with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=config.timeout_seconds) as client:
-        client.send_message(message)
+    send_email(config.smtp, message, config.timeout_seconds)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from agentops.money import money_text
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import NotFoundError
-from control_plane.schemas.costs import QUANTUM
 from control_plane.schemas.runs import EventOut, EventPage
 from control_plane.store import calls, events, runs
 from control_plane.store.tables import Call
@@ -41,7 +41,7 @@ def call_events(call: Call) -> list[EventOut]:
         "model": call.model, "provider": call.provider, "endpoint": call.endpoint,
         "status": call.status, "input_tokens": call.input_tokens,
         "output_tokens": call.output_tokens, "latency_ms": call.latency_ms,
-        "cost_usd": None if call.cost_usd is None else str(call.cost_usd.quantize(QUANTUM)),
+        "cost_usd": None if call.cost_usd is None else money_text(call.cost_usd),
     }  # fmt: skip
     out = []
     if call.streamed or call.status == "in_progress":

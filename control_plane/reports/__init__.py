@@ -1,4 +1,4 @@
-"""Cost reports for finance (pure): grouping facts into report lines, CSV, and FOCUS 1.0."""
+"""Cost reports for finance (pure): grouping facts into report lines, CSV, and FOCUS 1.2."""
 
 from control_plane.reports.focus import FOCUS_COLUMNS, focus_rows
 from control_plane.reports.lines import DIMENSIONS, Line, Names, build_lines, totals

@@ -20,3 +20,6 @@ class CostFact:
     input_tokens: int
     output_tokens: int
     cost_usd: Decimal
+    # The tokens of the unpriced calls: what the cost leaves out, so it never looks free.
+    unpriced_input_tokens: int = 0
+    unpriced_output_tokens: int = 0

@@ -35,6 +35,8 @@ class Line:
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: Decimal = Decimal(0)
+    unpriced_input_tokens: int = 0
+    unpriced_output_tokens: int = 0
     # For FOCUS: the ids behind the names, when the grouping keeps them apart.
     agent_id: uuid.UUID | None = None
 
@@ -44,6 +46,15 @@ class Line:
         self.input_tokens += fact.input_tokens
         self.output_tokens += fact.output_tokens
         self.cost_usd += fact.cost_usd
+        self.unpriced_input_tokens += fact.unpriced_input_tokens
+        self.unpriced_output_tokens += fact.unpriced_output_tokens
+
+    @property
+    def pricing_status(self) -> str:
+        """``priced``, ``partial`` (the cost leaves some calls out) or ``unpriced``."""
+        if not self.unpriced_calls:
+            return "priced"
+        return "unpriced" if self.unpriced_calls == self.calls else "partial"
 
 
 def build_lines(
@@ -68,7 +79,20 @@ def totals(lines: Iterable[Line]) -> Line:
         total.input_tokens += line.input_tokens
         total.output_tokens += line.output_tokens
         total.cost_usd += line.cost_usd
+        total.unpriced_input_tokens += line.unpriced_input_tokens
+        total.unpriced_output_tokens += line.unpriced_output_tokens
     return total
+
+
+def unpriced_warning(total: Line) -> str | None:
+    """The summary line of a report whose cost leaves calls out, else None."""
+    if not total.unpriced_calls:
+        return None
+    return (
+        f"{total.unpriced_calls} calls unpriced ({total.unpriced_input_tokens} input and "
+        f"{total.unpriced_output_tokens} output tokens): their cost is not in these totals; "
+        "`agentops pricing unpriced` lists the models"
+    )
 
 
 def _value(dim: str, fact: CostFact, names: Names, zone: ZoneInfo) -> str:

@@ -7,9 +7,11 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from agentops.money import money_text
 from control_plane.reports.lines import Line
 
-MEASURES = ("calls", "unpriced_calls", "input_tokens", "output_tokens", "cost_usd")
+MEASURES = ("calls", "unpriced_calls", "input_tokens", "output_tokens", "cost_usd",
+            "unpriced_input_tokens", "unpriced_output_tokens", "pricing_status")  # fmt: skip
 
 
 def report_columns(group_by: Sequence[str]) -> list[str]:
@@ -23,7 +25,10 @@ def line_values(line: Line, group_by: Sequence[str]) -> list[Any]:
         line.unpriced_calls,
         line.input_tokens,
         line.output_tokens,
-        str(line.cost_usd),
+        money_text(line.cost_usd),
+        line.unpriced_input_tokens,
+        line.unpriced_output_tokens,
+        line.pricing_status,
     ]
 
 

@@ -8,14 +8,13 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, Field, PlainSerializer, model_validator
 
+from agentops.money import QUANTUM, money_text
 from control_plane.schemas.common import Instant, Request
 
-QUANTUM = Decimal(1).scaleb(-10)
+__all__ = ["QUANTUM", "MoneyOut"]
 
-# Exact decimal as a string with the store's 10 places, identical on every engine.
-MoneyOut = Annotated[
-    Decimal, PlainSerializer(lambda d: str(d.quantize(QUANTUM)), return_type=str, when_used="json")
-]
+# Exact decimal as a fixed 10-place string ("0.0000000000", never "0E-10"), on every engine.
+MoneyOut = Annotated[Decimal, PlainSerializer(money_text, return_type=str, when_used="json")]
 GroupBy = Literal["org", "team", "agent", "model", "provider", "day"]
 
 

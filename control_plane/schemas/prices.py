@@ -10,19 +10,13 @@ from typing import Annotated, Self
 from pydantic import (
     BaseModel,
     Field,
-    PlainSerializer,
     field_validator,
     model_validator,
 )
 
 from control_plane.schemas.common import Instant, Request
-from control_plane.schemas.costs import QUANTUM, TimeRange
+from control_plane.schemas.costs import MoneyOut, TimeRange
 
-# Exact decimal as a plain string with the store's 10 places ("0.0000000000", never "0E-10").
-MoneyOut = Annotated[
-    Decimal,
-    PlainSerializer(lambda d: format(d.quantize(QUANTUM), "f"), return_type=str, when_used="json"),
-]
 # USD per million tokens (``request``: USD per request); exact, as the store keeps them.
 Rate = Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=20, decimal_places=10)]
 RATE_FIELDS = ("input", "output", "cached_read", "cache_write_5m", "cache_write_1h",

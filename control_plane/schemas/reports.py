@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from control_plane.schemas.common import InstantOrDay, Request
+from control_plane.schemas.costs import MoneyOut
 
 ReportFormat = Literal["json", "csv", "focus"]
 DIMENSIONS = ("org", "team", "agent", "model", "provider", "day", "week", "month")
@@ -30,7 +30,7 @@ class CostReportQuery(Request):
     )
     format: ReportFormat | None = Field(
         None,
-        description="json (default), csv, or focus (FOCUS 1.0 CSV). Accept: text/csv also selects csv.",
+        description="json (default), csv, or focus (FOCUS 1.2 CSV). Accept: text/csv also selects csv.",
     )
     offset: int = Field(0, ge=0, description="JSON only: first line of the page.")
     limit: int = Field(1000, ge=1, le=10_000, description="JSON only: lines per page.")
@@ -54,7 +54,12 @@ class Measures(BaseModel):
     unpriced_calls: int
     input_tokens: int
     output_tokens: int
-    cost_usd: Decimal
+    cost_usd: MoneyOut = Field(description="Cost of the priced calls; unpriced calls are left out.")
+    unpriced_input_tokens: int
+    unpriced_output_tokens: int
+    pricing_status: Literal["priced", "partial", "unpriced"] = Field(
+        description="partial: some calls of the line are unpriced; unpriced: all of them."
+    )
 
 
 class ReportLine(Measures):
@@ -71,3 +76,6 @@ class CostReport(BaseModel):
     line_count: int = Field(description="Lines in the whole report (all pages).")
     next_offset: int | None
     totals: Measures = Field(description="Totals of the whole report, not just this page.")
+    warning: str | None = Field(
+        description='"N calls unpriced …" when the cost leaves calls out, else null.'
+    )

@@ -178,7 +178,7 @@ async def _attempt(
         await send(config, _outbound(channel, delivery, now, box))
     except DeliveryFailed as exc:
         delivery.last_error = str(exc)
-        retry_at = retry.next_attempt_at(delivery.attempts, now)
+        retry_at = None if exc.permanent else retry.next_attempt_at(delivery.attempts, now)
         if retry_at is None:
             delivery.status = "dead"
             log.warning("alert delivery dead-lettered", extra={"delivery_id": str(delivery.id)})

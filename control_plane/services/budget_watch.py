@@ -276,9 +276,16 @@ class Every:
 
 async def deliver_alerts(app: web.Application) -> None:
     cp = app[keys.SETTINGS].control_plane
-    policy = alerts.destination_policy(cp)
     config = SendConfig(
-        cp.smtp_host, cp.smtp_port, cp.smtp_from, cp.webhook_timeout_seconds, policy
+        cp.smtp_host,
+        cp.smtp_port,
+        cp.smtp_from,
+        cp.webhook_timeout_seconds,
+        destinations=alerts.destination_policy(cp),
+        smtp_security=cp.smtp_security,
+        smtp_username=cp.smtp_username,
+        smtp_password=cp.smtp_password.get_secret_value() if cp.smtp_password else None,
+        smtp_ca_file=str(cp.smtp_ca_file) if cp.smtp_ca_file else None,
     )
     await alerts.deliver_due(app[keys.DATABASE], config, utcnow(), app[keys.SECRET_BOX])
 

@@ -44,6 +44,8 @@ async def cost_facts(
             func.sum(Call.input_tokens),
             func.sum(Call.output_tokens),
             func.sum(Call.cost_usd, type_=ExactMoney()),
+            func.sum(case((Call.cost_usd.is_(None), Call.input_tokens), else_=0)),
+            func.sum(case((Call.cost_usd.is_(None), Call.output_tokens), else_=0)),
         )
         .where(Call.org_id == org_id, Call.started_at >= start, Call.started_at < end)
         .group_by(*keys)
@@ -65,7 +67,7 @@ def _fact(row: Any, buckets: bool) -> CostFact:
     bucket = None
     if buckets:
         bucket = datetime.fromtimestamp(int(rest.pop(0)), UTC)
-    calls, unpriced, input_tokens, output_tokens, cost = rest
+    calls, unpriced, input_tokens, output_tokens, cost, unpriced_in, unpriced_out = rest
     return CostFact(
         team_id=team_id,
         agent_id=agent_id,
@@ -77,4 +79,6 @@ def _fact(row: Any, buckets: bool) -> CostFact:
         input_tokens=int(input_tokens or 0),
         output_tokens=int(output_tokens or 0),
         cost_usd=cost if cost is not None else Decimal(0),
+        unpriced_input_tokens=int(unpriced_in or 0),
+        unpriced_output_tokens=int(unpriced_out or 0),
     )

@@ -18,6 +18,7 @@ from cli.agents_cmd import agents
 from cli.alerts_cmd import alerts
 from cli.budgets_cmd import budgets
 from cli.login_cmd import login
+from cli.reconcile_cmd import reconcile
 from cli.reports_cmd import report
 from tests.budgets.conftest import call_record
 
@@ -82,18 +83,19 @@ def test_budgets_alerts_and_reports_from_the_cli(running_url: str, cli_home: Pat
         timeout=10,
     ).json()["key"]
     now = datetime.now(UTC)
-    records = [call_record("fin", "bot", cost, now) for cost in ("3", "1.5", "0.25")]
+    records = [call_record("fin", "bot", cost, now) for cost in ("3", "1.5", "0.25", None)]
     answer = requests.post(f"{running_url}/api/v1/ingest/batch", json={"records": records},
                            headers={"Authorization": f"Bearer {key}"}, timeout=10).json()  # fmt: skip
-    assert answer["stored"] == 3
+    assert answer["stored"] == 4
     deliveries = json.loads(run(alerts, ["deliveries", "-o", "json"]))["items"]
     assert [d["event_type"] for d in deliveries] == ["budget.threshold"]
     resent = json.loads(run(alerts, ["resend", deliveries[0]["id"], "-o", "json"]))
     assert resent["status"] == "pending"
 
     day = f"{now:%Y-%m-%d}"
-    table = run(report, ["--from", day, "--by", "agent,model"])
-    assert table.splitlines()[-1].split()[-1] == "4.7500000000"  # the TOTAL line
+    table = run(report, ["--from", day, "--by", "agent,model"]).splitlines()
+    assert table[-2].split()[-3:] == ["4.7500000000", "+", "unpriced"]  # the TOTAL line
+    assert table[-1].startswith("warning: 1 calls unpriced (100 input and 20 output tokens)")
     rows = list(
         csv.DictReader(
             io.StringIO(run(report, ["--from", day, "--by", "agent", "--format", "csv"]))
@@ -102,12 +104,23 @@ def test_budgets_alerts_and_reports_from_the_cli(running_url: str, cli_home: Pat
     assert sum(Decimal(r["cost_usd"]) for r in rows) == Decimal("4.75")
     data = json.loads(run(report, ["--from", day, "--format", "json"]))
     assert Decimal(data["totals"]["cost_usd"]) == Decimal("4.75")
-    focus = list(csv.DictReader(io.StringIO(run(report, ["--from", day, "--format", "focus"]))))
+    result = CliRunner().invoke(report, ["--from", day, "--format", "focus"])
+    focus = list(csv.DictReader(io.StringIO(result.stdout)))
     assert sum(Decimal(r["BilledCost"]) for r in focus) == Decimal("4.75")
+    assert {r["x_PricingStatus"] for r in focus} == {"Priced", "Unpriced"}
+    assert result.stderr.startswith("warning: 1 calls unpriced")  # the file itself stays clean
     run(budgets, ["delete", created["id"]])
 
+    cur = Path(__file__).parent / "bills" / "bedrock_cur.csv"
+    flagged = CliRunner().invoke(
+        reconcile, ["--provider", "bedrock", "--file", str(cur), "--no-alert"]
+    )
+    assert flagged.exit_code == 1  # a flagged line fails the command, for scripts and CI
+    assert "not_captured" in flagged.stdout
+    assert "around the proxy 0.2800000000" in flagged.stdout
 
-@pytest.mark.parametrize("command", [budgets, alerts, report])
+
+@pytest.mark.parametrize("command", [budgets, alerts, report, reconcile])
 def test_every_command_has_help_with_an_example(command: click.Command) -> None:
     pending = [command]
     while pending:

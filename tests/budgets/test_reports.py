@@ -1,5 +1,5 @@
 """Cost reports: grouped lines whose totals equal an independent SQL SUM over calls, CSV with
-the same figures, and a FOCUS 1.0 export."""
+the same figures, and a FOCUS export (its requirements: test_focus.py)."""
 
 from __future__ import annotations
 
@@ -59,6 +59,8 @@ async def test_totals_equal_the_sum_of_the_calls(org: Org, pg_url: str) -> None:
         assert report["totals"]["calls"] == expected_calls
         assert sum(Decimal(line["cost_usd"]) for line in report["lines"]) == expected_cost
         assert report["totals"]["unpriced_calls"] == 1
+        assert report["totals"]["unpriced_input_tokens"] == 100
+        assert report["warning"].startswith("1 calls unpriced (100 input and 20 output tokens)")
 
 
 async def test_grouping_by_team_and_local_day(org: Org) -> None:
@@ -103,7 +105,12 @@ async def test_csv_by_query_or_accept_header(org: Org, pg_url: str) -> None:
         "input_tokens",
         "output_tokens",
         "cost_usd",
+        "unpriced_input_tokens",
+        "unpriced_output_tokens",
+        "pricing_status",
     ]
+    assert {row["pricing_status"] for row in rows} == {"priced", "unpriced"}
+    assert response.headers["X-AgentOps-Unpriced-Calls"] == "1"
     assert sum(Decimal(row["cost_usd"]) for row in rows) == sql_sum(pg_url, org.owner.org_id)[0]
     by_header = await org.owner.call(
         "GET",
@@ -132,7 +139,8 @@ async def test_focus_export_has_the_focus_columns_and_exact_costs(org: Org, pg_u
     assert first["BillingCurrency"] == "USD"
     assert first["ChargeCategory"] == "Usage"
     tags = json.loads(first["Tags"])
-    assert tags["agentops/org"] == org.slug
+    assert first["BillingAccountName"] == org.slug
+    assert tags["agentops/agent"] in ("alpha", "beta")
 
 
 async def test_bad_grouping_and_range_are_422(org: Org) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import socket
+import re
 
 import aiohttp
 import openai
 import pytest
 
+from proxy.metrics import BoundedLabels
+from tests.fakeprovider.expected import served_model
 from tests.fakeprovider.server import FakeProvider
 from tests.proxy.conftest import StartProxy
 from tests.proxy.helpers import free_port
@@ -63,3 +66,46 @@ def _non_loopback_address() -> str:
         address = str(probe.getsockname()[0])
     assert not address.startswith("127."), "this test needs a non-loopback interface"
     return address
+
+
+async def test_metrics_carry_tokens_cost_and_duration_with_bounded_labels(
+    start_proxy: StartProxy, fake_provider: FakeProvider
+) -> None:
+    proxy = await start_proxy(upstream_overrides={"api.openai.com": fake_provider.url})
+    assert proxy.reverse_address is not None
+    assert proxy.admin_address is not None
+    rhost, rport = proxy.reverse_address
+    async with openai.AsyncOpenAI(
+        base_url=f"http://{rhost}:{rport}/openai/v1",
+        api_key="sk-x",
+        max_retries=0,
+        default_headers={"X-AgentOps-Agent": "metrics-agent", "X-AgentOps-Run-Id": "run-metrics"},
+    ) as client:
+        await client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+        )
+    host, port = proxy.admin_address
+    async with (
+        aiohttp.ClientSession(f"http://{host}:{port}") as session,
+        session.get("/metrics") as metrics,
+    ):
+        text = await metrics.text()
+    labels = f'model="{served_model("gpt-4o-mini")}",provider="openai"'
+    assert f'agentops_llm_tokens_total{{{labels},token_class="input"}}' in text
+    assert f'agentops_llm_tokens_total{{{labels},token_class="output"}}' in text
+    cost = re.search(rf"^agentops_llm_cost_usd_total{{{labels}}} (\S+)$", text, re.M)
+    assert cost is not None
+    assert float(cost.group(1)) > 0
+    assert f'agentops_llm_call_duration_seconds_count{{{labels},status="ok"}}' in text
+    assert re.search(r'^agentops_build_info\{python="[\d.]+",version="[^"]+"\} 1\.0$', text, re.M)
+    assert "_created" not in text  # no duplicated series per counter
+    series = [line for line in text.splitlines() if line.startswith("agentops_llm_")]
+    assert series
+    assert not [s for s in series if "metrics-agent" in s or "run-metrics" in s or "sk-x" in s]
+
+
+def test_model_labels_are_capped_so_invented_names_cannot_explode_the_series() -> None:
+    labels = BoundedLabels(3)
+    assert [labels(m) for m in ("a", "b", "a", "c", "d", "b", None, "")] == [
+        "a", "b", "a", "c", "other", "b", "unknown", "unknown",
+    ]  # fmt: skip
