@@ -26,6 +26,7 @@ from proxy.identity import KeyVerifier, UnverifiedKeys
 from proxy.pipeline import build_pipeline, intercepted_hosts
 from proxy.shipper import Shipper
 from proxy.spool import Spool
+from proxy.warmup import warm_up
 
 log = logging.getLogger(__name__)
 
@@ -112,12 +113,16 @@ class ProxyService:
 
     async def start(self) -> None:
         p = self.settings.proxy
-        await asyncio.to_thread(self.spool.open)
         forward = claim_port((p.listen_host, p.listen_port))
         reverse = claim_port((p.listen_host, p.reverse_port)) if p.reverse_port else None
         proxy_id = p.proxy_id or f"{socket.gethostname()}:{forward[1]}"
-        if self._control is not None:
-            await self._control.start(proxy_id)
+        # First-use costs are paid here, beside the spool and the first control-state sync,
+        # so that no call ever waits for one (proxy/warmup.py).
+        await asyncio.gather(
+            asyncio.to_thread(self.spool.open),
+            warm_up(),
+            self._control.start(proxy_id) if self._control is not None else asyncio.sleep(0),
+        )
         addons = build_pipeline(
             p,
             reverse_port=reverse[1] if reverse else None,

@@ -1,0 +1,176 @@
+"""No first-use stall on a fresh proxy: the first kill, the first budget refusal and the first
+call that ends without provider-reported usage are as quick as the hundredth.
+
+Each test starts a fresh ``agentops proxy`` process (a real deployment in miniature: control
+plane on PostgreSQL and Redis, the fake provider upstream), drives calls at it from several
+concurrent callers, and measures from the outside. Each prints its figure.
+
+The bounds are functional, not benchmarks: a first-use cost on the request path (a tokenizer
+load, a lazily imported module, a template) stalls the proxy's one event loop for 0.3-0.6 s on
+this kind of machine, far beyond them; scheduling noise stays well inside.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.emergency.cluster import Cluster, ProxyProcess, running_cluster
+
+MODEL = "gpt-4o-mini"
+BODY = {"model": MODEL, "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
+REFUSAL_BOUND_S = 0.100  # the kill-switch's documented p99 target
+STALL_BOUND_S = 0.005
+
+
+@dataclass(frozen=True)
+class Sample:
+    sent: float
+    answered: float
+    status: int
+
+    @property
+    def latency(self) -> float:
+        return self.answered - self.sent
+
+
+class Series(list[Sample]):
+    """Answers as they arrive; ``seen`` is set by the first one with status ``wanted``."""
+
+    def __init__(self, wanted: int = 0) -> None:
+        super().__init__()
+        self.wanted = wanted
+        self.seen = asyncio.Event()
+
+    def append(self, sample: Sample) -> None:
+        super().append(sample)
+        if sample.status == self.wanted:
+            self.seen.set()
+
+
+@pytest.fixture
+async def fresh(pg_url: str, redis_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
+    async with running_cluster(pg_url, redis_url, tmp_path, proxies=1) as running:
+        yield running
+
+
+async def call(
+    session: aiohttp.ClientSession, proxy: ProxyProcess, agent: str, **headers: str
+) -> Sample:
+    sent = time.perf_counter()
+    async with session.post(
+        f"{proxy.base_url}/chat/completions",
+        json=BODY,
+        headers={"x-agentops-agent": agent, "authorization": "Bearer sk-test", **headers},
+    ) as response:
+        await response.read()
+        return Sample(sent, time.perf_counter(), response.status)
+
+
+async def callers(
+    session: aiohttp.ClientSession,
+    proxy: ProxyProcess,
+    agent: str,
+    stop: asyncio.Event,
+    samples: Series,
+    *,
+    headers: dict[str, str] | None = None,
+    concurrency: int = 3,
+    gap_s: float = 0.003,
+) -> None:
+    """``concurrency`` callers, each sending a call every few ms until ``stop``; each answer
+    is appended to ``samples`` as it arrives."""
+
+    async def one() -> None:
+        while not stop.is_set():
+            samples.append(await call(session, proxy, agent, **(headers or {})))
+            await asyncio.sleep(gap_s)
+
+    await asyncio.gather(*(one() for _ in range(concurrency)))
+
+
+async def first_refusal_after(
+    cluster: Cluster, agent: str, action: str, path: str, body: object, status: int
+) -> float:
+    """Seconds from the control plane's answer to ``action`` to the first refusal answered."""
+    proxy = cluster.proxies[0]
+    stop = asyncio.Event()
+    samples = Series(status)
+    async with aiohttp.ClientSession() as session:
+        load = asyncio.create_task(callers(session, proxy, agent, stop, samples))
+        await asyncio.sleep(0.3)  # calls flowing, all answered
+        await cluster.api("POST", path, body)
+        applied = time.perf_counter()
+        try:
+            async with asyncio.timeout(10):
+                await samples.seen.wait()
+        finally:
+            stop.set()
+            await load
+    before = [s for s in samples if s.answered < applied]
+    refused = [s for s in samples if s.status == status]
+    assert before
+    assert {s.status for s in before} == {200}
+    assert refused, f"no {status} after {action}"
+    delay = min(s.answered for s in refused) - applied
+    print(f"\n{action}: first {status} {delay * 1000:.1f} ms after the API answered")
+    return delay
+
+
+async def test_the_first_kill_of_a_fresh_proxy_is_refused_at_once(fresh: Cluster) -> None:
+    kill = {"scope": "agent", "target": "bot-x", "reason": "first kill"}
+    delay = await first_refusal_after(fresh, "bot-x", "kill", "/emergency/kill", kill, 403)
+    assert delay < REFUSAL_BOUND_S
+
+
+async def test_the_first_budget_refusal_of_a_fresh_proxy_is_at_once(fresh: Cluster) -> None:
+    await fresh.api("POST", "/agents", {"name": "bot-b"})
+    budget = {"name": "tiny", "scope": "agent", "target": "bot-b", "period": "daily",
+              "limit_usd": "0.0000001", "enforcement": "hard"}  # fmt: skip
+    delay = await first_refusal_after(fresh, "bot-b", "budget", "/budgets", budget, 429)
+    assert delay < REFUSAL_BOUND_S
+
+
+async def test_the_first_call_without_usage_does_not_stall_others(fresh: Cluster) -> None:
+    """A call that ends without usage needs the tokenizer; concurrent calls must not wait."""
+    proxy = fresh.proxies[0]
+    slow = {"x-fake-delay-ms": "20"}  # each probe in flight for 20 ms at least
+    async with aiohttp.ClientSession() as session:
+        baseline = Series()
+        stop = asyncio.Event()
+        baseline_task = asyncio.create_task(
+            callers(session, proxy, "probe", stop, baseline, headers=slow)
+        )
+        await asyncio.sleep(1.0)
+        stop.set()
+        await baseline_task
+
+        probes = Series()
+        stop = asyncio.Event()
+        probes_task = asyncio.create_task(
+            callers(session, proxy, "probe", stop, probes, headers=slow)
+        )
+        await asyncio.sleep(0.2)
+        no_usage = await call(session, proxy, "counted", **{"x-fake-no-usage": "1"})
+        await asyncio.sleep(0.2)
+        stop.set()
+        await probes_task
+    assert no_usage.status == 200
+    overlapping = [p for p in probes if p.sent < no_usage.answered and p.answered > no_usage.sent]
+    assert overlapping
+    assert {p.status for p in probes + baseline} == {200}
+    usual = statistics.median(p.latency for p in baseline)
+    stall = statistics.median(p.latency for p in overlapping) - usual
+    print(
+        f"\nfirst no-usage call: {len(overlapping)} concurrent calls, median latency"
+        f" {stall * 1000:+.1f} ms against {len(baseline)} before it"
+        f" (median {usual * 1000:.1f} ms)"
+    )
+    assert stall < STALL_BOUND_S
