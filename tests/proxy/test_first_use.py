@@ -2,12 +2,14 @@
 call that ends without provider-reported usage are as quick as the hundredth.
 
 Each test starts a fresh ``agentops proxy`` process (a real deployment in miniature: control
-plane on PostgreSQL and Redis, the fake provider upstream), drives calls at it from several
-concurrent callers, and measures from the outside. Each prints its figure.
+plane on PostgreSQL and Redis, the fake provider upstream), drives calls at it, and measures from
+the outside. Each prints its figure.
 
 The bounds are functional, not benchmarks: a first-use cost on the request path (a tokenizer
-load, a lazily imported module, a template) stalls the proxy's one event loop for 0.3-0.6 s on
-this kind of machine, far beyond them; scheduling noise stays well inside.
+load, a lazily imported module, a template) stalls the proxy's one event loop for 0.3-3 s on
+this kind of machine, far beyond them. Refusals are timed from the control plane's answer (the
+kill-switch's promise, 100 ms); the no-usage call by the CPU time of the proxy's loop thread,
+which the rest of the machine's load does not inflate.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from tests.emergency.cluster import Cluster, ProxyProcess, running_cluster
 MODEL = "gpt-4o-mini"
 BODY = {"model": MODEL, "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
 REFUSAL_BOUND_S = 0.100  # the kill-switch's documented p99 target
-STALL_BOUND_S = 0.005
+STALL_BOUND_S = 0.005  # what a concurrent call may wait on anything but the upstream
 
 
 @dataclass(frozen=True)
@@ -138,39 +140,31 @@ async def test_the_first_budget_refusal_of_a_fresh_proxy_is_at_once(fresh: Clust
     assert delay < REFUSAL_BOUND_S
 
 
-async def test_the_first_call_without_usage_does_not_stall_others(fresh: Cluster) -> None:
-    """A call that ends without usage needs the tokenizer; concurrent calls must not wait."""
-    proxy = fresh.proxies[0]
-    slow = {"x-fake-delay-ms": "20"}  # each probe in flight for 20 ms at least
-    async with aiohttp.ClientSession() as session:
-        baseline = Series()
-        stop = asyncio.Event()
-        baseline_task = asyncio.create_task(
-            callers(session, proxy, "probe", stop, baseline, headers=slow)
-        )
-        await asyncio.sleep(1.0)
-        stop.set()
-        await baseline_task
+def loop_cpu_seconds(proxy: ProxyProcess) -> float:
+    """CPU time the proxy's main thread (its one event loop) has run, from the scheduler's own
+    nanosecond count: what the loop spends on a call is what every concurrent call waits,
+    whatever else the machine runs at the time."""
+    pid = proxy.process.pid
+    return int(Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()[0]) / 1e9
 
-        probes = Series()
-        stop = asyncio.Event()
-        probes_task = asyncio.create_task(
-            callers(session, proxy, "probe", stop, probes, headers=slow)
-        )
-        await asyncio.sleep(0.2)
+
+async def test_the_first_call_without_usage_does_not_stall_others(fresh: Cluster) -> None:
+    """A call that ends without usage needs the tokenizer to count its tokens; counting must
+    not cost the loop more than any other call (a load on the loop cost it 0.3-0.5 s)."""
+    proxy = fresh.proxies[0]
+    async with aiohttp.ClientSession() as session:
+        usual: list[float] = []
+        for _ in range(7):
+            before = loop_cpu_seconds(proxy)
+            assert (await call(session, proxy, "usual")).status == 200
+            usual.append(loop_cpu_seconds(proxy) - before)
+        before = loop_cpu_seconds(proxy)
         no_usage = await call(session, proxy, "counted", **{"x-fake-no-usage": "1"})
-        await asyncio.sleep(0.2)
-        stop.set()
-        await probes_task
+        spent = loop_cpu_seconds(proxy) - before
     assert no_usage.status == 200
-    overlapping = [p for p in probes if p.sent < no_usage.answered and p.answered > no_usage.sent]
-    assert overlapping
-    assert {p.status for p in probes + baseline} == {200}
-    usual = statistics.median(p.latency for p in baseline)
-    stall = statistics.median(p.latency for p in overlapping) - usual
+    extra = spent - statistics.median(usual)
     print(
-        f"\nfirst no-usage call: {len(overlapping)} concurrent calls, median latency"
-        f" {stall * 1000:+.1f} ms against {len(baseline)} before it"
-        f" (median {usual * 1000:.1f} ms)"
+        f"\nfirst no-usage call: {spent * 1000:.2f} ms of the loop's CPU,"
+        f" {extra * 1000:+.2f} ms beyond a usual call ({statistics.median(usual) * 1000:.2f} ms)"
     )
-    assert stall < STALL_BOUND_S
+    assert extra < STALL_BOUND_S
