@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 from agentops.settings import Settings
 from agentops.sinks import RecordSink
 from agentops.statebus import MemoryStateBus, SpendCounters
+from proxy import tokens
 from proxy._mitm import Address, MitmConfig, MitmServer, ca_cert_path, claim_port
 from proxy.admin import AdminServer
 from proxy.control.keys import StateKeyVerifier
@@ -63,6 +65,7 @@ class ProxyService:
         self._shipper: Shipper | None = None
         self._mitm: MitmServer | None = None
         self._admin: AdminServer | None = None
+        self._stop_serving: Callable[[], None] | None = None
 
     def _default_verifier(self) -> KeyVerifier:
         """API keys from the synced key directory whenever there is control state; any key
@@ -116,6 +119,7 @@ class ProxyService:
         forward = claim_port((p.listen_host, p.listen_port))
         reverse = claim_port((p.listen_host, p.reverse_port)) if p.reverse_port else None
         proxy_id = p.proxy_id or f"{socket.gethostname()}:{forward[1]}"
+        self._stop_serving = tokens.serve()
         # First-use costs are paid here, beside the spool and the first control-state sync,
         # so that no call ever waits for one (proxy/warmup.py).
         await asyncio.gather(
@@ -161,6 +165,9 @@ class ProxyService:
             await self._http_sink.close()
             self._http_sink = None
         await asyncio.to_thread(self.spool.close)
+        if self._stop_serving is not None:
+            self._stop_serving()
+            self._stop_serving = None
 
     async def _start_shipping(self) -> None:
         p = self.settings.proxy

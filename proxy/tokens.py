@@ -18,6 +18,7 @@ import base64
 import hashlib
 import math
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -112,14 +113,14 @@ DEFAULT_FACTOR = 1.10
 
 
 class _Encodings:
-    """The loaded encodings. Until ``preload`` runs, a missing encoding is loaded where it is
-    first needed (the CLI, tests). After it, the process serves calls: a missing one is loaded
+    """The loaded encodings. A missing encoding is loaded where it is first needed (the CLI,
+    tests), except while a proxy serves calls in this process (``serving``): then it is loaded
     in a worker thread and counts are estimated from length meanwhile, never waiting."""
 
     def __init__(self) -> None:
         self.loaded: dict[str, tiktoken.Encoding] = {}
         self.lock = threading.Lock()
-        self.serving = False
+        self.serving = 0  # proxies serving in this process (``serve``)
         self.loaders: set[threading.Thread] = set()
 
     def get(self, name: str) -> tiktoken.Encoding:
@@ -160,11 +161,20 @@ def encoding(name: str) -> tiktoken.Encoding:
 
 
 def preload(names: tuple[str, ...] = SERVING_ENCODINGS) -> None:
-    """Load ``names`` now (blocking: run it in a worker thread) and switch to serving: from
-    then on no count waits for a load (see ``_Encodings``)."""
-    _ENCODINGS_LOADED.serving = True
+    """Load ``names`` now (blocking: run it in a worker thread)."""
     for name in names:
         encoding(name)
+
+
+def serve() -> Callable[[], None]:
+    """A proxy in this process starts serving calls: until the returned function is called, no
+    count waits for an encoding to load (see ``_Encodings``)."""
+    _ENCODINGS_LOADED.serving += 1
+
+    def stop_serving() -> None:
+        _ENCODINGS_LOADED.serving -= 1
+
+    return stop_serving
 
 
 def _load(name: str) -> tiktoken.Encoding:

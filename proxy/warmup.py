@@ -25,7 +25,8 @@ def _warm() -> None:
 
 
 async def warm_up() -> float:
-    """Load what the request path would otherwise load on first use; returns the seconds taken."""
+    """Load what the request path would otherwise load on first use; returns the seconds taken.
+    The caller must have called ``tokens.serve()``: counts asked for meanwhile do not wait."""
     started = time.perf_counter()
     await asyncio.to_thread(_warm)
     took = time.perf_counter() - started

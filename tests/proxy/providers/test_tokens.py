@@ -121,11 +121,12 @@ def test_a_count_never_waits_for_a_load_under_way_in_another_thread() -> None:
 
 
 def test_once_serving_a_missing_encoding_loads_in_the_background() -> None:
-    """In a serving process the first gpt-4 count is estimated while cl100k loads in a thread;
-    the counts after it are exact."""
+    """While a proxy serves in the process, the first gpt-4 count is estimated while cl100k
+    loads in a thread; the counts after it are exact."""
     code = (
         "import time\n"
         "from proxy import tokens\n"
+        "tokens.serve()\n"
         "tokens.preload()\n"
         "assert 'cl100k_base' not in tokens._ENCODINGS_LOADED.loaded\n"
         "print(tokens.count_texts(['x' * 400], 'gpt-4'))\n"
