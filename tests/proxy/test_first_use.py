@@ -164,6 +164,21 @@ async def test_the_first_budget_refusal_of_a_fresh_proxy_is_at_once(fresh: Clust
     assert delay < REFUSAL_BOUND_S
 
 
+async def test_the_first_policy_refusal_of_a_fresh_proxy_is_at_once(fresh: Cluster) -> None:
+    """The org's policies are compiled (content detectors into one RE2 set) as their version
+    arrives; the first call they refuse must not pay for anything else on first use."""
+    policy = {"name": "no-mini", "action": "deny", "message": "not this model",
+              "scope": {"kind": "agent", "values": ["bot-p"]},
+              "when": {"models": ["gpt-4o-mini"]}}  # fmt: skip
+    redact = {"name": "mask", "action": "redact",
+              "when": {"detectors": ["api_key", "card_number", "email"],
+                       "patterns": ["INC-[0-9]{6}"]}}  # fmt: skip
+    await fresh.api("POST", "/policies", redact)
+    delay, extra = await first_refusal_after(fresh, "bot-p", "policy", "/policies", policy, 403)
+    assert extra < STALL_BOUND_S
+    assert delay < REFUSAL_BOUND_S
+
+
 async def test_the_first_call_without_usage_does_not_stall_others(fresh: Cluster) -> None:
     """A call that ends without usage needs the tokenizer to count its tokens; counting must
     not cost the loop more than any other call (a load on the loop cost it 0.3-0.5 s)."""
