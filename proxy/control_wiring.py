@@ -9,6 +9,7 @@ spend counters of hard budgets live beside the state: in Redis, or in memory whe
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from redis.asyncio import Redis
 
 from agentops.settings import Settings
 from agentops.statebus import (
+    COUNTER_SCRIPTS,
     MemoryRateLimiter,
     MemorySpendCounters,
     MemoryStateBus,
@@ -23,12 +25,15 @@ from agentops.statebus import (
     RedisRateLimiter,
     RedisSpendCounters,
     SpendCounters,
+    warm,
 )
 from agentops.statebus import connect as connect_redis
 from proxy.control import ControlGate, ControlStateHolder, MemoryStateSource, RedisStateSource
 from proxy.control.keys import StateKeyVerifier
 from proxy.control.redis_source import CLIENT_NAME
 from proxy.heartbeat import Heartbeat
+
+log = logging.getLogger(__name__)
 
 COUNTER_TIMEOUT_SECONDS = 1.0
 
@@ -102,7 +107,11 @@ class ControlState:
         return self.holder.ready
 
     async def start(self, proxy_id: str) -> None:
+        """The state source's first sync, and the counters' connection opened with their
+        scripts loaded, so the first budget or rate-limit check pays for neither."""
         await self.source.start()
+        if self.counter_client is not None and not await warm(self.counter_client, COUNTER_SCRIPTS):
+            log.warning("spend counters unreachable at start; budget_fail_mode applies")
         p = self.settings.proxy
         if p.control_plane_url:
             self.heartbeat = Heartbeat(

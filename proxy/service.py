@@ -12,12 +12,14 @@ import asyncio
 import logging
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agentops.settings import Settings
 from agentops.sinks import RecordSink
 from agentops.statebus import MemoryStateBus, SpendCounters
+from proxy import tokens
 from proxy._mitm import Address, MitmConfig, MitmServer, ca_cert_path, claim_port
 from proxy.admin import AdminServer
 from proxy.control.keys import StateKeyVerifier
@@ -30,6 +32,7 @@ from proxy.pipeline import build_pipeline, intercepted_hosts
 from proxy.runtime_file import RunningProxy, remove_runtime, write_runtime
 from proxy.shipper import Shipper
 from proxy.spool import Spool
+from proxy.warmup import warm_up
 
 if TYPE_CHECKING:
     from proxy.telemetry import GenAiTelemetry
@@ -75,6 +78,7 @@ class ProxyService:
         self._admin: AdminServer | None = None
         self._metrics: AdminServer | None = None
         self._telemetry: GenAiTelemetry | None = None
+        self._stop_serving: Callable[[], None] | None = None
 
     def _default_verifier(self) -> KeyVerifier:
         """API keys from the synced key directory whenever there is control state; any key
@@ -133,13 +137,18 @@ class ProxyService:
 
     async def start(self) -> None:
         p = self.settings.proxy
-        await asyncio.to_thread(self.spool.open)
         forward = claim_port((p.listen_host, p.listen_port))
         reverse = claim_port((p.listen_host, p.reverse_port)) if p.reverse_port else None
         transparent = (p.listen_host, p.transparent_port) if p.transparent_port else None
         proxy_id = p.proxy_id or f"{socket.gethostname()}:{forward[1]}"
-        if self._control is not None:
-            await self._control.start(proxy_id)
+        self._stop_serving = tokens.serve()
+        # First-use costs are paid here, beside the spool and the first control-state sync,
+        # so that no call ever waits for one (proxy/warmup.py).
+        await asyncio.gather(
+            asyncio.to_thread(self.spool.open),
+            warm_up(),
+            self._control.start(proxy_id) if self._control is not None else asyncio.sleep(0),
+        )
         if p.otlp_endpoint:
             from proxy.telemetry import GenAiTelemetry  # the SDK loads only when configured
 
@@ -216,6 +225,9 @@ class ProxyService:
             await asyncio.to_thread(self._telemetry.shutdown)
             self._telemetry = None
         await asyncio.to_thread(self.spool.close)
+        if self._stop_serving is not None:
+            self._stop_serving()
+            self._stop_serving = None
 
     async def _start_shipping(self) -> None:
         p = self.settings.proxy

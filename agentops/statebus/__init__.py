@@ -4,7 +4,8 @@ Imported by both the control plane (publisher, counter rebuild) and the proxy (r
 counters); it imports neither of them.
 """
 
-from agentops.statebus.client import connect
+from agentops.statebus import spend_lua
+from agentops.statebus.client import connect, warm
 from agentops.statebus.codec import (
     Announcement,
     decode_announcement,
@@ -23,6 +24,7 @@ from agentops.statebus.keys import SpendKeys, StateKeys
 from agentops.statebus.memory import MemoryStateBus
 from agentops.statebus.protocols import StatePublisher, StateReader
 from agentops.statebus.ratelimit import (
+    GCRA,
     MemoryRateLimiter,
     RateDecision,
     RateLimiter,
@@ -40,7 +42,18 @@ from agentops.statebus.spend import (
 from agentops.statebus.spend_memory import MemorySpendCounters
 from agentops.statebus.spend_redis import RedisSpendCounters
 
+# Every Lua script the proxy's counters run: spend holds and rate limits (loaded by ``warm``).
+COUNTER_SCRIPTS = (
+    spend_lua.RESERVE,
+    spend_lua.SETTLE,
+    spend_lua.RELEASE,
+    spend_lua.REBUILD,
+    spend_lua.USAGE,
+    GCRA,
+)
+
 __all__ = [
+    "COUNTER_SCRIPTS",
     "PROXY_SCOPE",
     "Announcement",
     "CounterUnavailable",
@@ -73,4 +86,5 @@ __all__ = [
     "encode_snapshot",
     "from_micros",
     "to_micros",
+    "warm",
 ]

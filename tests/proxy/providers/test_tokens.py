@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -100,7 +101,40 @@ def test_bundled_ranks_equal_tiktokens_own_loader(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", "")  # "" disables tiktoken's cache
     path = tokens.DATA_DIR / "cl100k_base.tiktoken"
     from_tiktoken = tiktoken.load.load_tiktoken_bpe(str(path))
-    assert tokens.encoding("cl100k_base")._mergeable_ranks == from_tiktoken
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert tokens._read_ranks(path, sha256) == from_tiktoken
+
+
+def test_a_count_never_waits_for_a_load_under_way_in_another_thread() -> None:
+    """While a load runs in a worker thread (as the proxy's warm-up runs it), a count asked
+    for on another thread is estimated from the text's length instead of waiting."""
+    encodings = tokens._ENCODINGS_LOADED
+    saved = encodings.loaded.pop("o200k_base", None)
+    try:
+        with encodings.lock:  # as held by a load under way
+            assert tokens.count_texts(["x" * 400], "gpt-4o") == (100, False)
+            assert tokens.count_texts(["x" * 400], "claude-sonnet-4") == (100, False)
+    finally:
+        if saved is not None:
+            encodings.loaded["o200k_base"] = saved
+    assert tokens.count_texts(["hello world"], "gpt-4o") == (2, True)
+
+
+def test_once_serving_a_missing_encoding_loads_in_the_background() -> None:
+    """While a proxy serves in the process, the first gpt-4 count is estimated while cl100k
+    loads in a thread; the counts after it are exact."""
+    code = (
+        "import time\n"
+        "from proxy import tokens\n"
+        "tokens.serve()\n"
+        "tokens.preload()\n"
+        "assert 'cl100k_base' not in tokens._ENCODINGS_LOADED.loaded\n"
+        "print(tokens.count_texts(['x' * 400], 'gpt-4'))\n"
+        "while tokens._ENCODINGS_LOADED.loaders: time.sleep(0.01)\n"
+        "print(tokens.count_texts(['hello world'], 'gpt-4'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["(100, False)", "(2, True)"]
 
 
 @pytest.mark.parametrize(
