@@ -77,7 +77,7 @@ async def signup(
         request_id=request_id_var.get(),
     )
     identity = Identity(user.id, org_id, slug, member.role)
-    return await _issue(session, cp, identity, family_id=uuid7())
+    return await issue(session, cp, identity, family_id=uuid7())
 
 
 async def login(
@@ -96,7 +96,7 @@ async def login(
     if member is None:
         raise UnauthorizedError(_INVALID_LOGIN, code="invalid_credentials")
     identity = Identity(chosen.user_id, chosen.org_id, chosen.org_slug, member.role)
-    return await _issue(session, cp, identity, family_id=uuid7())
+    return await issue(session, cp, identity, family_id=uuid7())
 
 
 async def refresh(
@@ -131,11 +131,18 @@ async def refresh(
         )
     member = await members.get_member_for_user(session, org_id, token.user_id)
     org = await orgs.get_org(session, org_id)
-    if member is None or org is None:
+    user = await users.get_user(session, token.user_id) if member else None
+    if member is None or org is None or user is None:
         return UnauthorizedError("this user is no longer a member of the org", code="not_a_member")
+    changed = user.credentials_changed_at
+    if changed is not None and token.created_at < changed:
+        return UnauthorizedError(
+            "the password was changed since this login; log in again",
+            code="refresh_token_revoked",
+        )
     await refresh_tokens.update_refresh_token_rotated(session, token, now)
     identity = Identity(token.user_id, org_id, org.slug, member.role)
-    return await _issue(session, cp, identity, family_id=token.family_id)
+    return await issue(session, cp, identity, family_id=token.family_id)
 
 
 async def logout(session: AsyncSession, presented: str) -> None:
@@ -150,7 +157,7 @@ async def logout(session: AsyncSession, presented: str) -> None:
         await refresh_tokens.revoke_refresh_token_family(session, org_id, token.family_id, utcnow())
 
 
-async def _issue(
+async def issue(
     session: AsyncSession, cp: ControlPlaneSettings, who: Identity, *, family_id: uuid.UUID
 ) -> TokenResponse:
     now = utcnow()
@@ -158,6 +165,7 @@ async def _issue(
         cp.secret_key.get_secret_value(),
         user_id=who.user_id,
         org_id=who.org_id,
+        session_id=family_id,
         ttl_seconds=cp.access_token_ttl_seconds,
         now=now,
     )

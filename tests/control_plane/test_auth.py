@@ -91,6 +91,7 @@ async def test_an_expired_access_token_is_refused_naming_why(
         cp_settings.control_plane.secret_key.get_secret_value(),
         user_id=uuid.UUID(owner.user_id),
         org_id=uuid.UUID(owner.org_id),
+        session_id=uuid.uuid4(),
         ttl_seconds=60,
         now=datetime.now(UTC) - timedelta(hours=1),
     )
