@@ -46,10 +46,30 @@ def serve_env(database_url: str, redis_url: str | None, home: Path, **extra: str
 
 
 @contextmanager
-def serve_process(env: dict[str, str], home: Path) -> Iterator[ServeProcess]:
-    """Start ``agentops serve`` on a free port and wait until it answers /healthz."""
-    port = free_port()
+def serve_processes(env: dict[str, str], home: Path, count: int = 1) -> Iterator[list[ServeProcess]]:
+    """Start ``count`` ``agentops serve`` replicas at once, each on a free port, and wait
+    until every one answers /healthz."""
     home.mkdir(parents=True, exist_ok=True)
+    started: list[ServeProcess] = []
+    try:
+        for _ in range(count):
+            started.append(_start(env, home))
+        for served in started:
+            _wait_healthy(served)
+        yield started
+    finally:
+        for served in started:
+            served.process.terminate()
+        for served in started:
+            try:
+                served.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                served.process.kill()
+                served.process.wait()
+
+
+def _start(env: dict[str, str], home: Path) -> ServeProcess:
+    port = free_port()
     log_path = home / f"serve-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -58,17 +78,7 @@ def serve_process(env: dict[str, str], home: Path) -> Iterator[ServeProcess]:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    served = ServeProcess(f"http://127.0.0.1:{port}", process, log_path)
-    try:
-        _wait_healthy(served)
-        yield served
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    return ServeProcess(f"http://127.0.0.1:{port}", process, log_path)
 
 
 def _wait_healthy(served: ServeProcess) -> None:
