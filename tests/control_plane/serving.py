@@ -32,7 +32,8 @@ class ServeProcess:
 
 
 def serve_env(database_url: str, redis_url: str | None, home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTOPS_")}
+    inherited = os.environ.items()  # noqa: TID251 (a child's environment, not our config)
+    env = {k: v for k, v in inherited if not k.startswith("AGENTOPS_")}
     env |= {
         "AGENTOPS_HOME": str(home),
         "AGENTOPS_CONTROL_PLANE__DATABASE_URL": database_url,
@@ -46,7 +47,9 @@ def serve_env(database_url: str, redis_url: str | None, home: Path, **extra: str
 
 
 @contextmanager
-def serve_processes(env: dict[str, str], home: Path, count: int = 1) -> Iterator[list[ServeProcess]]:
+def serve_processes(
+    env: dict[str, str], home: Path, count: int = 1
+) -> Iterator[list[ServeProcess]]:
     """Start ``count`` ``agentops serve`` replicas at once, each on a free port, and wait
     until every one answers /healthz."""
     home.mkdir(parents=True, exist_ok=True)
