@@ -33,13 +33,10 @@ def create_app(settings: Settings) -> web.Application:
         middlewares=[request_context, json_errors], client_max_size=cp.max_body_bytes
     )
     app[keys.SETTINGS] = settings
-    app[keys.PASSWORDS] = Passwords(
-        fast=cp.password_hash_fast,
-        concurrency=cp.auth.password_hash_concurrency,
-        queue=cp.auth.password_hash_queue,
-    )
     app[keys.PRICE_CACHE] = PriceCache()
-    app.cleanup_ctx.extend([_database, _redis, _worker, state_bus_context, budget_jobs_context])
+    app.cleanup_ctx.extend(
+        [_database, _passwords, _redis, _worker, state_bus_context, budget_jobs_context]
+    )
     add_routes(app)
     return app
 
@@ -53,6 +50,20 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await database.dispose()
+
+
+async def _passwords(app: web.Application) -> AsyncIterator[None]:
+    cp = app[keys.SETTINGS].control_plane
+    passwords = Passwords(
+        fast=cp.password_hash_fast,
+        concurrency=cp.auth.password_hash_concurrency,
+        queue=cp.auth.password_hash_queue,
+    )
+    app[keys.PASSWORDS] = passwords
+    try:
+        yield
+    finally:
+        passwords.close()
 
 
 async def _redis(app: web.Application) -> AsyncIterator[None]:
