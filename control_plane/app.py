@@ -45,7 +45,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     cp = app[keys.SETTINGS].control_plane
     database = create_database(cp.database_url, app_role=cp.app_role, pool_pre_ping=True)
     try:
-        await check_current(database.engine)
+        await check_current(database.engine, cp.app_role)
         app[keys.DATABASE] = database
         yield
     finally:

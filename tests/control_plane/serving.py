@@ -48,7 +48,7 @@ def serve_env(database_url: str, redis_url: str | None, home: Path, **extra: str
 
 @contextmanager
 def serve_processes(
-    env: dict[str, str], home: Path, count: int = 1
+    env: dict[str, str], home: Path, count: int = 1, *, worker: bool = False
 ) -> Iterator[list[ServeProcess]]:
     """Start ``count`` ``agentops serve`` replicas at once, each on a free port, and wait
     until every one answers /healthz."""
@@ -56,7 +56,7 @@ def serve_processes(
     started: list[ServeProcess] = []
     try:
         for _ in range(count):
-            started.append(_start(env, home))
+            started.append(_start(env, home, worker))
         for served in started:
             _wait_healthy(served)
         yield started
@@ -71,12 +71,13 @@ def serve_processes(
                 served.process.wait()
 
 
-def _start(env: dict[str, str], home: Path) -> ServeProcess:
+def _start(env: dict[str, str], home: Path, worker: bool) -> ServeProcess:
     port = free_port()
     log_path = home / f"serve-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-c", SERVE_MAIN, "serve", "--port", str(port), "--no-worker"],
+            [sys.executable, "-c", SERVE_MAIN, "serve", "--port", str(port)]
+            + ([] if worker else ["--no-worker"]),
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
