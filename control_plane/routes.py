@@ -53,8 +53,8 @@ API_PREFIX = "/api/v1"
 
 ROUTES: tuple[Route, ...] = (
     # auth (public)
-    Route("POST", "/auth/signup", auth.signup, None, "Create a user and an org (caller becomes owner)", "auth",
-          body=au.SignupRequest, response=au.TokenResponse, status=201),
+    Route("POST", "/auth/signup", auth.signup, None, "Create an org and its owner, then log in (same answer for any address)", "auth",
+          body=au.SignupRequest, response=au.Accepted, status=202),
     Route("POST", "/auth/login", auth.login, None, "Exchange e-mail and password for tokens", "auth",
           body=au.LoginRequest, response=au.TokenResponse),
     Route("POST", "/auth/refresh-token", auth.refresh_token, None, "Rotate a refresh token", "auth",

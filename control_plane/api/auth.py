@@ -9,6 +9,7 @@ from __future__ import annotations
 from control_plane import keys
 from control_plane.auth.peer import client_address
 from control_plane.endpoint import ApiRequest
+from control_plane.errors import ForbiddenError
 from control_plane.schemas.auth import (
     Accepted,
     AcceptInviteRequest,
@@ -23,12 +24,16 @@ from control_plane.schemas.auth import (
 from control_plane.services import credentials, logins, password_reset, sessions
 
 
-async def signup(req: ApiRequest) -> TokenResponse:
+async def signup(req: ApiRequest) -> Accepted:
     cp = req.app_get(keys.SETTINGS).control_plane
-    async with req.app_get(keys.DATABASE).transaction() as session:
-        return await sessions.signup(
-            session, req.app_get(keys.PASSWORDS), cp, req.body_as(SignupRequest)
+    if not cp.auth.open_signup:
+        raise ForbiddenError(
+            "signup is closed on this deployment; ask an org admin for an invitation",
+            code="signup_disabled",
         )
+    async with req.app_get(keys.DATABASE).transaction() as session:
+        await sessions.signup(session, req.app_get(keys.PASSWORDS), cp, req.body_as(SignupRequest))
+    return Accepted(message=sessions.SIGNUP_ANSWER)
 
 
 async def login(req: ApiRequest) -> TokenResponse:

@@ -39,7 +39,7 @@ def test_login_then_manage_the_registry(running_url: str, cli_home: Path) -> Non
         "org_slug": "cli",
     }
     assert (
-        requests.post(f"{running_url}/api/v1/auth/signup", json=body, timeout=10).status_code == 201
+        requests.post(f"{running_url}/api/v1/auth/signup", json=body, timeout=10).status_code == 202
     )
     out = _invoke(
         login,

@@ -35,7 +35,7 @@ def test_serve_runs_as_a_login_that_is_only_a_member_of_agentops_app(
         ):
             api = f"{served.url}/api/v1"
             body = {"email": "ops@example.com", "password": "correct horse", "org_name": "Ops"}
-            assert httpx.post(f"{api}/auth/signup", json=body, timeout=10).status_code == 201
+            assert httpx.post(f"{api}/auth/signup", json=body, timeout=10).status_code == 202
             token = httpx.post(
                 f"{api}/auth/login",
                 json={"email": body["email"], "password": body["password"]},

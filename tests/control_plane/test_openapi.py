@@ -42,7 +42,9 @@ def _owner_token(url: str) -> str:
         "org_slug": "fuzz",
     }
     response = requests.post(f"{url}{API_PREFIX}/auth/signup", json=body, timeout=10)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
+    login = {"email": body["email"], "password": body["password"]}
+    response = requests.post(f"{url}{API_PREFIX}/auth/login", json=login, timeout=10)
     token: str = response.json()["access_token"]
     requests.post(
         f"{url}{API_PREFIX}/teams",

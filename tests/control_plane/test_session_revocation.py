@@ -59,7 +59,7 @@ def _login(base: str, email: str, password: str = "correct horse") -> dict[str, 
 def _signup(base: str, email: str) -> None:
     slug = email.partition("@")[0]
     body = {"email": email, "password": "correct horse", "org_name": slug, "org_slug": slug}
-    assert _post(base, "/auth/signup", body).status_code == 201
+    assert _post(base, "/auth/signup", body).status_code == 202
 
 
 def logout_on_one_replica_ends_the_access_token_on_the_other(a: str, b: str) -> None:
