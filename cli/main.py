@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "proxy": "cli.proxy_cmd:proxy",
     "serve": "cli.serve_cmd:serve",
     "migrate": "cli.migrate_cmd:migrate",
+    "admin": "cli.admin_cmd:admin",
     "ca": "cli.ca_cmd:ca",
     "login": "cli.login_cmd:login",
     "kill": "cli.emergency_cmd:kill",
