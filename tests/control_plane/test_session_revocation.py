@@ -9,10 +9,14 @@ practice at the next request) on every replica: shown here with two real ``serve
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 
+from agentops.settings import Settings
+from control_plane.app import create_app
+from tests.control_plane.conftest import API, Client
 from tests.control_plane.serving import serve_env, serve_processes
 
 REVOCATION_BOUND_SECONDS = 1.0
@@ -144,3 +148,27 @@ def member_removal_ends_their_access_and_refresh_tokens(a: str, b: str) -> None:
     _refused_within_bound(b, bob["access_token"])
     again = _post(b, "/auth/refresh-token", {"refresh_token": bob["refresh_token"]})
     assert again.status_code == 401
+
+
+async def test_in_embedded_mode_a_logout_ends_the_access_token_too(
+    sqlite_url: str,
+    make_settings: Callable[..., Settings],
+    aiohttp_client: Callable[..., Awaitable[Client]],
+) -> None:
+    settings = make_settings(
+        control_plane={"database_url": sqlite_url, "redis_url": None, "run_worker": False,
+                       "password_hash_fast": True,
+                       "secret_key": "test-secret-key-that-is-long-enough-for-hs256"}
+    )  # fmt: skip
+    client = await aiohttp_client(create_app(settings))
+    account = {"email": "solo@example.com", "password": "correct horse"}
+    assert (await client.post(f"{API}/auth/signup", json=account | {"org_name": "S"})).status == 202
+    tokens = await (await client.post(f"{API}/auth/login", json=account)).json()
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert (await client.get(f"{API}/orgs/profile", headers=headers)).status == 200
+    logout = await client.post(
+        f"{API}/auth/logout", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert logout.status == 204
+    refused = await client.get(f"{API}/orgs/profile", headers=headers)
+    assert (refused.status, (await refused.json())["error"]["code"]) == (401, "session_revoked")
