@@ -206,6 +206,47 @@ class ProxySettings(BaseModel):
         return SecretStr(value.get_secret_value().strip())
 
 
+class AuthSettings(BaseModel):
+    """Accounts and sessions: password guessing limits, password hashing bound, tokens."""
+
+    login_failures_per_account: int = Field(
+        10,
+        ge=1,
+        description="Failed logins allowed per e-mail address within login_window_seconds; beyond it the account is locked for the rest of the window (429 with Retry-After) and the org's alert channels are told.",
+    )
+    login_failures_per_address: int = Field(
+        50,
+        ge=1,
+        description="Failed logins allowed per client address within login_window_seconds (429 with Retry-After beyond).",
+    )
+    login_window_seconds: int = Field(
+        900, ge=1, description="Window of the failed-login counters, and the lockout length."
+    )
+    forwarded_for_hops: int = Field(
+        0,
+        ge=0,
+        description="Trusted reverse proxies in front of the API. 0: the client address is the TCP peer and X-Forwarded-For is ignored; N: the Nth address from the right of X-Forwarded-For.",
+    )
+    password_hash_concurrency: int = Field(
+        1,
+        ge=1,
+        description="Password hashes computed at once per process (argon2 uses a core each); the rest wait in a queue.",
+    )
+    password_hash_queue: int = Field(
+        16,
+        ge=0,
+        description="Password hashes allowed to wait; beyond it the request is answered 503 with Retry-After, so a login flood cannot starve the API.",
+    )
+    invite_ttl_seconds: int = Field(
+        7 * 24 * 3600, ge=60, description="Lifetime of an invitation token."
+    )
+    reset_ttl_seconds: int = Field(3600, ge=60, description="Lifetime of a password-reset token.")
+    open_signup: bool = Field(
+        True,
+        description="Allow POST /auth/signup to create new orgs. Turn off when orgs are created by `agentops admin bootstrap` and people join by invitation.",
+    )
+
+
 class ControlPlaneSettings(BaseModel):
     """The aiohttp control plane (API, worker, web UI)."""
 
@@ -283,6 +324,7 @@ class ControlPlaneSettings(BaseModel):
         False,
         description="Test-only: hash passwords with cheap argon2id parameters so test suites stay fast. Never enable in production.",
     )
+    auth: AuthSettings = Field(default_factory=AuthSettings)
 
 
 class Settings(BaseSettings):

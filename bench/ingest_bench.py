@@ -72,6 +72,9 @@ async def provision(http: aiohttp.ClientSession, slug: str) -> str:
     body = {"email": f"bench@{slug}.example.com", "password": "correct horse", "org_name": slug,
             "org_slug": slug}  # fmt: skip
     async with http.post(f"{API}/auth/signup", json=body) as r:
+        assert r.status == 202, await r.text()
+    login = {"email": body["email"], "password": body["password"]}
+    async with http.post(f"{API}/auth/login", json=login) as r:
         token = (await r.json())["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
     for name in AGENTS:
@@ -148,6 +151,9 @@ async def query_bench(database_url: str, calls: int, repeat: int, timezone: str)
             body = {"email": "q@bench.example.com", "password": "correct horse",
                     "org_name": "bench", "org_slug": "bench"}  # fmt: skip
             async with http.post(f"{API}/auth/signup", json=body) as r:
+                assert r.status == 202, await r.text()
+            login = {"email": body["email"], "password": body["password"]}
+            async with http.post(f"{API}/auth/login", json=login) as r:
                 signed = await r.json()
             auth = {"Authorization": f"Bearer {signed['access_token']}"}
             # Days are the org's calendar days: outside UTC they come from the hourly rollups.

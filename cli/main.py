@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "proxy": "cli.proxy_cmd:proxy",
     "serve": "cli.serve_cmd:serve",
     "migrate": "cli.migrate_cmd:migrate",
+    "admin": "cli.admin_cmd:admin",
     "ca": "cli.ca_cmd:ca",
     "run": "cli.run_cmd:run",
     "capture": "cli.capture_cmd:capture",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli._client import api_url_option, make_client
+from agentops.settings import load_settings
+from cli._client import api_url_option, make_client, save_config
 from cli._output import output_option, render
 
 ROLES = click.Choice(["owner", "admin", "team_lead", "member", "viewer"])
@@ -18,6 +19,7 @@ def members() -> None:
     \b
     Examples:
       agentops members invite bob@example.com --role admin
+      agentops members accept --token aoa_…     # as the invitee: set your password
       agentops members list
     """
 
@@ -46,12 +48,70 @@ def list_members(role: str | None, api_url: str | None, output: str) -> None:
 def invite(email: str, role: str, team_id: str | None, api_url: str | None, output: str) -> None:
     """Invite a member by e-mail.
 
+    A new person gets a single-use invitation token, printed this once (and e-mailed when
+    the org has an e-mail channel); they set their password with `agentops members accept`.
+
     \b
     Example:
       agentops members invite lead@example.com --role team_lead --team-id 01935f7e-…
     """
     body = {"email": email, "role": role, "team_id": team_id}
-    render(make_client(api_url).request("POST", "/org-members", body), output, COLUMNS)
+    render(
+        make_client(api_url).request("POST", "/org-members", body),
+        output,
+        (*COLUMNS, "invite_token", "invite_expires_at", "invite_emailed"),
+    )
+
+
+@members.command("accept")
+@click.option("--token", required=True, help="The invitation token (aoa_…).")
+@click.option(
+    "--password",
+    envvar="AGENTOPS_PASSWORD",
+    default=None,
+    help="New password (env AGENTOPS_PASSWORD; prompted, hidden, when omitted).",
+)
+@api_url_option
+@output_option
+def accept(token: str, password: str | None, api_url: str | None, output: str) -> None:
+    """Accept an invitation: set your password and sign in (token stored like `login`).
+
+    \b
+    Example:
+      agentops members accept --token aoa_… --api-url https://agentops.example.com
+    """
+    password = password or click.prompt(
+        "New password", hide_input=True, confirmation_prompt=True, err=True
+    )
+    client = make_client(api_url, authenticated=False)
+    tokens = client.request("POST", "/auth/accept-invite", {"token": token, "password": password})
+    path = save_config(
+        load_settings(),
+        {
+            "api_url": client.base_url,
+            "token": tokens["access_token"],
+            "refresh_token": tokens["refresh_token"],
+            "kind": "user",
+        },
+    )
+    render({"org": tokens["org_slug"], "role": tokens["role"], "config": str(path)}, output)
+
+
+@members.command("reset-password")
+@click.argument("member_id")
+@api_url_option
+@output_option
+def reset_password(member_id: str, api_url: str | None, output: str) -> None:
+    """Issue a member a single-use password-reset token (printed once, e-mailed when the org
+    has an e-mail channel). They set a new password with POST /auth/reset-password; every
+    login they had ends.
+
+    \b
+    Example:
+      agentops members reset-password 01935f7e-…
+    """
+    issued = make_client(api_url).request("POST", f"/org-members/{member_id}/password-reset")
+    render(issued, output)
 
 
 @members.command("update")

@@ -137,7 +137,9 @@ async def _ensure_admin(settings: Settings, url: str) -> dict[str, str]:
         "org_slug": settings.proxy.default_org,
     }
     async with aiohttp.ClientSession(base_url=url) as session:
-        tokens = await _post(session, "/api/v1/auth/signup", signup, None)
+        await _post(session, "/api/v1/auth/signup", signup, None)
+        login = {"email": ADMIN_EMAIL, "password": password, "org": settings.proxy.default_org}
+        tokens = await _post(session, "/api/v1/auth/login", login, None)
         key = await _post(
             session,
             "/api/v1/api-keys",
@@ -160,7 +162,7 @@ async def _post(
 ) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with session.post(path, json=body, headers=headers) as response:
-        if response.status != 201:
+        if response.status not in (200, 201, 202):
             raise click.ClickException(
                 f"could not set up the embedded org ({path}): "
                 f"{response.status} {await response.text()}"

@@ -15,6 +15,7 @@ from agentops.settings import Settings
 from agentops.tasks import TaskSet
 from control_plane import keys
 from control_plane.auth.passwords import Passwords
+from control_plane.auth.throttle import LoginThrottle
 from control_plane.middlewares import json_errors, request_context
 from control_plane.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from control_plane.routes import add_routes
@@ -33,10 +34,11 @@ def create_app(settings: Settings) -> web.Application:
         middlewares=[request_context, json_errors], client_max_size=cp.max_body_bytes
     )
     app[keys.SETTINGS] = settings
-    app[keys.PASSWORDS] = Passwords(fast=cp.password_hash_fast)
     app[keys.SECRET_BOX] = load_box(settings)
     app[keys.PRICE_CACHE] = PriceCache()
-    app.cleanup_ctx.extend([_database, _redis, _worker, state_bus_context, budget_jobs_context])
+    app.cleanup_ctx.extend(
+        [_database, _passwords, _redis, _worker, state_bus_context, budget_jobs_context]
+    )
     add_routes(app)
     return app
 
@@ -45,23 +47,40 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     cp = app[keys.SETTINGS].control_plane
     database = create_database(cp.database_url, app_role=cp.app_role, pool_pre_ping=True)
     try:
-        await check_current(database.engine)
+        await check_current(database.engine, cp.app_role)
         app[keys.DATABASE] = database
         yield
     finally:
         await database.dispose()
 
 
+async def _passwords(app: web.Application) -> AsyncIterator[None]:
+    cp = app[keys.SETTINGS].control_plane
+    passwords = Passwords(
+        fast=cp.password_hash_fast,
+        concurrency=cp.auth.password_hash_concurrency,
+        queue=cp.auth.password_hash_queue,
+    )
+    app[keys.PASSWORDS] = passwords
+    try:
+        yield
+    finally:
+        passwords.close()
+
+
 async def _redis(app: web.Application) -> AsyncIterator[None]:
     cp = app[keys.SETTINGS].control_plane
+    window = cp.auth.login_window_seconds
     if cp.redis_url is None:
         app[keys.REDIS] = None
         app[keys.RATE_LIMITER] = MemoryRateLimiter()
+        app[keys.LOGIN_THROTTLE] = LoginThrottle(None, cp.redis_prefix, window)
         yield
         return
     client: Redis[bytes] = Redis.from_url(cp.redis_url)
     app[keys.REDIS] = client
     app[keys.RATE_LIMITER] = RedisRateLimiter(client, cp.redis_prefix)
+    app[keys.LOGIN_THROTTLE] = LoginThrottle(client, cp.redis_prefix, window)
     try:
         yield
     finally:

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from agentops.settings import Settings
 from agentops.tasks import TaskSet
 from control_plane.auth.passwords import Passwords
+from control_plane.auth.throttle import LoginThrottle
 from control_plane.ratelimit import RateLimiter
 from control_plane.secretbox import SecretBox
 from control_plane.services.prices import PriceCache
@@ -25,6 +26,7 @@ SECRET_BOX = web.AppKey("secret_box", SecretBox)
 DATABASE = web.AppKey("database", Database)
 REDIS: web.AppKey[Redis[bytes] | None] = web.AppKey("redis")
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
+LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 TASKS = web.AppKey("tasks", TaskSet)
 PRICE_CACHE = web.AppKey("price_cache", PriceCache)
 WORKER = web.AppKey("worker", Worker)

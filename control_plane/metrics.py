@@ -21,3 +21,16 @@ RATE_LIMITED = Counter(
     "API requests refused by a rate limit, by limit kind (org, api_key).",
     ["kind"],
 )
+LOGIN_THROTTLED = Counter(
+    "agentops_login_throttled_total",
+    "Logins refused because an account or client address reached its failure limit, by kind.",
+    ["kind"],
+)
+LOGIN_THROTTLE_FALLBACKS = Counter(
+    "agentops_login_throttle_fallbacks_total",
+    "Redis errors met by the failed-login counters, answered from this process's counters.",
+)
+PASSWORD_HASH_REJECTED = Counter(
+    "agentops_password_hash_rejected_total",
+    "Requests answered 503 because the password hashing queue was full.",
+)

@@ -1,7 +1,11 @@
 """Turn ``Authorization: Bearer …`` into a Principal: an access token or an ``aoh_`` API key.
 
 The caller's membership is read on every request rather than trusted from the token, so a
-removed member or a demoted admin loses access at once, not when their token expires.
+removed member or a demoted admin loses access at once, not when their token expires. The
+same read checks the token's login (``sid``) against the revoked refresh-token families and its
+issue time against the user's last password change: a logout, a detected refresh-token reuse,
+a password change or reset ends every token of that login on every replica at the next
+request, because the store every replica reads is the revocation set.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from control_plane.auth.api_keys import PREFIX, parse_api_key, secret_matches
 from control_plane.auth.principal import Principal, Role, Scope
 from control_plane.auth.tokens import InvalidTokenError, decode_access_token
 from control_plane.errors import UnauthorizedError
-from control_plane.store import api_keys, members, users
+from control_plane.store import api_keys, members, refresh_tokens, users
 from control_plane.store.engine import set_current_org
 from control_plane.store.tables import utcnow
 
@@ -49,8 +53,14 @@ async def _user_principal(request: web.Request, token: str) -> Principal:
     async with request.app[keys.DATABASE].transaction(claims.org_id) as session:
         member = await members.get_member_for_user(session, claims.org_id, claims.user_id)
         user = await users.get_user(session, claims.user_id) if member else None
+        revoked = await refresh_tokens.is_session_revoked(session, claims.org_id, claims.session_id)
     if member is None or user is None:
         raise _unauthorized("this user is no longer a member of the org", "not_a_member")
+    changed = user.credentials_changed_at
+    if revoked or (changed is not None and claims.issued_at < changed):
+        raise _unauthorized(
+            "this login was ended (logout or password change); log in again", "session_revoked"
+        )
     role: Role = member.role  # type: ignore[assignment]  # CHECK constraint guarantees it
     return Principal(
         kind="user",

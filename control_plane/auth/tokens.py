@@ -3,6 +3,10 @@
 Refresh tokens are 256-bit random strings, so a plain SHA-256 is enough to store them: there
 is nothing to brute-force, unlike a human password, and a fast hash keeps lookup by hash an
 indexed equality.
+
+An access token names its login (``sid``, the refresh-token family) and the moment it was
+issued in milliseconds (``iat_ms``), so that a logout, a detected refresh-token reuse or a
+password change can end it at once: every request checks both against the store.
 """
 
 from __future__ import annotations
@@ -28,16 +32,26 @@ class InvalidTokenError(Exception):
 class AccessClaims:
     user_id: uuid.UUID
     org_id: uuid.UUID
+    session_id: uuid.UUID  # the login: its refresh-token family
+    issued_at: datetime
     expires_at: datetime
 
 
 def issue_access_token(
-    secret: str, *, user_id: uuid.UUID, org_id: uuid.UUID, ttl_seconds: int, now: datetime
+    secret: str,
+    *,
+    user_id: uuid.UUID,
+    org_id: uuid.UUID,
+    session_id: uuid.UUID,
+    ttl_seconds: int,
+    now: datetime,
 ) -> tuple[str, datetime]:
     expires = now + timedelta(seconds=ttl_seconds)
     claims = {
         "sub": str(user_id),
         "org": str(org_id),
+        "sid": str(session_id),
+        "iat_ms": int(now.timestamp() * 1000),
         "iss": ISSUER,
         "iat": int(now.timestamp()),
         "exp": int(expires.timestamp()),
@@ -53,11 +67,13 @@ def decode_access_token(secret: str, token: str) -> AccessClaims:
             _signing_key(secret),
             algorithms=[ALGORITHM],
             issuer=ISSUER,
-            options={"require": ["sub", "org", "exp"]},
+            options={"require": ["sub", "org", "sid", "iat_ms", "exp"]},
         )
         return AccessClaims(
             user_id=uuid.UUID(claims["sub"]),
             org_id=uuid.UUID(claims["org"]),
+            session_id=uuid.UUID(claims["sid"]),
+            issued_at=datetime.fromtimestamp(int(claims["iat_ms"]) / 1000, UTC),
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         )
     except jwt.ExpiredSignatureError as exc:

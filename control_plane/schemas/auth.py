@@ -48,3 +48,32 @@ class TokenResponse(BaseModel):
     org_id: uuid.UUID
     org_slug: str
     role: str
+
+
+Password = Field(min_length=8, max_length=256)
+
+
+class ChangePasswordRequest(Request):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Password
+
+
+class AcceptInviteRequest(Request):
+    token: str = Field(min_length=1, max_length=200)
+    password: str = Password
+
+
+class ResetPasswordRequest(Request):
+    token: str = Field(min_length=1, max_length=200)
+    password: str = Password
+
+
+class PasswordResetRequest(Request):
+    email: str = Email
+
+
+class Accepted(BaseModel):
+    """The same answer whether or not the address exists (no account enumeration)."""
+
+    status: Literal["accepted"] = "accepted"
+    message: str

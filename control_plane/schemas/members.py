@@ -41,3 +41,20 @@ class MemberUpdate(Request):
 
 class MemberQuery(PageQuery):
     role: RoleName | None = None
+
+
+class MemberInvited(MemberOut):
+    invite_token: str | None = Field(
+        description="Single-use invitation token, shown this once (stored hashed); null when "
+        "the person already has a password and simply logs in choosing this org."
+    )
+    invite_expires_at: datetime | None
+    invite_emailed: bool = Field(
+        description="Whether the token was e-mailed to the person through the org's e-mail channel."
+    )
+
+
+class PasswordResetIssued(BaseModel):
+    token: str = Field(description="Single-use password-reset token, shown this once.")
+    expires_at: datetime
+    emailed: bool

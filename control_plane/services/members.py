@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from control_plane.auth.principal import Principal
 from control_plane.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
 from control_plane.schemas.members import MemberInvite, MemberOut, MemberUpdate
-from control_plane.store import members, teams, users
-from control_plane.store.tables import OrganizationMember, User
+from control_plane.store import members, refresh_tokens, teams, users
+from control_plane.store.tables import OrganizationMember, User, utcnow
 
 
 async def invite(session: AsyncSession, actor: Principal, body: MemberInvite) -> MemberOut:
@@ -66,6 +66,20 @@ async def remove(session: AsyncSession, actor: Principal, member: OrganizationMe
         _check_owner_grant(actor, "owner")
         await _check_not_last_owner(session, actor.org_id)
     await members.delete_member(session, member)
+    # Their tokens already stop working (membership is read on every request); revoking
+    # the logins makes the refresh tokens say so too.
+    await refresh_tokens.revoke_user_sessions(session, actor.org_id, member.user_id, utcnow())
+
+
+async def check_can_reset(
+    session: AsyncSession, actor: Principal, member: OrganizationMember
+) -> User:
+    """The member's user, when ``actor`` may issue them a password reset."""
+    if member.role == "owner":
+        _check_owner_grant(actor, "owner")
+    user = await users.get_user(session, member.user_id)
+    assert user is not None, "a member's user is visible in its org"
+    return user
 
 
 async def to_out(

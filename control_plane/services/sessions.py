@@ -38,22 +38,37 @@ class Identity:
     role: str
 
 
+SIGNUP_ANSWER = (
+    "if this e-mail address had no account (or its password matched), the org is created "
+    "and you are its owner: log in with POST /auth/login"
+)
+
+
 async def signup(
     session: AsyncSession, passwords: Passwords, cp: ControlPlaneSettings, body: SignupRequest
-) -> TokenResponse:
-    password_hash = await passwords.hash(body.password)
+) -> None:
+    """Create the org, and the user unless the address has one already.
+
+    The caller always gets the same answer (``SIGNUP_ANSWER``), so signup does not tell who
+    has an account. A new address costs one hash; a known one costs one verification: the
+    org is created for that user only when the password matches theirs (a second org for the
+    same person), otherwise nothing is created.
+    """
+    candidates = await users.list_login_candidates(session, body.email)
+    existing = candidates[0].user_id if candidates else None
+    existing = existing or await users.find_user_id_by_email(session, body.email)
+    if existing is None:
+        password_hash: str | None = await passwords.hash(body.password)
+        proven = True
+    else:
+        password_hash = None
+        stored = candidates[0].password_hash if candidates else None
+        proven = await passwords.verify(stored, body.password)
     slug = body.org_slug or _slugify(body.org_name)
     org_id = uuid7()
     # The org does not exist yet; scoping to its id first lets RLS accept the inserts.
     await set_current_org(session, org_id)
-    try:
-        user = await users.create_user(
-            session, email=body.email, password_hash=password_hash, display_name=body.display_name
-        )
-    except IntegrityError:
-        raise ConflictError(
-            "an account with this e-mail exists; log in", code="email_taken"
-        ) from None
+    attempt = await session.begin_nested()
     try:
         await orgs.create_org(
             session, org_id=org_id, slug=slug, name=body.org_name, timezone=cp.timezone
@@ -62,22 +77,39 @@ async def signup(
         raise ConflictError(
             f"org slug {slug!r} is taken; choose another org_slug", code="slug_taken"
         ) from None
-    member = await members.create_member(session, org_id=org_id, user_id=user.id, role="owner")
+    if not proven:
+        await attempt.rollback()
+        return
+    try:
+        user_id = (
+            existing
+            or (
+                await users.create_user(
+                    session,
+                    email=body.email,
+                    password_hash=password_hash,
+                    display_name=body.display_name,
+                )
+            ).id
+        )
+    except IntegrityError:  # the same address signed up concurrently: it is not ours
+        await attempt.rollback()
+        return
+    await members.create_member(session, org_id=org_id, user_id=user_id, role="owner")
     await create_audit_log(
         session,
         org_id=org_id,
         actor_type="user",
-        actor_id=str(user.id),
-        actor_label=user.email,
+        actor_id=str(user_id),
+        actor_label=body.email.lower(),
         action="org.create",
         entity_type="organization",
         entity_id=str(org_id),
         before=None,
-        after={"slug": slug, "name": body.org_name, "owner": user.email},
+        after={"slug": slug, "name": body.org_name, "owner": body.email.lower()},
         request_id=request_id_var.get(),
     )
-    identity = Identity(user.id, org_id, slug, member.role)
-    return await _issue(session, cp, identity, family_id=uuid7())
+    await attempt.commit()
 
 
 async def login(
@@ -96,7 +128,7 @@ async def login(
     if member is None:
         raise UnauthorizedError(_INVALID_LOGIN, code="invalid_credentials")
     identity = Identity(chosen.user_id, chosen.org_id, chosen.org_slug, member.role)
-    return await _issue(session, cp, identity, family_id=uuid7())
+    return await issue(session, cp, identity, family_id=uuid7())
 
 
 async def refresh(
@@ -131,11 +163,18 @@ async def refresh(
         )
     member = await members.get_member_for_user(session, org_id, token.user_id)
     org = await orgs.get_org(session, org_id)
-    if member is None or org is None:
+    user = await users.get_user(session, token.user_id) if member else None
+    if member is None or org is None or user is None:
         return UnauthorizedError("this user is no longer a member of the org", code="not_a_member")
+    changed = user.credentials_changed_at
+    if changed is not None and token.created_at < changed:
+        return UnauthorizedError(
+            "the password was changed since this login; log in again",
+            code="refresh_token_revoked",
+        )
     await refresh_tokens.update_refresh_token_rotated(session, token, now)
     identity = Identity(token.user_id, org_id, org.slug, member.role)
-    return await _issue(session, cp, identity, family_id=token.family_id)
+    return await issue(session, cp, identity, family_id=token.family_id)
 
 
 async def logout(session: AsyncSession, presented: str) -> None:
@@ -150,7 +189,7 @@ async def logout(session: AsyncSession, presented: str) -> None:
         await refresh_tokens.revoke_refresh_token_family(session, org_id, token.family_id, utcnow())
 
 
-async def _issue(
+async def issue(
     session: AsyncSession, cp: ControlPlaneSettings, who: Identity, *, family_id: uuid.UUID
 ) -> TokenResponse:
     now = utcnow()
@@ -158,6 +197,7 @@ async def _issue(
         cp.secret_key.get_secret_value(),
         user_id=who.user_id,
         org_id=who.org_id,
+        session_id=family_id,
         ttl_seconds=cp.access_token_ttl_seconds,
         now=now,
     )

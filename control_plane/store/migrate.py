@@ -78,9 +78,17 @@ def head_revisions() -> set[str]:
     return set(script.get_heads())
 
 
-async def check_current(engine: AsyncEngine) -> None:
-    """Raise ``SchemaNotCurrentError`` unless the database is exactly at head."""
-    async with engine.connect() as conn:
+async def check_current(engine: AsyncEngine, role: str | None = None) -> None:
+    """Raise ``SchemaNotCurrentError`` unless the database is exactly at head.
+
+    ``role``: read as the application role (``SET LOCAL ROLE``), as ``serve`` does, so a
+    login that is only a member of ``agentops_app`` can check (the migrations grant it
+    SELECT on ``alembic_version``, nothing more).
+    """
+    async with engine.connect() as conn, conn.begin():
+        if role and engine.dialect.name == "postgresql":
+            quoted = engine.dialect.identifier_preparer.quote(role)
+            await conn.execute(text(f"SET LOCAL ROLE {quoted}"))
         current = await conn.run_sync(_current_revisions)
     expected = head_revisions()
     if current != expected:

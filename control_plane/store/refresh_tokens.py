@@ -71,3 +71,34 @@ async def revoke_refresh_token_family(
         )
         .values(revoked_at=when)
     )
+
+
+async def is_session_revoked(
+    session: AsyncSession, org_id: uuid.UUID, family_id: uuid.UUID
+) -> bool:
+    """Whether the login (refresh-token family) was revoked: logout, reuse, removal."""
+    stmt = select(
+        select(RefreshToken.id)
+        .where(
+            RefreshToken.org_id == org_id,
+            RefreshToken.family_id == family_id,
+            RefreshToken.revoked_at.is_not(None),
+        )
+        .exists()
+    )
+    return bool((await session.execute(stmt)).scalar_one())
+
+
+async def revoke_user_sessions(
+    session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID, when: datetime
+) -> None:
+    """Revoke every login of ``user_id`` in ``org_id`` (member removal, password change)."""
+    await session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.org_id == org_id,
+            RefreshToken.user_id == user_id,
+            RefreshToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=when)
+    )

@@ -43,7 +43,9 @@ def test_budgets_alerts_and_reports_from_the_cli(running_url: str, cli_home: Pat
         "org_name": "Fin",
         "org_slug": "fin",
     }
-    token = requests.post(f"{running_url}/api/v1/auth/signup", json=body, timeout=10).json()[
+    assert requests.post(f"{running_url}/api/v1/auth/signup", json=body, timeout=10).ok
+    account = {"email": body["email"], "password": body["password"]}
+    token = requests.post(f"{running_url}/api/v1/auth/login", json=account, timeout=10).json()[
         "access_token"
     ]
     run(login, ["--email", "fin@example.com", "--api-url", running_url], input="correct horse\n")

@@ -85,8 +85,11 @@ def signup(client: Client) -> SignUp:
             "org_slug": org or f"org-{n}",
         }
         response = await client.post(f"{API}/auth/signup", json=body)
+        assert response.status == 202, await response.text()
+        login = {"email": email, "password": password, "org": body["org_slug"]}
+        response = await client.post(f"{API}/auth/login", json=login)
         data = await response.json()
-        assert response.status == 201, data
+        assert response.status == 200, data
         return Session(
             client,
             data["access_token"],

@@ -24,15 +24,28 @@ async def test_signup_makes_the_caller_owner_of_a_new_org(signup: SignUp) -> Non
     assert [(m["email"], m["role"]) for m in members["items"]] == [(owner.email, "owner")]
 
 
-async def test_signup_refuses_a_taken_email_or_slug(client: Client, signup: SignUp) -> None:
+async def test_signup_answers_alike_whether_or_not_the_address_exists(
+    client: Client, signup: SignUp
+) -> None:
     await signup(email="ada@example.com", org="acme")
-    body = {
-        "email": "ADA@example.com",
-        "password": "12345678",
-        "org_name": "Other",
-        "org_slug": "other",
-    }
-    assert (await _post(client, "/auth/signup", body))[1]["error"]["code"] == "email_taken"
+    taken = {"email": "ADA@example.com", "password": "guessing", "org_name": "O", "org_slug": "o1"}
+    free = {"email": "eve@example.com", "password": "guessing", "org_name": "O", "org_slug": "o2"}
+    assert await _post(client, "/auth/signup", taken) == await _post(client, "/auth/signup", free)
+    assert (await _post(client, "/auth/signup", free))[0] == 409  # o2 exists now: slug_taken
+    # The known address with a wrong password created nothing and changed nothing.
+    login = {"email": "ada@example.com", "password": "guessing"}
+    assert (await _post(client, "/auth/login", login))[0] == 401
+    assert (await _post(client, "/auth/signup", taken | {"email": "zed@example.com"}))[0] == 202
+    # The owner of the address, with their password, gets a second org.
+    mine = taken | {"password": "correct horse", "org_slug": "acme-two"}
+    assert (await _post(client, "/auth/signup", mine))[0] == 202
+    second = {"email": "ada@example.com", "password": "correct horse", "org": "acme-two"}
+    status, body = await _post(client, "/auth/login", second)
+    assert (status, body["org_slug"], body["role"]) == (200, "acme-two", "owner")
+
+
+async def test_signup_refuses_a_taken_slug(client: Client, signup: SignUp) -> None:
+    await signup(email="ada@example.com", org="acme")
     body = {
         "email": "bob@example.com",
         "password": "12345678",
@@ -40,6 +53,17 @@ async def test_signup_refuses_a_taken_email_or_slug(client: Client, signup: Sign
         "org_slug": "acme",
     }
     assert (await _post(client, "/auth/signup", body))[1]["error"]["code"] == "slug_taken"
+
+
+async def test_a_closed_signup_is_refused_for_every_address(
+    client: Client, cp_settings: Settings, signup: SignUp
+) -> None:
+    await signup(email="ada@example.com")
+    cp_settings.control_plane.auth.open_signup = False
+    for email in ("ada@example.com", "new@example.com"):
+        body = {"email": email, "password": "12345678", "org_name": "X"}
+        status, answer = await _post(client, "/auth/signup", body)
+        assert (status, answer["error"]["code"]) == (403, "signup_disabled")
 
 
 async def test_login_with_a_wrong_password_or_unknown_email_is_the_same_401(
@@ -91,6 +115,7 @@ async def test_an_expired_access_token_is_refused_naming_why(
         cp_settings.control_plane.secret_key.get_secret_value(),
         user_id=uuid.UUID(owner.user_id),
         org_id=uuid.UUID(owner.org_id),
+        session_id=uuid.uuid4(),
         ttl_seconds=60,
         now=datetime.now(UTC) - timedelta(hours=1),
     )

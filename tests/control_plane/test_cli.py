@@ -39,7 +39,7 @@ def test_login_then_manage_the_registry(running_url: str, cli_home: Path) -> Non
         "org_slug": "cli",
     }
     assert (
-        requests.post(f"{running_url}/api/v1/auth/signup", json=body, timeout=10).status_code == 201
+        requests.post(f"{running_url}/api/v1/auth/signup", json=body, timeout=10).status_code == 202
     )
     out = _invoke(
         login,
@@ -94,3 +94,26 @@ def test_every_command_has_help_with_an_example(command: object) -> None:
     commands = [command, *getattr(command, "commands", {}).values()]
     for cmd in commands:
         assert "Example" in (cmd.help or ""), cmd.name
+
+
+def test_an_invitee_accepts_from_the_cli_without_the_password_in_argv(
+    running_url: str, cli_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = {"email": "own@example.com", "password": "correct horse", "org_name": "O"}
+    assert requests.post(f"{running_url}/api/v1/auth/signup", json=body, timeout=10).ok
+    _invoke(login, ["--email", "own@example.com", "--api-url", running_url], "correct horse\n")
+    invited = json.loads(_invoke(members, ["invite", "new@example.com", "-o", "json"]))
+    monkeypatch.setenv("AGENTOPS_PASSWORD", "new person's pass")
+    accepted = json.loads(
+        _invoke(members, ["accept", "--token", invited["invite_token"], "-o", "json"])
+    )
+    assert accepted["role"] == "member"
+    again = CliRunner().invoke(members, ["accept", "--token", invited["invite_token"]])
+    assert again.exit_code != 0
+    assert "account_token_used" in again.output
+    logged_in = requests.post(
+        f"{running_url}/api/v1/auth/login",
+        json={"email": "new@example.com", "password": "new person's pass"},
+        timeout=10,
+    )
+    assert logged_in.status_code == 200

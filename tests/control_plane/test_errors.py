@@ -125,11 +125,11 @@ async def test_rate_limits_answer_429_with_retry_after(
         }
     )
     client = await aiohttp_client(create_app(settings))
-    signup = await client.post(
-        f"{API}/auth/signup",
-        json={"email": "a@example.com", "password": "12345678", "org_name": "Rate"},
-    )
-    headers = {"Authorization": f"Bearer {(await signup.json())['access_token']}"}
+    account = {"email": "a@example.com", "password": "12345678"}
+    signup = await client.post(f"{API}/auth/signup", json=account | {"org_name": "Rate"})
+    assert signup.status == 202
+    login = await client.post(f"{API}/auth/login", json=account)
+    headers = {"Authorization": f"Bearer {(await login.json())['access_token']}"}
     statuses = [(await client.get(f"{API}/agents", headers=headers)).status for _ in range(3)]
     assert statuses == [200, 200, 200]
     response = await client.get(f"{API}/agents", headers=headers)

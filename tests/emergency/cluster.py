@@ -251,7 +251,9 @@ async def _owner_and_key(url: str, org: str) -> tuple[str, str]:
             "org_name": org, "org_slug": org}  # fmt: skip
     async with aiohttp.ClientSession() as session:
         async with session.post(f"{url}/api/v1/auth/signup", json=body) as response:
-            assert response.status == 201, await response.text()
+            assert response.status == 202, await response.text()
+        login = {"email": body["email"], "password": body["password"]}
+        async with session.post(f"{url}/api/v1/auth/login", json=login) as response:
             token = str((await response.json())["access_token"])
         key_body = {"name": "proxies", "scopes": ["ingest"]}
         headers = {"Authorization": f"Bearer {token}"}

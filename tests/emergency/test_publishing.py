@@ -75,7 +75,9 @@ async def test_embedded_mode_applies_a_kill_before_the_api_answers(
     await source.start()
     signup = {"email": "o@example.com", "password": "correct horse", "org_name": "E",
               "org_slug": "embedded"}  # fmt: skip
-    token = (await (await client.post(f"{API}/auth/signup", json=signup)).json())["access_token"]
+    assert (await client.post(f"{API}/auth/signup", json=signup)).status == 202
+    login = {"email": signup["email"], "password": signup["password"]}
+    token = (await (await client.post(f"{API}/auth/login", json=login)).json())["access_token"]
 
     response = await client.post(
         f"{API}/emergency/kill",

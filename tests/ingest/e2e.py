@@ -27,7 +27,9 @@ async def provision(base_url: str, slug: str = "acme") -> str:
         body = {"email": f"owner@{slug}.example.com", "password": "correct horse",
                 "org_name": slug, "org_slug": slug}  # fmt: skip
         async with http.post(f"{API}/auth/signup", json=body) as r:
-            assert r.status == 201, await r.text()
+            assert r.status == 202, await r.text()
+        login = {"email": body["email"], "password": body["password"]}
+        async with http.post(f"{API}/auth/login", json=login) as r:
             token = (await r.json())["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
         async with http.post(f"{API}/agents", json={"name": "bot"}, headers=auth) as r:

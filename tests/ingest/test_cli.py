@@ -36,7 +36,9 @@ def test_runs_and_costs_from_the_command_line(running_url: str, cli_home: Path) 
         "org_name": "acme",
         "org_slug": "acme",
     }
-    token = requests.post(f"{api}/auth/signup", json=body, timeout=10).json()["access_token"]
+    assert requests.post(f"{api}/auth/signup", json=body, timeout=10).status_code == 202
+    account = {"email": body["email"], "password": body["password"]}
+    token = requests.post(f"{api}/auth/login", json=account, timeout=10).json()["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
     requests.post(f"{api}/teams", json={"name": "payments"}, headers=auth, timeout=10)
     requests.post(

@@ -36,7 +36,9 @@ def _org_with_an_unpriced_call(url: str) -> None:
     api = f"{url}/api/v1"
     body = {"email": "p@acme.example", "password": "correct horse", "org_name": "acme",
             "org_slug": "acme"}  # fmt: skip
-    token = requests.post(f"{api}/auth/signup", json=body, timeout=10).json()["access_token"]
+    assert requests.post(f"{api}/auth/signup", json=body, timeout=10).status_code == 202
+    account = {"email": body["email"], "password": body["password"]}
+    token = requests.post(f"{api}/auth/login", json=account, timeout=10).json()["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
     assert requests.post(f"{api}/agents", json={"name": "bot"}, headers=auth, timeout=10).ok
     key = requests.post(

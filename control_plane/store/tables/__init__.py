@@ -5,6 +5,7 @@ migration drift test) always knows every table.
 """
 
 from control_plane.store.tables._base import Base, JSONType, Money, UTCDateTime, utcnow
+from control_plane.store.tables.account_tokens import AccountToken
 from control_plane.store.tables.agents import AGENT_STATUSES, Agent
 from control_plane.store.tables.alert_deliveries import AlertDelivery
 from control_plane.store.tables.api_keys import ApiKey
@@ -29,6 +30,7 @@ from control_plane.store.tables.users import User
 __all__ = [
     "AGENT_STATUSES",
     "ROLES",
+    "AccountToken",
     "Agent",
     "AlertDelivery",
     "ApiKey",

@@ -20,3 +20,5 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     display_name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = created_column()
+    # Set when the password is changed or reset: every token issued before it stops working.
+    credentials_changed_at: Mapped[datetime | None] = mapped_column()

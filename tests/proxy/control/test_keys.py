@@ -33,7 +33,9 @@ async def _embedded(
     client = await aiohttp_client(create_app(settings))
     signup = {"email": "o@example.com", "password": "correct horse", "org_name": "E",
               "org_slug": "embedded"}  # fmt: skip
-    token = (await (await client.post(f"{API}/auth/signup", json=signup)).json())["access_token"]
+    assert (await client.post(f"{API}/auth/signup", json=signup)).status == 202
+    login = {"email": signup["email"], "password": signup["password"]}
+    token = (await (await client.post(f"{API}/auth/login", json=login)).json())["access_token"]
     return client, {"Authorization": f"Bearer {token}"}
 
 

@@ -1,0 +1,37 @@
+"""account_tokens: single-use, expiring tokens that let a person set a password.
+
+Two purposes share one mechanism: an invitation (the invitee sets their first password) and a
+password reset (by e-mail or issued by an admin). Only a SHA-256 of the token is stored: the
+token is 256 random bits, so there is nothing to brute-force and a stolen table yields no
+usable token.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from control_plane.store.tables._base import Base, created_column, id_column
+
+PURPOSES = ("invite", "reset", "admin_reset")  # admin_reset: shown to an admin
+
+
+class AccountToken(Base):
+    __tablename__ = "account_tokens"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('invite', 'reset', 'admin_reset')", name="purpose"),
+    )
+
+    id: Mapped[uuid.UUID] = id_column()
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = created_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
