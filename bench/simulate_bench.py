@@ -61,6 +61,9 @@ async def run(database_url: str, calls: int) -> None:
             body = {"email": "s@bench.example.com", "password": "correct horse",
                     "org_name": "bench", "org_slug": "bench"}  # fmt: skip
             async with http.post(f"{API}/auth/signup", json=body) as r:
+                assert r.status == 202, await r.text()
+            login = {"email": body["email"], "password": body["password"]}
+            async with http.post(f"{API}/auth/login", json=login) as r:
                 signed = await r.json()
             auth = {"Authorization": f"Bearer {signed['access_token']}"}
             for team in range(4):

@@ -96,7 +96,8 @@ async def test_killing_an_agent_mid_stream_ends_the_stream_and_records_it_killed
     one_proxy: Cluster,
 ) -> None:
     [proxy] = one_proxy.proxies
-    slow = {"x-fake-chunk-delay-ms": "50", "x-fake-chunks": "400"}
+    # ~65 frames 200 ms apart: the stream outlasts a kill applied even on a loaded machine.
+    slow = {"x-fake-chunk-delay-ms": "200", "x-fake-chunks": "400"}
     kill_it = {"scope": "agent", "target": "streamer", "reason": "cost spike"}
     received = 0
 

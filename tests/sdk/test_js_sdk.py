@@ -21,7 +21,9 @@ def test_the_typescript_sdk_passes_its_node_tests_against_a_live_control_plane(
         "org_name": "Js",
         "org_slug": "js",
     }
-    token = requests.post(f"{running_url}/api/v1/auth/signup", json=body, timeout=10).json()[
+    assert requests.post(f"{running_url}/api/v1/auth/signup", json=body, timeout=10).ok
+    login = {"email": body["email"], "password": body["password"]}
+    token = requests.post(f"{running_url}/api/v1/auth/login", json=login, timeout=10).json()[
         "access_token"
     ]
     auth = {"Authorization": f"Bearer {token}"}

@@ -81,7 +81,9 @@ def _login(url: str) -> tuple[str, str]:
         "org_name": "Sdk",
         "org_slug": "sdk",
     }
-    token = requests.post(f"{url}/api/v1/auth/signup", json=body, timeout=10).json()["access_token"]
+    assert requests.post(f"{url}/api/v1/auth/signup", json=body, timeout=10).ok
+    login = {"email": body["email"], "password": body["password"]}
+    token = requests.post(f"{url}/api/v1/auth/login", json=login, timeout=10).json()["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
     requests.post(f"{url}/api/v1/agents", json={"name": "sdk-bot"}, headers=auth, timeout=10)
     key = requests.post(f"{url}/api/v1/api-keys", json={"name": "sdk", "scopes": ["ingest"]},
