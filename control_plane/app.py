@@ -15,6 +15,7 @@ from agentops.settings import Settings
 from agentops.tasks import TaskSet
 from control_plane import keys
 from control_plane.auth.passwords import Passwords
+from control_plane.console.mount import mount_console
 from control_plane.middlewares import json_errors, request_context
 from control_plane.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from control_plane.routes import add_routes
@@ -36,6 +37,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.PRICE_CACHE] = PriceCache()
     app.cleanup_ctx.extend([_database, _redis, _worker, state_bus_context, budget_jobs_context])
     add_routes(app)
+    mount_console(app)
     return app
 
 
