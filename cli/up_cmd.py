@@ -89,6 +89,7 @@ async def _serve_until(settings: Settings, stop: asyncio.Event) -> None:
     await control_plane.start()
     try:
         admin = await _ensure_admin(settings, control_plane.url)
+        sign_in_link = await _sign_in_link(control_plane.url, admin)
         # Records go in-process (the sink below); the URL and key serve the heartbeat only.
         settings.proxy.control_plane_url = control_plane.url
         settings.proxy.api_key = SecretStr(admin["proxy_key"])
@@ -103,7 +104,7 @@ async def _serve_until(settings: Settings, stop: asyncio.Event) -> None:
         settle_heap()
         try:
             bundle = write_bundle(settings.proxy.ca_dir)
-            _announce(settings, control_plane.url, proxy, bundle, admin)
+            _announce(settings, control_plane.url, proxy, bundle, admin, sign_in_link)
             await stop.wait()
             click.echo("stopping…")
         finally:
@@ -164,6 +165,22 @@ async def _post(
         return answer
 
 
+async def _sign_in_link(url: str, admin: dict[str, str]) -> str:
+    """A console link that signs the embedded admin in once: it carries a fresh refresh token,
+    which the console exchanges on first use (a second use is refused)."""
+    login = {"email": admin["email"], "password": admin["password"], "org": admin["org"]}
+    async with (
+        aiohttp.ClientSession(base_url=url) as session,
+        session.post("/api/v1/auth/login", json=login) as response,
+    ):
+        if response.status != 200:
+            raise click.ClickException(
+                f"could not sign the embedded admin in: {response.status} {await response.text()}"
+            )
+        tokens = await response.json()
+    return f"{url}/login/link?token={tokens['refresh_token']}"
+
+
 def _write_private(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600, exist_ok=True)
@@ -172,7 +189,12 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def _announce(
-    settings: Settings, url: str, proxy: object, bundle: Path, admin: dict[str, str]
+    settings: Settings,
+    url: str,
+    proxy: object,
+    bundle: Path,
+    admin: dict[str, str],
+    sign_in_link: str,
 ) -> None:
     from proxy.ca import env_lines
     from proxy.service import ProxyService
@@ -182,7 +204,11 @@ def _announce(
     proxy_url = f"http://{fhost}:{fport}"
     echo = click.echo
     echo("AgentOps Hub is running (all-in-one, embedded defaults)")
-    echo(f"  control plane   {url}/api/v1   (OpenAPI: {url}/api/v1/openapi.json)")
+    echo(f"  web console     {url}/")
+    echo(f"  sign in once    {sign_in_link}")
+    echo(
+        f"  control plane   {url}/api/v1   (OpenAPI: {url}/api/v1/openapi.json, docs: {url}/api/v1/docs)"
+    )
     echo(f"  health          {url}/healthz  {url}/readyz  {url}/metrics")
     echo(f"  forward proxy   {proxy_url}   (HTTPS_PROXY)")
     if proxy.reverse_address:

@@ -45,15 +45,15 @@ class Console:
 
 
 async def sign_in(
-    client: Client, email: str, password: str = "correct horse", org: str = ""
+    http: Client, email: str, password: str = "correct horse", org: str = ""
 ) -> Console:
-    client.session.cookie_jar.clear()
-    page = await client.get("/login")
+    http.session.cookie_jar.clear()
+    page = await http.get("/login")
     token = csrf_of(await page.text())
-    response = await client.post(
+    response = await http.post(
         "/login",
         data={"csrf_token": token, "email": email, "password": password, "org": org},
         allow_redirects=False,
     )
     assert response.status == 303, await response.text()
-    return Console(client)
+    return Console(http)

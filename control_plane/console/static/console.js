@@ -20,7 +20,9 @@
         options: { maintainAspectRatio: false, animation: false,
           plugins: { legend: { labels: { color: text } } },
           scales: { x: { ticks: { color: text }, grid: { color: grid } },
-                    y: { ticks: { color: text }, grid: { color: grid }, beginAtZero: true } } }
+                    y: { ticks: { color: text }, grid: { color: grid }, beginAtZero: true },
+                    y1: { display: spec.datasets.some(function (d) { return d.yAxisID === "y1"; }),
+                          position: "right", ticks: { color: text }, grid: { drawOnChartArea: false }, beginAtZero: true } } }
       }));
     });
   }
