@@ -1,0 +1,121 @@
+"""Console pages on the real app and PostgreSQL: every page renders for an owner and a viewer,
+what a viewer may not do is neither shown nor accepted, API errors become HTML pages with the
+API's status, and the vendored assets are the files their checksums name."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from tests.console.conftest import Client, SignUp, join, sign_in
+from tests.control_plane.conftest import Session
+
+VENDOR = Path(__file__).resolve().parents[2] / "control_plane" / "console" / "static" / "vendor"
+PAGES = ("/", "/agents", "/runs", "/costs", "/budgets", "/approvals", "/settings", "/connect")
+
+
+async def _org_with_agent(signup: SignUp) -> tuple[Session, str]:
+    owner = await signup()
+    agent = await owner.ok("POST", "/agents", 201, json={"name": "bot"})
+    return owner, str(agent["id"])
+
+
+@pytest.mark.parametrize("role", ["owner", "viewer"])
+async def test_every_page_renders_for_each_role(client: Client, signup: SignUp, role: str) -> None:
+    owner, agent_id = await _org_with_agent(signup)
+    user = owner if role == "owner" else await join(owner, signup, "viewer")
+    profile = await owner.ok("GET", "/orgs/profile")
+    console = await sign_in(client, user.email, org=profile["slug"])
+    for path in (*PAGES, f"/agents/{agent_id}"):
+        html = await console.get(path)
+        assert f'<span class="badge">{role}</span>' in html, path
+    settings = await console.get("/settings")
+    assert ("Create key" in settings) is (role == "owner")
+    assert ("Invite" in settings) is (role == "owner")
+
+
+async def test_a_viewer_gets_no_kill_button_and_a_forged_kill_is_refused(
+    client: Client, signup: SignUp
+) -> None:
+    owner, agent_id = await _org_with_agent(signup)
+    viewer = await join(owner, signup, "viewer")
+    profile = await owner.ok("GET", "/orgs/profile")
+    console = await sign_in(client, viewer.email, org=profile["slug"])
+    page = await console.get(f"/agents/{agent_id}")
+    assert "agent-actions" not in page
+    assert "Kill…" not in page
+    forged = await console.post(
+        f"/agents/{agent_id}/control",
+        {"action": "kill", "reason": "x", "confirm": "yes"},
+        from_page=f"/agents/{agent_id}",
+    )
+    assert forged.status == 403
+    assert "lacks permission emergency:write" in await forged.text()
+    budget = await console.post(
+        "/budgets", {"name": "b", "scope": "org", "limit_usd": "1"}, from_page="/budgets"
+    )
+    assert budget.status == 403
+    assert (await owner.ok("GET", f"/agents/{agent_id}"))["status"] == "active"
+    assert (await owner.ok("GET", "/budgets"))["items"] == []
+
+
+async def test_bad_input_and_unknown_ids_are_html_pages_with_the_api_status(
+    client: Client, signup: SignUp
+) -> None:
+    owner, _ = await _org_with_agent(signup)
+    console = await sign_in(client, owner.email)
+    missing = await console.get("/agents/not-a-uuid", status=404)
+    assert "Not found" in missing
+    bad = await console.get("/runs?min_cost=lots", status=422)
+    assert "min_cost" in bad
+    response = await console.post(
+        "/budgets", {"name": "b", "scope": "org", "limit_usd": "-5"}, from_page="/budgets"
+    )
+    assert response.status == 422
+    assert "limit_usd" in await response.text()
+    unknown = await console.post(
+        "/agents/00000000-0000-0000-0000-000000000000/control",
+        {"action": "explode"}, from_page="/agents",
+    )  # fmt: skip
+    assert unknown.status == 404
+
+
+async def test_an_api_key_is_shown_once(client: Client, signup: SignUp) -> None:
+    owner, _ = await _org_with_agent(signup)
+    console = await sign_in(client, owner.email)
+    created = await console.post(
+        "/settings/api-keys", {"name": "ci", "scopes": "read"}, from_page="/settings"
+    )
+    html = await created.text()
+    assert created.status == 200
+    key = html.split('data-testid="secret-once">', 1)[1].split("<", 1)[0]
+    assert key.startswith("aoh_")
+    assert key not in await console.get("/settings")
+    listed = await owner.ok("GET", "/api-keys")
+    assert [k["name"] for k in listed["items"]] == ["ci"]
+
+
+async def test_the_kill_asks_for_confirmation_before_acting(client: Client, signup: SignUp) -> None:
+    owner, agent_id = await _org_with_agent(signup)
+    console = await sign_in(client, owner.email)
+    first = await console.post(
+        f"/agents/{agent_id}/control", {"action": "kill", "reason": "INC-9"},
+        from_page=f"/agents/{agent_id}",
+    )  # fmt: skip
+    assert first.status == 200
+    assert "Yes, kill bot" in await first.text()
+    assert (await owner.ok("GET", f"/agents/{agent_id}"))["status"] == "active"
+
+
+def test_vendored_assets_match_their_checksums() -> None:
+    lines = (VENDOR / "SHA256SUMS").read_text().splitlines()
+    assert len(lines) == 4
+    for line in lines:
+        digest, name = line.split()
+        assert hashlib.sha256((VENDOR / name).read_bytes()).hexdigest() == digest, name
+        stem = (
+            name.split(".min")[0].split(".umd")[0].removesuffix("-bundle.js").removesuffix(".css")
+        )
+        assert (VENDOR / f"{stem}.LICENSE").exists(), f"{name} has no licence file"
