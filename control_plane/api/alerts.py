@@ -89,3 +89,11 @@ async def resend_delivery(req: ApiRequest) -> DeliveryOut:
         delivery = await rules.resend(session, req.principal.org_id, req.path_id("delivery_id"))
         await req.audit(session, "alert_delivery.resend", "alert_delivery", delivery.id)
         return rules.deliveries_out([delivery])[0]
+
+
+async def test_channel(req: ApiRequest) -> DeliveryOut:
+    async with req.transaction() as session:
+        channel = await rules.get_channel(session, req.principal.org_id, req.path_id("channel_id"))
+        delivery = await rules.enqueue_test(session, req.principal.org_id, channel)
+        await req.audit(session, "alert_channel.test", "alert_channel", channel.id)
+        return rules.deliveries_out([delivery])[0]

@@ -49,6 +49,7 @@ PAGES: tuple[tuple[str, str, PageHandler, str], ...] = (
     ("POST", "/settings/api-keys", settings.create_key, "settings"),
     ("POST", "/settings/api-keys/{key_id}/revoke", settings.revoke_key, "settings"),
     ("POST", "/settings/channels", settings.create_channel, "settings"),
+    ("POST", "/settings/channels/{channel_id}/test", settings.test_channel, "settings"),
     ("POST", "/settings/prices", settings.set_price, "settings"),
     ("GET", "/connect", connect.connect, "connect"),
 )

@@ -106,8 +106,7 @@ def page(handler: PageHandler, nav: str) -> Callable[[web.Request], Awaitable[we
                 "Reload the page and try again.", "csrf_failed",
             )  # fmt: skip
         try:
-            profile = await current.api("GET", "/orgs/profile")
-            current.tz, current.org_name = profile.timezone, profile.name
+            current.org_name, current.tz = request[session.ORG_VIEW]
             return await handler(current)
         except ApiError as exc:
             return error_page(current, exc.status, exc.message, exc.code, exc.details)

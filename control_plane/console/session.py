@@ -19,7 +19,7 @@ from control_plane.auth.principal import Principal, Role
 from control_plane.auth.tokens import REFRESH_PREFIX, hash_refresh_token
 from control_plane.schemas.auth import LoginRequest, TokenResponse
 from control_plane.services import sessions
-from control_plane.store import members, refresh_tokens, users
+from control_plane.store import members, orgs, refresh_tokens, users
 from control_plane.store.engine import set_current_org
 from control_plane.store.tables import utcnow
 
@@ -31,6 +31,9 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 _PRINCIPAL = web.RequestKey("console_principal", Principal)
 _PRESESSION = web.RequestKey("console_presession", str)
+# The org's display name and time zone, read in the same transaction as the session check so a
+# page needs no extra round trip for its header and timestamps.
+ORG_VIEW: web.RequestKey[tuple[str, str]] = web.RequestKey("console_org_view")
 
 
 async def sign_in(request: web.Request, body: LoginRequest) -> TokenResponse:
@@ -101,8 +104,10 @@ async def current_principal(request: web.Request) -> Principal | None:
             return None
         member = await members.get_member_for_user(session, org_id, stored.user_id)
         user = await users.get_user(session, stored.user_id) if member else None
-    if member is None or user is None:
+        org = await orgs.get_org(session, org_id)
+    if member is None or user is None or org is None:
         return None
+    request[ORG_VIEW] = (org.name, org.timezone)
     role: Role = member.role  # type: ignore[assignment]  # CHECK constraint guarantees it
     principal = Principal(
         kind="user",

@@ -119,3 +119,31 @@ def test_vendored_assets_match_their_checksums() -> None:
             name.split(".min")[0].split(".umd")[0].removesuffix("-bundle.js").removesuffix(".css")
         )
         assert (VENDOR / f"{stem}.LICENSE").exists(), f"{name} has no licence file"
+
+
+async def test_a_channel_test_send_queues_one_delivery_to_that_channel_only(
+    client: Client, signup: SignUp
+) -> None:
+    owner, _ = await _org_with_agent(signup)
+    console = await sign_in(client, owner.email)
+    created = await console.post(
+        "/settings/channels",
+        {"name": "ops-hook", "kind": "webhook", "target": "https://hooks.example.com/x"},
+        from_page="/settings",
+    )
+    assert "whsec_" in await created.text()  # the signing secret, shown once
+    await owner.ok("POST", "/alerts/channels", 201,
+                   json={"name": "finance", "kind": "email", "recipients": ["f@example.com"]})  # fmt: skip
+    channels = {c["name"]: c["id"] for c in (await owner.ok("GET", "/alerts/channels"))["items"]}
+    sent = await console.post(
+        f"/settings/channels/{channels['ops-hook']}/test", {}, from_page="/settings"
+    )
+    assert sent.status == 303
+    assert "Recent deliveries" in await console.get("/settings?notice=test_sent")
+    deliveries = (await owner.ok("GET", "/alerts/deliveries"))["items"]
+    assert [(d["channel_id"], d["event_type"], d["status"]) for d in deliveries] == [
+        (channels["ops-hook"], "test", "pending")
+    ]
+    viewer = await join(owner, signup, "viewer")
+    refused = await viewer.call("POST", f"/alerts/channels/{channels['finance']}/test")
+    assert refused.status == 403

@@ -26,6 +26,7 @@ async def _sections(page: Page) -> dict[str, Any]:
         "teams": await read("teams:read", "/teams", {"limit": 200}),
         "keys": await read("api_keys:read", "/api-keys", {"limit": 200}),
         "channels": await read("alerts:read", "/alerts/channels", {"limit": 200}),
+        "deliveries": await read("alerts:read", "/alerts/deliveries", {"limit": 10}),
         "overrides": await read("prices:read", "/prices/overrides"),
         "unpriced": await read("prices:read", "/prices/unpriced"),
     }
@@ -83,6 +84,11 @@ async def create_channel(page: Page) -> web.StreamResponse:
             secret=created.secret,
         )  # fmt: skip
     page.redirect("/settings?notice=channel_created#channels")
+
+
+async def test_channel(page: Page) -> web.StreamResponse:
+    await page.api("POST", "/alerts/channels/{channel_id}/test")
+    page.redirect("/settings?notice=test_sent#channels")
 
 
 async def set_price(page: Page) -> web.StreamResponse:
