@@ -43,6 +43,7 @@ PAGES: tuple[tuple[str, str, PageHandler, str], ...] = (
     ("POST", "/budgets/{budget_id}", budgets.budget_update, "budgets"),
     ("GET", "/approvals", approvals.approvals, "approvals"),
     ("GET", "/settings", settings.settings, "settings"),
+    ("GET", "/settings/unpriced", settings.unpriced, "settings"),
     ("POST", "/settings/profile", settings.save_profile, "settings"),
     ("POST", "/settings/members", settings.invite, "settings"),
     ("POST", "/settings/teams", settings.create_team, "settings"),

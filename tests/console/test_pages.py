@@ -147,3 +147,27 @@ async def test_a_channel_test_send_queues_one_delivery_to_that_channel_only(
     viewer = await join(owner, signup, "viewer")
     refused = await viewer.call("POST", f"/alerts/channels/{channels['finance']}/test")
     assert refused.status == 403
+
+
+async def test_the_run_timeline_shows_each_calls_forensic_detail(
+    client: Client, signup: SignUp
+) -> None:
+    from tests.control_plane.conftest import api_key
+    from tests.ingest.records import record
+
+    owner = await signup(org="acme")
+    await owner.ok("POST", "/agents", 201, json={"name": "bot"})
+    key = await api_key(owner, "ingest")
+    call = record(
+        run_id="forensic-1", model="gpt-4o", model_served="gpt-4o-2024-08-06",
+        tool_names=["lookup_order"], prompt="Where is order 17?", completion="It shipped.",
+    )  # fmt: skip
+    call["cost"]["breakdown"] = {"input": "0.001", "output": "0.0002"}
+    await key.ok("POST", "/ingest/batch", json={"records": [call]})
+    console = await sign_in(client, owner.email)
+    run = (await owner.ok("GET", "/runs"))["items"][0]
+    html = await console.get(f"/runs/{run['id']}")
+    for shown in ("requested gpt-4o", "served gpt-4o-2024-08-06", "lookup_order",
+                  "Where is order 17?", "It shipped.", "prices 2026-11-01", "input $0.001",
+                  "reported"):  # fmt: skip
+        assert shown in html, shown

@@ -28,8 +28,12 @@ async def _sections(page: Page) -> dict[str, Any]:
         "channels": await read("alerts:read", "/alerts/channels", {"limit": 200}),
         "deliveries": await read("alerts:read", "/alerts/deliveries", {"limit": 10}),
         "overrides": await read("prices:read", "/prices/overrides"),
-        "unpriced": await read("prices:read", "/prices/unpriced"),
     }
+
+
+async def unpriced(page: Page) -> web.StreamResponse:
+    """Models seen without a price: a scan of the calls, so loaded after the page (htmx)."""
+    return page.render("_unpriced.html", unpriced=await page.api("GET", "/prices/unpriced"))
 
 
 async def save_profile(page: Page) -> web.StreamResponse:
