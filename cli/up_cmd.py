@@ -1,7 +1,8 @@
 """``agentops up``: the whole product in one process on embedded defaults.
 
-Control plane API and its worker on SQLite, the proxy, and in-process control state instead of
-Redis, all on one event loop. It prints what an agent needs and stops cleanly on Ctrl-C.
+Control plane API, web console and worker on SQLite, the proxy, and in-process control state
+instead of Redis, all on one event loop. It prints the console URL with a one-time sign-in link
+and what an agent needs, and stops cleanly on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -42,10 +43,11 @@ ADMIN_EMAIL = "admin@agentops.local"
 def up(
     port: int | None, proxy_port: int | None, reverse_port: int | None, upstream: tuple[str, ...]
 ) -> None:
-    """Run everything on this machine: control plane, worker and proxy, embedded defaults.
+    """Run everything here: control plane, web console, worker and proxy, embedded defaults.
 
     The store is SQLite under AGENTOPS_HOME (~/.agentops), control state is in-process, and an
-    admin account for the default org is created on first start.
+    admin account for the default org is created on first start. The console URL is printed
+    with a one-time link that signs that admin in.
 
     \b
     Examples:

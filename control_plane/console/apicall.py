@@ -24,6 +24,11 @@ from control_plane.validation import check_text, validation_error
 _BY_KEY: dict[tuple[str, str], Route] = {(r.method, r.path): r for r in ROUTES}
 
 
+def has_route(method: str, path: str) -> bool:
+    """Whether this build has the API route (pages of features still landing check first)."""
+    return (method, path) in _BY_KEY
+
+
 def can(principal: Principal, permission: Permission | str) -> bool:
     return is_allowed(principal, Permission(permission))
 
