@@ -46,6 +46,7 @@ PAGES: tuple[tuple[str, str, PageHandler, str], ...] = (
     ("GET", "/settings/unpriced", settings.unpriced, "settings"),
     ("POST", "/settings/profile", settings.save_profile, "settings"),
     ("POST", "/settings/members", settings.invite, "settings"),
+    ("POST", "/settings/members/{member_id}", settings.change_member, "settings"),
     ("POST", "/settings/teams", settings.create_team, "settings"),
     ("POST", "/settings/api-keys", settings.create_key, "settings"),
     ("POST", "/settings/api-keys/{key_id}/revoke", settings.revoke_key, "settings"),

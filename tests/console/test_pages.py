@@ -171,3 +171,47 @@ async def test_the_run_timeline_shows_each_calls_forensic_detail(
                   "Where is order 17?", "It shipped.", "prices 2026-11-01", "input $0.001",
                   "reported"):  # fmt: skip
         assert shown in html, shown
+
+
+async def test_an_admin_changes_a_members_role_then_removes_them(
+    client: Client, signup: SignUp
+) -> None:
+    owner, _ = await _org_with_agent(signup)
+    viewer = await join(owner, signup, "viewer")
+    member = next(m for m in (await owner.ok("GET", "/org-members"))["items"]
+                  if m["email"] == viewer.email)  # fmt: skip
+    console = await sign_in(client, owner.email)
+    changed = await console.post(
+        f"/settings/members/{member['id']}", {"role": "member"}, from_page="/settings"
+    )
+    assert changed.status == 303
+    roles = {m["email"]: m["role"] for m in (await owner.ok("GET", "/org-members"))["items"]}
+    assert roles[viewer.email] == "member"
+    removed = await console.post(
+        f"/settings/members/{member['id']}", {"remove": "yes"}, from_page="/settings"
+    )
+    assert removed.status == 303
+    emails = [m["email"] for m in (await owner.ok("GET", "/org-members"))["items"]]
+    assert viewer.email not in emails
+
+
+async def test_the_run_browser_pages_with_a_cursor_and_keeps_its_filters(
+    client: Client, signup: SignUp
+) -> None:
+    from tests.control_plane.conftest import api_key
+    from tests.ingest.records import record
+
+    owner = await signup(org="acme")
+    await owner.ok("POST", "/agents", 201, json={"name": "bot"})
+    key = await api_key(owner, "ingest")
+    batch = [record(run_id=f"r-{i:02d}", model="gpt-4o") for i in range(53)]
+    await key.ok("POST", "/ingest/batch", json={"records": batch})
+    console = await sign_in(client, owner.email)
+    first = await console.get("/runs?model=gpt-4o")
+    assert first.count('href="/runs/') == 50
+    link = first.split('class="button" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert "model=gpt-4o" in link
+    assert "cursor=" in link
+    second = await console.get("/runs" + link)
+    assert second.count('href="/runs/') == 3
+    assert "Next page" not in second

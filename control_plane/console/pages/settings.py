@@ -51,6 +51,15 @@ async def invite(page: Page) -> web.StreamResponse:
     page.redirect("/settings?notice=invited#members")
 
 
+async def change_member(page: Page) -> web.StreamResponse:
+    form = await page.form()
+    if form.get("remove") == "yes":
+        await page.api("DELETE", "/org-members/{member_id}")
+        page.redirect("/settings?notice=member_removed#members")
+    await page.api("PATCH", "/org-members/{member_id}", body={"role": form.get("role", "")})
+    page.redirect("/settings?notice=member_updated#members")
+
+
 async def create_team(page: Page) -> web.StreamResponse:
     form = await page.form()
     await page.api(
