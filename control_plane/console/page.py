@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, NoReturn
 from urllib.parse import quote
 
@@ -119,3 +120,13 @@ def error_page(
     current: Page, status: int, message: str, code: str, details: Any = None
 ) -> web.Response:
     return current.render("error.html", status=status, message=message, code=code, details=details)
+
+
+def with_offset(value: str) -> str:
+    """``<input type="datetime-local">`` sends no offset and the API wants one: read it as UTC.
+    Anything unparsable is passed on, for the API's 422 to name the field."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return value if parsed.tzinfo else value + "+00:00"

@@ -68,6 +68,9 @@ async def test_bad_input_and_unknown_ids_are_html_pages_with_the_api_status(
     console = await sign_in(client, owner.email)
     missing = await console.get("/agents/not-a-uuid", status=404)
     assert "Not found" in missing
+    # A browser's datetime-local field has no offset: read as UTC, not refused.
+    await console.get("/runs?from=2026-01-01T00:00&to=2030-01-01T00:00")
+    await console.get("/costs?group_by=day&from=2026-01-01T00:00")
     bad = await console.get("/runs?min_cost=lots", status=422)
     assert "min_cost" in bad
     response = await console.post(

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
-from control_plane.console.page import Page
+from control_plane.console.page import Page, with_offset
 
 FILTERS = ("agent", "team", "status", "model", "min_cost", "max_cost", "tag", "from", "to")
 
 
 async def run_list(page: Page) -> web.StreamResponse:
     f = page.query(*FILTERS, "sort", "cursor")
-    query = {k: _aware(v) if k in ("from", "to") else v for k, v in f.items()}
+    query = {k: with_offset(v) if k in ("from", "to") else v for k, v in f.items()}
     runs = await page.api("GET", "/runs", query=query | {"limit": 50})
     return page.render("runs.html", runs=runs, f=f)
 
@@ -42,12 +41,3 @@ def _timeline(events: list[Any], calls: dict[Any, Any]) -> list[dict[str, Any]]:
             items.append({"at": call.started_at, "kind": "call", "data": {}, "call": call})
     items.sort(key=lambda item: item["at"])
     return items
-
-
-def _aware(value: str) -> str:
-    # <input type="datetime-local"> sends no offset: the API wants one, read it as UTC.
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return value  # the API's 422 names the field
-    return value if parsed.tzinfo else value + "+00:00"
