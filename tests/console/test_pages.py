@@ -5,6 +5,7 @@ API's status, and the vendored assets are the files their checksums name."""
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,20 @@ async def test_the_run_browser_pages_with_a_cursor_and_keeps_its_filters(
     second = await console.get("/runs" + link)
     assert second.count('href="/runs/') == 3
     assert "Next page" not in second
+
+
+async def test_an_admin_edits_a_budget_from_its_page(client: Client, signup: SignUp) -> None:
+    owner, _ = await _org_with_agent(signup)
+    budget = await owner.ok("POST", "/budgets", 201,
+                            json={"name": "org-monthly", "scope": "org", "limit_usd": "10"})  # fmt: skip
+    console = await sign_in(client, owner.email)
+    assert "org-monthly" in await console.get(f"/budgets/{budget['id']}")
+    saved = await console.post(
+        f"/budgets/{budget['id']}",
+        {"name": "org-monthly", "limit_usd": "25.50", "thresholds": "50, 90", "period": "weekly"},
+        from_page=f"/budgets/{budget['id']}",
+    )
+    assert saved.status == 303
+    after = await owner.ok("GET", f"/budgets/{budget['id']}")
+    assert (Decimal(after["limit_usd"]), after["period"]) == (Decimal("25.50"), "weekly")
+    assert [float(t) for t in after["threshold_alert_percent"]] == [50.0, 90.0]
