@@ -320,6 +320,14 @@ class ControlPlaneSettings(BaseModel):
         None,
         description="PostgreSQL role every API transaction switches to with SET LOCAL ROLE, so row-level security applies (the migrations create agentops_app). Unset: the connecting role is used as is.",
     )
+    console_proxy_url: str | None = Field(
+        None,
+        description="Forward proxy URL the console's Connect page tells agents to use (e.g. http://agentops-proxy.agentops:8080). Unset: this machine's proxy settings (listen host and port).",
+    )
+    console_ca_path: str | None = Field(
+        None,
+        description="Where agents find the proxy CA, as the Connect page shows it (e.g. the path a Kubernetes secret is mounted at). Unset: the CA files under proxy.ca_dir.",
+    )
     password_hash_fast: bool = Field(
         False,
         description="Test-only: hash passwords with cheap argon2id parameters so test suites stay fast. Never enable in production.",

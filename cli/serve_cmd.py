@@ -39,6 +39,7 @@ async def _serve(service: ControlPlaneService) -> None:
         await service.start()
         settle_heap()
         click.echo(f"control plane listening on {service.url}")
+        click.echo(f"web console at {service.url}/   (API reference: {service.url}/api/v1/docs)")
         try:
             await stop.wait()
         finally:

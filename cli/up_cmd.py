@@ -1,7 +1,8 @@
 """``agentops up``: the whole product in one process on embedded defaults.
 
-Control plane API and its worker on SQLite, the proxy, and in-process control state instead of
-Redis, all on one event loop. It prints what an agent needs and stops cleanly on Ctrl-C.
+Control plane API, web console and worker on SQLite, the proxy, and in-process control state
+instead of Redis, all on one event loop. It prints the console URL with a one-time sign-in link
+and what an agent needs, and stops cleanly on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -42,10 +43,11 @@ ADMIN_EMAIL = "admin@agentops.local"
 def up(
     port: int | None, proxy_port: int | None, reverse_port: int | None, upstream: tuple[str, ...]
 ) -> None:
-    """Run everything on this machine: control plane, worker and proxy, embedded defaults.
+    """Run everything here: control plane, web console, worker and proxy, embedded defaults.
 
     The store is SQLite under AGENTOPS_HOME (~/.agentops), control state is in-process, and an
-    admin account for the default org is created on first start.
+    admin account for the default org is created on first start. The console URL is printed
+    with a one-time link that signs that admin in.
 
     \b
     Examples:
@@ -91,6 +93,7 @@ async def _serve_until(settings: Settings, stop: asyncio.Event) -> None:
     await control_plane.start()
     try:
         admin = await _ensure_admin(settings, control_plane.url)
+        sign_in_link = await _sign_in_link(control_plane.url, admin)
         # Records go in-process (the sink below); the URL and key serve the heartbeat only.
         settings.proxy.control_plane_url = control_plane.url
         settings.proxy.api_key = SecretStr(admin["proxy_key"])
@@ -108,7 +111,7 @@ async def _serve_until(settings: Settings, stop: asyncio.Event) -> None:
         settle_heap()
         try:
             bundle = write_bundle(settings.proxy.ca_dir)
-            _announce(settings, control_plane.url, proxy, bundle, admin)
+            _announce(settings, control_plane.url, proxy, bundle, admin, sign_in_link)
             await stop.wait()
             click.echo("stopping…")
         finally:
@@ -171,6 +174,22 @@ async def _post(
         return answer
 
 
+async def _sign_in_link(url: str, admin: dict[str, str]) -> str:
+    """A console link that signs the embedded admin in once: it carries a fresh refresh token,
+    which the console exchanges on first use (a second use is refused)."""
+    login = {"email": admin["email"], "password": admin["password"], "org": admin["org"]}
+    async with (
+        aiohttp.ClientSession(base_url=url) as session,
+        session.post("/api/v1/auth/login", json=login) as response,
+    ):
+        if response.status != 200:
+            raise click.ClickException(
+                f"could not sign the embedded admin in: {response.status} {await response.text()}"
+            )
+        tokens = await response.json()
+    return f"{url}/login/link?token={tokens['refresh_token']}"
+
+
 def _write_private(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600, exist_ok=True)
@@ -179,7 +198,12 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def _announce(
-    settings: Settings, url: str, proxy: object, bundle: Path, admin: dict[str, str]
+    settings: Settings,
+    url: str,
+    proxy: object,
+    bundle: Path,
+    admin: dict[str, str],
+    sign_in_link: str,
 ) -> None:
     from agentops.agent_env import LOCAL_NO_PROXY, agent_env, merge_no_proxy, render
     from proxy.service import ProxyService
@@ -189,7 +213,11 @@ def _announce(
     proxy_url = f"http://{fhost}:{fport}"
     echo = click.echo
     echo("AgentOps Hub is running (all-in-one, embedded defaults)")
-    echo(f"  control plane   {url}/api/v1   (OpenAPI: {url}/api/v1/openapi.json)")
+    echo(f"  web console     {url}/")
+    echo(f"  sign in once    {sign_in_link}")
+    echo(
+        f"  control plane   {url}/api/v1   (OpenAPI: {url}/api/v1/openapi.json, docs: {url}/api/v1/docs)"
+    )
     echo(f"  health          {url}/healthz  {url}/readyz  {url}/metrics")
     echo(f"  forward proxy   {proxy_url}   (HTTPS_PROXY)")
     if proxy.reverse_address:

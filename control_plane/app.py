@@ -16,6 +16,7 @@ from agentops.tasks import TaskSet
 from control_plane import keys
 from control_plane.auth.passwords import Passwords
 from control_plane.auth.throttle import LoginThrottle
+from control_plane.console.mount import mount_console
 from control_plane.middlewares import json_errors, request_context
 from control_plane.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from control_plane.routes import add_routes
@@ -40,6 +41,7 @@ def create_app(settings: Settings) -> web.Application:
         [_database, _passwords, _redis, _worker, state_bus_context, budget_jobs_context]
     )
     add_routes(app)
+    mount_console(app)
     return app
 
 

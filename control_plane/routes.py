@@ -198,6 +198,8 @@ ROUTES: tuple[Route, ...] = (
           body=al.ChannelUpdate, response=al.ChannelCreated),
     Route("DELETE", "/alerts/channels/{channel_id}", alerts.delete_channel, P.ALERTS_WRITE, "Delete a channel", "alerts",
           status=204),
+    Route("POST", "/alerts/channels/{channel_id}/test", alerts.test_channel, P.ALERTS_WRITE, "Queue a test notification to this channel", "alerts",
+          response=al.DeliveryOut, status=202),
     Route("GET", "/alerts/deliveries", alerts.list_deliveries, P.ALERTS_READ, "List alert deliveries (pending, delivered, dead)", "alerts",
           query=al.DeliveryQuery, response=al.DeliveryPage),
     Route("POST", "/alerts/deliveries/{delivery_id}/resend", alerts.resend_delivery, P.ALERTS_WRITE, "Send a delivery again", "alerts",

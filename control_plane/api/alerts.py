@@ -97,5 +97,13 @@ async def resend_delivery(req: ApiRequest) -> DeliveryOut:
         return rules.deliveries_out([delivery])[0]
 
 
+async def test_channel(req: ApiRequest) -> DeliveryOut:
+    async with req.transaction() as session:
+        channel = await rules.get_channel(session, req.principal.org_id, req.path_id("channel_id"))
+        delivery = await rules.enqueue_test(session, req.principal.org_id, channel)
+        await req.audit(session, "alert_channel.test", "alert_channel", channel.id)
+        return rules.deliveries_out([delivery])[0]
+
+
 def _policy(req: ApiRequest) -> DestinationPolicy:
     return rules.destination_policy(req.app_get(keys.SETTINGS).control_plane)

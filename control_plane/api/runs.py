@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +14,7 @@ from control_plane.schemas.runs import CallOut, RunDetail, RunOut, RunPage, RunQ
 from control_plane.store import agents, calls, runs, teams
 from control_plane.store.pagination import InvalidCursorError
 from control_plane.store.runs import RunFilters
-from control_plane.store.tables import Run
+from control_plane.store.tables import Call, Run
 
 
 async def list_runs(req: ApiRequest) -> RunPage:
@@ -56,8 +57,24 @@ async def get_run(req: ApiRequest) -> RunDetail:
             raise NotFoundError(f"no such run: {ref!r}")
         out = (await runs_out(session, org_id, [run]))[0]
         rows = await calls.list_calls_for_run(session, org_id, run.id)
-    call_list = [CallOut.model_validate(row, from_attributes=True) for row in rows]
-    return RunDetail(**out.model_dump(), call_list=call_list)
+    return RunDetail(**out.model_dump(), call_list=[call_out(row) for row in rows])
+
+
+def call_out(row: Call) -> CallOut:
+    """A call row with the forensic detail its stored record carries."""
+    record = row.record or {}
+    cost = record.get("cost") or {}
+    return CallOut.model_validate(row, from_attributes=True).model_copy(
+        update={
+            "tool_names": list(record.get("tool_names") or []),
+            "cost_breakdown": {
+                k: Decimal(str(v)) for k, v in (cost.get("breakdown") or {}).items()
+            },
+            "refusal_reason": record.get("refusal_reason"),
+            "prompt": record.get("prompt"),
+            "completion": record.get("completion"),
+        }
+    )
 
 
 async def runs_out(session: AsyncSession, org_id: uuid.UUID, rows: list[Run]) -> list[RunOut]:

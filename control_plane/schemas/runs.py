@@ -71,6 +71,19 @@ class CallOut(BaseModel):
     latency_ms: float | None
     ttft_ms: float | None
     error_type: str | None
+    # The forensic detail of the call, from its stored record.
+    model_requested: str | None = None
+    model_served: str | None = None
+    streamed: bool = False
+    cache_write_tokens: int = 0
+    token_source: str = Field("", description="reported (by the provider), estimated or none.")
+    tool_names: list[str] = Field(default_factory=list)
+    cost_breakdown: dict[str, MoneyOut] = Field(
+        default_factory=dict, description="Cost per token class (USD)."
+    )
+    refusal_reason: str | None = None
+    prompt: str | None = Field(None, description="Captured prompt (capture_content on, redacted).")
+    completion: str | None = Field(None, description="Captured completion (capture_content on).")
 
 
 class RunDetail(RunOut):

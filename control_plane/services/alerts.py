@@ -132,6 +132,27 @@ async def enqueue(
     ]
 
 
+async def enqueue_test(
+    session: AsyncSession, org_id: uuid.UUID, channel: NotificationChannel
+) -> AlertDelivery:
+    """One delivery of a test message to this channel only (sent by the worker like any
+    alert, so it proves the whole path: worker, signing, the receiver)."""
+    return await store.create_delivery(
+        session,
+        org_id=org_id,
+        channel_id=channel.id,
+        event_id=None,
+        event_type="test",
+        payload={
+            "type": "test",
+            "message": f"Test notification from AgentOps Hub to channel {channel.name!r}",
+        },
+        status="pending",
+        attempts=0,
+        next_attempt_at=utcnow(),
+    )
+
+
 async def resend(session: AsyncSession, org_id: uuid.UUID, delivery_id: uuid.UUID) -> AlertDelivery:
     """Queue a delivery again now, with a fresh set of tries (dead letters included)."""
     delivery = await store.get_delivery(session, org_id, delivery_id)

@@ -102,3 +102,13 @@ async def revoke_user_sessions(
         )
         .values(revoked_at=when)
     )
+
+
+async def get_refresh_token(
+    session: AsyncSession, org_id: uuid.UUID, token_hash: str
+) -> RefreshToken | None:
+    """A read without a row lock: the console checks its session token on every page."""
+    stmt = select(RefreshToken).where(
+        RefreshToken.org_id == org_id, RefreshToken.token_hash == token_hash
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()

@@ -23,6 +23,12 @@ DATA = (
     ("control_plane/store/migrations/env.py", "Alembic environment"),
     ("control_plane/store/migrations/script.py.mako", "Alembic script template"),
     ("control_plane/store/migrations/versions/*.py", "migrations"),
+    ("control_plane/console/templates/*.html", "console templates"),
+    ("control_plane/console/static/console.css", "console stylesheet"),
+    ("control_plane/console/static/vendor/htmx-*.min.js", "vendored htmx"),
+    ("control_plane/console/static/vendor/chart-*.umd.js", "vendored Chart.js"),
+    ("control_plane/console/static/vendor/swagger-ui-*-bundle.js", "vendored Swagger UI"),
+    ("control_plane/console/static/vendor/SHA256SUMS", "vendored assets' checksums"),
 )
 
 
