@@ -15,10 +15,11 @@ import secrets
 from aiohttp import web
 
 from control_plane import keys
+from control_plane.auth.peer import client_address
 from control_plane.auth.principal import Principal, Role
 from control_plane.auth.tokens import REFRESH_PREFIX, hash_refresh_token
 from control_plane.schemas.auth import LoginRequest, TokenResponse
-from control_plane.services import sessions
+from control_plane.services import logins, sessions
 from control_plane.store import members, orgs, refresh_tokens, users
 from control_plane.store.engine import set_current_org
 from control_plane.store.tables import utcnow
@@ -37,12 +38,24 @@ ORG_VIEW: web.RequestKey[tuple[str, str]] = web.RequestKey("console_org_view")
 
 
 async def sign_in(request: web.Request, body: LoginRequest) -> TokenResponse:
-    """Check e-mail and password exactly as ``POST /auth/login`` does (raises 401)."""
+    """Check e-mail and password exactly as ``POST /auth/login`` does, under the same limits on
+    failed attempts per account and per client address (raises 401, or 429 when locked)."""
     app = request.app
-    async with app[keys.DATABASE].transaction() as session:
-        return await sessions.login(
-            session, app[keys.PASSWORDS], app[keys.SETTINGS].control_plane, body
-        )
+    cp = app[keys.SETTINGS].control_plane
+    database = app[keys.DATABASE]
+
+    async def attempt() -> TokenResponse:
+        async with database.transaction() as session:
+            return await sessions.login(session, app[keys.PASSWORDS], cp, body)
+
+    return await logins.guarded(
+        app[keys.LOGIN_THROTTLE],
+        database,
+        cp.auth,
+        email=body.email,
+        address=client_address(request, cp.auth.forwarded_for_hops),
+        attempt=attempt,
+    )
 
 
 async def redeem_link(request: web.Request, token: str) -> TokenResponse | None:

@@ -65,6 +65,26 @@ async def test_a_wrong_password_and_a_forged_login_form_are_refused(
     assert "agentops_session" not in forged.cookies
 
 
+async def test_guessing_through_the_sign_in_form_is_limited_like_the_api(
+    client: Client, signup: SignUp
+) -> None:
+    """The form is another door to the same accounts: its failures count with the API's, and
+    a locked account is refused there too, the right password included."""
+    owner = await signup()
+    token = csrf_of(await (await client.get("/login")).text())
+    for _ in range(10):  # the default login_failures_per_account
+        form = {"csrf_token": token, "email": owner.email, "password": "guess"}
+        assert (await client.post("/login", data=form)).status == 401
+    locked = await client.post(
+        "/login", data={"csrf_token": token, "email": owner.email, "password": "correct horse"}
+    )
+    assert locked.status == 429
+    assert "Try again in" in await locked.text()
+    assert "agentops_session" not in locked.cookies
+    api = await client.post(f"{API}/auth/login", json={"email": owner.email, "password": "x"})
+    assert api.status == 429
+
+
 async def test_pages_redirect_to_sign_in_and_come_back_after(
     client: Client, signup: SignUp
 ) -> None:

@@ -58,7 +58,18 @@ async def submit(request: web.Request) -> web.StreamResponse:
             email=fields["email"], password=fields["password"], org=fields["org"] or None
         )
         tokens = await session.sign_in(request, body)
-    except (ValidationError, ApiError):
+    except ApiError as exc:
+        if exc.status in (429, 503):  # too many failed attempts, or password checks busy
+            wait = exc.headers.get("Retry-After", "60")
+            return _form(
+                request, exc.status, csrf=session.csrf_token(request),
+                message=f"{exc.message} Try again in {wait} seconds.", **again,
+            )  # fmt: skip
+        return _form(
+            request, 401, csrf=session.csrf_token(request),
+            message="Invalid e-mail or password.", **again,
+        )  # fmt: skip
+    except ValidationError:
         return _form(
             request, 401, csrf=session.csrf_token(request),
             message="Invalid e-mail or password.", **again,
