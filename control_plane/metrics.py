@@ -19,3 +19,7 @@ RATE_LIMITED = Counter(
     "API requests refused by a rate limit, by limit kind (org, api_key).",
     ["kind"],
 )
+RATE_LIMIT_DEGRADED = Counter(
+    "agentops_api_rate_limit_degraded_total",
+    "API requests rate-limited in process because Redis was unreachable (limits per replica).",
+)

@@ -26,7 +26,9 @@ from pricing import max_output_tokens as model_output_cap
 from proxy.control import ControlGate, ControlStateHolder, MemoryStateSource, RedisStateSource
 from proxy.control.decide import Decision as Verdict
 from proxy.control.gate import BudgetReservation
+from proxy.control.health import StateHealth, assess_holder
 from proxy.control.keys import StateKeyVerifier
+from proxy.control.metrics import track_state_age
 from proxy.control.redis_source import CLIENT_NAME
 from proxy.gate import Decision, GateRequest
 from proxy.heartbeat import Heartbeat
@@ -202,9 +204,14 @@ class ControlState:
 
     @property
     def ready(self) -> bool:
-        return self.holder.ready
+        """Serving: synced (or ``start_open``), and not stale under ``refuse_all``."""
+        return self.health().ready
+
+    def health(self) -> StateHealth:
+        return assess_holder(self.holder.ready, self.holder.age_seconds(), self.settings.proxy)
 
     async def start(self, proxy_id: str) -> None:
+        track_state_age(self.holder.age_seconds)
         await self.source.start()
         p = self.settings.proxy
         if p.control_plane_url:

@@ -7,6 +7,8 @@ commit or rollback, so a pooled connection never carries one org's scope into an
 
 from __future__ import annotations
 
+import asyncio
+import math
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,10 +26,19 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 
 class Database:
-    def __init__(self, engine: AsyncEngine, *, app_role: str | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        app_role: str | None = None,
+        start_timeout_seconds: float | None = None,
+    ) -> None:
         self.engine = engine
         self.app_role = app_role
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # Bounds the start of each transaction (checkout, pre-ping, first statement): a server
+        # whose packets vanish turns into a TimeoutError (503) instead of a request that hangs.
+        self.start_timeout_seconds = start_timeout_seconds
 
     @property
     def is_postgres(self) -> bool:
@@ -41,11 +52,13 @@ class Database:
         then call ``set_current_org`` once they know the org.
         """
         async with self.sessions() as session, session.begin():
-            if self.is_postgres and self.app_role:
-                role = self.engine.dialect.identifier_preparer.quote(self.app_role)
-                await session.execute(text(f"SET LOCAL ROLE {role}"))
-            if org_id is not None:
-                await set_current_org(session, org_id)
+            async with asyncio.timeout(self.start_timeout_seconds):
+                await session.connection()
+                if self.is_postgres and self.app_role:
+                    role = self.engine.dialect.identifier_preparer.quote(self.app_role)
+                    await session.execute(text(f"SET LOCAL ROLE {role}"))
+                if org_id is not None:
+                    await set_current_org(session, org_id)
             yield session
 
     async def dispose(self) -> None:
@@ -59,12 +72,37 @@ async def set_current_org(session: AsyncSession, org_id: uuid.UUID) -> None:
 
 
 def create_database(
-    database_url: str, *, app_role: str | None = None, **engine_kw: Any
+    database_url: str,
+    *,
+    app_role: str | None = None,
+    start_timeout_seconds: float | None = None,
+    **engine_kw: Any,
 ) -> Database:
     engine = create_async_engine(database_url, **engine_kw)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    return Database(engine, app_role=app_role)
+    return Database(engine, app_role=app_role, start_timeout_seconds=start_timeout_seconds)
+
+
+def bounded_postgres_options(
+    connect_timeout_seconds: float, statement_timeout_seconds: float
+) -> dict[str, Any]:
+    """Engine options that keep a dead or black-holed PostgreSQL from holding a request: libpq
+    connect timeout, server-side statement timeout, TCP user timeout and keepalives (unanswered
+    packets drop the connection), and a bounded wait for a pooled connection."""
+    statement_ms = int(statement_timeout_seconds * 1000)
+    return {
+        "pool_timeout": connect_timeout_seconds,
+        "connect_args": {
+            "connect_timeout": max(2, math.ceil(connect_timeout_seconds)),
+            "options": f"-c statement_timeout={statement_ms}",
+            "tcp_user_timeout": statement_ms,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+        },
+    }
 
 
 def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
