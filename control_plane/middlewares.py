@@ -78,6 +78,13 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except IntegrityError:
         # A race the handler's own checks could not see (two concurrent creates, say).
         return error_response(ConflictError("the change conflicts with existing data"))
+    except ConnectionResetError:
+        # The client went away mid-request (a proxy stopped while shipping): nobody reads the
+        # answer, and it is not a server error; the proxy resends what was not acknowledged.
+        log.info("client closed the connection before the request was read")
+        return error_response(
+            ApiError("client closed the connection", code="client_closed"), status=400
+        )
     except (OperationalError, InterfaceError, SaTimeoutError, TimeoutError) as exc:
         # The database refused, dropped or did not answer within its bound: a dependency is
         # missing, which is a 503 the caller may retry, never a 500 or a hang.

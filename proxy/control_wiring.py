@@ -221,6 +221,7 @@ class ControlState:
                 api_key=p.api_key,
                 proxy_id=proxy_id,
                 interval_seconds=p.heartbeat_seconds,
+                max_age_seconds=p.state_max_age_seconds,
             )
             await self.heartbeat.start()
 

@@ -8,6 +8,7 @@ commit or rollback, so a pooled connection never carries one org's scope into an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import uuid
 from collections.abc import AsyncIterator
@@ -24,6 +25,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from agentops.tasks import TaskSet
+
 
 class Database:
     def __init__(
@@ -39,6 +42,7 @@ class Database:
         # Bounds the start of each transaction (checkout, pre-ping, first statement): a server
         # whose packets vanish turns into a TimeoutError (503) instead of a request that hangs.
         self.start_timeout_seconds = start_timeout_seconds
+        self._abandoned = TaskSet("abandoned-transactions")
 
     @property
     def is_postgres(self) -> bool:
@@ -50,19 +54,81 @@ class Database:
 
         ``org_id`` None is for the pre-org paths (signup, login, credential lookup), which
         then call ``set_current_org`` once they know the org.
+
+        Its start (pool checkout with pre-ping, first statements) is bounded by
+        ``start_timeout_seconds``: past it the caller gets ``DatabaseUnavailable`` at once,
+        and the stuck start is abandoned to a background task. Cancelling it in place would
+        not be bounded: the driver then spends seconds more trying to cancel the query and
+        close the connection through the same silent network.
         """
-        async with self.sessions() as session, session.begin():
-            async with asyncio.timeout(self.start_timeout_seconds):
-                await session.connection()
-                if self.is_postgres and self.app_role:
-                    role = self.engine.dialect.identifier_preparer.quote(self.app_role)
-                    await session.execute(text(f"SET LOCAL ROLE {role}"))
-                if org_id is not None:
-                    await set_current_org(session, org_id)
+        session = self.sessions()
+        opening = asyncio.ensure_future(self._begin(session, org_id))
+        try:
+            await asyncio.wait_for(asyncio.shield(opening), self.start_timeout_seconds)
+        except TimeoutError:
+            self._abandoned.spawn(_abandon(opening, session), name="abandoned-transaction")
+            raise DatabaseUnavailable(
+                f"no answer from the database within {self.start_timeout_seconds} s"
+            ) from None
+        except BaseException:
+            if opening.done():
+                await session.close()
+            else:  # cancelled while the start is in flight: it must finish before a close
+                self._abandoned.spawn(_abandon(opening, session), name="abandoned-transaction")
+            raise
+        try:
             yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        finally:
+            await session.close()
+
+    async def ping(self, timeout_seconds: float) -> None:
+        """``SELECT 1`` within ``timeout_seconds`` (readiness), abandoned like a stuck start."""
+        session = self.sessions()
+        probe = asyncio.ensure_future(self._select_one(session))
+        try:
+            await asyncio.wait_for(asyncio.shield(probe), timeout_seconds)
+        except TimeoutError:
+            self._abandoned.spawn(_abandon(probe, session), name="abandoned-ping")
+            raise DatabaseUnavailable(f"no answer within {timeout_seconds} s") from None
+
+    @staticmethod
+    async def _select_one(session: AsyncSession) -> None:
+        async with session:
+            await session.execute(text("SELECT 1"))
+
+    async def _begin(self, session: AsyncSession, org_id: uuid.UUID | None) -> None:
+        await session.begin()
+        await session.connection()
+        if self.is_postgres and self.app_role:
+            role = self.engine.dialect.identifier_preparer.quote(self.app_role)
+            await session.execute(text(f"SET LOCAL ROLE {role}"))
+        if org_id is not None:
+            await set_current_org(session, org_id)
 
     async def dispose(self) -> None:
+        await self._abandoned.close()
         await self.engine.dispose()
+
+
+class DatabaseUnavailable(TimeoutError):
+    """The database did not answer within the bound (the API turns it into a 503)."""
+
+
+async def _abandon(opening: asyncio.Future[None], session: AsyncSession | None) -> None:
+    """Let a stuck start fail in its own time, then drop its connection without a rollback
+    (which could wait on the same silent network), so nothing is left checked out."""
+    opening.cancel()
+    try:
+        with contextlib.suppress(BaseException):
+            await opening
+    finally:
+        if session is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(session.invalidate())
 
 
 async def set_current_org(session: AsyncSession, org_id: uuid.UUID) -> None:

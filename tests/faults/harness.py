@@ -10,21 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import openai
 import redis
 
 from tests.emergency.cluster import ProxyProcess
 from tests.harness.servers import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
 
 HELLO: list[openai.types.chat.ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
 MODEL = "gpt-4o-mini"
@@ -62,90 +65,59 @@ class OwnRedis:
         if self._process is not None:
             self._process.kill()
             self._process.wait(timeout=10)
+            if self._process.stdout is not None:
+                self._process.stdout.close()
             self._process = None
 
     def dbsize(self) -> int:
         return int(redis.Redis(port=self.port, socket_connect_timeout=0.5).dbsize())
 
 
-Mode = Literal["forward", "swallow", "refuse"]
-
-
 class Relay:
-    """A TCP relay in front of a real server. ``swallow``: connections are accepted and read but
-    never answered, as when packets are dropped. ``refuse``: nothing listens (connection
-    refused) and open connections are reset. ``forward``: a plain relay again."""
+    """A TCP relay in front of a real server (``tests/faults/relay.py``, its own process).
+    ``swallow``: connections are accepted and read but never answered, as when packets are
+    dropped. ``refuse``: every connection, open or new, is reset.
+    ``restore``: a plain relay again. Each returns once the relay has switched."""
 
     def __init__(self, upstream_port: int) -> None:
         self.port = free_port()
         self._upstream = upstream_port
-        self.mode: Mode = "forward"
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._process: subprocess.Popen[str] | None = None
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(
-            self._accept, "127.0.0.1", self.port, reuse_address=True
+        args = [sys.executable, "-m", "tests.faults.relay", str(self.port), str(self._upstream)]
+        self._process = await asyncio.to_thread(
+            subprocess.Popen, args, stdout=subprocess.PIPE, text=True, cwd=ROOT
         )
+        await self._acknowledged("forward")
 
     async def close(self) -> None:
-        await self._stop_listening()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=10)
+            if self._process.stdout is not None:
+                self._process.stdout.close()
+            self._process = None
 
-    def swallow(self) -> None:
-        self.mode = "swallow"
+    async def swallow(self) -> None:
+        await self._switch(signal.SIGUSR1, "swallow")
 
     async def refuse(self) -> None:
-        self.mode = "refuse"
-        await self._stop_listening()
+        await self._switch(signal.SIGUSR2, "refuse")
 
     async def restore(self) -> None:
-        self.mode = "forward"
-        if self._server is None:
-            await self.start()
+        await self._switch(signal.SIGHUP, "forward")
 
-    async def _stop_listening(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-        for writer in list(self._writers):
-            writer.transport.abort()
+    async def _switch(self, sig: signal.Signals, mode: str) -> None:
+        assert self._process is not None
+        self._process.send_signal(sig)
+        await self._acknowledged(mode)
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
-        try:
-            if self.mode == "swallow":
-                while await reader.read(65536):
-                    pass
-                return
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self._upstream)
-            self._writers.add(up_writer)
-            pumps = [
-                self._spawn(self._pump(reader, up_writer)),
-                self._spawn(self._pump(up_reader, writer)),
-            ]
-            await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
-            up_writer.transport.abort()
-        except OSError:
-            pass
-        finally:
-            writer.transport.abort()
-
-    def _spawn(self, coro: Any) -> asyncio.Task[None]:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    async def _pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError):
-            while data := await source.read(65536):
-                if self.mode == "forward":  # swallowed: read and dropped, never answered
-                    sink.write(data)
-                    await sink.drain()
+    async def _acknowledged(self, mode: str) -> None:
+        assert self._process is not None
+        assert self._process.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(self._process.stdout.readline), 10)
+        assert line.strip() == mode, f"relay answered {line!r}, expected {mode!r}"
 
 
 def proxy_client(proxy: ProxyProcess, agent: str, key: str) -> openai.AsyncOpenAI:

@@ -14,7 +14,7 @@ def _count_calls(pg_url: str, agent: str | None) -> tuple[int, int]:
     )
     args: tuple[str, ...] = ()
     if agent is not None:
-        query += " WHERE a.name = %s"
+        query += " AND a.name = %s"
         args = (agent,)
     with psycopg.connect(url, connect_timeout=5) as conn:
         row = conn.execute(query, args).fetchone()
@@ -23,5 +23,6 @@ def _count_calls(pg_url: str, agent: str | None) -> tuple[int, int]:
 
 
 async def stored_calls(pg_url: str, agent: str | None = None) -> tuple[int, int]:
-    """(rows, distinct call ids) in ``calls``, for one agent name or all."""
+    """(rows, distinct call ids) in ``calls`` of calls that went upstream (a refusal is
+    recorded too, as ``refused``), for one agent name or all."""
     return await asyncio.to_thread(_count_calls, pg_url, agent)

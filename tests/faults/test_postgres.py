@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
+import pytest
 
 from tests.emergency.cluster import Cluster, running_cluster, wait_for
 from tests.faults.harness import Figures, Relay, call
@@ -45,6 +46,8 @@ async def _get(cluster: Cluster, path: str) -> tuple[int, float, str | None]:
         return response.status, time.monotonic() - started, response.headers.get("Retry-After")
 
 
+# Real processes started, stopped and restarted on a shared machine: more than the default.
+@pytest.mark.timeout(300)
 async def test_postgres_black_holed_then_refusing_then_back(
     pg_url: str, redis_url: str, tmp_path: Path, figures_path: Path
 ) -> None:
@@ -67,7 +70,7 @@ async def test_postgres_black_holed_then_refusing_then_back(
             running = asyncio.create_task(traffic())
             await asyncio.sleep(0.5)
 
-            relay.swallow()
+            await relay.swallow()
             swallowed = [await _get(cluster, "/agents"), await _get(cluster, "/agents")]
             ready = await _get(cluster, "/readyz")
             await relay.refuse()

@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import openai
+import pytest
 
 from tests.emergency.cluster import Cluster, ProxyProcess, running_cluster, wait_for
 from tests.faults.harness import Figures, OwnRedis, call
@@ -73,6 +74,8 @@ async def _enforced_everywhere(cluster: Cluster, agent: str) -> bool:
     return True
 
 
+# Real processes started, stopped and restarted on a shared machine: more than the default.
+@pytest.mark.timeout(300)
 async def test_redis_down_then_restarted_empty(
     pg_url: str, own_redis: OwnRedis, tmp_path: Path, figures_path: Path
 ) -> None:
