@@ -24,7 +24,8 @@ from typing import Any
 import openai
 import redis
 
-from tests.emergency.cluster import ProxyProcess
+from tests.emergency.cluster import ProxyProcess, wait_for
+from tests.faults.stores import stored_calls
 from tests.harness.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,12 +63,8 @@ class OwnRedis:
                 time.sleep(0.02)
 
     def stop(self) -> None:
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait(timeout=10)
-            if self._process.stdout is not None:
-                self._process.stdout.close()
-            self._process = None
+        _end(self._process)
+        self._process = None
 
     def dbsize(self) -> int:
         return int(redis.Redis(port=self.port, socket_connect_timeout=0.5).dbsize())
@@ -92,12 +89,8 @@ class Relay:
         await self._acknowledged("forward")
 
     async def close(self) -> None:
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait(timeout=10)
-            if self._process.stdout is not None:
-                self._process.stdout.close()
-            self._process = None
+        _end(self._process)
+        self._process = None
 
     async def swallow(self) -> None:
         await self._switch(signal.SIGUSR1, "swallow")
@@ -118,6 +111,14 @@ class Relay:
         assert self._process.stdout is not None
         line = await asyncio.wait_for(asyncio.to_thread(self._process.stdout.readline), 10)
         assert line.strip() == mode, f"relay answered {line!r}, expected {mode!r}"
+
+
+def _end(process: subprocess.Popen[Any] | None) -> None:
+    if process is not None:
+        process.kill()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def proxy_client(proxy: ProxyProcess, agent: str, key: str) -> openai.AsyncOpenAI:
@@ -160,6 +161,26 @@ class Figures:
         print(f"\nFAULT {line}")
         with (directory / FIGURES_FILE).open("a") as out:
             out.write(line + "\n")
+
+
+async def call_figures(
+    scenario: str,
+    pg_url: str,
+    statuses: list[int],
+    seconds_to_recover: float,
+    extra: dict[str, Any],
+) -> Figures:
+    """Figures of a scenario whose calls (agent ``worker``) all had to be answered: waits until
+    every answered call is stored (the shipper retries), then counts."""
+    answered = statuses.count(200)
+    await wait_for(lambda: _stored_at_least(pg_url, answered), deadline=60)
+    rows, distinct = await stored_calls(pg_url, "worker")
+    return Figures(scenario, answered, distinct, rows - distinct, len(statuses) - answered,
+                   round(seconds_to_recover, 2), extra)  # fmt: skip
+
+
+async def _stored_at_least(pg_url: str, answered: int) -> bool:
+    return (await stored_calls(pg_url, "worker"))[0] >= answered
 
 
 def figures_dir(basetemp: Path) -> Path:

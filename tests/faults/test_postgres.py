@@ -17,8 +17,7 @@ import aiohttp
 import pytest
 
 from tests.emergency.cluster import Cluster, running_cluster, wait_for
-from tests.faults.harness import Figures, Relay, call
-from tests.faults.stores import stored_calls
+from tests.faults.harness import Relay, call, call_figures
 
 PROXY_ENV = {
     "AGENTOPS_PROXY__REQUIRE_CREDENTIALS": "true",
@@ -83,24 +82,16 @@ async def test_postgres_black_holed_then_refusing_then_back(
             stop.set()
             await running
 
-            answered = statuses.count(200)
-            await wait_for(lambda: _stored_at_least(pg_url, answered), deadline=60)
-            stored_seconds = time.monotonic() - back_at
-            rows, distinct = await stored_calls(pg_url, "worker")
-            Figures(
-                "postgresql black-holed, then refusing",
-                answered=answered,
-                stored=distinct,
-                duplicated=rows - distinct,
-                refused_wrongly=len(statuses) - answered,
-                seconds_to_recover=round(recovered, 2),
-                extra={
-                    "api_while_swallowed": [(s, round(t, 2), r) for s, t, r in swallowed],
-                    "readyz_while_swallowed": (ready[0], round(ready[1], 2)),
-                    "api_while_refused": (refused[0], round(refused[1], 2), refused[2]),
-                    "all_records_stored_after_s": round(stored_seconds, 2),
-                },
-            ).report(figures_path)
+            extra = {
+                "api_while_swallowed": [(s, round(t, 2), r) for s, t, r in swallowed],
+                "readyz_while_swallowed": (ready[0], round(ready[1], 2)),
+                "api_while_refused": (refused[0], round(refused[1], 2), refused[2]),
+            }
+            figures = await call_figures(
+                "postgresql black-holed, then refusing", pg_url, statuses, recovered, extra
+            )
+            figures.extra["all_records_stored_after_s"] = round(time.monotonic() - back_at, 2)
+            figures.report(figures_path)
     finally:
         await relay.close()
     for status, seconds, retry_after in [*swallowed, refused]:
@@ -109,13 +100,9 @@ async def test_postgres_black_holed_then_refusing_then_back(
         assert seconds < 10  # the bound is 3 s; this only catches a hang
     assert ready[0] == 503
     assert ready[1] < 5
-    assert answered == len(statuses)
-    assert (distinct, rows) == (answered, answered)
+    assert figures.answered == len(statuses)
+    assert (figures.stored, figures.duplicated) == (figures.answered, 0)
 
 
 async def _serves(cluster: Cluster) -> bool:
     return (await _get(cluster, "/agents"))[0] == 200
-
-
-async def _stored_at_least(pg_url: str, answered: int) -> bool:
-    return (await stored_calls(pg_url, "worker"))[0] >= answered

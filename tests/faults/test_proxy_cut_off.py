@@ -18,8 +18,7 @@ import pytest
 
 from cli.emergency_cmd import status
 from tests.emergency.cluster import Cluster, ProxyProcess, running_cluster, wait_for
-from tests.faults.harness import Figures, OwnRedis, Relay, call
-from tests.faults.stores import stored_calls
+from tests.faults.harness import OwnRedis, Relay, call, call_figures
 
 BOUND = 1.5
 PROXY_ENV = {
@@ -70,6 +69,7 @@ async def test_a_proxy_cut_off_from_redis_is_named_stale_and_catches_up(
             await relay.refuse()
             cut_at = time.monotonic()
             await wait_for(lambda: _named_stale(cluster, cut))
+            named_after = time.monotonic() - cut_at
             age = await _state_age(cut)
             ready_status, ready_body = await _admin(cut, "/readyz")
             shown = await cluster.cli(status)
@@ -86,24 +86,21 @@ async def test_a_proxy_cut_off_from_redis_is_named_stale_and_catches_up(
             ready_after, _ = await _admin(cut, "/readyz")
             statuses += [await call(cut, "worker", key), await call(peer, "worker", key)]
 
-            answered = statuses.count(200)
-            await wait_for(lambda: _stored_at_least(pg_url, answered))
-            rows, distinct = await stored_calls(pg_url, "worker")
-            Figures(
+            extra = {
+                "state_age_when_named_stale_s": round(age, 2),
+                "named_stale_after_s": round(named_after, 2),
+                "readyz_while_cut": ready_status,
+                "call_while_cut": cut_refusal,
+                "kill_at_peer_while_cut": peer_enforced,
+            }
+            figures = await call_figures(
                 "proxy cut off from redis (refuse_all, bound 1.5 s)",
-                answered=answered,
-                stored=distinct,
-                duplicated=rows - distinct,
-                refused_wrongly=len(statuses) - answered,
-                seconds_to_recover=round(recovered, 2),
-                extra={
-                    "state_age_when_named_stale_s": round(age, 2),
-                    "named_stale_after_s": round(back_at - cut_at, 2),
-                    "readyz_while_cut": ready_status,
-                    "call_while_cut": cut_refusal,
-                    "kill_at_peer_while_cut": peer_enforced,
-                },
-            ).report(figures_path)
+                pg_url,
+                statuses,
+                recovered,
+                extra,
+            )
+            figures.report(figures_path)
     finally:
         await relay.close()
     assert age > BOUND
@@ -113,13 +110,9 @@ async def test_a_proxy_cut_off_from_redis_is_named_stale_and_catches_up(
     assert not re.search(rf"{peer.proxy_id} .*STALE", shown.output)
     assert (peer_enforced, cut_refusal) == (403, 503)
     assert ready_after == 200
-    assert answered == len(statuses)
-    assert (distinct, rows) == (answered, answered)
+    assert figures.answered == len(statuses)
+    assert (figures.stored, figures.duplicated) == (figures.answered, 0)
 
 
 async def _refuses(proxy: ProxyProcess, agent: str, key: str) -> bool:
     return await call(proxy, agent, key) == 403
-
-
-async def _stored_at_least(pg_url: str, answered: int) -> bool:
-    return (await stored_calls(pg_url, "worker"))[0] >= answered
