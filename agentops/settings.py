@@ -161,7 +161,8 @@ class ProxySettings(BaseModel):
         description="Largest request body the proxy parses for metering; larger bodies are streamed upstream unparsed.",
     )
     state_max_age_seconds: float = Field(
-        300.0, description="Age of the control snapshot after which stale_state_mode applies."
+        30.0,
+        description="Age of the control state (time since the last confirmed resync) after which stale_state_mode applies; the bound on how long a kill may go unseen.",
     )
     stale_state_mode: Literal["keep_last_known", "refuse_all"] = Field(
         "keep_last_known",
@@ -261,6 +262,16 @@ class ControlPlaneSettings(BaseModel):
         description="Redis URL for control state, rate limits and spend counters. Unset: in-process state (embedded mode, one process only).",
     )
     redis_prefix: str = Field("agentops:", description="Prefix of every Redis key and channel.")
+    database_timeout_seconds: float = Field(
+        3.0,
+        gt=0,
+        description="Longest wait to reach PostgreSQL at the start of a transaction (connect, pool checkout, first statement); past it the API answers 503 with Retry-After instead of hanging.",
+    )
+    statement_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="PostgreSQL statement_timeout of the API's connections, and the TCP timeout (tcp_user_timeout) after which a connection whose packets go unanswered is dropped.",
+    )
     secret_key: SecretStr = Field(
         SecretStr("dev-insecure-change-me"),
         description="Key that signs access tokens. Must be set in production.",

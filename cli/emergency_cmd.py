@@ -172,7 +172,8 @@ def status(as_json: bool, url: str | None, token: str | None) -> None:
     """What is killed or paused, and which proxies hold the current control state.
 
     A proxy whose reported version is behind the org's is flagged NOT APPLIED: it may still
-    be serving calls that a kill refuses elsewhere.
+    be serving calls that a kill refuses elsewhere. A proxy whose control state is older than
+    its staleness bound (cut off from Redis) is flagged STALE with the state's age.
 
     \b
     Example:
@@ -193,6 +194,11 @@ def status(as_json: bool, url: str | None, token: str | None) -> None:
     click.echo("proxies:" if result["proxies"] else "proxies: none reporting")
     for proxy in result["proxies"]:
         state = "applied" if proxy["applied"] else f"NOT APPLIED (behind {result['version']})"
+        age = proxy.get("state_age_seconds")
+        if proxy.get("stale"):
+            state += f"  STALE (control state {age:.0f} s old)"
+        elif age is not None:
+            state += f"  state age {age:.0f} s"
         click.echo(
             f"  {proxy['proxy_id']}  version {proxy['version']}  {state}  "
             f"last seen {proxy['seen_at']}"

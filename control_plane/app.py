@@ -7,26 +7,30 @@ it does not know), Redis and the rate limiter, then the worker's task set.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 from redis.asyncio import Redis
 
 from agentops.settings import Settings
+from agentops.statebus import connect as connect_redis
 from agentops.tasks import TaskSet
 from control_plane import keys
 from control_plane.auth.passwords import Passwords
 from control_plane.auth.throttle import LoginThrottle
 from control_plane.console.mount import mount_console
 from control_plane.middlewares import json_errors, request_context
-from control_plane.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from control_plane.ratelimit import DegradingRateLimiter, MemoryRateLimiter, RedisRateLimiter
 from control_plane.routes import add_routes
 from control_plane.secretbox import load_box
 from control_plane.services.budget_watch import budget_jobs_context
 from control_plane.services.control_state import state_bus_context
 from control_plane.services.prices import PriceCache
-from control_plane.store.engine import create_database
+from control_plane.store.engine import bounded_postgres_options, create_database
 from control_plane.store.migrate import check_current
 from control_plane.worker import Worker
+
+REDIS_TIMEOUT_SECONDS = 1.0
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -47,7 +51,18 @@ def create_app(settings: Settings) -> web.Application:
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     cp = app[keys.SETTINGS].control_plane
-    database = create_database(cp.database_url, app_role=cp.app_role, pool_pre_ping=True)
+    bounded: dict[str, Any] = {}
+    if cp.database_url.startswith("postgresql"):
+        bounded = bounded_postgres_options(
+            cp.database_timeout_seconds, cp.statement_timeout_seconds
+        )
+    database = create_database(
+        cp.database_url,
+        app_role=cp.app_role,
+        start_timeout_seconds=cp.database_timeout_seconds,
+        pool_pre_ping=True,
+        **bounded,
+    )
     try:
         await check_current(database.engine, cp.app_role)
         app[keys.DATABASE] = database
@@ -79,9 +94,12 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
         app[keys.LOGIN_THROTTLE] = LoginThrottle(None, cp.redis_prefix, window)
         yield
         return
-    client: Redis[bytes] = Redis.from_url(cp.redis_url)
+    # Bounded and without hidden retries: no request waits on a dead Redis for longer than this.
+    client: Redis[bytes] = connect_redis(
+        cp.redis_url, timeout_seconds=REDIS_TIMEOUT_SECONDS, client_name="agentops-control-plane"
+    )
     app[keys.REDIS] = client
-    app[keys.RATE_LIMITER] = RedisRateLimiter(client, cp.redis_prefix)
+    app[keys.RATE_LIMITER] = DegradingRateLimiter(RedisRateLimiter(client, cp.redis_prefix))
     app[keys.LOGIN_THROTTLE] = LoginThrottle(client, cp.redis_prefix, window)
     try:
         yield

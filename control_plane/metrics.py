@@ -34,3 +34,7 @@ PASSWORD_HASH_REJECTED = Counter(
     "agentops_password_hash_rejected_total",
     "Requests answered 503 because the password hashing queue was full.",
 )
+RATE_LIMIT_DEGRADED = Counter(
+    "agentops_api_rate_limit_degraded_total",
+    "API requests rate-limited in process because Redis was unreachable (limits per replica).",
+)

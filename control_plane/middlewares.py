@@ -8,11 +8,12 @@ import time
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SaTimeoutError
 
 from agentops.ids import new_request_id
 from agentops.logs import request_id_var
-from control_plane.errors import ApiError, ConflictError, PayloadTooLargeError
+from control_plane.errors import ApiError, ConflictError, PayloadTooLargeError, UnavailableError
 from control_plane.keys import SETTINGS
 from control_plane.metrics import REQUEST_SECONDS, REQUESTS
 
@@ -20,6 +21,7 @@ log = logging.getLogger("control_plane.access")
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+DATABASE_RETRY_AFTER_SECONDS = 5
 _HTTP_CODES = {
     400: "bad_request",
     404: "not_found",
@@ -78,6 +80,24 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except IntegrityError:
         # A race the handler's own checks could not see (two concurrent creates, say).
         return error_response(ConflictError("the change conflicts with existing data"))
+    except ConnectionResetError:
+        # The client went away mid-request (a proxy stopped while shipping): nobody reads the
+        # answer, and it is not a server error; the proxy resends what was not acknowledged.
+        log.info("client closed the connection before the request was read")
+        return error_response(
+            ApiError("client closed the connection", code="client_closed"), status=400
+        )
+    except (OperationalError, InterfaceError, SaTimeoutError, TimeoutError) as exc:
+        # The database refused, dropped or did not answer within its bound: a dependency is
+        # missing, which is a 503 the caller may retry, never a 500 or a hang.
+        log.warning("database unavailable", extra={"error": type(exc).__name__})
+        return error_response(
+            UnavailableError(
+                "the database is unavailable; retry shortly",
+                code="database_unavailable",
+                headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+            )
+        )
     except Exception:
         log.exception("unhandled error")
         return error_response(ApiError("internal error; quote the request id when reporting it"))

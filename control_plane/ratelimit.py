@@ -4,15 +4,26 @@ GCRA (the generic cell rate algorithm) keeps one timestamp per key, the theoreti
 time, and allows a burst of ``limit`` requests then one every ``period / limit`` seconds. It has
 no window boundaries, so a client cannot double its rate by straddling one, and it needs a
 single atomic read-modify-write, done in Redis by a short Lua script using the server's clock.
+
+Redis is not needed to answer the API: when it fails, ``DegradingRateLimiter`` counts the
+request in this process instead (each replica then allows up to the limit on its own), logs the
+switch once, counts each degraded request, and tries Redis again after a short pause.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from control_plane.metrics import RATE_LIMIT_DEGRADED
+
+log = logging.getLogger(__name__)
 
 PERIOD_SECONDS = 60.0
 
@@ -77,6 +88,48 @@ class RedisRateLimiter:
         )
         text = result.decode() if isinstance(result, bytes) else str(result or "")
         return float(text) if text else None
+
+
+class DegradingRateLimiter:
+    """Redis when it answers, else the in-process limiter; after a failure Redis is skipped for
+    ``retry_seconds``, so an unreachable Redis costs one timeout per pause, not one per request."""
+
+    def __init__(
+        self,
+        shared: RateLimiter,
+        local: MemoryRateLimiter | None = None,
+        *,
+        retry_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._shared = shared
+        self._local = local or MemoryRateLimiter()
+        self._retry = retry_seconds
+        self._clock = clock
+        self._skip_until: float | None = None  # None: Redis healthy
+
+    @property
+    def degraded(self) -> bool:
+        return self._skip_until is not None
+
+    async def hit(self, key: str, limit: int) -> float | None:
+        if self._skip_until is None or self._clock() >= self._skip_until:
+            try:
+                result = await self._shared.hit(key, limit)
+            except (RedisError, OSError, TimeoutError) as exc:
+                if self._skip_until is None:
+                    log.warning(
+                        "rate limiter: Redis unreachable; limiting in process until it returns",
+                        extra={"error": type(exc).__name__},
+                    )
+                self._skip_until = self._clock() + self._retry
+            else:
+                if self._skip_until is not None:
+                    log.info("rate limiter: Redis is back; shared limits again")
+                self._skip_until = None
+                return result
+        RATE_LIMIT_DEGRADED.inc()
+        return await self._local.hit(key, limit)
 
 
 def retry_after_header(seconds: float) -> str:

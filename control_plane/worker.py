@@ -14,6 +14,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from redis.exceptions import RedisError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,12 @@ class Worker:
         for job in self.jobs:
             try:
                 await job(self._app)
+            except (RedisError, OperationalError, InterfaceError, OSError, TimeoutError) as exc:
+                # A dependency is down: one line per tick, not a traceback; retried next tick.
+                log.warning(
+                    "worker job skipped: a dependency is unavailable",
+                    extra={"job": getattr(job, "__name__", "?"), "error": type(exc).__name__},
+                )
             except Exception:
                 log.exception("worker job failed", extra={"job": getattr(job, "__name__", "?")})
         self.ticks += 1

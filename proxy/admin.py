@@ -12,7 +12,10 @@ from collections.abc import Callable
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+Details = Callable[[], dict[str, object]]
+
 READY: web.AppKey[Callable[[], bool]] = web.AppKey("ready")
+DETAILS: web.AppKey[Details] = web.AppKey("details")
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -20,9 +23,12 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    """503 while the proxy refuses calls: no control state yet, stale state under
+    ``refuse_all``, a refusing spool. The body names the control state's health and age."""
+    details = request.app[DETAILS]()
     if request.app[READY]():
-        return web.json_response({"status": "ready"})
-    return web.json_response({"status": "not ready"}, status=503)
+        return web.json_response({"status": "ready", **details})
+    return web.json_response({"status": "not ready", **details}, status=503)
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -30,9 +36,12 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"content-type": CONTENT_TYPE_LATEST})
 
 
-def build_admin_app(ready: Callable[[], bool], *, serve_metrics: bool = True) -> web.Application:
+def build_admin_app(
+    ready: Callable[[], bool], details: Details | None = None, *, serve_metrics: bool = True
+) -> web.Application:
     app = web.Application()
     app[READY] = ready
+    app[DETAILS] = details or dict
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     if serve_metrics:
@@ -42,10 +51,16 @@ def build_admin_app(ready: Callable[[], bool], *, serve_metrics: bool = True) ->
 
 class AdminServer:
     def __init__(
-        self, host: str, port: int, ready: Callable[[], bool], *, serve_metrics: bool = True
+        self,
+        host: str,
+        port: int,
+        ready: Callable[[], bool],
+        details: Details | None = None,
+        *,
+        serve_metrics: bool = True,
     ) -> None:
         self._host, self._port = host, port
-        app = build_admin_app(ready, serve_metrics=serve_metrics)
+        app = build_admin_app(ready, details, serve_metrics=serve_metrics)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         self.address: tuple[str, int] | None = None
 

@@ -29,7 +29,9 @@ from agentops.statebus import (
 )
 from agentops.statebus import connect as connect_redis
 from proxy.control import ControlGate, ControlStateHolder, MemoryStateSource, RedisStateSource
+from proxy.control.health import StateHealth, assess_holder
 from proxy.control.keys import StateKeyVerifier
+from proxy.control.metrics import track_state_age
 from proxy.control.redis_source import CLIENT_NAME
 from proxy.heartbeat import Heartbeat
 
@@ -104,11 +106,16 @@ class ControlState:
 
     @property
     def ready(self) -> bool:
-        return self.holder.ready
+        """Serving: synced (or ``start_open``), and not stale under ``refuse_all``."""
+        return self.health().ready
+
+    def health(self) -> StateHealth:
+        return assess_holder(self.holder.ready, self.holder.age_seconds(), self.settings.proxy)
 
     async def start(self, proxy_id: str) -> None:
         """The state source's first sync, and the counters' connection opened with their
         scripts loaded, so the first budget or rate-limit check pays for neither."""
+        track_state_age(self.holder.age_seconds)
         await self.source.start()
         if self.counter_client is not None and not await warm(self.counter_client, COUNTER_SCRIPTS):
             log.warning("spend counters unreachable at start; budget_fail_mode applies")
@@ -120,6 +127,7 @@ class ControlState:
                 api_key=p.api_key,
                 proxy_id=proxy_id,
                 interval_seconds=p.heartbeat_seconds,
+                max_age_seconds=p.state_max_age_seconds,
             )
             await self.heartbeat.start()
 

@@ -25,8 +25,18 @@ log = logging.getLogger(__name__)
 HEARTBEAT_PATH = "/api/v1/proxies/heartbeat"
 
 
-def heartbeat_body(proxy_id: str, holder: ControlStateHolder) -> dict[str, Any]:
-    return {"proxy_id": proxy_id, "versions": {org: holder.version(org) for org in holder.orgs()}}
+def heartbeat_body(
+    proxy_id: str, holder: ControlStateHolder, max_age_seconds: float | None = None
+) -> dict[str, Any]:
+    """Versions held, and how old the state is: a proxy cut off from Redis still beats over
+    HTTP, so the control plane can name it stale."""
+    age = holder.age_seconds()
+    return {
+        "proxy_id": proxy_id,
+        "versions": {org: holder.version(org) for org in holder.orgs()},
+        "state_age_seconds": None if age is None else round(age, 3),
+        "state_max_age_seconds": max_age_seconds,
+    }
 
 
 class Heartbeat:
@@ -39,7 +49,9 @@ class Heartbeat:
         proxy_id: str,
         interval_seconds: float,
         timeout_seconds: float = 5.0,
+        max_age_seconds: float | None = None,
     ) -> None:
+        self._max_age = max_age_seconds
         self._holder = holder
         self._url = base_url.rstrip("/") + HEARTBEAT_PATH
         self._api_key = api_key
@@ -78,7 +90,7 @@ class Heartbeat:
 
     async def _beat(self, session: aiohttp.ClientSession) -> None:
         try:
-            body = heartbeat_body(self.proxy_id, self._holder)
+            body = heartbeat_body(self.proxy_id, self._holder, self._max_age)
             async with session.post(self._url, json=body) as response:
                 if response.status >= 300:
                     log.warning(

@@ -160,5 +160,7 @@ def _refused(refusal: Refused) -> http.Response:
     headers = {"content-type": "text/plain"}
     if refusal.status == 407:
         headers["proxy-authenticate"] = 'Basic realm="agentops"'
+    if refusal.retry_after_seconds is not None:
+        headers["retry-after"] = str(refusal.retry_after_seconds)
     body = f"AgentOps proxy: {refusal.message}\n".encode()
     return http.Response.make(refusal.status, body, headers)

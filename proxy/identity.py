@@ -47,10 +47,12 @@ class Verified:
 
 @dataclass(frozen=True, slots=True)
 class Refused:
-    """Credentials refused, with the message the caller sees (407: present other credentials)."""
+    """Credentials refused, with the message the caller sees (407: present other credentials;
+    503 with ``Retry-After``: they cannot be judged yet, try again)."""
 
     message: str
     status: int = 407
+    retry_after_seconds: int | None = None
 
 
 class KeyVerifier(Protocol):

@@ -139,6 +139,12 @@ class Meter:
         if state.meter is not None:
             state.response = _finish(state.meter, state)
         client_left = "client" in message.lower()
+        if client_left and state.response is not None and state.response.stream_completed:
+            # The SDK closed right after the terminal event, before the upstream's end of
+            # body: the agent got the whole answer, so the call is ok, not cancelled.
+            state.status = CallStatus.OK
+            state.error_message = None
+            return
         state.status = CallStatus.CANCELLED if client_left else CallStatus.UPSTREAM_FAILED
 
     def _facts(self, response: http.Response, state: CallState) -> ResponseFacts:

@@ -133,6 +133,19 @@ class ProxyService:
             and control_ready
         )
 
+    def readiness(self) -> dict[str, object]:
+        """What ``/readyz`` reports beside its status: the control state's health and age."""
+        if self._control is None:
+            return {"control_state": "none configured"}
+        health = self._control.health()
+        age = health.age_seconds
+        return {
+            "control_state": health.reason,
+            "control_state_age_seconds": None if age is None else round(age, 3),
+            "state_max_age_seconds": self.settings.proxy.state_max_age_seconds,
+            "spool": "refusing" if self.spool.refusing else "ok",
+        }
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -180,12 +193,20 @@ class ProxyService:
         await self._mitm.start()
         if p.admin_port:
             self._admin = AdminServer(
-                p.listen_host, p.admin_port, self.ready, serve_metrics=self._serve_metrics
+                p.listen_host,
+                p.admin_port,
+                self.ready,
+                self.readiness,
+                serve_metrics=self._serve_metrics,
             )
             await self._admin.start()
         if p.metrics_port:
             self._metrics = AdminServer(
-                p.metrics_host, p.metrics_port, self.ready, serve_metrics=self._serve_metrics
+                p.metrics_host,
+                p.metrics_port,
+                self.ready,
+                self.readiness,
+                serve_metrics=self._serve_metrics,
             )
             await self._metrics.start()
         await self._start_shipping()

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -19,9 +20,11 @@ from typing import Any
 
 import pytest
 import redis
+from _pytest.terminal import TerminalReporter
 
 from agentops.settings import Settings, load_settings
 from tests.fakeprovider.fixtures import fake_provider, fake_provider_thread  # noqa: F401
+from tests.faults.harness import FIGURES_FILE
 from tests.harness.databases import cloned_database, migrated_template
 from tests.harness.servers import PgServer, postgres_server, redis_server
 
@@ -114,3 +117,21 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         return load_settings(**overrides)
 
     return factory
+
+
+def pytest_terminal_summary(terminalreporter: TerminalReporter, config: pytest.Config) -> None:
+    """The fault scenarios' figures (tests/faults/), one line each, after the run."""
+    factory = getattr(config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    path = Path(factory.getbasetemp()) / FIGURES_FILE
+    if not path.exists():
+        return
+    terminalreporter.section("fault scenarios")
+    for line in path.read_text().splitlines():
+        f = json.loads(line)
+        terminalreporter.write_line(
+            f"{f['scenario']}: answered {f['answered']}  stored {f['stored']}  "
+            f"duplicated {f['duplicated']}  refused wrongly {f['refused_wrongly']}  "
+            f"seconds to recover {f['seconds_to_recover']}  {f['extra']}"
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,7 @@ from control_plane.schemas.emergency import (
 )
 from control_plane.services import control_state, emergency
 from control_plane.store import control_rules, orgs, proxies
-from control_plane.store.tables import ControlRule, utcnow
+from control_plane.store.tables import ControlRule, ProxyHeartbeat, utcnow
 
 # A proxy silent for this long has gone away (scaled down, redeployed): it is not listed.
 PROXY_FORGET_AFTER = timedelta(hours=1)
@@ -54,19 +54,29 @@ async def status(req: ApiRequest) -> EmergencyStatus:
         beats = await proxies.list_heartbeats(
             session, org_id, seen_since=utcnow() - PROXY_FORGET_AFTER
         )
+    now = utcnow()
     return EmergencyStatus(
         org=org.slug,
         version=version,
         rules=[rule_out(rule) for rule in rules],
-        proxies=[
-            ProxyOut(
-                proxy_id=beat.proxy_id,
-                version=beat.version,
-                applied=holds(beat.version, version),
-                seen_at=beat.seen_at,
-            )
-            for beat in beats
-        ],
+        proxies=[proxy_out(beat, version, now) for beat in beats],
+    )
+
+
+def proxy_out(beat: ProxyHeartbeat, version: int, now: datetime) -> ProxyOut:
+    """A proxy's line: its state's age runs on from its last confirmation, so a proxy that
+    stopped beating looks older, not frozen at its last report."""
+    age = None
+    if beat.state_confirmed_at is not None:
+        age = round(max(0.0, (now - beat.state_confirmed_at).total_seconds()), 1)
+    bound = beat.state_max_age_seconds
+    return ProxyOut(
+        proxy_id=beat.proxy_id,
+        version=beat.version,
+        applied=holds(beat.version, version),
+        seen_at=beat.seen_at,
+        state_age_seconds=age,
+        stale=age is not None and bound is not None and age > bound,
     )
 
 

@@ -19,6 +19,13 @@ async def heartbeat(req: ApiRequest) -> HeartbeatOut:
         org = await orgs.get_org(session, org_id)
         assert org is not None, "the caller's org exists"
         held = body.versions.get(org.slug, -1)
-        await proxies.record_heartbeat(session, org_id, body.proxy_id, held)
+        await proxies.record_heartbeat(
+            session,
+            org_id,
+            body.proxy_id,
+            held,
+            state_age_seconds=body.state_age_seconds,
+            state_max_age_seconds=body.state_max_age_seconds,
+        )
         version = await control_rules.get_version(session, org_id)
     return HeartbeatOut(org=org.slug, version=version, applied=holds(held, version))

@@ -91,6 +91,16 @@ class ProxyOut(BaseModel):
     version: int = Field(description="State version the proxy last reported holding (-1: none).")
     applied: bool = Field(description="Whether it holds the org's current version.")
     seen_at: datetime
+    state_age_seconds: float | None = Field(
+        None,
+        description="Seconds since the proxy last confirmed its control state against Redis, "
+        "as of now (None: not reported, or never confirmed).",
+    )
+    stale: bool = Field(
+        False,
+        description="The state is older than the proxy's staleness bound (state_max_age_seconds): "
+        "it may not have seen a kill or resume issued since.",
+    )
 
 
 class EmergencyStatus(BaseModel):
@@ -104,6 +114,12 @@ class HeartbeatIn(Request):
     proxy_id: str = Field(min_length=1, max_length=200)
     versions: dict[str, int] = Field(
         default_factory=dict, max_length=10_000, description="Org slug -> state version held."
+    )
+    state_age_seconds: float | None = Field(
+        None, ge=0, description="Seconds since the proxy last confirmed its control state."
+    )
+    state_max_age_seconds: float | None = Field(
+        None, gt=0, description="The proxy's staleness bound (its state_max_age_seconds)."
     )
 
 

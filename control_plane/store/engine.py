@@ -7,6 +7,9 @@ commit or rollback, so a pooled connection never carries one org's scope into an
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import math
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,12 +25,24 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from agentops.tasks import TaskSet
+
 
 class Database:
-    def __init__(self, engine: AsyncEngine, *, app_role: str | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        app_role: str | None = None,
+        start_timeout_seconds: float | None = None,
+    ) -> None:
         self.engine = engine
         self.app_role = app_role
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # Bounds the start of each transaction (checkout, pre-ping, first statement): a server
+        # whose packets vanish turns into a TimeoutError (503) instead of a request that hangs.
+        self.start_timeout_seconds = start_timeout_seconds
+        self._abandoned = TaskSet("abandoned-transactions")
 
     @property
     def is_postgres(self) -> bool:
@@ -39,17 +54,81 @@ class Database:
 
         ``org_id`` None is for the pre-org paths (signup, login, credential lookup), which
         then call ``set_current_org`` once they know the org.
+
+        Its start (pool checkout with pre-ping, first statements) is bounded by
+        ``start_timeout_seconds``: past it the caller gets ``DatabaseUnavailable`` at once,
+        and the stuck start is abandoned to a background task. Cancelling it in place would
+        not be bounded: the driver then spends seconds more trying to cancel the query and
+        close the connection through the same silent network.
         """
-        async with self.sessions() as session, session.begin():
-            if self.is_postgres and self.app_role:
-                role = self.engine.dialect.identifier_preparer.quote(self.app_role)
-                await session.execute(text(f"SET LOCAL ROLE {role}"))
-            if org_id is not None:
-                await set_current_org(session, org_id)
+        session = self.sessions()
+        opening = asyncio.ensure_future(self._begin(session, org_id))
+        try:
+            await asyncio.wait_for(asyncio.shield(opening), self.start_timeout_seconds)
+        except TimeoutError:
+            self._abandoned.spawn(_abandon(opening, session), name="abandoned-transaction")
+            raise DatabaseUnavailable(
+                f"no answer from the database within {self.start_timeout_seconds} s"
+            ) from None
+        except BaseException:
+            if opening.done():
+                await session.close()
+            else:  # cancelled while the start is in flight: it must finish before a close
+                self._abandoned.spawn(_abandon(opening, session), name="abandoned-transaction")
+            raise
+        try:
             yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        finally:
+            await session.close()
+
+    async def ping(self, timeout_seconds: float) -> None:
+        """``SELECT 1`` within ``timeout_seconds`` (readiness), abandoned like a stuck start."""
+        session = self.sessions()
+        probe = asyncio.ensure_future(self._select_one(session))
+        try:
+            await asyncio.wait_for(asyncio.shield(probe), timeout_seconds)
+        except TimeoutError:
+            self._abandoned.spawn(_abandon(probe, session), name="abandoned-ping")
+            raise DatabaseUnavailable(f"no answer within {timeout_seconds} s") from None
+
+    @staticmethod
+    async def _select_one(session: AsyncSession) -> None:
+        async with session:
+            await session.execute(text("SELECT 1"))
+
+    async def _begin(self, session: AsyncSession, org_id: uuid.UUID | None) -> None:
+        await session.begin()
+        await session.connection()
+        if self.is_postgres and self.app_role:
+            role = self.engine.dialect.identifier_preparer.quote(self.app_role)
+            await session.execute(text(f"SET LOCAL ROLE {role}"))
+        if org_id is not None:
+            await set_current_org(session, org_id)
 
     async def dispose(self) -> None:
+        await self._abandoned.close()
         await self.engine.dispose()
+
+
+class DatabaseUnavailable(TimeoutError):
+    """The database did not answer within the bound (the API turns it into a 503)."""
+
+
+async def _abandon(opening: asyncio.Future[None], session: AsyncSession | None) -> None:
+    """Let a stuck start fail in its own time, then drop its connection without a rollback
+    (which could wait on the same silent network), so nothing is left checked out."""
+    opening.cancel()
+    try:
+        with contextlib.suppress(BaseException):
+            await opening
+    finally:
+        if session is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(session.invalidate())
 
 
 async def set_current_org(session: AsyncSession, org_id: uuid.UUID) -> None:
@@ -59,12 +138,37 @@ async def set_current_org(session: AsyncSession, org_id: uuid.UUID) -> None:
 
 
 def create_database(
-    database_url: str, *, app_role: str | None = None, **engine_kw: Any
+    database_url: str,
+    *,
+    app_role: str | None = None,
+    start_timeout_seconds: float | None = None,
+    **engine_kw: Any,
 ) -> Database:
     engine = create_async_engine(database_url, **engine_kw)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    return Database(engine, app_role=app_role)
+    return Database(engine, app_role=app_role, start_timeout_seconds=start_timeout_seconds)
+
+
+def bounded_postgres_options(
+    connect_timeout_seconds: float, statement_timeout_seconds: float
+) -> dict[str, Any]:
+    """Engine options that keep a dead or black-holed PostgreSQL from holding a request: libpq
+    connect timeout, server-side statement timeout, TCP user timeout and keepalives (unanswered
+    packets drop the connection), and a bounded wait for a pooled connection."""
+    statement_ms = int(statement_timeout_seconds * 1000)
+    return {
+        "pool_timeout": connect_timeout_seconds,
+        "connect_args": {
+            "connect_timeout": max(2, math.ceil(connect_timeout_seconds)),
+            "options": f"-c statement_timeout={statement_ms}",
+            "tcp_user_timeout": statement_ms,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+        },
+    }
 
 
 def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

@@ -22,6 +22,11 @@ STATE_SYNC_FAILURES = Counter(
     "agentops_proxy_control_state_sync_failures_total",
     "Failed subscriptions or resyncs of the control state (each is retried with backoff).",
 )
+STATE_STORE_EMPTY = Counter(
+    "agentops_proxy_control_state_store_empty_total",
+    "Resyncs that found none of the held orgs in the state store (Redis restarted empty); "
+    "the held state was kept and not counted as confirmed.",
+)
 BREAKER_OPEN = Gauge(
     "agentops_proxy_control_breaker_open",
     "1 while a circuit breaker to Redis is open (calls skip Redis and use their fail mode).",

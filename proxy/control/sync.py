@@ -4,13 +4,22 @@ Pub/sub loses what is published while a subscriber is disconnected; a resync com
 stored versions with the held ones and fetches only what is newer, so a missed message heals
 within one resync period and an older version is never applied over a newer one. The key
 directory is small: a resync or an announcement of a newer org directory pulls it whole.
+
+A store that lists none of the orgs a proxy holds has lost its state (Redis restarted without
+persistence, or flushed): that read confirms nothing, so the proxy keeps what it holds and is
+not marked synced (its state age keeps growing) until the control plane has republished.
 """
 
 from __future__ import annotations
 
+import logging
+
 from agentops.statebus import Announcement, KeyDirectoryReader, StateReader
 from proxy.control.holder import ControlStateHolder
 from proxy.control.keys import StateKeyVerifier
+from proxy.control.metrics import STATE_STORE_EMPTY
+
+log = logging.getLogger(__name__)
 
 
 async def resync(
@@ -21,6 +30,14 @@ async def resync(
     """Fetch and apply every snapshot newer than held, and the key directory; returns how many
     snapshots were applied. The holder is marked synced once both are in."""
     versions = await reader.versions()
+    if holder.orgs() and not versions.keys() & set(holder.orgs()):
+        STATE_STORE_EMPTY.inc()
+        log.warning(
+            "the state store holds none of this proxy's orgs (restarted empty?); keeping the "
+            "held state until the control plane republishes",
+            extra={"held_orgs": len(holder.orgs())},
+        )
+        return 0
     newer = [org for org, version in versions.items() if version > holder.version(org)]
     applied = 0
     for org, raw in (await reader.fetch(newer)).items():

@@ -122,6 +122,8 @@ class AnthropicStreamMeter:
                     **(self._usage or {}),
                     **{k: v for k, v in data["usage"].items() if v is not None},
                 }
+        elif kind == "message_stop":
+            self._facts.stream_completed = True
         elif kind == "error":
             error_facts(data, self._facts)
 

@@ -99,6 +99,9 @@ class ResponseFacts:
     output_text_chars: int = 0
     completion_text: str | None = None
     parse_error: str | None = None
+    # A stream's terminal event arrived ([DONE], message_stop, response.completed, Gemini's
+    # finishReason, Bedrock's metadata): the answer is whole even if the body's end is not seen.
+    stream_completed: bool = False
 
 
 @dataclass(slots=True)

@@ -108,6 +108,7 @@ class ConverseStreamMeter:
             self._facts.finish_reason = f.text(data, "stopReason")
         elif kind == "metadata":
             self._facts.usage = converse_usage(data.get("usage"))
+            self._facts.stream_completed = True
 
     def first_token_seen(self) -> bool:
         return bool(self._texts)

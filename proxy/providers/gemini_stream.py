@@ -62,6 +62,8 @@ class GeminiStreamMeter:
             for value in self._decode(chunk):
                 if isinstance(value, dict):
                     self._fold(value, self._facts, self._texts)
+                    # The last chunk carries a candidate's finishReason.
+                    self._facts.stream_completed |= self._facts.finish_reason is not None
         except (ValueError, TypeError, AttributeError) as exc:
             self._broken = True
             self._facts.parse_error = f"stream: {str(exc)[:160]}"

@@ -76,6 +76,7 @@ class ChatStreamMeter(_SseMeter):
 
     def _event(self, event: SseEvent) -> None:
         if event.data.startswith("[DONE]"):
+            self._facts.stream_completed = True
             return
         chunk, error = f.loads(event.data)
         if error or not isinstance(chunk, dict):
@@ -132,6 +133,7 @@ class ResponsesStreamMeter(_SseMeter):
             self._facts.model_served = f.text(f.obj(data, "response"), "model")
         elif kind in _FINAL:
             wire.parse_responses(f.obj(data, "response"), self._facts)
+            self._facts.stream_completed = True
         elif kind == "error":
             self._facts.error_type = f.text(data, "code") or "error"
             self._facts.error_message = f.text(data, "message")

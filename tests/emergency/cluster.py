@@ -152,9 +152,18 @@ class Cluster:
         applied = {p["proxy_id"] for p in status["proxies"] if p["applied"]}
         return applied >= {proxy.proxy_id for proxy in self.proxies}
 
-    async def start_proxy(self, *, resync_seconds: float = 5.0) -> ProxyProcess:
+    async def start_proxy(
+        self,
+        *,
+        resync_seconds: float = 5.0,
+        settings: dict[str, str] | None = None,
+        wait_ready: bool = True,
+        home: Path | None = None,
+    ) -> ProxyProcess:
+        """``settings``: more ``AGENTOPS_*`` variables (they win over the defaults below); ``home``:
+        a stopped proxy's home, to restart it on its spool as a pod restarts on its volume."""
         index = len(self.proxies)
-        home = Path(tempfile.mkdtemp(prefix="agentops-e2e-"))
+        home = home or Path(tempfile.mkdtemp(prefix="agentops-e2e-"))
         proxy_id = f"proxy-{index}-{uuid.uuid4().hex[:6]}"
         reverse_port, admin_port = free_port(), free_port()
         # The child inherits PATH and friends, never this process's AGENTOPS_* settings.
@@ -178,14 +187,15 @@ class Cluster:
             # Records stay in the spool where the tests read them.
             "AGENTOPS_PROXY__SHIP_INTERVAL_SECONDS": "3600",
             "AGENTOPS_PROXY__SHIP_BATCH_SIZE": "100000",
-        }
+        } | (settings or {})
         args = [sys.executable, "-c", PROXY_MAIN, "--listen", "127.0.0.1:0",
                 "--reverse-port", str(reverse_port),
                 "--upstream", f"api.openai.com={self.provider.url}"]  # fmt: skip
         process = await asyncio.to_thread(_spawn, args, env, home / "proxy.log")
         proxy = ProxyProcess(proxy_id, home, reverse_port, admin_port, process)
         self.proxies.append(proxy)
-        await wait_for(proxy.ready)
+        if wait_ready:
+            await wait_for(proxy.ready)
         return proxy
 
     def stop_proxies(self) -> None:
@@ -214,8 +224,15 @@ def _spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.P
 
 @asynccontextmanager
 async def running_cluster(
-    database_url: str, redis_url: str, home: Path, *, proxies: int, resync_seconds: float = 5.0
+    database_url: str,
+    redis_url: str,
+    home: Path,
+    *,
+    proxies: int,
+    resync_seconds: float = 5.0,
+    control_plane: dict[str, Any] | None = None,
 ) -> AsyncIterator[Cluster]:
+    """``control_plane``: settings that override the defaults below (a worker, timeouts)."""
     prefix = f"e2e{uuid.uuid4().hex[:8]}:"
     settings = load_settings(
         home=home,
@@ -229,7 +246,8 @@ async def running_cluster(
             "password_hash_fast": True,
             "secret_key": SECRET,
             "run_worker": False,
-        },
+        }
+        | (control_plane or {}),
     )
     async with AsyncExitStack() as stack:
         provider = await start_fake_provider()

@@ -2,6 +2,7 @@
 
 - ``x-fake-delay-ms``: wait before the first byte of the response.
 - ``x-fake-chunk-delay-ms``: wait between stream chunks.
+- ``x-fake-end-delay-ms``: wait after the last stream chunk before ending the body.
 - ``x-fake-chunks``: number of text pieces the reply is streamed in (default 4).
 - ``x-fake-status``: answer with this HTTP error status, in the provider's own error shape.
 - ``x-fake-garbage``: answer 200 with a body that is not JSON.
@@ -21,6 +22,7 @@ from tests.fakeprovider.expected import DEFAULT_CHUNKS
 class Knobs:
     delay_ms: int = 0
     chunk_delay_ms: int = 0
+    end_delay_ms: int = 0
     chunks: int = DEFAULT_CHUNKS
     status: int | None = None
     garbage: bool = False
@@ -40,6 +42,7 @@ def read_knobs(headers: Mapping[str, str]) -> Knobs:
     return Knobs(
         delay_ms=int(headers.get("x-fake-delay-ms", "0")),
         chunk_delay_ms=int(headers.get("x-fake-chunk-delay-ms", "0")),
+        end_delay_ms=int(headers.get("x-fake-end-delay-ms", "0")),
         chunks=int(headers.get("x-fake-chunks", str(DEFAULT_CHUNKS))),
         status=int(status) if status else None,
         garbage=_flag(headers.get("x-fake-garbage")),

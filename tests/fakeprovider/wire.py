@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -80,6 +81,8 @@ async def stream_response(
                 await knobs.wait_chunk()
             await response.write(frame)
             sent += 1
+        if knobs.end_delay_ms:
+            await asyncio.sleep(knobs.end_delay_ms / 1000)
         await response.write_eof()
     except ConnectionResetError:
         outcomes.append(StreamOutcome(request.path, sent, hung_up=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy import BigInteger, Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from control_plane.store.tables._base import Base, created_column
@@ -21,3 +21,7 @@ class ProxyHeartbeat(Base):
     version: Mapped[int] = mapped_column(BigInteger)  # -1: holds no state for the org yet
     first_seen_at: Mapped[datetime] = created_column()
     seen_at: Mapped[datetime] = created_column()
+    # When the proxy last confirmed its control state against Redis (None: never, or an older
+    # proxy that does not report it), and the age past which it treats that state as stale.
+    state_confirmed_at: Mapped[datetime | None] = mapped_column()
+    state_max_age_seconds: Mapped[float | None] = mapped_column(Float)

@@ -15,6 +15,7 @@ from agentops.statebus import RedisStatePublisher, StateKeys, encode_snapshot
 from agentops.wire.control import ControlSnapshot
 from proxy.control.gate import ControlGate
 from proxy.control.holder import ControlStateHolder
+from proxy.control.metrics import STATE_STORE_EMPTY
 from proxy.control.redis_source import RedisStateSource
 from proxy.decision import Call
 from tests.harness.servers import free_port
@@ -126,7 +127,11 @@ async def test_a_kill_is_sticky_across_a_malformed_and_a_vanished_snapshot(
         await wait_until(lambda: holder.rejected > 2)
         assert (await gate.decide(call("bot"))).code == "agent_killed"
         await aredis.delete(keys.state("acme"), keys.index)
-        await wait_until(resynced_twice(holder))
+        # A store that lost every held org (Redis restarted empty) confirms nothing: the kill
+        # stays, and the state's age keeps growing until the control plane republishes.
+        empty_reads, syncs = STATE_STORE_EMPTY._value.get(), holder.syncs
+        await wait_until(lambda: STATE_STORE_EMPTY._value.get() >= empty_reads + 2)
+        assert holder.syncs == syncs
         assert (await gate.decide(call("bot"))).code == "agent_killed"
         await publisher.publish(snap(version=3))  # the index is gone, so 3 is accepted
         await wait_until(at(holder, 3))
