@@ -148,7 +148,9 @@ class CallRecord(BaseModel):
     tool_names: list[str] = Field(default_factory=list)
     finish_reason: str | None = None
     refusal_reason: str | None = None
-    policies: list[PolicyOutcome] = Field(default_factory=list)
+    # Left out when empty, so a call no policy matched is the record it always was (and a
+    # control plane older than policies still accepts it).
+    policies: list[PolicyOutcome] = Field(default_factory=list, exclude_if=lambda v: not v)
     tags: dict[str, str] = Field(default_factory=dict)
     # Only present when capture_content is on (redacted); never provider credentials.
     prompt: str | None = None

@@ -259,6 +259,7 @@ async def test_meter_and_record_write_the_call_and_settle_its_budget_hold() -> N
         "ok",
     )
     assert written["tokens"]["input"] == 9
+    assert "policies" not in written  # no policy matched: the record is what it always was
     await wait_until(lambda: len(gate.settlements) == 0)  # settled in the background
     usage = await counters.usage("b1", "2025-06")
     assert (usage.holds, usage.calls) == (0, 1)
