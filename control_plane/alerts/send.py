@@ -79,6 +79,9 @@ async def send(config: SendConfig, out: Outbound) -> None:
         raise DeliveryFailed("timed out") from exc
     except smtplib.SMTPResponseException as exc:
         raise DeliveryFailed(f"SMTP error {exc.smtp_code}") from exc
+    except (ssl.SSLCertVerificationError, aiohttp.ClientConnectorCertificateError) as exc:
+        # Decided here, not said by the receiver: safe to name, and what the operator must fix.
+        raise DeliveryFailed("TLS failed: the certificate is not trusted") from exc
     except (smtplib.SMTPException, ssl.SSLError, aiohttp.ClientSSLError) as exc:
         raise DeliveryFailed(f"{_kind_of(exc)} failed") from exc
     except (aiohttp.ClientError, OSError) as exc:

@@ -101,8 +101,8 @@ def test_simulate_prints_per_agent_and_the_totals(
     body = {"email": "sim@example.com", "password": "correct horse",
             "org_name": "Sim", "org_slug": "sim"}  # fmt: skip
     assert requests.post(f"{running_url}/api/v1/auth/signup", json=body, timeout=10).ok
-    login = {"email": body["email"], "password": body["password"]}
-    token = requests.post(f"{running_url}/api/v1/auth/login", json=login, timeout=10).json()[
+    credentials = {"email": body["email"], "password": body["password"]}
+    token = requests.post(f"{running_url}/api/v1/auth/login", json=credentials, timeout=10).json()[
         "access_token"
     ]
     headers = {"Authorization": f"Bearer {token}"}
