@@ -1,4 +1,4 @@
-"""deploy/helm/agentops-hub without helm (not installable from PyPI, npm or Debian here):
+"""deploy/helm/agentops-hub read without helm (tests/deploy/test_helm_render.py renders it with helm):
 Chart.yaml fields, and every template's Go-template actions checked against values.yaml —
 balanced delimiters and blocks, every .Values path defined, every included template defined,
 every value used."""
