@@ -22,8 +22,8 @@ from agentops.settings import ProxySettings
 from agentops.statebus import RedisSpendCounters
 from agentops.wire.control import ControlSnapshot
 from control_plane import keys
-from control_plane.services.budget_watch import reconcile_org
 from control_plane.services.budgets import budget_rules
+from control_plane.services.spend_rebuild import reconcile_org
 from proxy.control.gate import ControlGate
 from proxy.control.holder import ControlStateHolder
 from tests.budgets.conftest import Org, app_of, call_record
