@@ -42,7 +42,9 @@ class ControlledGate:
 
     async def decide(self, request: GateRequest) -> Decision:
         r = request
-        verdict = self._gate.check(r.org, r.agent, r.run_id, r.provider, r.model, None)
+        verdict = self._gate.check(
+            r.org, r.agent, r.run_id, r.provider, r.model, None, key_id=r.key_id
+        )
         if not verdict.allowed:
             return _refusal(verdict)
         rules = self._gate.covering(r.org, r.agent, r.provider, r.model)
@@ -61,9 +63,9 @@ class ControlledGate:
         held = HeldBudget(self._gate, reservation, estimate, r, self.settlements)
         return Decision(allow=True, budget=held)
 
-    def stream_cut(self, org: str, agent: str) -> tuple[str, str] | None:
+    def stream_cut(self, org: str, agent: str, key_id: str | None) -> tuple[str, str] | None:
         """Asked for every chunk of a live stream: (message, code) when a kill must cut it."""
-        verdict = self._gate.should_cut_stream(org, agent)
+        verdict = self._gate.should_cut_stream(org, agent, key_id)
         return None if verdict is None else (verdict.message, verdict.code)
 
 

@@ -32,6 +32,7 @@ class GateRequest:
     streaming: bool
     max_output_tokens: int | None
     call_id: str = ""  # the hold id of budget reservations
+    key_id: str | None = None  # the verified API key's public id (key-scope kills)
     choices: int = 1  # n: every choice may generate max_output_tokens
     # Tokenizing the prompt is deferred until a budget check asks (see RequestFacts).
     estimate: Callable[[], int | None] = lambda: None
@@ -119,6 +120,7 @@ def _ask(state: CallState) -> GateRequest:
         streaming=facts.stream or state.endpoint.streaming_hint,
         max_output_tokens=facts.max_output_tokens,
         call_id=str(state.call_id),
+        key_id=state.identity.key_id,
         choices=max(facts.n, 1),
         estimate=lambda: facts.estimated_input_tokens,
     )

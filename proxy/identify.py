@@ -6,10 +6,13 @@ for HTTPS and on each request for plain HTTP), the ``X-AgentOps-Agent`` header, 
 Org: from the verifier (an API key's org, checked against the synced key directory), else
 ``default_org`` when credentials are optional. A key bound to an agent refuses any other agent.
 Run: ``X-AgentOps-Run-Id``, else the W3C ``traceparent`` trace id, else a per-agent session.
+Refusals (407 credentials, 403 key bound elsewhere) are JSON in the provider's error shape, so
+the agent's SDK shows the reason rather than a bare status.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import weakref
 
@@ -26,6 +29,7 @@ from proxy.identity import (
     parse_proxy_authorization,
     trace_id,
 )
+from proxy.providers import refusals
 from proxy.state import Identity, call_state
 
 log = logging.getLogger(__name__)
@@ -51,13 +55,15 @@ class Identify:
         flow.request.headers.pop("proxy-authorization", None)
         if credentials is None:
             if self._settings.require_credentials:
-                flow.response = _proxy_auth_required()
+                flow.response = _refused(Refused(CREDENTIALS_REQUIRED), flow)
             return
         # A shared proxy opens no tunnel, to any host, on refused credentials. Each request in
         # the tunnel is verified again: a key revoked mid-connection stops working at once.
         verdict = self._verifier.verify(credentials)
-        if self._settings.require_credentials and isinstance(verdict, Refused):
-            flow.response = _refused(verdict)
+        if isinstance(verdict, Refused):
+            # A wrong or malformed key opens no tunnel even when credentials are optional:
+            # it must not fall through into the default org.
+            flow.response = _refused(verdict, flow)
             return
         self._tunnels[flow.client_conn] = credentials
 
@@ -74,15 +80,17 @@ class Identify:
             return
         verdict = self._verify(credentials)
         if isinstance(verdict, Refused):
-            flow.response = _refused(verdict)
+            flow.response = _refused(verdict, flow)
             return
         agent = self._agent(credentials, agent_header)
         if verdict.agent is not None and agent != verdict.agent:
-            flow.response = _refused(_bound_elsewhere(verdict.agent, agent))
+            flow.response = _refused(_bound_elsewhere(verdict.agent, agent), flow)
             return
         org = verdict.org
         run_id, source = self._run(org, agent, run_header, traceparent)
-        state.identity = Identity(org=org, agent=agent, run_id=run_id, run_source=source)
+        state.identity = Identity(
+            org=org, agent=agent, run_id=run_id, run_source=source, key_id=verdict.key_id
+        )
 
     def _verify(self, credentials: Credentials | None) -> Verified | Refused:
         if credentials is not None:
@@ -130,13 +138,20 @@ def _bound_elsewhere(bound: str, agent: str) -> Refused:
     )
 
 
-def _proxy_auth_required() -> http.Response:
-    return _refused(Refused(CREDENTIALS_REQUIRED))
-
-
-def _refused(refusal: Refused) -> http.Response:
-    headers = {"content-type": "text/plain"}
+def _refused(refusal: Refused, flow: http.HTTPFlow) -> http.Response:
+    """The refusal in the error shape of the provider the request was meant for (before
+    classification: told apart by host and path), so the SDK shows the message."""
+    code = "proxy_authentication_required" if refusal.status == 407 else "agent_not_allowed"
+    message = f"AgentOps proxy: {refusal.message}"
+    if _anthropic(flow.request.pretty_host, flow.request.path):
+        body = refusals.anthropic_body(refusal.status, message)
+    else:
+        body = refusals.openai_body(refusal.status, message, code)
+    headers = {"content-type": "application/json", "x-should-retry": "false"}
     if refusal.status == 407:
         headers["proxy-authenticate"] = 'Basic realm="agentops"'
-    body = f"AgentOps proxy: {refusal.message}\n".encode()
-    return http.Response.make(refusal.status, body, headers)
+    return http.Response.make(refusal.status, json.dumps(body).encode(), headers)
+
+
+def _anthropic(host: str, path: str) -> bool:
+    return "anthropic" in host or path.startswith("/anthropic/") or path.startswith("/v1/messages")

@@ -68,6 +68,7 @@ def build_record(
         agent=state.identity.agent,
         run_id=state.identity.run_id,
         run_source=state.identity.run_source,
+        api_key_id=state.identity.key_id,
         proxy_id=proxy_id,
         provider=endpoint.provider,
         endpoint=endpoint.name,

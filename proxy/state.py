@@ -49,6 +49,7 @@ class Identity:
     agent: str
     run_id: str
     run_source: str  # header | traceparent | session | sdk
+    key_id: str | None = None  # public id of the API key that authorised the call
 
 
 @dataclass(slots=True)

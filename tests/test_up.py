@@ -88,7 +88,7 @@ def test_a_kill_reaches_the_embedded_proxy_and_status_shows_it_applied(up: Up) -
         max_retries=0,
     )
     token = up.login()
-    up.post("/api/v1/emergency/kill", {"scope": "agent", "target": "laptop-agent",
+    up.post("/api/v1/emergency/kill", {"scope": "agent", "target": "laptop-agent", "create": True,
                                        "reason": "drill INC-1"}, token)  # fmt: skip
 
     with pytest.raises(openai.PermissionDeniedError, match="drill INC-1"):

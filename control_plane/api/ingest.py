@@ -67,11 +67,10 @@ async def _target(req: ApiRequest, session: AsyncSession) -> IngestTarget:
     org = await orgs.get_org(session, principal.org_id)
     if org is None:
         raise NotFoundError("the API key's org no longer exists")
-    default_org = req.app_get(keys.SETTINGS).proxy.default_org
     return IngestTarget(
         org_id=org.id,
         org_slug=org.slug,
-        auto_register_agents=org.slug == default_org,
+        auto_register_agents=org.auto_register_agents,
         agent_id=principal.agent_id,
     )
 

@@ -1,8 +1,8 @@
 """Kill-switch and pause decisions for one call, from a snapshot (pure, no I/O, no clock).
 
-Order: kills (org, team, agent rule, then the agent's registry status) before pauses, so the
-stronger action names the refusal; then the state's health (503 when it may not be served
-from). Rule ``since`` times are deliberately not compared with a clock: a proxy whose clock runs
+Order: kills (org, team, agent, API key rule, then the agent's registry status) before pauses,
+so the stronger action names the refusal; then an agent name the org does not register on first
+use; then the state's health (503 when it may not be served from). Rule ``since`` times are deliberately not compared with a clock: a proxy whose clock runs
 behind the control plane's must not ignore a fresh kill.
 """
 
@@ -58,28 +58,41 @@ def decide(
     agent: str,
     health: StateHealth,
     team: str | None = None,
+    key_id: str | None = None,
 ) -> Decision:
     who = profile(state, agent, team)
     for action in ("kill", "pause"):
-        refusal = _refusal(state, org, agent, who, action)
+        refusal = _refusal(state, org, agent, who, action, key_id)
         if refusal is not None:
             return refusal
+    if state is not None and not state.auto_register_agents and agent not in state.agents:
+        return _unregistered(org, agent)
     if not health.serving:
         return _unavailable(health)
     return ALLOW
 
 
 def should_cut_stream(
-    state: ControlSnapshot | None, *, org: str, agent: str, team: str | None = None
+    state: ControlSnapshot | None,
+    *,
+    org: str,
+    agent: str,
+    team: str | None = None,
+    key_id: str | None = None,
 ) -> Decision | None:
     """For a stream already in flight: a kill cuts it; a pause lets it finish (None)."""
-    return _refusal(state, org, agent, profile(state, agent, team), "kill")
+    return _refusal(state, org, agent, profile(state, agent, team), "kill", key_id)
 
 
 def _refusal(
-    state: ControlSnapshot | None, org: str, agent: str, who: AgentProfile, action: ControlAction
+    state: ControlSnapshot | None,
+    org: str,
+    agent: str,
+    who: AgentProfile,
+    action: ControlAction,
+    key_id: str | None = None,
 ) -> Decision | None:
-    for rule in _rules(state, org, agent, who.team, action):
+    for rule in _rules(state, org, agent, who.team, action, key_id):
         return _rule_refusal(rule, agent)
     status = "killed" if action == "kill" else "paused"
     if who.status == status:
@@ -94,7 +107,12 @@ def _refusal(
 
 
 def _rules(
-    state: ControlSnapshot | None, org: str, agent: str, team: str | None, action: ControlAction
+    state: ControlSnapshot | None,
+    org: str,
+    agent: str,
+    team: str | None,
+    action: ControlAction,
+    key_id: str | None,
 ) -> Iterator[ControlRule]:
     if state is None:
         return
@@ -103,9 +121,30 @@ def _rules(
     yield from (r for r in rules if r.scope == "org")
     yield from (r for r in rules if r.scope == "team" and team is not None and r.target == team)
     yield from (r for r in rules if r.scope == "agent" and r.target == agent)
+    # A key rule covers every name the key is used with, registered or not.
+    yield from (r for r in rules if r.scope == "key" and key_id is not None and r.target == key_id)
 
 
-_WHAT = {"org": "Organization {target!r}", "team": "Team {target!r}", "agent": "Agent {target!r}"}
+_WHAT = {
+    "org": "Organization {target!r}",
+    "team": "Team {target!r}",
+    "agent": "Agent {target!r}",
+    "key": "API key {target!r}",
+}
+
+
+def _unregistered(org: str, agent: str) -> Decision:
+    return Decision(
+        allowed=False,
+        status=403,
+        code="agent_not_registered",
+        message=(
+            f"Agent {agent!r} is not registered in org {org!r}, and the org does not register "
+            f"agent names on first use: ask an admin to register it (agentops agents create "
+            f"{agent}) or use a registered name."
+        ),
+        reference=f"agent:{agent}",
+    )
 
 
 def _rule_refusal(rule: ControlRule, agent: str) -> Decision:

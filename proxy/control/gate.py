@@ -78,13 +78,16 @@ class ControlGate:
         provider: str | None,
         model: str | None,
         estimated_cost_usd: Decimal | None,
+        *,
+        key_id: str | None = None,
     ) -> Decision:
         """Kill-switch, pause and state-health decision; memory only, never awaits."""
-        return decide(self._holder.get(org), org=org, agent=agent, health=self.health())
+        state = self._holder.get(org)
+        return decide(state, org=org, agent=agent, health=self.health(), key_id=key_id)
 
-    def should_cut_stream(self, org: str, agent: str) -> Decision | None:
+    def should_cut_stream(self, org: str, agent: str, key_id: str | None = None) -> Decision | None:
         """Asked while a response streams (e.g. from a holder listener): kill cuts, pause not."""
-        return should_cut_stream(self._holder.get(org), org=org, agent=agent)
+        return should_cut_stream(self._holder.get(org), org=org, agent=agent, key_id=key_id)
 
     def covering(
         self, org: str, agent: str, provider: str | None, model: str | None

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ class Up:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
 
-    def post(self, path: str, body: dict[str, object], token: str) -> dict[str, Any]:
+    def post(self, path: str, body: Mapping[str, object], token: str) -> dict[str, Any]:
         request = urllib.request.Request(
             self.api + path,
             data=json.dumps(body).encode(),
