@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import weakref
+from collections.abc import Callable
 
 from mitmproxy import connection, http
 
@@ -41,8 +42,16 @@ UNIDENTIFIED = "unidentified"
 
 
 class Identify:
-    def __init__(self, settings: ProxySettings, verifier: KeyVerifier, sessions: Sessions) -> None:
+    def __init__(
+        self,
+        settings: ProxySettings,
+        verifier: KeyVerifier,
+        sessions: Sessions,
+        intercepted: Callable[[str, int], bool] = lambda host, port: False,
+    ) -> None:
+        """``intercepted``: whether a CONNECT's host is an LLM host this proxy terminates."""
         self._settings = settings
+        self._intercepted = intercepted
         self._verifier = verifier
         self._sessions = sessions
         # Credentials of a CONNECT hold for every request inside that tunnel.
@@ -53,19 +62,24 @@ class Identify:
     def http_connect(self, flow: http.HTTPFlow) -> None:
         credentials = parse_proxy_authorization(flow.request.headers.get("proxy-authorization"))
         flow.request.headers.pop("proxy-authorization", None)
+        if credentials is not None:
+            self._tunnels[flow.client_conn] = credentials
+        # A shared proxy opens no tunnel to a host it does not intercept on refused (or missing,
+        # when required) credentials: a 407 on the CONNECT. A tunnel to an LLM host ends at this
+        # proxy (TLS intercepted, upstream connected lazily), so it opens and each request in it
+        # is refused with a JSON error the SDK shows; and each request is verified again, so a
+        # key revoked mid-connection stops working at once.
+        if self._intercepted(flow.request.host, flow.request.port):
+            return
         if credentials is None:
             if self._settings.require_credentials:
                 flow.response = _refused(Refused(CREDENTIALS_REQUIRED), flow)
             return
-        # A shared proxy opens no tunnel, to any host, on refused credentials. Each request in
-        # the tunnel is verified again: a key revoked mid-connection stops working at once.
         verdict = self._verifier.verify(credentials)
         if isinstance(verdict, Refused):
             # A wrong or malformed key opens no tunnel even when credentials are optional:
             # it must not fall through into the default org.
             flow.response = _refused(verdict, flow)
-            return
-        self._tunnels[flow.client_conn] = credentials
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         headers = flow.request.headers

@@ -6,6 +6,7 @@ the admin asks to register it first (``create``) to block a name pre-emptively.
 from __future__ import annotations
 
 import difflib
+import re
 import uuid
 from typing import Any
 
@@ -13,11 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.auth.principal import Principal
-from control_plane.errors import NotFoundError
+from control_plane.errors import NotFoundError, ValidationFailedError
+from control_plane.schemas.common import NAME_PATTERN
 from control_plane.store import agents, api_keys
 from control_plane.store.tables import Agent, ApiKey, Team
 
 REGISTERED_BY_ADMIN = "registered by an emergency action before its first call"
+_NAME = re.compile(NAME_PATTERN)
 
 
 def close_names(name: str, candidates: list[str], limit: int = 5) -> list[str]:
@@ -55,6 +58,11 @@ async def register_agent(
     session: AsyncSession, principal: Principal, name: str
 ) -> tuple[Agent, dict[str, Any]]:
     """Register ``name`` so a rule and a status can name it; returns it and its audit fields."""
+    if not _NAME.fullmatch(name):
+        raise ValidationFailedError(
+            f"body: target: {name!r} is not a valid agent name: use letters, digits, '.', '_', '-'",
+            details=[{"field": "target", "location": "body", "message": "invalid agent name"}],
+        )
     agent = await agents.create_agent(
         session, org_id=principal.org_id, name=name, description=REGISTERED_BY_ADMIN,
         tags={}, config={}, status="active",
