@@ -53,9 +53,13 @@ class ControlledGate:
         estimate = worst_case(r)
         if estimate is None:
             return _refusal(_cannot_estimate(rules[0], r.model))
+        cap = None
+        if r.max_output_tokens is None and r.model is not None:
+            cap = model_output_cap(r.model, provider=r.provider)
         reservation = await self._gate.reserve_budget(
-            r.org, r.agent, r.run_id, r.provider, r.model, estimate, hold_id=r.call_id
-        )
+            r.org, r.agent, r.run_id, r.provider, r.model, estimate,
+            hold_id=r.call_id, output_cap_held=cap,
+        )  # fmt: skip
         if not reservation.decision.allowed:
             return _refusal(reservation.decision)
         if not reservation.holds:

@@ -53,14 +53,24 @@ def counter_period(rule: BudgetRule, run_id: str | None) -> str:
     return rule.period_key
 
 
-def budget_refusal(rule: BudgetRule, result: Reservation, *, now: datetime) -> Decision:
+def budget_refusal(
+    rule: BudgetRule,
+    result: Reservation,
+    *,
+    now: datetime,
+    hold: Decimal | None = None,
+    output_cap_held: int | None = None,
+) -> Decision:
+    """The refusal, in the figures ``budgets list`` shows: spend settled so far (the store's,
+    which the counters are rebuilt from), its percentage of the limit, what calls in flight
+    hold, what is left; then what this call would have held, and why, when it is the worst
+    case of a call without ``max_tokens``."""
     if result.reason == "calls":
         code = "run_call_limit_exceeded"
         detail = f"the run has used its {rule.max_calls} calls"
     else:
         code = "budget_exceeded"
-        remaining = max(result.remaining, Decimal(0))
-        detail = f"limit ${rule.limit_usd}, ${remaining} remaining"
+        detail = _spend_detail(rule, result, hold, output_cap_held)
     retry = None
     if rule.period_end is not None:
         retry = max(1, math.ceil((rule.period_end - now).total_seconds()))
@@ -72,6 +82,33 @@ def budget_refusal(rule: BudgetRule, result: Reservation, *, now: datetime) -> D
         reference=rule.budget_id,
         retry_after_seconds=retry,
     )
+
+
+def _spend_detail(
+    rule: BudgetRule, result: Reservation, hold: Decimal | None, output_cap_held: int | None
+) -> str:
+    usage, limit = result.usage, rule.limit_usd
+    percent = f" ({usage.spent / limit:.0%})" if limit > 0 else ""
+    remaining = max(result.remaining, Decimal(0))
+    detail = f"${_money(usage.spent)} used of ${_money(limit)}{percent}"
+    if usage.held > 0:
+        detail += f", ${_money(usage.held)} held by calls in flight"
+    detail += f", ${_money(remaining)} left"
+    if hold is not None:
+        detail += f"; this call would hold up to ${_money(hold)}"
+        if output_cap_held is not None:
+            detail += (
+                f", because it sets no max_tokens and so the model's whole output cap "
+                f"({output_cap_held} tokens) is held: set max_tokens to what the call needs"
+            )
+    return detail
+
+
+def _money(amount: Decimal) -> str:
+    """At least cents, and every digit a sub-cent figure needs (no float rounding)."""
+    text = format(amount.normalize(), "f")
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac.ljust(2, '0')}"
 
 
 def budget_unavailable(rule: BudgetRule) -> Decision:

@@ -111,9 +111,12 @@ class ControlGate:
         estimated_cost_usd: Decimal | None,
         *,
         hold_id: str,
+        output_cap_held: int | None = None,
     ) -> BudgetReservation:
         """Hold the estimated cost on every hard budget covering the call (``hold_id``: the
-        call id). On a refusal, holds already taken for this call are released."""
+        call id). On a refusal, holds already taken for this call are released.
+        ``output_cap_held``: the model's output cap, when the estimate holds it because the
+        call set no max_tokens (the refusal says so)."""
         rules = self.covering(org, agent, provider, model)
         if not rules:
             return BudgetReservation(ALLOW, hold_id)
@@ -122,7 +125,7 @@ class ControlGate:
         for rule in rules:
             hold = BudgetHold(rule.budget_id, budgets.counter_period(rule, run_id))
             result = await self._reserve_one(rule, hold, hold_id, estimated_cost_usd)
-            refusal = self._refusal(rule, result)
+            refusal = self._refusal(rule, result, estimated_cost_usd, output_cap_held)
             if refusal is not None:
                 await self.release(BudgetReservation(ALLOW, hold_id, tuple(held)))
                 return BudgetReservation(refusal, hold_id)
@@ -175,12 +178,20 @@ class ControlGate:
         self._succeeded()
         return result
 
-    def _refusal(self, rule: BudgetRule, result: Reservation | None) -> Decision | None:
+    def _refusal(
+        self,
+        rule: BudgetRule,
+        result: Reservation | None,
+        hold: Decimal | None,
+        output_cap_held: int | None,
+    ) -> Decision | None:
         if result is None:
             closed = self._settings.budget_fail_mode == "closed"
             return budgets.budget_unavailable(rule) if closed else None
         if not result.ok:
-            return budgets.budget_refusal(rule, result, now=self._now())
+            return budgets.budget_refusal(
+                rule, result, now=self._now(), hold=hold, output_cap_held=output_cap_held
+            )
         return None
 
     async def _quietly(

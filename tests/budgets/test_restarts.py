@@ -7,6 +7,7 @@ proxy to the fake provider. Each test prints its figures: answered, refused, spe
 
 from __future__ import annotations
 
+import re
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -31,19 +32,31 @@ def client(up: Up, run: str) -> openai.OpenAI:
     )
 
 
-def calls(up: Up, run: str, count: int) -> tuple[int, int]:
+REFUSALS: list[str] = []  # the last test's budget refusal messages
+
+
+def calls(up: Up, run: str, count: int, max_tokens: int | None = 12) -> tuple[int, int]:
     """(answered, refused by a budget) of ``count`` calls."""
     answered = refused = 0
+    limit = {} if max_tokens is None else {"max_tokens": max_tokens}
     with client(up, run) as sdk:
         for _ in range(count):
             try:
                 sdk.chat.completions.create(
-                    model=MODEL, max_tokens=12, messages=[{"role": "user", "content": "hi"}]
+                    model=MODEL, messages=[{"role": "user", "content": "hi"}], **limit
                 )
                 answered += 1
             except openai.RateLimitError as error:
                 refused += "budget" in error.message.lower()
+                REFUSALS.append(error.message)
     return answered, refused
+
+
+def used_in_refusal(message: str) -> tuple[Decimal, int]:
+    """The spend and percentage a refusal states ("$0.0000431 used of $0.0000621 (69%)")."""
+    found = re.search(r"\$([0-9.]+) used of \$[0-9.]+ \((\d+)%\)", message)
+    assert found, message
+    return Decimal(found.group(1)), int(found.group(2))
 
 
 def stored_calls(up: Up, token: str) -> int:
@@ -105,6 +118,14 @@ def test_a_hard_budget_holds_across_restarts_of_up(
             )
             assert spend <= limit  # before: 141% after one restart, 940% after more
             assert refused >= 4
+            if answered:
+                continue  # the counter also holds this start's settlements: compared next time
+            # Just rebuilt from the store, the refusal and `budgets list` agree (to the
+            # micro-dollar the counters round up to).
+            used, percent = used_in_refusal(REFUSALS[-1])
+            listed = budget(up, token)
+            assert abs(used - Decimal(str(listed["current_spend_usd"]))) <= Decimal("0.000001")
+            assert abs(percent - Decimal(str(listed["percent_used"]))) <= 2
         finally:
             up.stop()
 
@@ -128,5 +149,10 @@ def test_a_budget_created_mid_period_counts_the_spend_already_stored(
         print(f"\nbudget created at {spent / limit:.0%}: answered {answered}, refused {refused}")
         assert answered <= 1
         assert refused >= 4
+        assert "max_tokens" not in REFUSALS[-1]
+        # Without max_tokens the hold is the model's whole output cap, and the refusal says so.
+        assert calls(up, "no-max-tokens", 1, max_tokens=None) == (0, 1)
+        assert "sets no max_tokens" in REFUSALS[-1]
+        assert "output cap" in REFUSALS[-1]
     finally:
         up.stop()
