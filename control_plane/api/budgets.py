@@ -30,12 +30,18 @@ FIELDS = rules.AUDITED_FIELDS
 
 
 async def create_budget(req: ApiRequest) -> BudgetOut:
+    body = req.body_as(BudgetCreate)
     async with req.transaction() as session:
-        budget = await rules.create(session, req.principal, req.body_as(BudgetCreate))
+        registered = await rules.register_target_agent(session, req.principal, body)
+        if registered is not None:
+            agent, fields = registered
+            await req.audit(session, "agent.create", "agent", agent.id, after=fields)
+        budget = await rules.create(session, req.principal, body)
         await req.audit(
             session, "budget.create", "budget", budget.id, after=snapshot(budget, FIELDS)
         )
-        state = await _changed(session, req, budget.hard)
+        # A registered name is part of the snapshot (the registry) as a hard budget is.
+        state = await _changed(session, req, budget.hard or registered is not None)
         out = (await rules.to_out(session, req.principal.org_id, [budget]))[0]
     await _rebuild(req, budget.id, budget.hard)
     await _publish(req, state)

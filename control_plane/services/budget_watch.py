@@ -33,7 +33,7 @@ from control_plane.budgets import Window, reached_thresholds
 from control_plane.budgets.thresholds import is_reached
 from control_plane.errors import NotFoundError
 from control_plane.schemas.emergency import EmergencyRequest, ResumeRequest
-from control_plane.services import alerts, emergency, spend_rebuild
+from control_plane.services import alerts, emergency, run_alerts, spend_rebuild
 from control_plane.services import budgets as rules
 from control_plane.services.emergency import Outcome
 from control_plane.store import budgets as store
@@ -64,11 +64,13 @@ async def on_stored_calls(session: AsyncSession, stored: Sequence[StoredCall]) -
 async def check_org(
     session: AsyncSession, org_id: uuid.UUID, calls: Sequence[StoredCall], now: datetime
 ) -> None:
-    budgets = [
+    alerting = [
         b
         for b in await store.list_all_budgets(session, org_id)
-        if b.scope != "run" and (b.threshold_alert_percent or b.auto_pause_at_percent)
+        if b.threshold_alert_percent or b.auto_pause_at_percent
     ]
+    await run_alerts.check_run_budgets(session, alerting, calls)
+    budgets = [b for b in alerting if b.scope != "run"]
     if not budgets:
         return
     tz = await orgs.get_org_timezone(session, org_id)
