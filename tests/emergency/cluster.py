@@ -219,9 +219,17 @@ def _spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.P
 
 @asynccontextmanager
 async def running_cluster(
-    database_url: str, redis_url: str, home: Path, *, proxies: int, resync_seconds: float = 5.0
+    database_url: str,
+    redis_url: str,
+    home: Path,
+    *,
+    proxies: int,
+    resync_seconds: float = 5.0,
+    operator: bool = False,
 ) -> AsyncIterator[Cluster]:
+    """``operator``: the cluster's org is the operator org (may mint ingest:any-org keys)."""
     prefix = f"e2e{uuid.uuid4().hex[:8]}:"
+    org = f"org-{uuid.uuid4().hex[:8]}"
     settings = load_settings(
         home=home,
         control_plane={
@@ -234,6 +242,7 @@ async def running_cluster(
             "password_hash_fast": True,
             "secret_key": SECRET,
             "run_worker": False,
+            "operator_org": org if operator else None,
         },
     )
     async with AsyncExitStack() as stack:
@@ -242,7 +251,6 @@ async def running_cluster(
         control_plane = ControlPlaneService(settings)
         await control_plane.start()
         stack.push_async_callback(control_plane.stop)
-        org = f"org-{uuid.uuid4().hex[:8]}"
         token, ingest_key = await _owner_and_key(control_plane.url, org)
         cluster = Cluster(control_plane, provider, redis_url, prefix, org, token, ingest_key)
         stack.callback(cluster.stop_proxies)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import openai
@@ -86,3 +88,54 @@ async def test_rejected_records_are_kept_counted_and_replayed(cluster: Cluster) 
 
 async def _answers(proxy: ProxyProcess, agent: str, key: str) -> bool:
     return await call(proxy, agent, key) == "answered"
+
+
+async def test_a_shared_proxy_ships_every_orgs_records_with_one_any_org_key(
+    pg_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    async with running_cluster(pg_url, redis_url, tmp_path, proxies=0, operator=True) as c:
+        body = {"name": "shared-proxy", "scopes": ["ingest:any-org"]}
+        shipping_key = (await c.api("POST", "/api-keys", body))["key"]
+        other_token, other_key = await _owner_and_key(c.url, "tenant-b")
+        refused = await _post(c.url, "/api/v1/api-keys", body, other_token)
+        assert refused[0] == 403  # only the operator org mints keys that ship for others
+        proxy = await c.start_proxy(ship=True, api_key=shipping_key)
+        letters = DeadLetters(proxy.home / "spool")
+
+        await wait_for(lambda: _answers(proxy, "tenant-bot", other_key))
+        await wait_for(lambda: _runs(c.url, other_token, "tenant-bot"))
+        assert await _answers(proxy, "home-bot", c.ingest_key)
+        await wait_for(lambda: _runs(c.url, c.token, "home-bot"))
+        assert letters.read() == []
+
+        # A record claiming another org is stored only when its verified agent key is that
+        # org's: one naming the operator's own key is refused, not stored in tenant-b.
+        forged = {"call_id": str(uuid.uuid4()), "org": "tenant-b", "agent": "forger",
+                  "run_id": "r", "provider": "openai", "endpoint": "chat.completions",
+                  "status": "ok", "started_at": "2026-12-05T00:00:00+00:00",
+                  "api_key_id": c.ingest_key[4:16]}  # fmt: skip
+        status, answer = await _post(
+            c.url, "/api/v1/ingest/batch", {"records": [forged]}, shipping_key
+        )
+        assert status == 200
+        assert answer["outcomes"][0]["reason"].startswith("org not vouched")
+        print("\nshared proxy: 2 orgs, answered 2, stored 2 (each in its own org), forged 0 stored")
+
+
+async def _runs(url: str, token: str, agent: str) -> bool:
+    status, page = await _get(url, f"/api/v1/runs?agent={agent}", token)
+    return status == 200 and bool(page["items"])
+
+
+async def _post(url: str, path: str, body: Any, token: str) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as session:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with session.post(url + path, json=body, headers=headers) as response:
+            return response.status, await response.json()
+
+
+async def _get(url: str, path: str, token: str) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as session:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with session.get(url + path, headers=headers) as response:
+            return response.status, await response.json()
