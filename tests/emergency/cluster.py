@@ -152,7 +152,11 @@ class Cluster:
         applied = {p["proxy_id"] for p in status["proxies"] if p["applied"]}
         return applied >= {proxy.proxy_id for proxy in self.proxies}
 
-    async def start_proxy(self, *, resync_seconds: float = 5.0) -> ProxyProcess:
+    async def start_proxy(
+        self, *, resync_seconds: float = 5.0, ship: bool = False, **settings: str
+    ) -> ProxyProcess:
+        """``ship``: records go to the control plane (else they stay in the spool for the test
+        to read). ``settings``: more ``AGENTOPS_PROXY__*`` variables, by lower-case name."""
         index = len(self.proxies)
         home = Path(tempfile.mkdtemp(prefix="agentops-e2e-"))
         proxy_id = f"proxy-{index}-{uuid.uuid4().hex[:6]}"
@@ -175,10 +179,11 @@ class Cluster:
             "AGENTOPS_PROXY__API_KEY": self.ingest_key,
             "AGENTOPS_PROXY__HEARTBEAT_SECONDS": "0.2",
             "AGENTOPS_PROXY__STATE_RESYNC_SECONDS": str(resync_seconds),
-            # Records stay in the spool where the tests read them.
-            "AGENTOPS_PROXY__SHIP_INTERVAL_SECONDS": "3600",
-            "AGENTOPS_PROXY__SHIP_BATCH_SIZE": "100000",
+            # Records stay in the spool where the tests read them, unless shipped.
+            "AGENTOPS_PROXY__SHIP_INTERVAL_SECONDS": "0.1" if ship else "3600",
+            "AGENTOPS_PROXY__SHIP_BATCH_SIZE": "100" if ship else "100000",
         }
+        env |= {f"AGENTOPS_PROXY__{name.upper()}": value for name, value in settings.items()}
         args = [sys.executable, "-c", PROXY_MAIN, "--listen", "127.0.0.1:0",
                 "--reverse-port", str(reverse_port),
                 "--upstream", f"api.openai.com={self.provider.url}"]  # fmt: skip
@@ -214,9 +219,17 @@ def _spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.P
 
 @asynccontextmanager
 async def running_cluster(
-    database_url: str, redis_url: str, home: Path, *, proxies: int, resync_seconds: float = 5.0
+    database_url: str,
+    redis_url: str,
+    home: Path,
+    *,
+    proxies: int,
+    resync_seconds: float = 5.0,
+    operator: bool = False,
 ) -> AsyncIterator[Cluster]:
+    """``operator``: the cluster's org is the operator org (may mint ingest:any-org keys)."""
     prefix = f"e2e{uuid.uuid4().hex[:8]}:"
+    org = f"org-{uuid.uuid4().hex[:8]}"
     settings = load_settings(
         home=home,
         control_plane={
@@ -229,6 +242,7 @@ async def running_cluster(
             "password_hash_fast": True,
             "secret_key": SECRET,
             "run_worker": False,
+            "operator_org": org if operator else None,
         },
     )
     async with AsyncExitStack() as stack:
@@ -237,7 +251,6 @@ async def running_cluster(
         control_plane = ControlPlaneService(settings)
         await control_plane.start()
         stack.push_async_callback(control_plane.stop)
-        org = f"org-{uuid.uuid4().hex[:8]}"
         token, ingest_key = await _owner_and_key(control_plane.url, org)
         cluster = Cluster(control_plane, provider, redis_url, prefix, org, token, ingest_key)
         stack.callback(cluster.stop_proxies)
