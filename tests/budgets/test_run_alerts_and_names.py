@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
+from agentops.settings import Settings
 from tests.budgets.conftest import Org, call_record
+
+
+@pytest.fixture
+def cp_settings(cp_settings: Settings) -> Settings:
+    """The alert channel's webhook is on loopback, which the SSRF guard refuses by default."""
+    cp_settings.control_plane.alert_allowed_internal_hosts = ["127.0.0.1"]
+    return cp_settings
 
 
 async def test_a_budget_for_an_agent_that_has_not_called_yet_registers_it(org: Org) -> None:
