@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -116,8 +115,7 @@ def config(port: int, security: str, cert: tuple[Path, Path] | None, **extra: An
 async def send_one(cfg: SendConfig) -> None:
     out = Outbound("msg_1", "email", None, None, ("cfo@example.com",),
                    {"type": "costs.reconcile_drift", "message": "drift"}, 0)  # fmt: skip
-    async with aiohttp.ClientSession() as http:
-        await send(http, cfg, out)
+    await send(cfg, out)
 
 
 @pytest.mark.parametrize("security", ["starttls", "auto"])
