@@ -319,6 +319,10 @@ class ControlPlaneSettings(BaseModel):
         description="Poll period of the background worker (alert deliveries, budget periods, reconciliation).",
     )
     run_worker: bool = Field(True, description="Run the worker inside the API process.")
+    operator_org: str | None = Field(
+        None,
+        description="Slug of the org that runs shared proxies: only its admins may create API keys with the ingest:any-org scope (a shared proxy ships every org's records with one; each record's org is checked against the agent key the proxy verified). Unset: no such keys.",
+    )
     retention_months: int | None = Field(
         None,
         ge=1,

@@ -42,17 +42,27 @@ def target_options[F: Callable[..., Any]](func: F) -> F:
             ("--agent", "One agent, by name."),
             ("--tag", "Every registered agent with this tag (KEY or KEY=VALUE), resolved now."),
             ("--environment", "Every registered agent in this environment, resolved now."),
+            (
+                "--key",
+                "An API key, by id or prefix (aoh_<public id>): every agent name used with it.",
+            ),
         ]
     ):
         if name == "--all":
             func = click.option("--all", "all_", is_flag=True, help=help_text)(func)
         else:
-            func = click.option(name, metavar="NAME", help=help_text)(func)
+            metavar = "KEY" if name == "--key" else "NAME"
+            func = click.option(name, metavar=metavar, help=help_text)(func)
     return func
 
 
 def scope_body(
-    all_: bool, team: str | None, agent: str | None, tag: str | None, environment: str | None
+    all_: bool,
+    team: str | None,
+    agent: str | None,
+    tag: str | None,
+    environment: str | None,
+    key: str | None = None,
 ) -> dict[str, Any]:
     """The API's scope fields for exactly one of the target options."""
     chosen = [
@@ -63,11 +73,14 @@ def scope_body(
             (agent, {"scope": "agent", "target": agent}),
             (tag, {"scope": "agents", "selector": {"tag": tag}}),
             (environment, {"scope": "agents", "selector": {"environment": environment}}),
+            (key, {"scope": "key", "target": key}),
         )
         if given
     ]
     if len(chosen) != 1:
-        raise click.UsageError("give exactly one of --all, --team, --agent, --tag, --environment")
+        raise click.UsageError(
+            "give exactly one of --all, --team, --agent, --tag, --environment, --key"
+        )
     return chosen[0]
 
 
@@ -95,6 +108,12 @@ def _act(
 @click.command("kill")
 @target_options
 @click.option("--reason", required=True, help="Shown to the agent in every refusal.")
+@click.option(
+    "--create",
+    is_flag=True,
+    help="With --agent: register the name first if no agent has it (block it before its "
+    "first call). Without it, an unknown agent is an error listing close names.",
+)
 @connection_options
 def kill(
     all_: bool,
@@ -102,6 +121,8 @@ def kill(
     agent: str | None,
     tag: str | None,
     environment: str | None,
+    key: str | None,
+    create: bool,
     reason: str,
     url: str | None,
     token: str | None,
@@ -113,13 +134,22 @@ def kill(
       agentops kill --agent scraper --reason "runaway loop, INC-42"
       agentops kill --all --reason "provider key leaked"
       agentops kill --tag pii --reason "data review"
+      agentops kill --key aoh_k3y1d2x9q0ab --reason "key leaked"
+      agentops kill --agent not-yet-seen --create --reason "never let it run"
     """
-    _act("kill", url, token, scope_body(all_, team, agent, tag, environment), reason)
+    body = scope_body(all_, team, agent, tag, environment, key) | _create(create, agent)
+    _act("kill", url, token, body, reason)
 
 
 @click.command("pause")
 @target_options
 @click.option("--reason", required=True, help="Shown to the agent in every refusal.")
+@click.option(
+    "--create",
+    is_flag=True,
+    help="With --agent: register the name first if no agent has it (block it before its "
+    "first call). Without it, an unknown agent is an error listing close names.",
+)
 @connection_options
 def pause(
     all_: bool,
@@ -127,6 +157,8 @@ def pause(
     agent: str | None,
     tag: str | None,
     environment: str | None,
+    key: str | None,
+    create: bool,
     reason: str,
     url: str | None,
     token: str | None,
@@ -137,8 +169,10 @@ def pause(
     Examples:
       agentops pause --team research --reason "budget review"
       agentops pause --environment staging --reason "deploy freeze"
+      agentops pause --key aoh_k3y1d2x9q0ab --reason "who is using this key?"
     """
-    _act("pause", url, token, scope_body(all_, team, agent, tag, environment), reason)
+    body = scope_body(all_, team, agent, tag, environment, key) | _create(create, agent)
+    _act("pause", url, token, body, reason)
 
 
 @click.command("resume")
@@ -151,6 +185,7 @@ def resume(
     agent: str | None,
     tag: str | None,
     environment: str | None,
+    key: str | None,
     reason: str | None,
     url: str | None,
     token: str | None,
@@ -161,8 +196,15 @@ def resume(
     Examples:
       agentops resume --agent scraper
       agentops resume --all --reason "incident closed"
+      agentops resume --key aoh_k3y1d2x9q0ab
     """
-    _act("resume", url, token, scope_body(all_, team, agent, tag, environment), reason)
+    _act("resume", url, token, scope_body(all_, team, agent, tag, environment, key), reason)
+
+
+def _create(create: bool, agent: str | None) -> dict[str, Any]:
+    if create and agent is None:
+        raise click.UsageError("--create goes with --agent")
+    return {"create": True} if create else {}
 
 
 @click.command("status")

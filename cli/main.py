@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "pause": "cli.emergency_cmd:pause",
     "resume": "cli.emergency_cmd:resume",
     "status": "cli.emergency_cmd:status",
+    "dead-letters": "cli.dead_letters_cmd:dead_letters",
     "agents": "cli.agents_cmd:agents",
     "runs": "cli.runs_cmd:runs",
     "costs": "cli.costs_cmd:costs",

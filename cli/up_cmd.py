@@ -82,6 +82,7 @@ async def _serve_until(settings: Settings, stop: asyncio.Event) -> None:
     from control_plane import keys
     from control_plane.embedded_sink import EmbeddedSink
     from control_plane.service import ControlPlaneService
+    from control_plane.services.spend_rebuild import rebuild_all
     from control_plane.store.migrate import upgrade
     from proxy.ca import write_bundle
     from proxy.service import ProxyService
@@ -103,10 +104,18 @@ async def _serve_until(settings: Settings, stop: asyncio.Event) -> None:
         sink = EmbeddedSink(
             app[keys.DATABASE], settings.proxy.default_org, settings.control_plane.timezone
         )
-        # One process, one registry: the control plane's /metrics serves the proxy's too.
+        # The proxy reserves against the counters the control plane rebuilt from the store
+        # at start, so a restart does not reset a hard budget. One process, one registry:
+        # the control plane's /metrics serves the proxy's too.
         proxy = ProxyService(
-            settings, sink=sink, state_bus=app[keys.STATE_BUS].memory, serve_metrics=False
+            settings,
+            sink=sink,
+            state_bus=app[keys.STATE_BUS].memory,
+            counters=app[keys.SPEND_COUNTERS],
+            serve_metrics=False,
         )
+        await proxy.ship_backlog()  # calls answered before the last stop, now stored
+        await rebuild_all(app)  # so the counters count them before any call is gated
         await proxy.start()
         settle_heap()
         try:

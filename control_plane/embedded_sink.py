@@ -3,7 +3,7 @@
 default org, so the embedded setup and a deployed one share every ingestion rule.
 
 The default org is the one named by ``proxy.default_org``; it is created on first delivery if
-it does not exist yet, and, being the default org, it registers unknown agents automatically.
+it does not exist yet, and registers unknown agents as its ``auto_register_agents`` says.
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ class EmbeddedSink:
         async with self._database.transaction() as session:
             org_id = self._org_id or await self._default_org(session)
             await set_current_org(session, org_id)
-            target = IngestTarget(org_id, self._slug, auto_register_agents=True)
+            org = await orgs.get_org(session, org_id)
+            register = org.auto_register_agents if org is not None else True
+            target = IngestTarget(org_id, self._slug, auto_register_agents=register)
             answer = await ingest_records(session, target, list(records), price_cache=self._prices)
         self._org_id = org_id
         return answer

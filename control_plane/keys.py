@@ -8,6 +8,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from agentops.settings import Settings
+from agentops.statebus import SpendCounters
 from agentops.tasks import TaskSet
 from control_plane.auth.passwords import Passwords
 from control_plane.auth.throttle import LoginThrottle
@@ -31,3 +32,5 @@ TASKS = web.AppKey("tasks", TaskSet)
 PRICE_CACHE = web.AppKey("price_cache", PriceCache)
 WORKER = web.AppKey("worker", Worker)
 STATE_BUS: web.AppKey[ControlStateBus] = web.AppKey("state_bus")
+# Hard budgets' counters: Redis, or the in-memory set the embedded proxy shares.
+SPEND_COUNTERS: web.AppKey[SpendCounters] = web.AppKey("spend_counters")

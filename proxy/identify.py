@@ -7,16 +7,19 @@ Org: from the verifier (an API key's org, checked against the synced key directo
 ``default_org`` when credentials are optional. A key bound to an agent refuses any other agent.
 Run: ``X-AgentOps-Run-Id``, else the run named in the proxy credentials (``agent;run=R``), else
 the W3C ``traceparent`` trace id, else a per-agent session.
+Refusals (407 credentials, 403 key bound elsewhere) are JSON in the provider's error shape, so
+the agent's SDK shows the reason rather than a bare status.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import weakref
+from collections.abc import Callable
 
 from mitmproxy import connection, http
 
-from agentops.apikeys import parse_api_key
 from agentops.settings import ProxySettings
 from proxy.identity import (
     Credentials,
@@ -29,6 +32,7 @@ from proxy.identity import (
     parse_tags,
     trace_id,
 )
+from proxy.providers import refusals
 from proxy.state import Identity, call_state
 
 log = logging.getLogger(__name__)
@@ -41,8 +45,16 @@ UNIDENTIFIED = "unidentified"
 
 
 class Identify:
-    def __init__(self, settings: ProxySettings, verifier: KeyVerifier, sessions: Sessions) -> None:
+    def __init__(
+        self,
+        settings: ProxySettings,
+        verifier: KeyVerifier,
+        sessions: Sessions,
+        intercepted: Callable[[str, int], bool] = lambda host, port: False,
+    ) -> None:
+        """``intercepted``: whether a CONNECT's host is an LLM host this proxy terminates."""
         self._settings = settings
+        self._intercepted = intercepted
         self._verifier = verifier
         self._sessions = sessions
         # Credentials of a CONNECT hold for every request inside that tunnel.
@@ -53,17 +65,24 @@ class Identify:
     def http_connect(self, flow: http.HTTPFlow) -> None:
         credentials = parse_proxy_authorization(flow.request.headers.get("proxy-authorization"))
         flow.request.headers.pop("proxy-authorization", None)
+        if credentials is not None:
+            self._tunnels[flow.client_conn] = credentials
+        # A shared proxy opens no tunnel to a host it does not intercept on refused (or missing,
+        # when required) credentials: a 407 on the CONNECT. A tunnel to an LLM host ends at this
+        # proxy (TLS intercepted, upstream connected lazily), so it opens and each request in it
+        # is refused with a JSON error the SDK shows; and each request is verified again, so a
+        # key revoked mid-connection stops working at once.
+        if self._intercepted(flow.request.host, flow.request.port):
+            return
         if credentials is None:
             if self._settings.require_credentials:
-                flow.response = _proxy_auth_required()
+                flow.response = _refused(Refused(CREDENTIALS_REQUIRED), flow)
             return
-        # A shared proxy opens no tunnel, to any host, on refused credentials. Each request in
-        # the tunnel is verified again: a key revoked mid-connection stops working at once.
         verdict = self._verifier.verify(credentials)
-        if self._settings.require_credentials and isinstance(verdict, Refused):
-            flow.response = _refused(verdict)
-            return
-        self._tunnels[flow.client_conn] = credentials
+        if isinstance(verdict, Refused):
+            # A wrong or malformed key opens no tunnel even when credentials are optional:
+            # it must not fall through into the default org.
+            flow.response = _refused(verdict, flow)
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         headers = flow.request.headers
@@ -79,23 +98,22 @@ class Identify:
             return
         verdict = self._verify(credentials)
         if isinstance(verdict, Refused):
-            flow.response = _refused(verdict)
+            flow.response = _refused(verdict, flow)
             return
         agent = self._agent(credentials, agent_header)
         if verdict.agent is not None and agent != verdict.agent:
-            flow.response = _refused(_bound_elsewhere(verdict.agent, agent))
+            flow.response = _refused(_bound_elsewhere(verdict.agent, agent), flow)
             return
         org = verdict.org
         run_id, source = self._run(
             org, agent, run_header, credentials.run if credentials else None, traceparent
         )
-        key = parse_api_key(credentials.key) if credentials is not None else None
         state.identity = Identity(
             org=org,
             agent=agent,
             run_id=run_id,
             run_source=source,
-            key_id=key[0] if key is not None else None,
+            key_id=verdict.key_id,  # only a key the verifier accepted
             tags=tags,
         )
 
@@ -152,15 +170,26 @@ def _bound_elsewhere(bound: str, agent: str) -> Refused:
     )
 
 
-def _proxy_auth_required() -> http.Response:
-    return _refused(Refused(CREDENTIALS_REQUIRED))
-
-
-def _refused(refusal: Refused) -> http.Response:
-    headers = {"content-type": "text/plain"}
+def _refused(refusal: Refused, flow: http.HTTPFlow) -> http.Response:
+    """The refusal in the error shape of the provider the request was meant for (before
+    classification: told apart by host and path), so the SDK shows the message."""
+    code = {407: "proxy_authentication_required", 503: "proxy_not_ready"}.get(
+        refusal.status, "agent_not_allowed"
+    )
+    message = f"AgentOps proxy: {refusal.message}"
+    if _anthropic(flow.request.pretty_host, flow.request.path):
+        body = refusals.anthropic_body(refusal.status, message)
+    else:
+        body = refusals.openai_body(refusal.status, message, code)
+    # A proxy still loading its keys is worth retrying; a refused credential is not.
+    retry = "true" if refusal.status == 503 else "false"
+    headers = {"content-type": "application/json", "x-should-retry": retry}
     if refusal.status == 407:
         headers["proxy-authenticate"] = 'Basic realm="agentops"'
     if refusal.retry_after_seconds is not None:
         headers["retry-after"] = str(refusal.retry_after_seconds)
-    body = f"AgentOps proxy: {refusal.message}\n".encode()
-    return http.Response.make(refusal.status, body, headers)
+    return http.Response.make(refusal.status, json.dumps(body).encode(), headers)
+
+
+def _anthropic(host: str, path: str) -> bool:
+    return "anthropic" in host or path.startswith("/anthropic/") or path.startswith("/v1/messages")

@@ -43,6 +43,7 @@ class Verified:
 
     org: str
     agent: str | None = None
+    key_id: str | None = None  # the API key's public id, when a key was verified
 
 
 @dataclass(frozen=True, slots=True)

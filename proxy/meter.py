@@ -25,7 +25,7 @@ _STREAM_TYPES = ("text/event-stream", "application/vnd.amazon.eventstream", "app
 
 
 # (org, agent) -> (message, code) when a kill must cut that agent's live streams, else None.
-StreamCut = Callable[[str, str], tuple[str, str] | None]
+StreamCut = Callable[[str, str, str | None], tuple[str, str] | None]  # org, agent, key id
 # Close the provider connection under a call we cut (proxy._mitm.close_upstream).
 CloseUpstream = Callable[[http.HTTPFlow], bool]
 
@@ -60,7 +60,8 @@ class StreamTee:
         if state.status in _CUT:
             return b""
         if self._cut is not None and chunk and state.identity is not None:
-            verdict = self._cut(state.identity.org, state.identity.agent)  # a memory lookup
+            identity = state.identity
+            verdict = self._cut(identity.org, identity.agent, identity.key_id)  # memory only
             if verdict is not None:
                 return self._end(CallStatus.KILLED, *verdict)
         state.response_bytes += len(chunk)

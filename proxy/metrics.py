@@ -88,6 +88,11 @@ SHIPPED = Counter(
     "Records delivered to the control plane, by outcome.",
     ["outcome"],
 )
+DEAD_LETTERED = Counter(
+    "agentops_proxy_records_dead_lettered_total",
+    "Records the control plane rejected, kept in the dead-letter file (never dropped).",
+    ["reason"],
+)
 SHIP_FAILURES = Counter(
     "agentops_proxy_ship_failures_total", "Batches whose delivery failed (retried with backoff)."
 )

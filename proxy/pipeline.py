@@ -59,7 +59,12 @@ def build_pipeline(
         Route(
             intercepted_hosts(settings), settings.upstream_overrides, reverse_port, resolve_reverse
         ),
-        Identify(settings, verifier, Sessions(settings.session_idle_seconds)),
+        Identify(
+            settings,
+            verifier,
+            Sessions(settings.session_idle_seconds),
+            intercepted_hosts(settings).matches,
+        ),
         *egress,
         Classify(ProviderRegistry.from_settings(settings).adapter_for_host),
         GateAddon(gate, lambda: spool.refusing),

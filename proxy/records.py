@@ -69,6 +69,7 @@ def build_record(
         run_id=state.identity.run_id,
         run_source=state.identity.run_source,
         tags=dict(state.identity.tags),
+        api_key_id=state.identity.key_id,
         proxy_id=proxy_id,
         provider=endpoint.provider,
         endpoint=endpoint.name,

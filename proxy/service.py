@@ -148,6 +148,23 @@ class ProxyService:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
+    async def ship_backlog(self, timeout_seconds: float = 30.0) -> int:
+        """Deliver what an earlier run spooled but never shipped, before the proxy listens
+        (``agentops up``): the spend counters rebuilt from the store next then count it, so a
+        restart cannot reset a hard budget. Bounded; whatever is left ships as usual."""
+        if self._sink is None:
+            return 0
+        await asyncio.to_thread(self.spool.open)
+        shipper = Shipper(self.spool, self._sink, self.settings.proxy)
+        shipped = 0
+        try:
+            async with asyncio.timeout(timeout_seconds):
+                while lines := await shipper.ship_once():
+                    shipped += lines
+        except Exception as exc:  # noqa: BLE001 - the shipper retries it after start
+            log.warning("spool backlog not shipped before start", extra={"error": repr(exc)})
+        return shipped
+
     async def start(self) -> None:
         p = self.settings.proxy
         forward = claim_port((p.listen_host, p.listen_port))

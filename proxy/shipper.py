@@ -5,7 +5,8 @@ records and a record waits at most ``ship_interval_seconds`` (plus delivery time
 sent. A failed delivery is retried after an exponential backoff with full jitter; nothing is
 acknowledged until the sink has answered, so a crash on either side re-sends, never loses.
 Within a batch only the last record of a call id is sent (a streamed call's final record
-supersedes its ``in_progress`` one).
+supersedes its ``in_progress`` one). A record the control plane rejects is kept in the
+dead-letter file (``proxy/dead_letters.py``) before the batch is acknowledged, never dropped.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from agentops.settings import ProxySettings
 from agentops.sinks import RecordSink
 from agentops.tasks import TaskSet
 from proxy import metrics
+from proxy.dead_letters import DeadLetters
 from proxy.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ class Shipper:
         self._batch = settings.ship_batch_size
         self._interval = settings.ship_interval_seconds
         self._tasks = TaskSet("shipper")
+        self.dead_letters = DeadLetters(spool.directory)
         self.failures = 0
 
     def start(self) -> None:
@@ -64,14 +67,13 @@ class Shipper:
         if token is None:
             return 0
         if records:
-            answer = await self._sink.deliver(latest_per_call(records))
+            sent = latest_per_call(records)
+            answer = await self._sink.deliver(sent)
             metrics.SHIPPED.labels("stored").inc(answer.stored)
             metrics.SHIPPED.labels("duplicate").inc(answer.duplicate)
             metrics.SHIPPED.labels("rejected").inc(answer.rejected)
             if answer.rejected:
-                log.warning(
-                    "records rejected by the control plane", extra={"rejected": answer.rejected}
-                )
+                await asyncio.to_thread(self.dead_letters.keep_rejected, sent, answer)
         await asyncio.to_thread(self._spool.ack, token)
         return token.lines
 

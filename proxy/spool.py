@@ -106,6 +106,8 @@ class Spool:
     # -- lifecycle -------------------------------------------------------------------------
 
     def open(self) -> None:
+        if self._thread is not None:
+            return  # already open (the backlog was shipped before the proxy started)
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         segments = list_segments(self.directory)
         ack = load_ack(self.directory) or Position(segments[0] if segments else 0, 0, 0)

@@ -36,7 +36,9 @@ class Identity:
     agent: str
     run_id: str
     run_source: str  # header | traceparent | session | sdk
-    key_id: str | None = None  # public id of the (verified) API key, for api_key policies
+    # Public id of the verified API key that authorised the call: key-scope kills and
+    # api_key policies match it; records carry it as ``api_key_id``.
+    key_id: str | None = None
     tags: dict[str, str] = field(default_factory=dict)  # X-AgentOps-Tags
 
 

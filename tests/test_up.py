@@ -25,73 +25,16 @@ import pytest
 from tests.fakeprovider.expected import served_model
 from tests.fakeprovider.server import FakeProvider
 from tests.harness.servers import free_port
-
-
-class Up:
-    def __init__(self, proc: subprocess.Popen[str], home: Path, ports: dict[str, int]) -> None:
-        self.proc, self.home, self.ports = proc, home, ports
-        self.output = ""
-
-    @property
-    def api(self) -> str:
-        return f"http://127.0.0.1:{self.ports['api']}"
-
-    def get(self, path: str, token: str | None = None) -> tuple[int, dict[str, object]]:
-        request = urllib.request.Request(self.api + path)
-        if token:
-            request.add_header("Authorization", f"Bearer {token}")
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-
-    def post(self, path: str, body: dict[str, object], token: str) -> dict[str, object]:
-        request = urllib.request.Request(
-            self.api + path,
-            data=json.dumps(body).encode(),
-            headers={"content-type": "application/json", "Authorization": f"Bearer {token}"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return dict(json.loads(response.read()))
-
-    def login(self) -> str:
-        admin = json.loads((self.home / "embedded-admin.json").read_text())
-        body = json.dumps({"email": admin["email"], "password": admin["password"]}).encode()
-        request = urllib.request.Request(
-            self.api + "/api/v1/auth/login", data=body, headers={"content-type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return str(json.loads(response.read())["access_token"])
+from tests.harness.up import Up, start_up
 
 
 @pytest.fixture
 def up(tmp_path: Path, fake_provider_thread: FakeProvider) -> Iterator[Up]:
-    ports = {"api": free_port(), "proxy": free_port(), "reverse": free_port(), "admin": free_port()}
-    home = tmp_path / "home"
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-c", "from cli.main import main; main()", "up",
-            "--port", str(ports["api"]), "--proxy-port", str(ports["proxy"]),
-            "--reverse-port", str(ports["reverse"]),
-            "--upstream", f"api.openai.com={fake_provider_thread.url}",
-        ],
-        env={"AGENTOPS_HOME": str(home), "AGENTOPS_PROXY__ADMIN_PORT": str(ports["admin"]),
-             "AGENTOPS_CONTROL_PLANE__PASSWORD_HASH_FAST": "true", "PATH": "/usr/bin:/bin"},
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    running = Up(proc, home, ports)
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 60
-    while "Press Ctrl-C to stop." not in running.output:
-        line = proc.stdout.readline()
-        assert line or proc.poll() is None, f"agentops up exited early:\n{running.output}"
-        running.output += line
-        assert time.monotonic() < deadline, f"agentops up did not start:\n{running.output}"
+    running = start_up(tmp_path / "home", fake_provider_thread.url)
     try:
         yield running
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
+        running.kill()
 
 
 def test_up_prints_what_an_agent_needs(up: Up) -> None:
@@ -183,7 +126,7 @@ def test_a_kill_reaches_the_embedded_proxy_and_status_shows_it_applied(up: Up) -
         max_retries=0,
     )
     token = up.login()
-    up.post("/api/v1/emergency/kill", {"scope": "agent", "target": "laptop-agent",
+    up.post("/api/v1/emergency/kill", {"scope": "agent", "target": "laptop-agent", "create": True,
                                        "reason": "drill INC-1"}, token)  # fmt: skip
 
     with pytest.raises(openai.PermissionDeniedError, match="drill INC-1"):

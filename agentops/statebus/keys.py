@@ -52,6 +52,12 @@ class StateKeys:
         return f"{self.prefix}keys:changed"
 
 
+def spend_marker(prefix: str) -> str:
+    """String key the control plane sets after rebuilding every counter from the store; its
+    absence means the counters were lost (Redis restarted empty) and must be rebuilt now."""
+    return f"{prefix}spend:rebuilt"
+
+
 @dataclass(frozen=True)
 class SpendKeys:
     """The three keys of one budget counter; ``period_key`` is ``run:<id>`` for run budgets."""

@@ -95,6 +95,15 @@ class SpendCounters(Protocol):
 
     async def usage(self, budget_id: str, period_key: str) -> Usage: ...
 
+    async def rebuilt(self) -> bool:
+        """Whether the counters still hold the control plane's last full rebuild (False after
+        they were lost, e.g. Redis restarted empty, or before the first rebuild)."""
+        ...
+
+    async def mark_rebuilt(self) -> None:
+        """Record that every counter was just rebuilt from the store."""
+        ...
+
 
 def reservation(ok: bool, reason: RefusalReason, limit: Decimal, usage: Usage) -> Reservation:
     return Reservation(ok=ok, reason=reason, remaining=limit - usage.committed, usage=usage)

@@ -33,6 +33,7 @@ class MemorySpendCounters:
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._counters: dict[tuple[str, str], _Counter] = {}
+        self._rebuilt = False
 
     def _counter(self, budget_id: str, period_key: str) -> _Counter:
         counter = self._counters.setdefault((budget_id, period_key), _Counter())
@@ -85,3 +86,9 @@ class MemorySpendCounters:
 
     async def usage(self, budget_id: str, period_key: str) -> Usage:
         return self._counter(budget_id, period_key).usage()
+
+    async def rebuilt(self) -> bool:
+        return self._rebuilt
+
+    async def mark_rebuilt(self) -> None:
+        self._rebuilt = True

@@ -8,7 +8,7 @@ and the gate applies ``budget_fail_mode`` instead of hanging the agent's call.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 
 from agentops.statebus import spend_lua
 from agentops.statebus.errors import CounterUnavailable
-from agentops.statebus.keys import SpendKeys
+from agentops.statebus.keys import SpendKeys, spend_marker
 from agentops.statebus.spend import (
     RefusalReason,
     Reservation,
@@ -95,16 +95,25 @@ class RedisSpendCounters:
     async def usage(self, budget_id: str, period_key: str) -> Usage:
         return _parse(await self._run(self._usage, budget_id, period_key, []))[2]
 
+    async def rebuilt(self) -> bool:
+        return bool(await self._call(self._client.exists(spend_marker(self._prefix))))
+
+    async def mark_rebuilt(self) -> None:
+        await self._call(self._client.set(spend_marker(self._prefix), b"1"))
+
+    async def _call(self, operation: Awaitable[Any]) -> Any:
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await operation
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise CounterUnavailable(f"spend counters unreachable: {type(exc).__name__}") from exc
+
     async def _run(
         self, script: Any, budget_id: str, period_key: str, args: Sequence[str | int]
     ) -> Any:
         now = "" if self._clock_ms is None else str(self._clock_ms())
         keys = SpendKeys(self._prefix, budget_id, period_key).all()
-        try:
-            async with asyncio.timeout(self._timeout):
-                return await script(keys=keys, args=[now, self._retain, *args])
-        except (RedisError, OSError, TimeoutError) as exc:
-            raise CounterUnavailable(f"spend counters unreachable: {type(exc).__name__}") from exc
+        return await self._call(script(keys=keys, args=[now, self._retain, *args]))
 
 
 def _parse(reply: Sequence[Any]) -> tuple[bool, RefusalReason, Usage]:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 ControlAction = Literal["kill", "pause"]
-ControlScope = Literal["org", "team", "agent"]
+ControlScope = Literal["org", "team", "agent", "key"]
 
 
 class ControlRule(BaseModel):
@@ -18,7 +18,7 @@ class ControlRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scope: ControlScope
-    target: str  # org slug, team name or agent name
+    target: str  # org slug, team name, agent name or API key public id
     action: ControlAction
     reason: str
     reference: str  # id shown to the agent in the refusal
@@ -53,3 +53,6 @@ class ControlSnapshot(BaseModel):
     agents: dict[str, dict[str, Any]] = Field(default_factory=dict)  # name -> {team, tags, env}
     budgets: list[BudgetRule] = Field(default_factory=list)
     policies: list[dict[str, Any]] = Field(default_factory=list)
+    # An agent name not in ``agents``, presented with a valid key of this org: allowed (the
+    # control plane registers it when its record arrives) or refused before forwarding.
+    auto_register_agents: bool = True

@@ -113,6 +113,9 @@ class CallRecord(BaseModel):
     run_id: str = Field(min_length=1, max_length=200)
     run_source: str = Field("session", pattern="^(header|credentials|traceparent|session|sdk)$")
     proxy_id: str | None = None
+    # Public id of the API key the proxy verified for this call (none: no key was presented).
+    # A proxy shipping for several orgs is trusted for a record's org only through this key.
+    api_key_id: str | None = Field(None, max_length=32)
 
     provider: str
     endpoint: str  # e.g. "chat.completions", "responses", "embeddings", "messages", "other"

@@ -17,7 +17,7 @@ from agentops.wire.control import ControlSnapshot
 from control_plane import keys
 from control_plane.auth.api_keys import PREFIX, generate_api_key
 from control_plane.endpoint import ApiRequest
-from control_plane.errors import NotFoundError, ValidationFailedError
+from control_plane.errors import ForbiddenError, NotFoundError, ValidationFailedError
 from control_plane.schemas.api_keys import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -27,7 +27,7 @@ from control_plane.schemas.api_keys import (
 )
 from control_plane.services import control_state, key_directory
 from control_plane.services.audit import snapshot
-from control_plane.store import agents, api_keys
+from control_plane.store import agents, api_keys, orgs
 from control_plane.store.tables import ApiKey, utcnow
 
 FIELDS = ("name", "public_id", "scopes", "agent_id", "expires_at", "revoked_at")
@@ -47,6 +47,21 @@ def to_out(key: ApiKey) -> ApiKeyOut:
     )
 
 
+ANY_ORG = "ingest:any-org"
+
+
+async def _check_operator(session: AsyncSession, req: ApiRequest) -> None:
+    """Only the operator org mints keys that ship other orgs' records."""
+    operator = req.app_get(keys.SETTINGS).control_plane.operator_org
+    org = await orgs.get_org(session, req.principal.org_id)
+    if operator is None or org is None or org.slug != operator:
+        raise ForbiddenError(
+            f"the {ANY_ORG} scope is for the operator org's shared proxies "
+            f"(control_plane.operator_org: {operator or 'unset'})",
+            code="scope_not_allowed",
+        )
+
+
 async def create_api_key(req: ApiRequest) -> ApiKeyCreated:
     body = req.body_as(ApiKeyCreate)
     if body.expires_at is not None and body.expires_at <= utcnow():
@@ -59,6 +74,8 @@ async def create_api_key(req: ApiRequest) -> ApiKeyCreated:
     new = generate_api_key()
     org_id = req.principal.org_id
     async with req.transaction() as session:
+        if ANY_ORG in body.scopes:
+            await _check_operator(session, req)
         if (
             body.agent_id is not None
             and await agents.get_agent(session, org_id, body.agent_id) is None

@@ -7,6 +7,8 @@ snapshot after the commit (the worker's republish job covers a publish that fail
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.wire.control import ControlSnapshot
@@ -20,7 +22,7 @@ from control_plane.schemas.budgets import (
     BudgetUpdate,
 )
 from control_plane.services import budgets as rules
-from control_plane.services import control_state
+from control_plane.services import control_state, spend_rebuild
 from control_plane.services.audit import snapshot
 from control_plane.store import budgets
 
@@ -28,13 +30,20 @@ FIELDS = rules.AUDITED_FIELDS
 
 
 async def create_budget(req: ApiRequest) -> BudgetOut:
+    body = req.body_as(BudgetCreate)
     async with req.transaction() as session:
-        budget = await rules.create(session, req.principal, req.body_as(BudgetCreate))
+        registered = await rules.register_target_agent(session, req.principal, body)
+        if registered is not None:
+            agent, fields = registered
+            await req.audit(session, "agent.create", "agent", agent.id, after=fields)
+        budget = await rules.create(session, req.principal, body)
         await req.audit(
             session, "budget.create", "budget", budget.id, after=snapshot(budget, FIELDS)
         )
-        state = await _changed(session, req, budget.hard)
+        # A registered name is part of the snapshot (the registry) as a hard budget is.
+        state = await _changed(session, req, budget.hard or registered is not None)
         out = (await rules.to_out(session, req.principal.org_id, [budget]))[0]
+    await _rebuild(req, budget.id, budget.hard)
     await _publish(req, state)
     return out
 
@@ -64,6 +73,7 @@ async def update_budget(req: ApiRequest) -> BudgetOut:
         await req.audit(session, "budget.update", "budget", budget.id, before=before, after=after)
         state = await _changed(session, req, was_hard or budget.hard)
         out = (await rules.to_out(session, req.principal.org_id, [budget]))[0]
+    await _rebuild(req, budget.id, budget.hard)
     await _publish(req, state)
     return out
 
@@ -85,6 +95,18 @@ async def _changed(
     if not enforced:
         return None
     return await control_state.changed(session, req.principal.org_id, rules.budget_rules)
+
+
+async def _rebuild(req: ApiRequest, budget_id: uuid.UUID, hard: bool) -> None:
+    # Before the snapshot that enforces it is published: the counter already holds the spend
+    # stored in the current period, so a budget created mid-period is not a fresh allowance.
+    if hard:
+        await spend_rebuild.rebuild_after_change(
+            req.app_get(keys.DATABASE),
+            req.app_get(keys.SPEND_COUNTERS),
+            req.principal.org_id,
+            budget_id,
+        )
 
 
 async def _publish(req: ApiRequest, state: ControlSnapshot | None) -> None:

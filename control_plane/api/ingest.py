@@ -17,6 +17,7 @@ from control_plane import keys
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import BadRequestError, NotFoundError, ValidationFailedError
 from control_plane.ingest import IngestTarget, ingest_records
+from control_plane.ingest.any_org import ANY_ORG, ingest_any_org
 from control_plane.ingest.rows import event_id
 from control_plane.ingest.validate import body_text_is_clean
 from control_plane.schemas.records import (
@@ -32,6 +33,11 @@ from control_plane.validation import check_depth
 async def ingest_batch(req: ApiRequest) -> IngestBatchResponse:
     body = await req.request.read()
     records = _parse_records_body(body)
+    if ANY_ORG in req.principal.scopes:
+        async with req.transaction() as session:
+            own = await _target(req, session)
+        database, prices = req.app_get(keys.DATABASE), req.app_get(keys.PRICE_CACHE)
+        return await ingest_any_org(database, req.principal, own, records, prices)
     async with req.transaction() as session:
         target = await _target(req, session)
         return await ingest_records(
@@ -68,11 +74,10 @@ async def _target(req: ApiRequest, session: AsyncSession) -> IngestTarget:
     org = await orgs.get_org(session, principal.org_id)
     if org is None:
         raise NotFoundError("the API key's org no longer exists")
-    default_org = req.app_get(keys.SETTINGS).proxy.default_org
     return IngestTarget(
         org_id=org.id,
         org_slug=org.slug,
-        auto_register_agents=org.slug == default_org,
+        auto_register_agents=org.auto_register_agents,
         agent_id=principal.agent_id,
     )
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from control_plane import keys
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import NotFoundError
 from control_plane.schemas.orgs import OrgOut, OrgUpdate
+from control_plane.services import control_state
 from control_plane.services.audit import snapshot
+from control_plane.services.budgets import budget_rules
 from control_plane.store import orgs
 
-FIELDS = ("name", "timezone")
+FIELDS = ("name", "timezone", "auto_register_agents")
 
 
 async def get_profile(req: ApiRequest) -> OrgOut:
@@ -35,4 +38,11 @@ async def update_profile(req: ApiRequest) -> OrgOut:
             before=before,
             after=snapshot(org, FIELDS),
         )
-        return OrgOut.model_validate(org)
+        out = OrgOut.model_validate(org)
+        # What proxies do with unknown agent names is part of the org's control state.
+        state = None
+        if before["auto_register_agents"] != org.auto_register_agents:
+            state = await control_state.changed(session, org.id, budget_rules)
+    if state is not None:
+        await control_state.publish(req.app_get(keys.STATE_BUS), state)
+    return out

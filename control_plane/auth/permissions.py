@@ -23,6 +23,9 @@ SCOPE_IMPLIES: dict[Scope, frozenset[Scope]] = {
     "admin": frozenset({"admin", "read"}),
     "read": frozenset({"read"}),
     "ingest": frozenset({"ingest"}),
+    # A shared proxy's credential: ingests for its own org and, record by record, for the org
+    # of the agent key it verified (control_plane/ingest/any_org.py).
+    "ingest:any-org": frozenset({"ingest"}),
 }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Role = Literal["owner", "admin", "team_lead", "member", "viewer"]
-Scope = Literal["ingest", "read", "admin"]
+Scope = Literal["ingest", "ingest:any-org", "read", "admin"]
 
 
 @dataclass(frozen=True)

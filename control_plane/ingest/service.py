@@ -135,8 +135,9 @@ def _last_per_call(parsed: list[Parsed]) -> tuple[list[Parsed], list[Outcome]]:
 def _agent_problem(target: IngestTarget, name: str, agent_id: uuid.UUID | None) -> str:
     if agent_id is None:
         return (
-            f"unknown agent {name!r}: register it first (POST /api/v1/agents or "
-            f"`agentops agents create`); only the default org registers agents automatically"
+            f"unknown agent {name!r}: this org does not register agent names on first use "
+            f"(auto_register_agents is off); register it first (POST /api/v1/agents or "
+            f"`agentops agents create`)"
         )
     if target.agent_id is not None and agent_id != target.agent_id:
         return (

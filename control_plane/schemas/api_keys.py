@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from control_plane.schemas.common import Instant, PageQuery, Request
 
-ScopeName = Literal["ingest", "read", "admin"]
+ScopeName = Literal["ingest", "ingest:any-org", "read", "admin"]
 
 
 class ApiKeyOut(BaseModel):
@@ -36,7 +36,7 @@ class ApiKeyPage(BaseModel):
 
 class ApiKeyCreate(Request):
     name: str = Field(min_length=1, max_length=200)
-    scopes: list[ScopeName] = Field(min_length=1, max_length=3)
+    scopes: list[ScopeName] = Field(min_length=1, max_length=4)
     agent_id: uuid.UUID | None = Field(None, description="Bind the key to one agent.")
     expires_at: Instant | None = None
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from control_plane.schemas.common import Request
 
-Scope = Literal["org", "team", "agent", "agents"]
+Scope = Literal["org", "team", "agent", "agents", "key"]
 Action = Literal["kill", "pause", "resume"]
 
 
@@ -37,7 +37,10 @@ class _Targeted(Request):
         None,
         min_length=1,
         max_length=200,
-        description="Team or agent name; for org scope, optional (the caller's org).",
+        description=(
+            "Team or agent name, or an API key (its id, or its prefix aoh_<public id>); for org "
+            "scope, optional (the caller's org)."
+        ),
     )
     selector: AgentSelector | None = Field(
         None, description='Only with scope "agents": which agents the action applies to.'
@@ -50,7 +53,7 @@ class _Targeted(Request):
                 raise ValueError('scope "agents" takes a selector and no target')
         elif self.selector is not None:
             raise ValueError('only scope "agents" takes a selector')
-        elif self.scope in ("team", "agent") and self.target is None:
+        elif self.scope in ("team", "agent", "key") and self.target is None:
             raise ValueError(f'scope "{self.scope}" needs a target')
         return self
 
@@ -61,6 +64,13 @@ class EmergencyRequest(_Targeted):
     reason: str = Field(
         min_length=1, max_length=1000, description="Shown to the agent in every refusal."
     )
+    create: bool = Field(
+        False,
+        description=(
+            "Scope agent: register the name first when no agent has it yet (pre-emptively "
+            "blocking it); otherwise an unknown agent is a 404 listing close names."
+        ),
+    )
 
 
 class ResumeRequest(_Targeted):
@@ -69,7 +79,7 @@ class ResumeRequest(_Targeted):
 
 class ControlRuleOut(BaseModel):
     id: uuid.UUID
-    scope: Literal["org", "team", "agent"]
+    scope: Literal["org", "team", "agent", "key"]
     target: str
     action: Literal["kill", "pause"]
     reason: str

@@ -28,11 +28,19 @@ class OrgOut(BaseModel):
     slug: str
     name: str
     timezone: str
+    auto_register_agents: bool
     created_at: datetime
 
 
 class OrgUpdate(Request):
     name: str | None = Field(None, min_length=1, max_length=200)
     timezone: str | None = Field(None, max_length=64, examples=["Europe/Paris"])
+    auto_register_agents: bool | None = Field(
+        None,
+        description=(
+            "An unknown agent name used with a valid key of this org is registered on first use "
+            "(true, the default; audited) or refused by the proxy before forwarding (false)."
+        ),
+    )
 
     _tz = field_validator("timezone")(check_timezone)

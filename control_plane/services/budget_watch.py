@@ -1,6 +1,6 @@
 """Budget consequences of spend: threshold alerts and auto-pause (in the ingest transaction),
-and the worker jobs that resume paused scopes at the period's end and keep the proxies' Redis
-counters equal to the store's truth.
+and the worker jobs that resume paused scopes at the period's end and rebuild the proxies'
+spend counters from the store's truth (``spend_rebuild``).
 
 ``on_stored_calls`` is registered as ingest derived work: it runs in the transaction that
 stores the calls, so an alert event, its deliveries and an auto-pause commit with their cause
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agentops.statebus import CounterUnavailable, RedisSpendCounters
+from agentops.statebus import MemorySpendCounters, RedisSpendCounters, SpendCounters
 from control_plane import keys
 from control_plane.alerts.send import SendConfig
 from control_plane.auth.principal import Principal
@@ -32,7 +32,7 @@ from control_plane.budgets import Window, reached_thresholds
 from control_plane.budgets.thresholds import is_reached
 from control_plane.errors import NotFoundError
 from control_plane.schemas.emergency import EmergencyRequest, ResumeRequest
-from control_plane.services import alerts, emergency
+from control_plane.services import alerts, emergency, run_alerts, spend_rebuild
 from control_plane.services import budgets as rules
 from control_plane.services.emergency import Outcome
 from control_plane.store import budgets as store
@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # derived.py imports this module to register the hook
 
 log = logging.getLogger(__name__)
 
-RECONCILE_SECONDS = 60.0
+COUNTER_TIMEOUT_SECONDS = 2.0
 
 
 async def on_stored_calls(session: AsyncSession, stored: Sequence[StoredCall]) -> None:
@@ -63,11 +63,13 @@ async def on_stored_calls(session: AsyncSession, stored: Sequence[StoredCall]) -
 async def check_org(
     session: AsyncSession, org_id: uuid.UUID, calls: Sequence[StoredCall], now: datetime
 ) -> None:
-    budgets = [
+    alerting = [
         b
         for b in await store.list_all_budgets(session, org_id)
-        if b.scope != "run" and (b.threshold_alert_percent or b.auto_pause_at_percent)
+        if b.threshold_alert_percent or b.auto_pause_at_percent
     ]
+    await run_alerts.check_run_budgets(session, alerting, calls)
+    budgets = [b for b in alerting if b.scope != "run"]
     if not budgets:
         return
     tz = await orgs.get_org_timezone(session, org_id)
@@ -135,23 +137,6 @@ async def resume_ended(session: AsyncSession, org_id: uuid.UUID, now: datetime) 
         resumed.append(budget.name)
     await session.flush()
     return resumed
-
-
-async def reconcile_org(
-    session: AsyncSession, org_id: uuid.UUID, counters: RedisSpendCounters, now: datetime
-) -> int:
-    """Set each hard budget's settled counter to the store's spend for the current window
-    (after a Redis restart, and periodically to remove drift). Live holds are kept."""
-    hard = [b for b in await store.list_all_budgets(session, org_id) if b.hard]
-    hard = [b for b in hard if b.scope != "run"]  # per-run counters live only for the run
-    if not hard:
-        return 0
-    tz = await orgs.get_org_timezone(session, org_id)
-    for budget in hard:
-        window = rules.current_window(budget, tz, now)
-        spend = await store.window_spend(session, budget, window.start, window.end)
-        await counters.rebuild(str(budget.id), window.key, spend.cost_usd, spend.calls)
-    return len(hard)
 
 
 def _covers(budget: Budget, call: StoredCall, window: Window) -> bool:
@@ -239,41 +224,6 @@ async def resume_paused_budgets(app: web.Application) -> None:
             log.info("budget pauses lifted", extra={"org_id": str(org_id), "budgets": resumed})
 
 
-async def reconcile_spend_counters(app: web.Application) -> None:
-    client = app[keys.REDIS]
-    if client is None:  # embedded mode: no shared counters to rebuild
-        return
-    counters = RedisSpendCounters(client, app[keys.SETTINGS].control_plane.redis_prefix)
-    database, now = app[keys.DATABASE], utcnow()
-    async with database.transaction() as session:
-        org_ids = await store.org_ids_with_budgets(session)
-    for org_id in org_ids:
-        try:
-            async with database.transaction(org_id) as session:
-                await reconcile_org(session, org_id, counters, now)
-        except CounterUnavailable:
-            log.warning("spend counters unreachable; reconciliation retried next tick")
-            return
-
-
-class Every:
-    """Run ``job`` at most once per ``seconds`` of worker ticks (reconciliation is a SUM per
-    hard budget: cheap, but not every second)."""
-
-    def __init__(self, seconds: float, job: Job) -> None:
-        self._seconds = seconds
-        self._job = job
-        self._last: datetime | None = None
-        self.__name__ = getattr(job, "__name__", "job")
-
-    async def __call__(self, app: web.Application) -> None:
-        now = utcnow()
-        if self._last is not None and (now - self._last).total_seconds() < self._seconds:
-            return
-        self._last = now
-        await self._job(app)
-
-
 async def deliver_alerts(app: web.Application) -> None:
     cp = app[keys.SETTINGS].control_plane
     config = SendConfig(
@@ -291,14 +241,22 @@ async def deliver_alerts(app: web.Application) -> None:
 
 
 async def budget_jobs_context(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx entry (after the worker): the alert, pause and reconciliation jobs, for as
+    """cleanup_ctx entry (after the worker): the spend counters (rebuilt from the store before
+    anything reserves against them), then the alert, pause and counter-rebuild jobs, for as
     long as the app runs. Each delivery opens its own connection, pinned to the addresses the
     SSRF guard checked (``control_plane.alerts.send``)."""
-    jobs: list[Job] = [
-        deliver_alerts,
-        resume_paused_budgets,
-        Every(RECONCILE_SECONDS, reconcile_spend_counters),
-    ]
+    client, cp = app[keys.REDIS], app[keys.SETTINGS].control_plane
+    counters: SpendCounters = (
+        MemorySpendCounters()
+        if client is None
+        else RedisSpendCounters(client, cp.redis_prefix, timeout_seconds=COUNTER_TIMEOUT_SECONDS)
+    )
+    app[keys.SPEND_COUNTERS] = counters
+    try:
+        await spend_rebuild.rebuild_all(app)
+    except Exception:
+        log.exception("spend counter rebuild at startup failed; the worker retries")
+    jobs: list[Job] = [deliver_alerts, resume_paused_budgets, spend_rebuild.CounterRebuild()]
     worker = app[keys.WORKER]
     worker.jobs.extend(jobs)
     try:

@@ -23,10 +23,11 @@ from control_plane.errors import (
     ValidationFailedError,
 )
 from control_plane.schemas.budgets import BudgetCreate, BudgetOut, BudgetUpdate, _ReadOnly
+from control_plane.services import targets
 from control_plane.store import agents, orgs, teams
 from control_plane.store import budgets as store
 from control_plane.store.budgets import Spend
-from control_plane.store.tables import Budget, utcnow
+from control_plane.store.tables import Agent, Budget, utcnow
 
 AUDITED_FIELDS = (
     "name", "scope", "team_id", "agent_id", "model", "provider", "period", "custom_start",
@@ -186,6 +187,18 @@ async def budget_rules(
             )
         )
     return rules
+
+
+async def register_target_agent(
+    session: AsyncSession, principal: Principal, body: BudgetCreate
+) -> tuple[Agent, dict[str, Any]] | None:
+    """A budget for an agent that has not called yet: register the name (so the budget, and
+    the agent's first call, have it); returns the agent and its audit fields when registered."""
+    if body.scope not in ("agent", "run") or body.target is None:
+        return None
+    if await agents.get_agent_by_name(session, principal.org_id, body.target) is not None:
+        return None
+    return await targets.register_agent(session, principal, body.target)
 
 
 async def _resolve_target(

@@ -78,6 +78,7 @@ async def build_snapshot(
         agents=await _agents(session, org_id),
         budgets=await budgets(session, org_id),
         policies=await _policies(session, org_id),
+        auto_register_agents=org.auto_register_agents,
     )
 
 

@@ -1,10 +1,13 @@
-"""Emergency rules: kill, pause and resume at org, team and agent scope, and who may do it.
+"""Emergency rules: kill, pause and resume at org, team, agent and API key scope, and who may
+do it.
 
 Every action runs in the caller's transaction and begins by bumping the org's control-state
 version, which takes the org's row lock: concurrent actions on one org serialise, each sees the
 last one's rules, and the snapshot built at the end carries the version of this commit. Bulk
 actions (scope ``agents`` with a selector) resolve to the matching registered agents *now* and
-create one agent-scope rule each; an agent that later gains the tag is not covered.
+create one agent-scope rule each; an agent that later gains the tag is not covered. A key
+rule covers every agent name the key authorises, including names not registered yet. An unknown
+agent or team is an error listing close names; ``create`` registers an agent name first.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from agentops.wire.control import ControlSnapshot
 from control_plane.auth.principal import Principal
 from control_plane.errors import ForbiddenError, NotFoundError, ValidationFailedError
 from control_plane.schemas.emergency import AgentSelector, EmergencyRequest, ResumeRequest
+from control_plane.services import targets
 from control_plane.services.audit import snapshot as audit_fields
 from control_plane.services.budgets import budget_rules
 from control_plane.services.control_state import BudgetSource, build_snapshot
@@ -34,9 +38,10 @@ STATUS_OF = {"kill": "killed", "pause": "paused"}
 
 @dataclass(frozen=True)
 class Target:
-    scope: Literal["org", "team", "agent"]
+    scope: Literal["org", "team", "agent", "key"]
     name: str
     agent: Agent | None = None  # the registry entry of an agent target, when registered
+    registered: dict[str, Any] | None = None  # audit fields when this action registered it
 
 
 @dataclass(frozen=True)
@@ -71,9 +76,14 @@ async def apply(
     budgets: BudgetSource = budget_rules,
 ) -> Outcome:
     version = await control_rules.increment_version(session, principal.org_id)
-    targets = await resolve(session, principal, body.scope, body.target, body.selector)
+    targets = await resolve(
+        session, principal, body.scope, body.target, body.selector, create=body.create
+    )
     changes = Changes()
     for target in targets:
+        if target.agent is not None and target.registered is not None:
+            entry = AuditEntry("agent.create", "agent", target.agent.id, None, target.registered)
+            changes.audit.append(entry)
         existing = await control_rules.get_rule_in_force(
             session, principal.org_id, target.scope, target.name
         )
@@ -130,8 +140,11 @@ async def resolve(
     scope: str,
     target: str | None,
     selector: AgentSelector | None,
+    *,
+    create: bool = False,
 ) -> list[Target]:
-    """The rule targets of a request, after checking the caller may act on each."""
+    """The rule targets of a request, after checking the caller may act on each. ``create``:
+    an agent not registered yet is registered (kill/pause only), else it is a 404."""
     org_id = principal.org_id
     if scope == "org":
         return [await _org_target(session, principal, target)]
@@ -139,14 +152,18 @@ async def resolve(
         assert target is not None
         team = await teams.get_team_by_name(session, org_id, target)
         if team is None:
-            raise NotFoundError(f"no team named {target!r}")
+            raise targets.unknown("team", target, await targets.team_names(session, org_id))
         _check_team(principal, team.id, f"team {target!r}")
         return [Target("team", team.name)]
     if scope == "agent":
         assert target is not None
-        agent = await agents.get_agent_by_name(session, org_id, target)
-        _check_team(principal, agent.team_id if agent else None, f"agent {target!r}")
-        return [Target("agent", target, agent)]
+        return [await _agent_target(session, principal, target, create)]
+    if scope == "key":
+        assert target is not None
+        if principal.role == "team_lead":
+            raise ForbiddenError("a team_lead may not act on API keys", code="outside_team")
+        key = await targets.find_key(session, org_id, target)
+        return [Target("key", key.public_id)]
     assert selector is not None
     matched = await select_agents(session, principal, selector)
     if not matched:
@@ -178,6 +195,19 @@ async def select_agents(
 def _has_tag(tags: dict[str, Any], wanted: str) -> bool:
     key, sep, value = wanted.partition("=")
     return key in tags and (not sep or str(tags[key]) == value)
+
+
+async def _agent_target(
+    session: AsyncSession, principal: Principal, name: str, create: bool
+) -> Target:
+    agent = await agents.get_agent_by_name(session, principal.org_id, name)
+    _check_team(principal, agent.team_id if agent else None, f"agent {name!r}")
+    if agent is not None:
+        return Target("agent", name, agent)
+    if not create:
+        raise await targets.unknown_agent(session, principal.org_id, name, creatable=True)
+    agent, fields = await targets.register_agent(session, principal, name)
+    return Target("agent", name, agent, registered=fields)
 
 
 async def _org_target(session: AsyncSession, principal: Principal, target: str | None) -> Target:

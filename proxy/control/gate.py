@@ -32,6 +32,7 @@ from proxy.decision.budgets import (
     budget_refusal,
     budget_unavailable,
     counter_period,
+    held_output_cap,
     matching_budgets,
 )
 from proxy.decision.kills import profile
@@ -118,7 +119,8 @@ class ControlGate:
         if not decision.holds:
             return decision
         estimate = decision.worst_case_usd or Decimal(0)
-        reservation = await self._reserve(decision.holds, call.run_id, estimate, call.call_id)
+        cap = held_output_cap(call, decision.route_to or call.model)
+        reservation = await self._reserve(decision.holds, call.run_id, estimate, call.call_id, cap)
         if not reservation.decision.allowed:
             return reservation.decision
         if not reservation.holds:
@@ -140,9 +142,11 @@ class ControlGate:
         self._compiled[state.org] = (state.version, compiled)
         return compiled
 
-    def stream_cut(self, org: str, agent: str) -> tuple[str, str] | None:
-        """Asked for every chunk of a live stream: (message, code) when a kill must cut it."""
-        verdict = should_cut_stream(self._holder.get(org), org=org, agent=agent)
+    def stream_cut(self, org: str, agent: str, key_id: str | None) -> tuple[str, str] | None:
+        """Asked for every chunk of a live stream: (message, code) when a kill (of the agent
+        or of the API key it came with) must cut it."""
+        state = self._holder.get(org)
+        verdict = should_cut_stream(state, org=org, agent=agent, key_id=key_id)
         return None if verdict is None else (verdict.message, verdict.code)
 
     async def reserve_budget(
@@ -155,16 +159,21 @@ class ControlGate:
         estimated_cost_usd: Decimal | None,
         *,
         hold_id: str,
+        output_cap_held: int | None = None,
     ) -> BudgetReservation:
         """Hold ``estimated_cost_usd`` on every hard budget covering the call (``hold_id``: the
-        call id). On a refusal, holds already taken for this call are released."""
+        call id). On a refusal, holds already taken for this call are released.
+        ``output_cap_held``: the model's output cap, when the estimate holds it because the
+        call set no max_tokens (the refusal says so)."""
         if self._counters is None:
             return BudgetReservation(ALLOW, hold_id)
         state = self._holder.get(org)
         rules = matching_budgets(
             state, agent=agent, team=profile(state, agent).team, provider=provider, model=model
         )
-        return await self._reserve(tuple(rules), run_id, estimated_cost_usd, hold_id)
+        return await self._reserve(
+            tuple(rules), run_id, estimated_cost_usd, hold_id, output_cap_held
+        )
 
     async def _take(self, take: RateTake) -> Decision | None:
         """The refusal when ``take`` does not fit its rate limit. Limits smooth load (spend
@@ -201,13 +210,14 @@ class ControlGate:
         run_id: str | None,
         estimate: Decimal | None,
         hold_id: str,
+        output_cap_held: int | None = None,
     ) -> BudgetReservation:
         held: list[BudgetHold] = []
         limit: tuple[Decimal, BudgetRule] | None = None
         for rule in rules:
             hold = BudgetHold(rule.budget_id, counter_period(rule, run_id))
             result = await self._reserve_one(rule, hold, hold_id, estimate)
-            refusal = self._refusal(rule, result)
+            refusal = self._refusal(rule, result, estimate, output_cap_held)
             if refusal is not None:
                 await self.release(BudgetReservation(ALLOW, hold_id, tuple(held)))
                 return BudgetReservation(refusal, hold_id)
@@ -249,12 +259,27 @@ class ControlGate:
         self._succeeded()
         return result
 
-    def _refusal(self, rule: BudgetRule, result: Reservation | None) -> Decision | None:
+    def _refusal(
+        self,
+        rule: BudgetRule,
+        result: Reservation | None,
+        hold: Decimal | None,
+        output_cap_held: int | None,
+    ) -> Decision | None:
         if result is None:
             closed = self._settings.budget_fail_mode == "closed"
             return budget_unavailable(rule) if closed else None
         if not result.ok:
-            return budget_refusal(rule, result.reason, result.remaining, now=self._now())
+            return budget_refusal(
+                rule,
+                result.reason,
+                result.remaining,
+                now=self._now(),
+                spent=result.usage.spent,
+                held=result.usage.held,
+                hold=hold,
+                output_cap_held=output_cap_held,
+            )
         return None
 
     async def _quietly(

@@ -33,13 +33,19 @@ NOT_LOADED = (
     "this proxy has not loaded its key directory from the control plane yet (starting, or "
     "the state store is unreachable); retry shortly"
 )
+MALFORMED_KEY = (
+    "the API key in the proxy credentials is malformed (mistyped or cut short?): an AgentOps "
+    "key reads aoh_<12 characters>_<43 characters>; leave the password empty to name the "
+    "agent only"
+)
 
 
 class StateKeyVerifier:
     """``KeyVerifier`` over the key directory. Sources call ``replace``; the hot path ``verify``.
 
-    A password that is not an ``aoh_`` key is refused when credentials are required; otherwise
-    it only names the agent (the key is ignored) and the call goes to ``default_org``."""
+    A password that is not a well-formed key is refused like a wrong key (a key typed one
+    character short must not slip into ``default_org``). Only an empty password, when
+    credentials are optional, names the agent alone and puts the call in ``default_org``."""
 
     def __init__(
         self,
@@ -102,7 +108,9 @@ class StateKeyVerifier:
         parsed = parse_api_key(credentials.key)
         if parsed is None:
             if self._require:
-                return Refused(NOT_AN_API_KEY)
+                return Refused(NOT_AN_API_KEY if not credentials.key else MALFORMED_KEY)
+            if credentials.key:
+                return Refused(MALFORMED_KEY)
             log.debug(
                 "proxy credentials carry no API key; agent name only",
                 extra={"agent": credentials.agent},
@@ -116,7 +124,7 @@ class StateKeyVerifier:
             return Refused(UNKNOWN_KEY)
         if entry.expires_at is not None and _aware(entry.expires_at) <= self._clock():
             return Refused(f"the API key {public_id} has expired")
-        return Verified(entry.org, agent=entry.agent)
+        return Verified(entry.org, agent=entry.agent, key_id=public_id)
 
 
 def _newer(org: str, versions: Mapping[str, int], verifier: StateKeyVerifier) -> bool:

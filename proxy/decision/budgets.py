@@ -67,6 +67,14 @@ def worst_case(call: Call, model: str | None) -> Decimal | None:
     return estimate_worst_case_cost(model, tokens, output * call.choices, provider=call.provider)
 
 
+def held_output_cap(call: Call, model: str | None) -> int | None:
+    """The model's output cap when the worst case holds all of it (the call set no
+    ``max_tokens``), for the refusal to say why its hold is so large; else None."""
+    if call.max_output_tokens is not None or model is None:
+        return None
+    return model_output_cap(model, provider=call.provider)
+
+
 def cannot_estimate(rule: BudgetRule, model: str | None) -> Decision:
     """A hard budget cannot be checked without a worst case (unpriced model, unknown output cap,
     unread prompt): refused, as letting spend of unknown size through would not be a limit."""
@@ -90,14 +98,24 @@ def budget_refusal(
     remaining: Decimal,
     *,
     now: datetime,
+    spent: Decimal | None = None,
+    held: Decimal = Decimal(0),
+    hold: Decimal | None = None,
+    output_cap_held: int | None = None,
 ) -> Decision:
-    """The refusal when the counters say a budget has no room (``reason``: what ran out)."""
+    """The refusal when the counters say a budget has no room (``reason``: what ran out), in
+    the figures ``budgets list`` shows: spend settled so far (the store's, which the counters
+    are rebuilt from; derived from ``remaining`` when not given), its percentage of the limit,
+    what calls in flight hold (``held``), what is left; then what this call would have held
+    (``hold``), and why, when it is the worst case of a call without ``max_tokens``
+    (``output_cap_held``: the model's output cap that was held)."""
     if reason == "calls":
         code = "run_call_limit_exceeded"
         detail = f"the run has used its {rule.max_calls} calls"
     else:
         code = "budget_exceeded"
-        detail = f"limit ${rule.limit_usd}, ${max(remaining, Decimal(0))} remaining"
+        used = rule.limit_usd - remaining - held if spent is None else spent
+        detail = _spend_detail(rule, used, held, remaining, hold, output_cap_held)
     retry = None
     if rule.period_end is not None:
         retry = max(1, math.ceil((rule.period_end - now).total_seconds()))
@@ -109,6 +127,37 @@ def budget_refusal(
         reference=rule.budget_id,
         retry_after_seconds=retry,
     )
+
+
+def _spend_detail(
+    rule: BudgetRule,
+    spent: Decimal,
+    held: Decimal,
+    remaining: Decimal,
+    hold: Decimal | None,
+    output_cap_held: int | None,
+) -> str:
+    limit = rule.limit_usd
+    percent = f" ({spent / limit:.0%})" if limit > 0 else ""
+    detail = f"${_money(spent)} used of ${_money(limit)}{percent}"
+    if held > 0:
+        detail += f", ${_money(held)} held by calls in flight"
+    detail += f", ${_money(max(remaining, Decimal(0)))} left"
+    if hold is not None:
+        detail += f"; this call would hold up to ${_money(hold)}"
+        if output_cap_held is not None:
+            detail += (
+                f", because it sets no max_tokens and so the model's whole output cap "
+                f"({output_cap_held} tokens) is held: set max_tokens to what the call needs"
+            )
+    return detail
+
+
+def _money(amount: Decimal) -> str:
+    """At least cents, and every digit a sub-cent figure needs (no float rounding)."""
+    text = format(amount.normalize(), "f")
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac.ljust(2, '0')}"
 
 
 def budget_unavailable(rule: BudgetRule) -> Decision:

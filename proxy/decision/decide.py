@@ -1,16 +1,17 @@
 """``decide(snapshot, call)``: the one decision for a call, from memory (pure, no I/O, no clock).
 
 Order, first refusal wins:
-1. kill, then pause (org, team, agent rule, then the agent's registry status), so the stronger
-   action names the refusal;
-2. the control state's health (503 when it may not be served from);
-3. policies (``proxy/decision/policy.py``): deny refuses, require_approval holds, redact,
+1. kill, then pause (org, team, agent, API key rule, then the agent's registry status), so the
+   stronger action names the refusal;
+2. an agent name the org does not register on first use (``auto_register_agents`` off);
+3. the control state's health (503 when it may not be served from);
+4. policies (``proxy/decision/policy.py``): deny refuses, require_approval holds, redact,
    route and alert shape the call, rate_limit names the allowances the call takes from (the
    gate takes them first, then the budget holds); shadow policies are recorded and change
    nothing. Policies come before the counters so a call a policy refuses takes no rate-limit
    unit or budget hold, and a routed call is checked against budgets on the model it will
    really be served by;
-4. hard budgets: which ones cover the call, and its worst-case cost; a call no worst case can be
+5. hard budgets: which ones cover the call, and its worst-case cost; a call no worst case can be
    priced for is refused here. The holds themselves are taken by the gate (``Decision.holds``),
    on the shared counters, only for a call every pure step let through (a held call's, once
    it is approved).
@@ -23,7 +24,7 @@ from dataclasses import replace
 from agentops.wire.control import ControlSnapshot
 from policies import EMPTY, PolicySet
 from proxy.decision.budgets import cannot_estimate, matching_budgets, worst_case
-from proxy.decision.kills import AgentProfile, control_refusal, profile
+from proxy.decision.kills import AgentProfile, control_refusal, profile, unregistered
 from proxy.decision.policy import policy_decision
 from proxy.decision.types import ALLOW, Call, Decision, StateHealth, refuse
 
@@ -40,9 +41,12 @@ def decide(
     ``policies``: the snapshot's policies, compiled (the gate compiles once per version)."""
     who = profile(state, call.agent, call.team)
     for action in ("kill", "pause"):
-        refusal = control_refusal(state, call.org, call.agent, who, action)
+        refusal = control_refusal(state, call.org, call.agent, who, action, call.key_id)
         if refusal is not None:
             return refusal
+    refusal = unregistered(state, call.org, call.agent)
+    if refusal is not None:
+        return refusal
     if not health.serving:
         return unavailable(health)
     shaped = policy_decision(policies, call, who)
@@ -68,9 +72,12 @@ def budget_decision(
     return replace(shaped, holds=tuple(rules), worst_case_usd=estimate)
 
 
-def should_cut_stream(state: ControlSnapshot | None, *, org: str, agent: str) -> Decision | None:
-    """For a stream already in flight: a kill cuts it; a pause lets it finish (None)."""
-    return control_refusal(state, org, agent, profile(state, agent), "kill")
+def should_cut_stream(
+    state: ControlSnapshot | None, *, org: str, agent: str, key_id: str | None = None
+) -> Decision | None:
+    """For a stream already in flight: a kill (of the agent or of the key it came with) cuts
+    it; a pause lets it finish (None)."""
+    return control_refusal(state, org, agent, profile(state, agent), "kill", key_id)
 
 
 def unavailable(health: StateHealth) -> Decision:

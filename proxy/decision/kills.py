@@ -1,4 +1,5 @@
-"""Kill-switch and pause refusals, from the snapshot's rules and the agent registry (pure).
+"""Kill-switch and pause refusals, from the snapshot's rules and the agent registry, and the
+refusal of an agent name the org does not register on first use (pure).
 
 Rule ``since`` times are deliberately not compared with a clock: a proxy whose clock runs
 behind the control plane's must not ignore a fresh kill.
@@ -37,10 +38,16 @@ def profile(state: ControlSnapshot | None, agent: str, team: str | None = None) 
 
 
 def control_refusal(
-    state: ControlSnapshot | None, org: str, agent: str, who: AgentProfile, action: ControlAction
+    state: ControlSnapshot | None,
+    org: str,
+    agent: str,
+    who: AgentProfile,
+    action: ControlAction,
+    key_id: str | None = None,
 ) -> Decision | None:
-    """The first kill (or pause) covering the agent: org, team, agent rule, then registry."""
-    for rule in _rules(state, agent, who.team, action):
+    """The first kill (or pause) covering the call: org, team, agent, API key rule, then the
+    agent's registry status. ``key_id``: the verified key's public id, if any."""
+    for rule in _rules(state, agent, who.team, action, key_id):
         return _rule_refusal(rule, agent)
     status = "killed" if action == "kill" else "paused"
     if who.status == status:
@@ -54,8 +61,30 @@ def control_refusal(
     return None
 
 
+def unregistered(state: ControlSnapshot | None, org: str, agent: str) -> Decision | None:
+    """An agent name the org does not register on first use, presented with a valid key of the
+    org, is refused before forwarding (nothing is spent under a name nobody registered)."""
+    if state is None or state.auto_register_agents or agent in state.agents:
+        return None
+    return refuse(
+        403,
+        "agent_not_registered",
+        (
+            f"Agent {agent!r} is not registered in org {org!r}, and the org does not register "
+            f"agent names on first use: ask an admin to register it (agentops agents create "
+            f"{agent}) or use a registered name."
+        ),
+        kind="registry",
+        reference=f"agent:{agent}",
+    )
+
+
 def _rules(
-    state: ControlSnapshot | None, agent: str, team: str | None, action: ControlAction
+    state: ControlSnapshot | None,
+    agent: str,
+    team: str | None,
+    action: ControlAction,
+    key_id: str | None,
 ) -> Iterator[ControlRule]:
     if state is None:
         return
@@ -64,9 +93,16 @@ def _rules(
     yield from (r for r in rules if r.scope == "org")
     yield from (r for r in rules if r.scope == "team" and team is not None and r.target == team)
     yield from (r for r in rules if r.scope == "agent" and r.target == agent)
+    # A key rule covers every name the key is used with, registered or not.
+    yield from (r for r in rules if r.scope == "key" and key_id is not None and r.target == key_id)
 
 
-_WHAT = {"org": "Organization {target!r}", "team": "Team {target!r}", "agent": "Agent {target!r}"}
+_WHAT = {
+    "org": "Organization {target!r}",
+    "team": "Team {target!r}",
+    "agent": "Agent {target!r}",
+    "key": "API key {target!r}",
+}
 
 
 def _rule_refusal(rule: ControlRule, agent: str) -> Decision:

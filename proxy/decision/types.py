@@ -16,7 +16,7 @@ from agentops.wire.control import BudgetRule
 from policies import Detector
 
 Action = Literal["allow", "refuse", "hold"]
-MatchKind = Literal["kill", "pause", "state", "budget", "spool", "policy"]
+MatchKind = Literal["kill", "pause", "registry", "state", "budget", "spool", "policy"]
 HealthReason = Literal[
     "fresh", "stale_keep_last_known", "stale_refuse_all", "no_snapshot", "no_snapshot_start_open"
 ]
@@ -53,7 +53,7 @@ class Call:
     # Tokenizing the prompt is deferred until a budget check asks (see RequestFacts).
     estimate: Callable[[], int | None] = lambda: None
     team: str | None = None  # the caller's fallback for an agent missing from the registry
-    key_id: str | None = None  # public id of the API key the call came with
+    key_id: str | None = None  # public id of the verified API key (key kills, api_key policies)
     request_bytes: int = 0
     now: datetime | None = None  # when the call started (time-window policies)
     body: Callable[[], Any] = lambda: None  # the parsed JSON body, read only if a policy asks

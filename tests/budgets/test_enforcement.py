@@ -22,8 +22,8 @@ from agentops.settings import ProxySettings
 from agentops.statebus import RedisSpendCounters
 from agentops.wire.control import ControlSnapshot
 from control_plane import keys
-from control_plane.services.budget_watch import reconcile_org
 from control_plane.services.budgets import budget_rules
+from control_plane.services.spend_rebuild import CounterRebuild, reconcile_org
 from proxy.control.gate import ControlGate
 from proxy.control.holder import ControlStateHolder
 from tests.budgets.conftest import Org, app_of, call_record
@@ -143,3 +143,38 @@ async def test_hard_budgets_fail_closed_when_the_counters_are_unreachable(org: O
         await dead.aclose()  # type: ignore[attr-defined]
     assert result.decision.status == 503
     assert result.decision.code == "budget_state_unavailable"
+
+
+async def test_lost_counters_are_rebuilt_at_the_next_tick_not_the_next_minute(
+    org: Org,
+    redis_clients: list[Redis],  # type: ignore[type-arg]
+) -> None:
+    await org.owner.ok(
+        "POST",
+        "/budgets",
+        201,
+        json={
+            "name": "cap",
+            "scope": "agent",
+            "target": "bot",
+            "period": "monthly",
+            "limit_usd": "5",
+            "enforcement": "hard",
+        },
+    )  # fmt: skip  (bot has not called yet: the budget registers it)
+    now = datetime.now(UTC)
+    await org.ingest_calls(call_record(org.slug, "bot", "1.5", now))
+    app = app_of(org)
+    job = CounterRebuild(seconds=3600)  # the periodic rebuild is an hour away
+    await job(app)
+    [rule] = (await snapshot_for(org)).budgets
+    counters = app[keys.SPEND_COUNTERS]
+    assert (await counters.usage(rule.budget_id, rule.period_key)).spent == Decimal("1.5")
+
+    await redis_clients[0].flushdb()  # Redis restarted empty (no persistence)
+    assert not await counters.rebuilt()
+    await job(app)  # the next worker tick
+    usage = await counters.usage(rule.budget_id, rule.period_key)
+    print(f"\ncounters lost: rebuilt at the next tick, spent {usage.spent} of 5")
+    assert (usage.spent, usage.calls) == (Decimal("1.5"), 1)
+    assert await counters.rebuilt()

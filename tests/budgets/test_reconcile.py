@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from agentops.settings import Settings
 from control_plane.reconcile import BillFormatError, parse_bill
 from tests.budgets.conftest import Org, call_record
 from tests.control_plane.conftest import api_key
@@ -99,9 +100,17 @@ async def test_bedrock_cur_rows_match_model_ids(org: Org) -> None:
     )
 
 
+@pytest.fixture
+def cp_settings(cp_settings: Settings) -> Settings:
+    """The alert channel's webhook is on loopback (no DNS needed), allowed explicitly: the SSRF
+    guard refuses loopback, and a public name that does not resolve, by default."""
+    cp_settings.control_plane.alert_allowed_internal_hosts = ["127.0.0.1"]
+    return cp_settings
+
+
 async def test_drift_alerts_the_channels_only_for_callers_who_may_alert(org: Org) -> None:
     await seed(org)
-    channel = {"name": "fin", "kind": "webhook", "url": "https://93.184.215.14/hook"}  # public
+    channel = {"name": "fin", "kind": "webhook", "url": "http://127.0.0.1:9/hook"}
     await org.owner.ok("POST", "/alerts/channels", 201, json=channel)
     reader = await api_key(org.owner, "read")
     body = {"provider": "openai", "content": bill("openai_costs.json")}

@@ -159,9 +159,14 @@ class Cluster:
         settings: dict[str, str] | None = None,
         wait_ready: bool = True,
         home: Path | None = None,
+        ship: bool = False,
+        **proxy_settings: str,
     ) -> ProxyProcess:
-        """``settings``: more ``AGENTOPS_*`` variables (they win over the defaults below); ``home``:
-        a stopped proxy's home, to restart it on its spool as a pod restarts on its volume."""
+        """``settings``: more ``AGENTOPS_*`` variables (they win over the defaults below);
+        ``proxy_settings``: more ``AGENTOPS_PROXY__*`` ones, by lower-case name; ``home``: a
+        stopped proxy's home, to restart it on its spool as a pod restarts on its volume;
+        ``ship``: records go to the control plane (else they stay in the spool for the test to
+        read)."""
         index = len(self.proxies)
         home = home or Path(tempfile.mkdtemp(prefix="agentops-e2e-"))
         proxy_id = f"proxy-{index}-{uuid.uuid4().hex[:6]}"
@@ -184,10 +189,11 @@ class Cluster:
             "AGENTOPS_PROXY__API_KEY": self.ingest_key,
             "AGENTOPS_PROXY__HEARTBEAT_SECONDS": "0.2",
             "AGENTOPS_PROXY__STATE_RESYNC_SECONDS": str(resync_seconds),
-            # Records stay in the spool where the tests read them.
-            "AGENTOPS_PROXY__SHIP_INTERVAL_SECONDS": "3600",
-            "AGENTOPS_PROXY__SHIP_BATCH_SIZE": "100000",
+            # Records stay in the spool where the tests read them, unless shipped.
+            "AGENTOPS_PROXY__SHIP_INTERVAL_SECONDS": "0.1" if ship else "3600",
+            "AGENTOPS_PROXY__SHIP_BATCH_SIZE": "100" if ship else "100000",
         } | (settings or {})
+        env |= {f"AGENTOPS_PROXY__{name.upper()}": value for name, value in proxy_settings.items()}
         args = [sys.executable, "-c", PROXY_MAIN, "--listen", "127.0.0.1:0",
                 "--reverse-port", str(reverse_port),
                 "--upstream", f"api.openai.com={self.provider.url}"]  # fmt: skip
@@ -231,9 +237,12 @@ async def running_cluster(
     proxies: int,
     resync_seconds: float = 5.0,
     control_plane: dict[str, Any] | None = None,
+    operator: bool = False,
 ) -> AsyncIterator[Cluster]:
-    """``control_plane``: settings that override the defaults below (a worker, timeouts)."""
+    """``control_plane``: settings that override the defaults below (a worker, timeouts);
+    ``operator``: the cluster's org is the operator org (may mint ingest:any-org keys)."""
     prefix = f"e2e{uuid.uuid4().hex[:8]}:"
+    org = f"org-{uuid.uuid4().hex[:8]}"
     settings = load_settings(
         home=home,
         control_plane={
@@ -246,6 +255,7 @@ async def running_cluster(
             "password_hash_fast": True,
             "secret_key": SECRET,
             "run_worker": False,
+            "operator_org": org if operator else None,
         }
         | (control_plane or {}),
     )
@@ -255,7 +265,6 @@ async def running_cluster(
         control_plane = ControlPlaneService(settings)
         await control_plane.start()
         stack.push_async_callback(control_plane.stop)
-        org = f"org-{uuid.uuid4().hex[:8]}"
         token, ingest_key = await _owner_and_key(control_plane.url, org)
         cluster = Cluster(control_plane, provider, redis_url, prefix, org, token, ingest_key)
         stack.callback(cluster.stop_proxies)

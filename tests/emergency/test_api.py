@@ -83,7 +83,7 @@ async def test_versions_only_move_forward_and_each_change_is_published(
 
 async def test_a_kill_over_a_pause_replaces_it(signup: SignUp) -> None:
     owner = await signup()
-    await act(owner, "pause", scope="agent", target="bot", reason="look first")
+    await act(owner, "pause", scope="agent", target="bot", reason="look first", create=True)
     await act(owner, "kill", scope="agent", target="bot", reason="it is bad")
     rules = (await owner.ok("GET", "/emergency"))["rules"]
     assert [(r["action"], r["reason"]) for r in rules] == [("kill", "it is bad")]
@@ -106,7 +106,7 @@ async def test_resume_lifts_the_rule_and_reactivates_the_agent(signup: SignUp) -
 async def test_resuming_what_is_not_in_force_is_a_404(signup: SignUp) -> None:
     owner = await signup()
     response = await act(owner, "resume", 404, scope="team", target="nobody")
-    assert response["error"]["code"] == "not_found"
+    assert response["error"]["code"] == "unknown_team"
     await team(owner, "ops")
     response = await act(owner, "resume", 404, scope="team", target="ops")
     assert response["error"]["code"] == "not_in_force"
@@ -178,6 +178,7 @@ async def test_heartbeats_show_which_proxies_hold_the_current_version(signup: Si
     owner = await signup()
     org = await slug(owner)
     ingest = await api_key(owner, "ingest")
+    await agent(owner, "bot")
     v1 = (await act(owner, "kill", scope="agent", target="bot", reason="stop"))["version"]
     beat = await ingest.ok(
         "POST", "/proxies/heartbeat", json={"proxy_id": "p-1", "versions": {org: v1}}

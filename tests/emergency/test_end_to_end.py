@@ -46,7 +46,10 @@ async def test_a_kill_through_the_cli_is_enforced_by_every_proxy(cluster: Cluste
     for proxy in cluster.proxies:
         assert await ask(proxy, "scraper")
 
-    result = await cluster.cli(kill, "--agent", "scraper", "--reason", "runaway loop INC-7")
+    # Its records are still in the proxies' spools: the name is blocked before registration.
+    result = await cluster.cli(
+        kill, "--agent", "scraper", "--create", "--reason", "runaway loop INC-7"
+    )
 
     assert result.exit_code == 0, result.output
     assert "killed agent scraper" in result.output
@@ -98,7 +101,7 @@ async def test_killing_an_agent_mid_stream_ends_the_stream_and_records_it_killed
     [proxy] = one_proxy.proxies
     # ~65 frames 200 ms apart: the stream outlasts a kill applied even on a loaded machine.
     slow = {"x-fake-chunk-delay-ms": "200", "x-fake-chunks": "400"}
-    kill_it = {"scope": "agent", "target": "streamer", "reason": "cost spike"}
+    kill_it = {"scope": "agent", "target": "streamer", "reason": "cost spike", "create": True}
     received = 0
 
     async def read_killing_after_the_first_chunk(stream: AsyncStream[ChatCompletionChunk]) -> None:
@@ -131,7 +134,7 @@ async def test_pause_lets_the_stream_in_flight_finish_then_refuses_until_resumed
 ) -> None:
     [proxy] = one_proxy.proxies
     slow = {"x-fake-chunk-delay-ms": "20", "x-fake-chunks": "20"}
-    pause_it = {"scope": "agent", "target": "batcher", "reason": "budget review"}
+    pause_it = {"scope": "agent", "target": "batcher", "reason": "budget review", "create": True}
     text = ""
     async with proxy.openai("batcher", **slow) as client:
         stream = await client.chat.completions.create(model=MODEL, messages=HELLO, stream=True)

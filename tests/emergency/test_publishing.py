@@ -81,7 +81,7 @@ async def test_embedded_mode_applies_a_kill_before_the_api_answers(
 
     response = await client.post(
         f"{API}/emergency/kill",
-        json={"scope": "agent", "target": "bot", "reason": "stop now"},
+        json={"scope": "agent", "target": "bot", "reason": "stop now", "create": True},
         headers={"Authorization": f"Bearer {token}"},
     )
 

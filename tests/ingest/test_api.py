@@ -24,6 +24,8 @@ async def post_batch(key: Session, records: list[Any]) -> dict[str, Any]:
 async def test_the_batch_answer_lists_each_records_outcome(signup: SignUp) -> None:
     owner, key = await setup_org(signup)
     other, _ = await setup_org(signup, "globex")
+    # An org that does not register agent names on first use rejects an unknown one.
+    await owner.ok("PATCH", "/orgs/profile", json={"auto_register_agents": False})
     batch = [record(), record(agent="ghost"), {"call_id": 1}, record(org="globex"), record()]
     answer = await post_batch(key, batch)
     assert (answer["stored"], answer["duplicate"], answer["rejected"]) == (2, 0, 3)

@@ -115,7 +115,7 @@ async def test_bad_records_are_rejected_one_by_one_and_the_rest_is_stored(
     reasons = {o.index: o.reason or "" for o in answer.outcomes if o.status == "rejected"}
     assert reasons[1].startswith("malformed record: ")
     assert reasons[2].startswith("org mismatch: the record names org 'other-org'")
-    assert reasons[3].startswith("unknown agent 'ghost': register it first")
+    assert reasons[3].startswith("unknown agent 'ghost': this org does not register agent names")
     assert reasons[4] == "malformed record: not a JSON object"
     assert "timezone" in reasons[5]
     assert "non-negative" in reasons[6]

@@ -149,7 +149,7 @@ async def first_refusal_after(
 
 
 async def test_the_first_kill_of_a_fresh_proxy_is_refused_at_once(fresh: Cluster) -> None:
-    kill = {"scope": "agent", "target": "bot-x", "reason": "first kill"}
+    kill = {"scope": "agent", "target": "bot-x", "reason": "first kill", "create": True}
     delay, extra = await first_refusal_after(fresh, "bot-x", "kill", "/emergency/kill", kill, 403)
     assert extra < STALL_BOUND_S
     assert delay < REFUSAL_BOUND_S

@@ -128,6 +128,9 @@ async def test_required_credentials_missing_is_407(
     tmp_path: Path,
 ) -> None:
     await _proxy(start_proxy, fake_provider, monkeypatch, tmp_path, require_credentials=True)
-    with pytest.raises(openai.APIConnectionError):
+    # The tunnel to an LLM host ends at the proxy, so the refusal is an answer the SDK shows.
+    with pytest.raises(openai.APIStatusError) as refused:
         await _call()
+    assert refused.value.status_code == 407
+    assert "credentials required" in refused.value.message
     assert fake_provider.requests == []

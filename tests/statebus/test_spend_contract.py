@@ -107,3 +107,9 @@ async def test_large_amounts_stay_exact_in_redis(counters: SpendCounters) -> Non
     big = D("9000000000.000001")
     await counters.settle("b", "p", "c1", big)
     assert (await counters.usage("b", "p")).spent == big
+
+
+async def test_the_rebuilt_marker_says_whether_counters_were_lost(counters: SpendCounters) -> None:
+    assert not await counters.rebuilt()  # never rebuilt (or Redis restarted empty)
+    await counters.mark_rebuilt()
+    assert await counters.rebuilt()

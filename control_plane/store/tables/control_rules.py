@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from control_plane.store.tables._base import Base, created_column, id_column, utcnow
 
-CONTROL_SCOPES = ("org", "team", "agent")
+CONTROL_SCOPES = ("org", "team", "agent", "key")
 CONTROL_ACTIONS = ("kill", "pause")
 
 
@@ -41,7 +41,9 @@ class ControlRule(Base):
     id: Mapped[uuid.UUID] = id_column()
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     scope: Mapped[str] = mapped_column(String(10))
-    target: Mapped[str] = mapped_column(String(200))  # org slug, team name or agent name
+    target: Mapped[str] = mapped_column(
+        String(200)
+    )  # org slug, team or agent name, API key public id
     action: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str] = mapped_column(String(1000))
     reference: Mapped[str] = mapped_column(String(64))  # shown to the agent in the refusal

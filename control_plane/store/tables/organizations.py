@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from control_plane.store.tables._base import Base, created_column, id_column, utcnow
@@ -18,5 +18,8 @@ class Organization(Base):
     slug: Mapped[str] = mapped_column(String(63), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
+    # An unknown agent name presented with a valid key of this org: registered on first use
+    # (True) or refused by the proxy before forwarding (False). Published in the snapshot.
+    auto_register_agents: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

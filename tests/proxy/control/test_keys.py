@@ -56,7 +56,7 @@ async def test_embedded_keys_are_verified_and_a_revocation_applies_before_the_ap
     created = await (await client.post(f"{API}/api-keys", json=body, headers=auth)).json()
     key = created["key"]
 
-    assert verifier.verify(Credentials("bot", key)) == Verified("embedded")
+    assert verifier.verify(Credentials("bot", key)) == Verified("embedded", key_id=key[4:16])
     wrong_secret = f"{key[:16]}_{'x' * 43}"  # aoh_ + public id, then another secret
     assert isinstance(verifier.verify(Credentials("bot", wrong_secret)), Refused)
 
@@ -88,9 +88,17 @@ async def test_embedded_binding_and_expiry(
             "expires_at": later.isoformat()}  # fmt: skip
     key = (await (await client.post(f"{API}/api-keys", json=body, headers=auth)).json())["key"]
 
-    assert verifier.verify(Credentials("x", key)) == Verified("embedded", agent="bot")
-    # Credentials optional: a password that is no API key only names the agent.
-    assert verifier.verify(Credentials("x", "not-a-key")) == Verified("default")
+    assert verifier.verify(Credentials("x", key)) == Verified(
+        "embedded", agent="bot", key_id=key[4:16]
+    )
+    # Credentials optional: an empty password only names the agent; a key typed one character
+    # short, or any other password that is no key, is refused like a wrong key.
+    assert verifier.verify(Credentials("x", "")) == Verified("default")
+    for malformed in (key[:-1], "not-a-key", key + "x"):
+        refusal = verifier.verify(Credentials("x", malformed))
+        assert isinstance(refusal, Refused)
+        assert refusal.status == 407
+        assert "malformed" in refusal.message
     clock[0] = later + timedelta(seconds=1)
     refused = verifier.verify(Credentials("bot", key))
     assert isinstance(refused, Refused)

@@ -53,7 +53,28 @@ def test_a_budget_refusal_is_a_429_saying_what_remains_and_when_to_retry() -> No
     decision = budget_refusal(rule, "limit", D("1.5"), now=T0)
     assert (decision.status, decision.code, decision.reference) == (429, "budget_exceeded", "b9")
     assert decision.retry_after_seconds == 7200
-    assert "$1.5 remaining" in decision.message
+    assert "$48.50 used of $50.00 (97%), $1.50 left" in decision.message
+    assert "max_tokens" not in decision.message
+
+
+def test_a_refusal_says_what_is_held_in_flight_and_why_a_worst_case_is_held() -> None:
+    rule = budget("b9", limit="0.0001")
+    decision = budget_refusal(
+        rule,
+        "limit",
+        D("0.00003"),
+        now=T0,
+        spent=D("0.00005"),
+        held=D("0.00002"),
+        hold=D("0.000196"),
+        output_cap_held=16384,
+    )
+    assert decision.message.startswith(
+        "Budget 'budget b9' refused this call: $0.00005 used of $0.0001 (50%), $0.00002 held "
+        "by calls in flight, $0.00003 left; this call would hold up to $0.000196, because it "
+        "sets no max_tokens and so the model's whole output cap (16384 tokens) is held: set "
+        "max_tokens"
+    )
 
 
 def test_a_run_call_limit_refusal_names_the_limit() -> None:

@@ -119,3 +119,48 @@ def test_the_callers_team_applies_only_to_agents_missing_from_the_registry() -> 
 def test_should_cut_stream(rules: list[Any], agent: str, cut: str | None) -> None:
     decision = should_cut_stream(state(*rules), org="acme", agent=agent)
     assert (decision.code if decision else None) == cut
+
+
+KEY = "k1abcdefghij"
+
+
+@pytest.mark.parametrize(
+    ("rules", "agent", "key_id", "code"),
+    [
+        ([rule("key", KEY)], "bot", KEY, "key_killed"),
+        ([rule("key", KEY)], "renamed-bot", KEY, "key_killed"),  # any name the key is used with
+        ([rule("key", KEY, "pause")], "stranger", KEY, "key_paused"),
+        ([rule("key", KEY)], "bot", "k2otherkeyxx", "allowed"),
+        ([rule("key", KEY)], "bot", None, "allowed"),  # no key presented: a key rule cannot match
+        ([rule("key", KEY, "pause"), rule("agent", "bot")], "bot", KEY, "agent_killed"),
+    ],
+)
+def test_a_key_rule_covers_every_name_the_key_is_used_with(
+    rules: list[Any], agent: str, key_id: str | None, code: str
+) -> None:
+    keyed = Call("acme", agent, "run-1", "openai", "chat", "gpt-4o", key_id=key_id)
+    decision = decide(state(*rules), keyed, health=FRESH)
+    assert decision.code == code
+    if code == "key_killed":
+        assert f"API key {KEY!r}" in decision.message
+        assert decision.reference == f"ref-kill-key-{KEY}"
+
+
+def test_a_key_kill_cuts_a_live_stream_under_any_name() -> None:
+    killed = state(rule("key", KEY))
+    cut = should_cut_stream(killed, org="acme", agent="renamed-bot", key_id=KEY)
+    assert cut is not None
+    assert cut.code == "key_killed"
+    assert should_cut_stream(killed, org="acme", agent="renamed-bot") is None
+
+
+def test_an_org_without_auto_registration_refuses_unknown_names_before_forwarding() -> None:
+    closed = state().model_copy(update={"auto_register_agents": False})
+    refused = decide(closed, call("stranger"), health=FRESH)
+    assert (refused.status, refused.code) == (403, "agent_not_registered")
+    assert "agentops agents create stranger" in refused.message
+    assert refused.matched[0].kind == "registry"
+    assert decide(closed, call("bot"), health=FRESH).allowed
+    # A kill names the stronger refusal; an open org lets the unknown name through.
+    assert decide(closed, call("dead-bot"), health=FRESH).code == "agent_killed"
+    assert decide(state(), call("stranger"), health=FRESH).allowed
