@@ -89,9 +89,6 @@ async def send(config: SendConfig, out: Outbound) -> None:
 
 
 def _kind_of(exc: Exception) -> str:
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        # What an operator fixes (a private CA in smtp_ca_file), judged locally: no peer text.
-        return f"TLS (CERTIFICATE_VERIFY_FAILED: {exc.verify_message})"
     return "SMTP" if isinstance(exc, smtplib.SMTPException) else "TLS"
 
 
