@@ -154,7 +154,11 @@ async def test_redis_down_then_restarted_empty(
         assert traffic.statuses.count(503) == 0
         assert traffic.rogue.count(200) == 0
         assert set(restart_statuses) <= {0, 503, 200}
-        assert (distinct, rows) == (answered, answered)
+        # Every answered call stored once; a call cut when its proxy was stopped (status 0 to
+        # the agent) may be stored too, as what it was: never more than those.
+        cut = traffic.statuses.count(0) + restart_statuses.count(0)
+        assert rows == distinct
+        assert answered <= distinct <= answered + cut
 
 
 async def _all_stored(pg_url: str, answered: int) -> bool:
