@@ -261,8 +261,8 @@ class Every:
     hard budget: cheap, but not every second)."""
 
     def __init__(self, seconds: float, job: Job) -> None:
-        self._seconds = seconds
-        self._job = job
+        self._seconds = self.seconds = seconds
+        self._job = self.job = job  # public: the worker's shared due time (control_plane.worker)
         self._last: datetime | None = None
         self.__name__ = getattr(job, "__name__", "job")
 
