@@ -21,7 +21,7 @@ from control_plane.store.tables import JobRun
 async def ensure_job(session: AsyncSession, name: str) -> None:
     """Create the job's row, due at once (idempotent; committed before any claim)."""
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    stmt = insert(JobRun).values(name=name, next_due_at=epoch).on_conflict_do_nothing()
+    stmt = insert(JobRun).values(name=name, next_due_at=epoch, runs=0).on_conflict_do_nothing()
     await session.execute(stmt)
 
 
@@ -50,5 +50,6 @@ async def advance(
             next_due_at=started + timedelta(seconds=period),
             last_run_at=started,
             last_runner=runner,
+            runs=JobRun.runs + 1,
         )
     )

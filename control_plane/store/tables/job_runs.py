@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from control_plane.store.tables._base import Base
@@ -22,3 +22,4 @@ class JobRun(Base):
     next_due_at: Mapped[datetime] = mapped_column()
     last_run_at: Mapped[datetime | None] = mapped_column()
     last_runner: Mapped[str | None] = mapped_column(String(200))  # host:pid of the replica
+    runs: Mapped[int] = mapped_column(BigInteger, default=0)  # completed runs, all replicas

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("next_due_at", UTCDateTime(), nullable=False),
         sa.Column("last_run_at", UTCDateTime(), nullable=True),
         sa.Column("last_runner", sa.String(200), nullable=True),
+        sa.Column("runs", sa.BigInteger(), nullable=False),
     )
     if not is_postgres():
         return
