@@ -8,7 +8,8 @@ the handlers. A failing job is logged and retried next tick; it never stops the 
 Several replicas (PostgreSQL): each job runs once per due time across all of them. Before a
 run the worker claims the job's row in ``job_runs`` (``FOR UPDATE SKIP LOCKED``, held while
 the job runs) and moves its due time on by the job's period (``Every``'s seconds, else the
-tick) when the run succeeds; a replica finding the row locked or not yet due skips the job.
+tick's jobs: 0) when the run succeeds; a replica finding the row locked or not yet due skips
+the job, and does not ask again before the due time it read.
 Alert deliveries are also claimed row by row (``SKIP LOCKED``), so none is sent twice. SQLite
 (embedded) is one process: no claims.
 """
@@ -68,9 +69,10 @@ class Worker:
         self._interval = interval
         self.jobs = list(_default_jobs() if jobs is None else jobs)
         self.ticks = 0
-        self.runs: dict[str, int] = {}  # job name -> runs by this replica (claimed or local)
         self._runner = f"{socket.gethostname()}:{os.getpid()}"
         self._known: set[str] = set()  # job rows this replica has created
+        # Monotonic time before which a job is known not to be due (no claim query until then).
+        self._not_before: dict[str, float] = {}
 
     async def run(self) -> None:
         while True:
@@ -98,24 +100,23 @@ class Worker:
         database = self._app.get(keys.DATABASE)
         if database is None or not database.is_postgres:
             await job(self._app)
-            self._count(job)
             return
         name = getattr(job, "__name__", "job")
-        period: float = getattr(job, "seconds", self._interval)
-        # The shared due time replaces ``Every``'s per-replica one: run what it wraps.
+        if time.monotonic() < self._not_before.get(name, 0.0):
+            return
+        # ``Every``'s period becomes the shared due time, and what it wraps runs; a job of
+        # every tick (period 0) is only kept from running in two replicas at once.
+        period: float = getattr(job, "seconds", 0.0)
         run: Job = getattr(job, "job", job)
         if name not in self._known:
             async with database.transaction() as session:
                 await job_runs.ensure_job(session, name)
             self._known.add(name)
         async with database.transaction() as session:
-            started = await job_runs.claim_due(session, name)
-            if started is None:
-                return  # another replica runs it now, or ran it for this due time
+            started, wait = await job_runs.claim_due(session, name)
+            if started is None:  # another replica runs it now, or ran it for this due time
+                self._not_before[name] = time.monotonic() + wait
+                return
             await run(self._app)
             await job_runs.advance(session, name, started, period, self._runner)
-        self._count(job)
-
-    def _count(self, job: Job) -> None:
-        name = getattr(job, "__name__", "job")
-        self.runs[name] = self.runs.get(name, 0) + 1
+        self._not_before[name] = time.monotonic() + period

@@ -25,18 +25,23 @@ async def ensure_job(session: AsyncSession, name: str) -> None:
     await session.execute(stmt)
 
 
-async def claim_due(session: AsyncSession, name: str) -> datetime | None:
-    """The database's time when the job is due and this session now holds it, else None."""
+async def claim_due(session: AsyncSession, name: str) -> tuple[datetime | None, float]:
+    """(the database's time, 0) when the job is due and this session now holds it; else
+    (None, seconds until it is due: 0 when another session holds it)."""
     stmt = (
         select(JobRun.next_due_at, func.clock_timestamp())
         .where(JobRun.name == name)
         .with_for_update(skip_locked=True)
     )
     row = (await session.execute(stmt)).first()
-    if row is None or row[0] > row[1]:
-        return None
-    now: datetime = row[1]
-    return now
+    if row is None:
+        return None, 0.0
+    due: datetime
+    now: datetime
+    due, now = row[0], row[1]
+    if due > now:
+        return None, (due - now).total_seconds()
+    return now, 0.0
 
 
 async def advance(
