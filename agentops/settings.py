@@ -318,7 +318,15 @@ class ControlPlaneSettings(BaseModel):
         1.0,
         description="Poll period of the background worker (alert deliveries, budget periods, reconciliation).",
     )
-    run_worker: bool = Field(True, description="Run the worker inside the API process.")
+    run_worker: bool = Field(
+        True,
+        description="Run the worker inside the API process. Several replicas may all run it: on PostgreSQL they share each job's due time (job_runs), so each job runs once per period across them.",
+    )
+    open_call_timeout_seconds: float = Field(
+        3600.0,
+        gt=0,
+        description="A call still in_progress this long after it started (its proxy crashed and never restarted on its spool) is closed as interrupted, and its run stops running; checked every minute. A record arriving later still replaces it.",
+    )
     operator_org: str | None = Field(
         None,
         description="Slug of the org that runs shared proxies: only its admins may create API keys with the ingest:any-org scope (a shared proxy ships every org's records with one; each record's org is checked against the agent key the proxy verified). Unset: no such keys.",

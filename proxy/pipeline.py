@@ -23,6 +23,7 @@ from proxy.identify import Identify
 from proxy.identity import KeyVerifier, Sessions
 from proxy.meter import Meter, StreamCut
 from proxy.no_proxy import NoProxy
+from proxy.open_calls import OpenCalls
 from proxy.providers.registry import ProviderRegistry, resolve_reverse
 from proxy.record import CallObserver, Record
 from proxy.route import Route
@@ -77,5 +78,6 @@ def build_pipeline(
             durable_before_response=settings.durable_before_response,
             capture_content=settings.capture_content,
             observer=observer,
+            open_calls=OpenCalls(settings.spool_dir),
         ),
     ]

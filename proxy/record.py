@@ -19,6 +19,7 @@ from mitmproxy import http
 from agentops.wire.record import CallRecord
 from pricing import billed_counts
 from proxy import capture, metrics
+from proxy.open_calls import OpenCalls
 from proxy.records import CountText, build_record
 from proxy.state import CallState, call_state
 
@@ -40,6 +41,9 @@ class RecordWriter(Protocol):
 # A spool that cannot commit (a dead disk) must not hang agents forever: past this, the
 # response goes out and the failure is logged.
 DURABLE_WAIT_SECONDS = 5.0
+# A stream still open this long after its first byte gets the prompt estimate (and its cost)
+# into its open-call file, off the path to the first byte and skipped by short streams.
+OPEN_ESTIMATE_AFTER_SECONDS = 0.5
 
 
 class Record:
@@ -53,8 +57,10 @@ class Record:
         durable_before_response: bool = False,
         capture_content: bool = False,
         observer: CallObserver | None = None,
+        open_calls: OpenCalls | None = None,
     ) -> None:
         self._writer = writer
+        self._open = open_calls
         self._observer = observer
         self._durable_before_response = durable_before_response
         self._capture_content = capture_content
@@ -68,13 +74,31 @@ class Record:
             state.in_progress_written = True
             # In the spool before the first byte reaches the agent: a crash mid-stream leaves a
             # visible unfinished call, never nothing.
-            await self._durable(self._write(self._build(flow, state, in_progress=True)))
+            record = self._build(flow, state, in_progress=True)
+            document = record.model_dump_json().encode()
+            if self._open is not None:
+                # Finalised as interrupted from here if the proxy dies before the stream ends;
+                # a stream still running a moment later gets its prompt estimate added then.
+                self._open.add(str(record.call_id), document)
+                loop = asyncio.get_running_loop()
+                loop.call_later(OPEN_ESTIMATE_AFTER_SECONDS, self._estimate_open, flow, state)
+            await self._durable(self._write_document(record, document))
 
     async def response(self, flow: http.HTTPFlow) -> None:
         await self._durable(self._finish(flow))
 
     def error(self, flow: http.HTTPFlow) -> None:
         self._finish(flow)  # the client is gone: nobody to hold the answer from
+
+    def _estimate_open(self, flow: http.HTTPFlow, state: CallState) -> None:
+        if self._open is None or state.t_done is not None:
+            return  # finished meanwhile: its final record is written, its file removed
+        try:
+            state.request.estimated_input_tokens  # noqa: B018 (computes and caches it)
+            record = self._build(flow, state, in_progress=True)
+            self._open.add(str(record.call_id), record.model_dump_json().encode())
+        except Exception:  # the call goes on; at worst its interrupted record has no estimate
+            log.exception("open-call estimate failed", extra={"call_id": str(state.call_id)})
 
     async def _durable(self, seq: int | None) -> None:
         if seq is None or not self._durable_before_response:
@@ -93,6 +117,8 @@ class Record:
         if self._capture_content:
             _capture(flow, state, record)
         seq = self._write(record)
+        if self._open is not None and state.in_progress_written:
+            self._open.remove(str(record.call_id))
         _observe(record)
         if self._observer is not None:
             self._observer.record(record, flow.request.headers)
@@ -119,7 +145,10 @@ class Record:
 
     def _write(self, record: CallRecord) -> int | None:
         # pydantic's own JSON encoder: one pass, no intermediate dict (hot path).
-        seq = self._writer.append_json(record.model_dump_json().encode())
+        return self._write_document(record, record.model_dump_json().encode())
+
+    def _write_document(self, record: CallRecord, document: bytes) -> int | None:
+        seq = self._writer.append_json(document)
         if seq is None:
             log.warning("record not spooled: spool full", extra={"call_id": str(record.call_id)})
         return seq

@@ -28,6 +28,7 @@ from proxy.egress import parse_parent
 from proxy.gate import AllowAll, Gate
 from proxy.http_sink import HttpSink
 from proxy.identity import KeyVerifier, UnverifiedKeys
+from proxy.open_calls import OpenCalls
 from proxy.pipeline import build_pipeline, intercepted_hosts
 from proxy.runtime_file import RunningProxy, remove_runtime, write_runtime
 from proxy.shipper import Shipper
@@ -179,6 +180,8 @@ class ProxyService:
             warm_up(),
             self._control.start(proxy_id) if self._control is not None else asyncio.sleep(0),
         )
+        # Calls a killed predecessor left open on this spool: final records, before serving.
+        await asyncio.to_thread(OpenCalls(p.spool_dir).finalise, self.spool)
         if p.otlp_endpoint:
             from proxy.telemetry import GenAiTelemetry  # the SDK loads only when configured
 

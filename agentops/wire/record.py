@@ -31,6 +31,9 @@ class CallStatus(StrEnum):
     KILLED = "killed"  # the kill-switch cut the stream
     REFUSED = "refused"  # our gate refused it (kill, pause, policy, rate limit, budget)
     UPSTREAM_FAILED = "upstream_failed"  # no usable answer from upstream (connect error, garbage)
+    # Cut by a proxy crash (finalised from its spool at restart) or left open past the control
+    # plane's timeout: tokens and cost as far as known, the estimate when nothing else.
+    INTERRUPTED = "interrupted"
 
 
 class TokenCounts(BaseModel):

@@ -29,6 +29,7 @@ class StoredCall:
     team_id: uuid.UUID | None
     run_pk: uuid.UUID
     superseded: bool  # True: the final record of a call first stored as in_progress
+    reopened: bool = False  # superseded a call the open-call timeout had closed
 
     @property
     def final(self) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 
 from agentops.wire.record import CallRecord, CallStatus
 from control_plane.ingest.derived import StoredCall
+from control_plane.store.open_calls import REOPEN_DELTAS
 from control_plane.store.tables.rollups import BUCKET_COLUMNS, LATENCY_BOUNDS_MS, NO_TEAM
 
 QUANTUM = Decimal(1).scaleb(-10)
@@ -163,6 +164,9 @@ def run_rows(stored: list[StoredCall]) -> list[dict[str, Any]]:
         if not s.final:
             row["in_progress"] += 1
             continue
+        if s.reopened:  # take back what the open-call closer counted for it
+            for name, delta in REOPEN_DELTAS.items():
+                row[name] += delta
         row["in_progress"] -= s.superseded
         row["calls"] += 1
         row["errors"] += is_error(r)

@@ -104,7 +104,8 @@ async def _supersede(
     done: list[StoredCall] = []
     for p, s in conflicts:
         if s.final and s.record.call_id in open_calls:
-            completed = StoredCall(s.record, s.org_id, s.agent_id, s.team_id, s.run_pk, True)
+            completed = StoredCall(s.record, s.org_id, s.agent_id, s.team_id, s.run_pk, True,
+                                   reopened=open_calls[s.record.call_id])  # fmt: skip
             if await calls.supersede_call(session, rows.call_row(completed, p.raw)):
                 done.append(completed)
                 outcomes.append(_outcome(p, "stored"))

@@ -14,7 +14,14 @@ from control_plane.schemas.costs import MoneyOut, TimeRange
 from control_plane.schemas.runs import CallOut
 
 CallStatusName = Literal[
-    "in_progress", "ok", "error", "cancelled", "killed", "refused", "upstream_failed"
+    "in_progress",
+    "ok",
+    "error",
+    "cancelled",
+    "killed",
+    "refused",
+    "upstream_failed",
+    "interrupted",
 ]
 
 

@@ -15,11 +15,12 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, Text, bindparam, cast, column, func, select, update
+from sqlalchemy import Table, Text, and_, bindparam, cast, column, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from control_plane.store.open_calls import CLOSED_OPEN, INTERRUPTED, OPEN_OR_CLOSED
 from control_plane.store.tables import Call
 
 IN_PROGRESS = "in_progress"
@@ -102,21 +103,24 @@ def _insert_new(insert: Any) -> Any:
 
 async def find_in_progress(
     session: AsyncSession, org_id: uuid.UUID, keys: Sequence[tuple[uuid.UUID, datetime]]
-) -> set[uuid.UUID]:
-    """Of these (call_id, started_at) keys, the calls currently stored as in_progress."""
+) -> dict[uuid.UUID, bool]:
+    """Of these (call_id, started_at) keys, the calls a final record may still replace: those
+    stored as in_progress (False) or closed by the open-call timeout (True: reopened)."""
     if not keys:
-        return set()
+        return {}
     wanted = dict(keys)
-    stmt = select(Call.call_id, Call.started_at).where(
-        Call.org_id == org_id, Call.call_id.in_(list(wanted)), Call.status == IN_PROGRESS
+    stmt = select(Call.call_id, Call.started_at, Call.status).where(
+        Call.org_id == org_id, Call.call_id.in_(list(wanted)), OPEN_OR_CLOSED
     )
     return {
-        row.call_id for row in await session.execute(stmt) if wanted[row.call_id] == row.started_at
+        row.call_id: row.status != IN_PROGRESS
+        for row in await session.execute(stmt)
+        if wanted[row.call_id] == row.started_at
     }
 
 
 async def supersede_call(session: AsyncSession, row: dict[str, Any]) -> bool:
-    """Replace an in_progress call with its final record; False if someone else already did."""
+    """Replace an open call with its final record; False if someone else already did."""
     changes = {k: v for k, v in row.items() if k not in ("org_id", "call_id", "started_at")}
     stmt = (
         update(CALLS)
@@ -124,7 +128,10 @@ async def supersede_call(session: AsyncSession, row: dict[str, Any]) -> bool:
             CALLS.c.org_id == row["org_id"],
             CALLS.c.call_id == row["call_id"],
             CALLS.c.started_at == row["started_at"],
-            CALLS.c.status == IN_PROGRESS,
+            or_(
+                CALLS.c.status == IN_PROGRESS,
+                and_(CALLS.c.status == INTERRUPTED, CALLS.c.error_type == CLOSED_OPEN),
+            ),
         )
         .values(**changes)
         .returning(CALLS.c.call_id)

@@ -15,6 +15,7 @@ from control_plane.store.tables.calls import Call, ExactMoney
 from control_plane.store.tables.control_rules import ControlRule, ControlState
 from control_plane.store.tables.cost_corrections import CostCorrection
 from control_plane.store.tables.events import Event
+from control_plane.store.tables.job_runs import JobRun
 from control_plane.store.tables.members import ROLES, OrganizationMember
 from control_plane.store.tables.notification_channels import NotificationChannel
 from control_plane.store.tables.organizations import Organization
@@ -47,6 +48,7 @@ __all__ = [
     "Event",
     "ExactMoney",
     "JSONType",
+    "JobRun",
     "Money",
     "NotificationChannel",
     "Organization",

@@ -1,0 +1,63 @@
+"""Open-call files: what a killed proxy leaves behind becomes one ``interrupted`` record each."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from agentops.wire.record import CallRecord, CallStatus
+from proxy.open_calls import OpenCalls
+from proxy.spool import Spool
+
+
+def _in_progress(call_id: uuid.UUID) -> bytes:
+    record = CallRecord(
+        call_id=call_id, org="acme", agent="bot", run_id="r1", provider="openai",
+        endpoint="chat.completions", status=CallStatus.IN_PROGRESS, streamed=True,
+        started_at=datetime(2026, 12, 5, 5, 0, tzinfo=UTC),
+        tokens={"input": 12, "source": "estimated"}, cost={"total_usd": "0.0000018"},
+    )  # fmt: skip
+    return record.model_dump_json().encode()
+
+
+def _spooled(spool: Spool) -> list[CallRecord]:
+    spool.wait_durable()
+    _, records = spool.read_batch(100)
+    return [CallRecord.model_validate(r) for r in records]
+
+
+def test_left_open_calls_become_interrupted_records_once(tmp_path: Path) -> None:
+    cut, finished = uuid.uuid4(), uuid.uuid4()
+    opened = OpenCalls(tmp_path)
+    opened.add(str(cut), _in_progress(cut))
+    opened.add(str(finished), _in_progress(finished))
+    opened.remove(str(finished))  # its final record was written
+    (opened.directory / "torn.json").write_bytes(b'{"call_id": "')  # killed mid-write
+
+    spool = Spool(tmp_path, max_bytes=1 << 20)
+    spool.open()
+    try:
+        ended = datetime(2026, 12, 5, 5, 3, tzinfo=UTC)
+        assert OpenCalls(tmp_path).finalise(spool, ended) == 1
+        assert OpenCalls(tmp_path).finalise(spool, ended) == 0  # nothing left to finalise
+        [record] = _spooled(spool)
+    finally:
+        spool.close()
+    assert record.call_id == cut
+    assert record.status == CallStatus.INTERRUPTED
+    assert record.ended_at == ended
+    assert record.error_type == "proxy_restarted"
+    assert (record.tokens.input, record.tokens.source) == (12, "estimated")
+    assert str(record.cost.total_usd) == "0.0000018"
+    assert list(opened.directory.iterdir()) == []
+
+
+def test_an_empty_spool_has_nothing_to_finalise(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, max_bytes=1 << 20)
+    spool.open()
+    try:
+        assert OpenCalls(tmp_path).finalise(spool) == 0
+        assert _spooled(spool) == []
+    finally:
+        spool.close()
