@@ -52,7 +52,12 @@ def list_approvals(
 @click.argument("approval_id")
 @connection_options
 def show(approval_id: str, url: str | None, token: str | None) -> None:
-    """Show one approval request: the call's summary and, once decided, who decided and why."""
+    """Show one approval request: the call's summary and, once decided, who decided and why.
+
+    \b
+    Example:
+      agentops approvals show apr_1a2b...
+    """
     render(call_api(url, token, "GET", f"/approvals/{approval_id}"), "json")
 
 
