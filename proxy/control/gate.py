@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -134,6 +135,9 @@ class ControlGate:
         """Wait for the approval of a held call; the approved call goes on as allowed."""
         if self.approvals is None:
             return no_approver(held)
+        if held.hold_seconds is None:  # the policy sets no approval block
+            wait = max(1, math.ceil(self._settings.approval_timeout_seconds))
+            held = dataclasses.replace(held, hold_seconds=wait)
         count = self._counters is not None
         if self.approvals.covered(call, held):
             return holding.approved(state, call, held, count_budgets=count)
