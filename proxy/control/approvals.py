@@ -24,7 +24,6 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from agentops.statebus.approvals import decode_verdict, verdict_channel
-from agentops.statebus.client import connect
 from agentops.tasks import TaskSet
 from agentops.wire.approvals import ApprovalAsk, ApprovalVerdict
 from proxy.decision import Call, Decision
@@ -167,7 +166,15 @@ class RedisVerdictFeed:
 
     async def _run(self) -> None:
         while True:
-            client: Redis[Any] = connect(self._url, timeout_seconds=2.0, client_name=self._name)
+            # No read timeout: the subscriber blocks on the socket between verdicts (no polling
+            # wake-ups on the proxy's loop); the health check notices a dead connection.
+            client: Redis[Any] = Redis.from_url(
+                self._url,
+                socket_connect_timeout=2.0,
+                socket_timeout=None,
+                health_check_interval=30,
+                client_name=self._name,
+            )
             try:
                 await self._listen(client)
             except (RedisError, OSError) as error:
@@ -182,9 +189,8 @@ class RedisVerdictFeed:
         await pubsub.subscribe(self._channel)
         self._subscribed.set()
         try:
-            while True:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                if message is None or message.get("type") != "message":
+            async for message in pubsub.listen():
+                if message.get("type") != "message":
                     continue
                 try:
                     self._desk.hear(decode_verdict(message["data"]))
