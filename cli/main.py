@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "costs": "cli.costs_cmd:costs",
     "budgets": "cli.budgets_cmd:budgets",
     "policies": "cli.policies_cmd:policies",
+    "approvals": "cli.approvals_cmd:approvals",
     "alerts": "cli.alerts_cmd:alerts",
     "keys": "cli.keys_cmd:keys",
     "members": "cli.members_cmd:members",

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from agentops.wire.approvals import ApprovalAsk
 from agentops.wire.ingest import IngestBatchResponse
 from control_plane.api import (
     agents,
     alerts,
     api_keys,
+    approvals,
     audit_logs,
     auth,
     budgets,
@@ -38,6 +40,7 @@ from control_plane.openapi import openapi_handler
 from control_plane.schemas import agents as ag
 from control_plane.schemas import alerts as al
 from control_plane.schemas import api_keys as ak
+from control_plane.schemas import approvals as ap
 from control_plane.schemas import auth as au
 from control_plane.schemas import budgets as bg
 from control_plane.schemas import calls as cl
@@ -187,6 +190,17 @@ ROUTES: tuple[Route, ...] = (
           body=po.PolicyPatch, response=po.PolicyOut),
     Route("DELETE", "/policies/{policy}", policies.delete_policy, P.POLICIES_WRITE, "Delete a policy", "policies",
           status=204),
+    # approvals (calls held by require_approval policies)
+    Route("POST", "/proxies/approvals", approvals.ask, P.APPROVALS_REQUEST, "A proxy stores the approval request of a call it holds", "approvals",
+          body=ApprovalAsk, response=ap.ApprovalAsked, status=201),
+    Route("GET", "/approvals", approvals.list_approvals, P.APPROVALS_READ, "List approval requests, newest first", "approvals",
+          query=ap.ApprovalQuery, response=ap.ApprovalPage),
+    Route("GET", "/approvals/{approval_id}", approvals.get_approval, P.APPROVALS_READ, "Show an approval request", "approvals",
+          response=ap.ApprovalOut),
+    Route("POST", "/approvals/{approval_id}/approve", approvals.approve, P.APPROVALS_DECIDE, "Approve a held call (or the rest of its run); the proxy holding it proceeds", "approvals",
+          body=ap.ApproveIn, response=ap.ApprovalOut),
+    Route("POST", "/approvals/{approval_id}/deny", approvals.deny, P.APPROVALS_DECIDE, "Deny a held call; the proxy holding it refuses it with the reason", "approvals",
+          body=ap.DenyIn, response=ap.ApprovalOut),
     # alerts
     Route("POST", "/alerts/channels", alerts.create_channel, P.ALERTS_WRITE, "Add a notification channel (webhook secret shown once)", "alerts",
           body=al.ChannelCreate, response=al.ChannelCreated, status=201),

@@ -10,6 +10,7 @@ spend counters of hard budgets live beside the state: in Redis, or in memory whe
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ from agentops.statebus import (
 )
 from agentops.statebus import connect as connect_redis
 from proxy.control import ControlGate, ControlStateHolder, MemoryStateSource, RedisStateSource
+from proxy.control.approvals import ApprovalDesk, RedisVerdictFeed
 from proxy.control.health import StateHealth, assess_holder
 from proxy.control.keys import StateKeyVerifier
 from proxy.control.metrics import track_state_age
@@ -48,6 +50,8 @@ class ControlState:
     settings: Settings
     verifier: StateKeyVerifier
     heartbeat: Heartbeat | None = None
+    verdicts: RedisVerdictFeed | None = None
+    unsubscribe_verdicts: Callable[[], None] | None = field(default=None, repr=False)
     counter_client: Redis[Any] | None = field(default=None, repr=False)
 
     @classmethod
@@ -67,6 +71,14 @@ class ControlState:
             require_credentials=p.require_credentials, default_org=p.default_org
         )
         client: Redis[Any] | None = None
+        desk = ApprovalDesk(
+            base_url=p.control_plane_url,
+            api_key=p.api_key,
+            proxy_id=p.proxy_id or "",
+            capture_content=p.capture_content,
+        )
+        verdicts: RedisVerdictFeed | None = None
+        unsubscribe: Callable[[], None] | None = None
         if cp.redis_url is not None:
             # Named after the proxy when it has a configured id, so CLIENT LIST tells them apart.
             name = CLIENT_NAME + (f":{p.proxy_id}" if p.proxy_id else "")
@@ -93,16 +105,32 @@ class ControlState:
             limiter: RateLimiter = RedisRateLimiter(
                 client, cp.redis_prefix, timeout_seconds=COUNTER_TIMEOUT_SECONDS
             )
+            verdicts = RedisVerdictFeed(
+                desk,
+                redis_url=cp.redis_url,
+                prefix=cp.redis_prefix,
+                name=f"{name}:approvals".replace(" ", "_"),
+            )
         elif bus is not None:
             source = MemoryStateSource(
                 bus, holder, resync_seconds=p.state_resync_seconds, verifier=verifier
             )
             counters = counters or MemorySpendCounters()
             limiter = MemoryRateLimiter()
+            unsubscribe = bus.subscribe_verdicts(desk.hear)
         else:
             return None
-        gate = ControlGate(holder, p, counters, limiter=limiter)
-        return cls(holder, source, gate, settings, verifier, counter_client=client)
+        gate = ControlGate(holder, p, counters, limiter=limiter, approvals=desk)
+        return cls(
+            holder,
+            source,
+            gate,
+            settings,
+            verifier,
+            verdicts=verdicts,
+            unsubscribe_verdicts=unsubscribe,
+            counter_client=client,
+        )
 
     @property
     def ready(self) -> bool:
@@ -117,6 +145,8 @@ class ControlState:
         scripts loaded, so the first budget or rate-limit check pays for neither."""
         track_state_age(self.holder.age_seconds)
         await self.source.start()
+        if self.verdicts is not None:
+            await self.verdicts.start()
         if self.counter_client is not None and not await warm(self.counter_client, COUNTER_SCRIPTS):
             log.warning("spend counters unreachable at start; budget_fail_mode applies")
         p = self.settings.proxy
@@ -136,6 +166,13 @@ class ControlState:
             await self.heartbeat.close()
             self.heartbeat = None
         await self.source.close()
+        if self.verdicts is not None:
+            await self.verdicts.close()
+        if self.unsubscribe_verdicts is not None:
+            self.unsubscribe_verdicts()
+            self.unsubscribe_verdicts = None
+        if self.gate.approvals is not None:
+            await self.gate.approvals.close()
         # In-flight settlements are cancelled: their holds expire, and the control plane's
         # reconciliation counts the calls from their records.
         await self.gate.close()

@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -200,3 +201,38 @@ def test_the_cli_signs_in_as_the_embedded_admin_and_reads_the_call_back(up: Up) 
     assert "owner" in agentops("login")
     summary = json.loads(agentops("costs", "summary", "--by", "agent", "--output", "json"))
     assert Decimal(summary["totals"]["cost_usd"]) > 0
+
+
+def test_a_held_call_is_approved_through_the_embedded_bus(up: Up) -> None:
+    """One process: the proxy stores the request over HTTP, the verdict comes back on the
+    in-process bus."""
+    token = up.login()
+    up.post("/api/v1/policies", {"name": "ask-first", "action": "require_approval",
+                                 "when": {"models": ["gpt-4o"]}}, token)  # fmt: skip
+    client = openai.OpenAI(
+        api_key="sk-up-test-key",
+        base_url=f"http://127.0.0.1:{up.ports['reverse']}/openai/v1",
+        default_headers={"X-AgentOps-Agent": "held-agent"},
+        max_retries=0,
+    )
+    answers: list[object] = []
+
+    def call() -> None:
+        answers.append(
+            client.chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": "deploy?"}]
+            )
+        )
+
+    deadline = time.monotonic() + 30
+    pending: list[dict[str, object]] = []
+    with ThreadPoolExecutor(1) as pool:
+        done = pool.submit(call)
+        while not pending and time.monotonic() < deadline:
+            time.sleep(0.2)  # the snapshot with the policy reaches the proxy, then the call
+            pending = list(up.get("/api/v1/approvals?status=pending", token)[1]["items"])  # type: ignore[call-overload]
+        assert pending, "no approval request was stored"
+        assert not done.done()
+        up.post(f"/api/v1/approvals/{pending[0]['id']}/approve", {"reason": "ok"}, token)
+        done.result(timeout=30)
+    assert answers

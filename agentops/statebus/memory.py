@@ -11,12 +11,14 @@ from collections.abc import Callable, Sequence
 
 from agentops.statebus.codec import Announcement, encode_snapshot
 from agentops.statebus.directory import KeyEntry, encode_entry
+from agentops.wire.approvals import ApprovalVerdict
 from agentops.wire.control import ControlSnapshot
 
 log = logging.getLogger(__name__)
 
 AnnouncementListener = Callable[[Announcement], None]
 KeysListener = Callable[[], None]
+VerdictListener = Callable[[ApprovalVerdict], None]
 
 
 class MemoryStateBus:
@@ -29,6 +31,7 @@ class MemoryStateBus:
         self._key_versions: dict[str, int] = {}
         self._key_entries: dict[str, dict[str, bytes]] = {}  # org -> public id -> entry
         self._key_listeners: list[KeysListener] = []
+        self._verdict_listeners: list[VerdictListener] = []
 
     async def publish(self, snapshot: ControlSnapshot) -> bool:
         current = self._stored.get(snapshot.org)
@@ -91,3 +94,15 @@ class MemoryStateBus:
     def subscribe_keys(self, listener: KeysListener) -> Callable[[], None]:
         self._key_listeners.append(listener)
         return lambda: self._key_listeners.remove(listener)
+
+    async def publish_verdict(self, verdict: ApprovalVerdict) -> None:
+        """An approval's verdict, to the embedded proxy (``VerdictPublisher``)."""
+        for listener in list(self._verdict_listeners):
+            try:
+                listener(verdict)
+            except Exception:
+                log.exception("approval listener failed", extra={"approval": verdict.id})
+
+    def subscribe_verdicts(self, listener: VerdictListener) -> Callable[[], None]:
+        self._verdict_listeners.append(listener)
+        return lambda: self._verdict_listeners.remove(listener)

@@ -56,6 +56,9 @@ class Permission(StrEnum):
     PRICES_WRITE = "prices:write"
     POLICIES_READ = "policies:read"
     POLICIES_WRITE = "policies:write"
+    APPROVALS_READ = "approvals:read"
+    APPROVALS_DECIDE = "approvals:decide"
+    APPROVALS_REQUEST = "approvals:request"
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,12 @@ PERMISSIONS: dict[Permission, Rule] = {
     # Everyone may see which rules govern their agents; only admins change them.
     Permission.POLICIES_READ: Rule(ALL_ROLES, "read"),
     Permission.POLICIES_WRITE: Rule(ADMINS, "admin"),
+    # Held calls are visible to all; the policy narrows who decides (roles or named members,
+    # never the member whose key made the call), so any non-viewer member may be one.
+    Permission.APPROVALS_READ: Rule(ALL_ROLES, "read"),
+    Permission.APPROVALS_DECIDE: Rule(ALL_ROLES - {"viewer"}, "admin"),
+    # Proxies store the requests of the calls they hold (ingest keys, like heartbeats).
+    Permission.APPROVALS_REQUEST: Rule(frozenset(), "ingest"),
 }
 
 

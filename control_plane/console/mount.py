@@ -42,6 +42,7 @@ PAGES: tuple[tuple[str, str, PageHandler, str], ...] = (
     ("GET", "/budgets/{budget_id}", budgets.budget_edit, "budgets"),
     ("POST", "/budgets/{budget_id}", budgets.budget_update, "budgets"),
     ("GET", "/approvals", approvals.approvals, "approvals"),
+    ("POST", "/approvals/{approval_id}", approvals.decide, "approvals"),
     ("GET", "/settings", settings.settings, "settings"),
     ("GET", "/settings/unpriced", settings.unpriced, "settings"),
     ("POST", "/settings/profile", settings.save_profile, "settings"),

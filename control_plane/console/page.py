@@ -35,6 +35,8 @@ NOTICES = {
     "channel_created": "Notification channel added.",
     "profile_saved": "Organisation profile saved.",
     "price_saved": "Price override saved.",
+    "approval_approved": "Approved: the proxy holding the call sends it on.",
+    "approval_denied": "Denied: the proxy holding the call refuses it with your reason.",
     "test_sent": "Test notification queued; see its delivery below.",
 }
 

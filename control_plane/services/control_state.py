@@ -27,6 +27,7 @@ from agentops.statebus import (
     StatePublisher,
     StateReader,
 )
+from agentops.statebus.approvals import RedisVerdictPublisher, VerdictPublisher
 from agentops.statebus.directory import KeyDirectory
 from agentops.wire.control import BudgetRule, ControlRule, ControlSnapshot
 from control_plane import keys
@@ -50,6 +51,7 @@ class ControlStateBus:
     reader: StateReader
     directory: KeyDirectory
     memory: MemoryStateBus | None = None
+    verdicts: VerdictPublisher | None = None  # approval verdicts to the proxies
     # Hard budgets are part of every snapshot, whichever path builds it (an API change, the
     # worker's republish, an auto-pause): a snapshot without them would switch budgets off.
     budgets: BudgetSource = budget_rules
@@ -163,10 +165,11 @@ async def state_bus_context(app: web.Application) -> AsyncIterator[None]:
             RedisStatePublisher(client, prefix),
             RedisStateReader(client, prefix),
             RedisKeyDirectory(client, prefix),
+            verdicts=RedisVerdictPublisher(client, prefix),
         )
     else:
         memory = MemoryStateBus()
-        bus = ControlStateBus(memory, memory, memory, memory)
+        bus = ControlStateBus(memory, memory, memory, memory, verdicts=memory)
     app[keys.STATE_BUS] = bus
     try:
         await republish(app)

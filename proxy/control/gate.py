@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,8 @@ from agentops.statebus import CounterUnavailable, RateLimiter, Reservation, Spen
 from agentops.tasks import TaskSet
 from agentops.wire.control import BudgetRule, ControlSnapshot
 from policies import EMPTY, PolicySet, compile_policies
+from proxy.control import holding
+from proxy.control.approvals import ApprovalDesk
 from proxy.control.breaker import CircuitBreaker
 from proxy.control.health import StateHealth, assess_holder
 from proxy.control.held import HeldBudget
@@ -79,6 +82,7 @@ class ControlGate:
         *,
         breaker: CircuitBreaker | None = None,
         limiter: RateLimiter | None = None,
+        approvals: ApprovalDesk | None = None,
         hold_ttl_seconds: float = 600.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -89,6 +93,7 @@ class ControlGate:
         self._counters = counters
         self._breaker = breaker or CircuitBreaker()
         self._limiter = limiter
+        self.approvals = approvals  # None: a held call is refused (nobody can approve it)
         self._ttl = hold_ttl_seconds
         self._now = now
         self.settlements = TaskSet("budget-settlements")  # closed by close()
@@ -109,7 +114,7 @@ class ControlGate:
             policies=self.policies(state),
         )
         if decision.action == "hold":
-            return no_approver(decision)
+            decision = await self._hold(state, call, decision)
         if not decision.allowed:
             return decision
         for take in decision.rate_limits:
@@ -127,6 +132,21 @@ class ControlGate:
             return decision  # counters unreachable and budget_fail_mode open
         held = HeldBudget(self, reservation, estimate, call, self.settlements)
         return dataclasses.replace(decision, budget=held)
+
+    async def _hold(self, state: ControlSnapshot | None, call: Call, held: Decision) -> Decision:
+        """Wait for the approval of a held call; the approved call goes on as allowed."""
+        if self.approvals is None:
+            return no_approver(held)
+        if held.hold_seconds is None:  # the policy sets no approval block
+            wait = max(1, math.ceil(self._settings.approval_timeout_seconds))
+            held = dataclasses.replace(held, hold_seconds=wait)
+        count = self._counters is not None
+        if self.approvals.covered(call, held):
+            return holding.approved(state, call, held, count_budgets=count)
+        verdict = await self.approvals.wait(call, holding.estimated(held, call))
+        if verdict is None or verdict.verdict != "approved":
+            return holding.refused(held, verdict)
+        return holding.approved(state, call, held, count_budgets=count)
 
     def policies(self, state: ControlSnapshot | None) -> PolicySet:
         """The snapshot's policies, compiled once per org and version."""

@@ -15,8 +15,6 @@ from proxy.decision.budgets import worst_case
 from proxy.decision.kills import AgentProfile
 from proxy.decision.types import ALLOW, Call, Decision, Match, RateTake, refuse
 
-DEFAULT_HOLD_SECONDS = 300
-
 
 def facts_of(call: Call, who: AgentProfile) -> Facts:
     def cost() -> Decimal | None:
@@ -120,7 +118,7 @@ def _final(
         matched=matched,
         route_to=route_to,
         redact=redact,
-        hold_seconds=hit.approval_timeout_seconds or DEFAULT_HOLD_SECONDS,
+        hold_seconds=hit.approval_timeout_seconds,  # None: the proxy's approval_timeout_seconds
     )
 
 

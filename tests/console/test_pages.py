@@ -236,3 +236,67 @@ async def test_an_admin_edits_a_budget_from_its_page(client: Client, signup: Sig
     after = await owner.ok("GET", f"/budgets/{budget['id']}")
     assert (Decimal(after["limit_usd"]), after["period"]) == (Decimal("25.50"), "weekly")
     assert [float(t) for t in after["threshold_alert_percent"]] == [50.0, 90.0]
+
+
+async def _held_call(owner: Session, agent: str) -> str:
+    """An approval request as a proxy stores it (with an ingest key the owner created)."""
+    key = await owner.ok("POST", "/api-keys", 201, json={"name": f"proxy-{agent}",
+                                                         "scopes": ["ingest"]})  # fmt: skip
+    approval_id = f"apr_{agent}_0123456789"
+    body = {"id": approval_id, "agent": agent, "run_id": f"run-{agent}", "provider": "openai",
+            "model": "gpt-4o", "policy_id": "p-1", "policy_name": "gpt4o-needs-ok",
+            "reason": "model is gpt-4o", "estimated_cost_usd": None, "key_id": None,
+            "timeout_seconds": 600}  # fmt: skip
+    response = await owner.client.post(
+        "/api/v1/proxies/approvals", json=body, headers={"Authorization": f"Bearer {key['key']}"}
+    )
+    assert response.status == 201, await response.text()
+    return approval_id
+
+
+async def test_approvals_page_lists_held_calls_and_decides_them(
+    client: Client, signup: SignUp
+) -> None:
+    owner, _ = await _org_with_agent(signup)
+    first, second = await _held_call(owner, "bot-a"), await _held_call(owner, "bot-b")
+    profile = await owner.ok("GET", "/orgs/profile")
+    viewer = await join(owner, signup, "viewer")
+    admin = await join(owner, signup, "admin")
+
+    console = await sign_in(client, viewer.email, org=profile["slug"])
+    page = await console.get("/approvals")
+    assert "bot-a" in page
+    assert "unpriced" in page  # an unpriced call is never shown as $0
+    assert 'value="approve"' not in page
+    forged = await console.post(
+        f"/approvals/{first}", {"verdict": "approve", "reason": "x"}, from_page="/approvals"
+    )
+    assert forged.status == 403
+
+    console = await sign_in(client, admin.email, org=profile["slug"])
+    live = await client.get("/approvals", headers={"HX-Request": "true"})
+    partial = await live.text()
+    assert partial.startswith('<div id="pending-approvals" hx-get="/approvals"')
+    assert 'hx-trigger="every 3s"' in partial
+    assert partial.count('value="approve"') == 2
+    approved = await console.post(
+        f"/approvals/{first}", {"verdict": "approve", "reason": "looks fine", "for_run": "yes"},
+        from_page="/approvals",
+    )  # fmt: skip
+    assert approved.status == 303
+    denied = await console.post(
+        f"/approvals/{second}", {"verdict": "deny", "reason": "too costly"}, from_page="/approvals"
+    )
+    assert denied.status == 303
+    after = await console.get("/approvals?notice=approval_denied")
+    assert "No call is waiting for an approval." in after
+    assert "too costly" in after
+    shown = await owner.ok("GET", f"/approvals/{first}")
+    assert shown["status"] == "approved"
+    assert shown["coverage"] == "run"
+    assert shown["decided_by"] == admin.email
+    assert (await owner.ok("GET", f"/approvals/{second}"))["status"] == "denied"
+    bad = await console.post(
+        f"/approvals/{first}", {"verdict": "maybe", "reason": "x"}, from_page="/approvals"
+    )
+    assert bad.status == 400

@@ -9,6 +9,7 @@ from control_plane.store.tables.account_tokens import AccountToken
 from control_plane.store.tables.agents import AGENT_STATUSES, Agent
 from control_plane.store.tables.alert_deliveries import AlertDelivery
 from control_plane.store.tables.api_keys import ApiKey
+from control_plane.store.tables.approvals import ApprovalRequest
 from control_plane.store.tables.audit_logs import AuditLog
 from control_plane.store.tables.budgets import Budget, BudgetAlertEvent
 from control_plane.store.tables.calls import Call, ExactMoney
@@ -35,6 +36,7 @@ __all__ = [
     "Agent",
     "AlertDelivery",
     "ApiKey",
+    "ApprovalRequest",
     "AuditLog",
     "Base",
     "Budget",

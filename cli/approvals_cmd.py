@@ -1,0 +1,95 @@
+"""``agentops approvals list | show | approve | deny``: calls held by require_approval policies.
+
+The held call waits in its proxy; approving or denying here releases it within a second.
+"""
+
+from __future__ import annotations
+
+import click
+
+from cli._output import output_option, render
+from cli.emergency_cmd import call_api, connection_options
+
+COLUMNS = ("id", "status", "agent", "run_id", "model", "policy_name", "estimated_cost_usd",
+           "expires_at")  # fmt: skip
+STATUSES = ("pending", "approved", "denied", "expired")
+
+
+@click.group()
+def approvals() -> None:
+    """List held calls and approve or deny them.
+
+    \b
+    Examples:
+      agentops approvals list
+      agentops approvals approve apr_1a2b... --reason "customer escalation, ok"
+      agentops approvals approve apr_1a2b... --for-run --reason "batch is expected"
+      agentops approvals deny apr_1a2b... --reason "use gpt-4o-mini"
+    """
+
+
+@approvals.command("list")
+@click.option("--status", type=click.Choice(STATUSES), default="pending", show_default=True,
+              help="Which requests to list.")  # fmt: skip
+@click.option("--all", "all_", is_flag=True, help="Every status (overrides --status).")
+@connection_options
+@output_option
+def list_approvals(
+    status: str, all_: bool, url: str | None, token: str | None, output: str
+) -> None:
+    """List approval requests, newest first (pending ones by default).
+
+    \b
+    Example:
+      agentops approvals list --all -o json
+    """
+    query = "?limit=200" + ("" if all_ else f"&status={status}")
+    page = call_api(url, token, "GET", f"/approvals{query}")
+    render(page["items"] if output == "table" else page, output, COLUMNS)
+
+
+@approvals.command("show")
+@click.argument("approval_id")
+@connection_options
+def show(approval_id: str, url: str | None, token: str | None) -> None:
+    """Show one approval request: the call's summary and, once decided, who decided and why.
+
+    \b
+    Example:
+      agentops approvals show apr_1a2b...
+    """
+    render(call_api(url, token, "GET", f"/approvals/{approval_id}"), "json")
+
+
+@approvals.command("approve")
+@click.argument("approval_id")
+@click.option("--reason", required=True, help="Why (audited).")
+@click.option("--for-run", is_flag=True, help="Approve the rest of this run too.")
+@connection_options
+def approve(
+    approval_id: str, reason: str, for_run: bool, url: str | None, token: str | None
+) -> None:
+    """Approve a held call: its proxy sends it on.
+
+    \b
+    Example:
+      agentops approvals approve apr_1a2b... --reason "reviewed the prompt"
+    """
+    body = {"reason": reason, "for_run": for_run}
+    found = call_api(url, token, "POST", f"/approvals/{approval_id}/approve", body)
+    click.echo(f"approved {found['id']} ({found['coverage']}): agent {found['agent']}")
+
+
+@approvals.command("deny")
+@click.argument("approval_id")
+@click.option("--reason", required=True, help="Why (audited, and told to the agent).")
+@connection_options
+def deny(approval_id: str, reason: str, url: str | None, token: str | None) -> None:
+    """Deny a held call: its proxy refuses it with your reason.
+
+    \b
+    Example:
+      agentops approvals deny apr_1a2b... --reason "use gpt-4o-mini"
+    """
+    found = call_api(url, token, "POST", f"/approvals/{approval_id}/deny", {"reason": reason})
+    click.echo(f"denied {found['id']}: agent {found['agent']}")
