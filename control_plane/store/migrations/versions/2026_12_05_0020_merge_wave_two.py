@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 revision: str = "0020"
-down_revision: str | Sequence[str] | None = ("0007_c", "0008", "0009", "0010", "0011", "0012", "0013")
+down_revision: str | Sequence[str] | None = (
+    "0007_c",
+    "0008",
+    "0009",
+    "0010",
+    "0011",
+    "0012",
+    "0013",
+)
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
