@@ -74,7 +74,7 @@ async def test_a_proxy_cut_off_from_redis_is_named_stale_and_catches_up(
             ready_status, ready_body = await _admin(cut, "/readyz")
             shown = await cluster.cli(status)
             await cluster.api("POST", "/emergency/kill", {"scope": "agent", "target": "rogue",
-                                                          "reason": "while A is cut off"})  # fmt: skip
+                                                          "reason": "while A is cut off", "create": True})  # fmt: skip
             peer_enforced = await call(peer, "rogue", key)
             cut_refusal = await call(cut, "worker", key)  # refuse_all: 503, retry later
             statuses.append(await call(peer, "worker", key))

@@ -87,7 +87,7 @@ async def test_redis_down_then_restarted_empty(
         for _ in range(2):
             await cluster.start_proxy(resync_seconds=0.5, settings=PROXY_ENV)
         await cluster.api("POST", "/emergency/kill", {"scope": "agent", "target": "rogue",
-                                                      "reason": "runaway"})  # fmt: skip
+                                                      "reason": "runaway", "create": True})  # fmt: skip
         await wait_for(lambda: _enforced_everywhere(cluster, "rogue"))
         traffic = Traffic(cluster)
         running = asyncio.create_task(traffic.run())
@@ -103,7 +103,7 @@ async def test_redis_down_then_restarted_empty(
         agents = await cluster.api("GET", "/agents")
         assert "items" in agents
         await cluster.api("POST", "/emergency/kill", {"scope": "agent", "target": "late",
-                                                      "reason": "issued during the outage"})  # fmt: skip
+                                                      "reason": "issued during the outage", "create": True})  # fmt: skip
         await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - down_at)))
 
         # Redis back, empty: proxies keep their state and keys; the control plane republishes.
