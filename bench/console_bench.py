@@ -16,7 +16,6 @@ import asyncio
 import re
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import aiohttp
@@ -25,12 +24,12 @@ import uvloop
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _control_plane import bench_settings, owner
 from gen_calls import generate
 
-from agentops.settings import load_settings
 from control_plane.service import ControlPlaneService
 from tests.harness.databases import cloned_database, migrated_template
-from tests.harness.servers import free_port, postgres_server
+from tests.harness.servers import postgres_server
 
 FRAGMENTS = {"/settings/unpriced"}
 OWNER = {"email": "c@bench.example.com", "password": "correct horse", "org_name": "bench",
@@ -38,11 +37,7 @@ OWNER = {"email": "c@bench.example.com", "password": "correct horse", "org_name"
 
 
 async def _provision(http: aiohttp.ClientSession) -> tuple[str, str, list[str]]:
-    async with http.post("/api/v1/auth/signup", json=OWNER) as r:
-        assert r.status == 202, await r.text()  # the same answer for any address: then log in
-    login = {"email": OWNER["email"], "password": OWNER["password"]}
-    async with http.post("/api/v1/auth/login", json=login) as r:
-        signed = await r.json()
+    signed = await owner(http, OWNER["email"], OWNER["org_slug"])
     auth = {"Authorization": f"Bearer {signed['access_token']}"}
     agent_ids = []
     for i in range(20):
@@ -61,12 +56,7 @@ async def _sign_in(http: aiohttp.ClientSession) -> None:
 
 
 async def bench(database_url: str, calls: int, repeat: int) -> None:
-    settings = load_settings(
-        home=Path("/tmp") / f"agentops-bench-{uuid.uuid4().hex[:6]}",
-        control_plane={"database_url": database_url, "app_role": "agentops_app", "port": free_port(),
-                       "password_hash_fast": True, "run_worker": False,
-                       "rate_limit_per_minute": 1_000_000},
-    )  # fmt: skip
+    settings = bench_settings(database_url)
     cp = ControlPlaneService(settings)
     await cp.start()
     try:

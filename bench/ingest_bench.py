@@ -21,7 +21,6 @@ import json
 import random
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,14 +31,14 @@ import uvloop
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _control_plane import bench_settings, owner
 from gen_calls import generate
 
 from agentops.heap import settle_heap
 from agentops.ids import uuid7
-from agentops.settings import load_settings
 from control_plane.service import ControlPlaneService
 from tests.harness.databases import cloned_database, migrated_template
-from tests.harness.servers import free_port, postgres_server
+from tests.harness.servers import postgres_server
 
 API = "/api/v1"
 AGENTS = [f"agent-{i:02d}" for i in range(20)]
@@ -69,13 +68,7 @@ def make_record(org: str, n: int, start: datetime) -> dict[str, Any]:
 
 
 async def provision(http: aiohttp.ClientSession, slug: str) -> str:
-    body = {"email": f"bench@{slug}.example.com", "password": "correct horse", "org_name": slug,
-            "org_slug": slug}  # fmt: skip
-    async with http.post(f"{API}/auth/signup", json=body) as r:
-        assert r.status == 202, await r.text()
-    login = {"email": body["email"], "password": body["password"]}
-    async with http.post(f"{API}/auth/login", json=login) as r:
-        token = (await r.json())["access_token"]
+    token = (await owner(http, f"bench@{slug}.example.com", slug))["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
     for name in AGENTS:
         async with http.post(f"{API}/agents", json={"name": name}, headers=auth) as r:
@@ -86,12 +79,7 @@ async def provision(http: aiohttp.ClientSession, slug: str) -> str:
 
 
 async def bench(database_url: str, total: int, batch: int, concurrency: int) -> dict[str, Any]:
-    settings = load_settings(
-        home=Path("/tmp") / f"agentops-bench-{uuid.uuid4().hex[:6]}",
-        control_plane={"database_url": database_url, "app_role": "agentops_app", "port": free_port(),
-                       "password_hash_fast": True, "run_worker": False,
-                       "rate_limit_per_minute": 1_000_000},
-    )  # fmt: skip
+    settings = bench_settings(database_url)
     cp = ControlPlaneService(settings)
     await cp.start()
     settle_heap()  # as `agentops serve` does once started
@@ -137,24 +125,13 @@ async def bench(database_url: str, total: int, batch: int, concurrency: int) -> 
 
 
 async def query_bench(database_url: str, calls: int, repeat: int, timezone: str) -> None:
-    settings = load_settings(
-        home=Path("/tmp") / f"agentops-bench-{uuid.uuid4().hex[:6]}",
-        control_plane={"database_url": database_url, "app_role": "agentops_app", "port": free_port(),
-                       "password_hash_fast": True, "run_worker": False,
-                       "rate_limit_per_minute": 1_000_000},
-    )  # fmt: skip
+    settings = bench_settings(database_url)
     cp = ControlPlaneService(settings)
     await cp.start()
     settle_heap()
     try:
         async with aiohttp.ClientSession(cp.url) as http:
-            body = {"email": "q@bench.example.com", "password": "correct horse",
-                    "org_name": "bench", "org_slug": "bench"}  # fmt: skip
-            async with http.post(f"{API}/auth/signup", json=body) as r:
-                assert r.status == 202, await r.text()
-            login = {"email": body["email"], "password": body["password"]}
-            async with http.post(f"{API}/auth/login", json=login) as r:
-                signed = await r.json()
+            signed = await owner(http, "q@bench.example.com", "bench")
             auth = {"Authorization": f"Bearer {signed['access_token']}"}
             # Days are the org's calendar days: outside UTC they come from the hourly rollups.
             async with http.patch(f"{API}/orgs/profile", json={"timezone": timezone},

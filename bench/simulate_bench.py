@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +24,13 @@ import uvloop
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _control_plane import bench_settings, owner
 from gen_calls import generate
 from ingest_bench import AGENTS
 
-from agentops.settings import load_settings
 from control_plane.service import ControlPlaneService
 from tests.harness.databases import cloned_database, migrated_template
-from tests.harness.servers import free_port, postgres_server
+from tests.harness.servers import postgres_server
 
 API = "/api/v1"
 STATIC = [
@@ -48,23 +47,12 @@ PER_CALL = [
 
 
 async def run(database_url: str, calls: int) -> None:
-    settings = load_settings(
-        home=Path("/tmp") / f"agentops-bench-{uuid.uuid4().hex[:6]}",
-        control_plane={"database_url": database_url, "app_role": "agentops_app", "port": free_port(),
-                       "password_hash_fast": True, "run_worker": False,
-                       "rate_limit_per_minute": 1_000_000},
-    )  # fmt: skip
+    settings = bench_settings(database_url)
     cp = ControlPlaneService(settings)
     await cp.start()
     try:
         async with aiohttp.ClientSession(cp.url, timeout=aiohttp.ClientTimeout(600)) as http:
-            body = {"email": "s@bench.example.com", "password": "correct horse",
-                    "org_name": "bench", "org_slug": "bench"}  # fmt: skip
-            async with http.post(f"{API}/auth/signup", json=body) as r:
-                assert r.status == 202, await r.text()
-            login = {"email": body["email"], "password": body["password"]}
-            async with http.post(f"{API}/auth/login", json=login) as r:
-                signed = await r.json()
+            signed = await owner(http, "s@bench.example.com", "bench")
             auth = {"Authorization": f"Bearer {signed['access_token']}"}
             for team in range(4):
                 async with http.post(f"{API}/teams", json={"name": f"team-{team}"}, headers=auth):
