@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 
 from agentops.settings import Settings, load_settings
-from tests.harness.servers import free_port
+from tests.harness.ports import free_port
 
 API = "/api/v1"
 PASSWORD = "correct horse"

@@ -25,7 +25,7 @@ import pytest
 
 from tests.fakeprovider.expected import served_model
 from tests.fakeprovider.server import FakeProvider
-from tests.harness.servers import free_port
+from tests.harness.ports import free_port
 from tests.harness.up import Up, start_up
 
 

@@ -6,7 +6,6 @@ receivers are on 127.0.0.1, which these tests allow as an on-premises receiver).
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from control_plane.services import alerts
 from control_plane.services.budget_watch import resume_ended
 from tests.budgets.conftest import Org, app_of, call_record
 from tests.budgets.test_signing import verify
+from tests.harness.ports import free_port
 
 LOCAL = ["127.0.0.1"]
 
@@ -77,10 +77,7 @@ class Inbox:
 @pytest.fixture
 def smtp() -> Any:
     inbox = Inbox()
-    # aiosmtpd probes its own port when starting, so it needs a real one: ask the OS for one.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # aiosmtpd probes its own port when starting, so it needs a real one
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     yield controller, inbox

@@ -41,7 +41,8 @@ from proxy.tokens import estimate_prompt_tokens
 from tests.emergency.cluster import PROXY_MAIN, ROOT, ProxyProcess, wait_for
 from tests.fakeprovider import expected as ex
 from tests.fakeprovider.server import FakeProvider
-from tests.proxy.helpers import final_records, free_port
+from tests.harness.ports import free_port
+from tests.proxy.helpers import final_records
 
 ORG = "acme"
 MODEL = "gpt-4o"

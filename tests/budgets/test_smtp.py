@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ipaddress
-import socket
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +23,7 @@ from cryptography.x509.oid import NameOID
 from control_plane.alerts.send import DeliveryFailed, Outbound, SendConfig, send
 from tests.budgets.conftest import Org
 from tests.budgets.test_alerts import Inbox, cross_threshold, deliver
+from tests.harness.ports import free_port
 
 USER, PASSWORD = "alerts", "relay-secret"
 
@@ -69,12 +69,6 @@ class Logins:
         return AuthResult(success=ok, handled=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def relay(mode: str, cert: tuple[Path, Path]) -> Iterator[tuple[Controller, Inbox, Logins]]:
     inbox, logins = Inbox(), Logins()
     options: dict[str, Any] = {"authenticator": logins, "auth_require_tls": True}
@@ -84,7 +78,7 @@ def relay(mode: str, cert: tuple[Path, Path]) -> Iterator[tuple[Controller, Inbo
         options |= {"ssl_context": _server_context(cert), "auth_require_tls": False}
     else:
         options |= {"auth_require_tls": False}
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port(), **options)
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), **options)
     controller.start()
     try:
         yield controller, inbox, logins

@@ -29,7 +29,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.fakeprovider.server import run_fake_provider_in_thread
-from tests.harness.servers import free_port
+from tests.harness.ports import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

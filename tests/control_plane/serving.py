@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.harness.servers import free_port
+from tests.harness.ports import free_port
 
 SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 SERVE_MAIN = "from cli.main import main; main()"

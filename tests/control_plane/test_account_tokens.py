@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 from collections.abc import Callable, Iterator
 from email import message_from_bytes
 from typing import Any
@@ -21,6 +20,7 @@ from aiosmtpd.controller import Controller
 from agentops.settings import Settings
 from control_plane.store.migrate import sync_url
 from tests.control_plane.conftest import API, Client, Session, SignUp
+from tests.harness.ports import free_port
 
 TOKEN = re.compile(r"aoa_[A-Za-z0-9_-]{43}")
 
@@ -38,9 +38,7 @@ class Inbox:
 @pytest.fixture
 def inbox() -> Iterator[tuple[int, Inbox]]:
     box = Inbox()
-    with socket.socket() as probe:  # aiosmtpd probes its own port: it needs a real one
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # aiosmtpd probes its own port: it needs a real one
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     yield port, box

@@ -21,7 +21,7 @@ from control_plane.app import create_app
 from control_plane.auth.passwords import Passwords, PasswordsBusy
 from control_plane.auth.throttle import Counter, LoginThrottle
 from tests.control_plane.conftest import API, Client, SignUp
-from tests.harness.servers import free_port
+from tests.harness.ports import free_port
 
 LIMITS = {"login_failures_per_account": 3, "login_failures_per_address": 6}
 

@@ -20,7 +20,8 @@ from aiohttp import web
 from agentops.injector.patch import mutate
 from agentops.injector.pod_parts import BUNDLE, PRELOAD, InjectorConfig
 from agentops.injector.server import build_app, tls_context
-from tests.proxy.helpers import free_port, self_signed
+from tests.harness.ports import free_port
+from tests.proxy.helpers import self_signed
 
 VERSIONS = ("1.29.0", "1.33.0")  # the oldest with native sidecars on, and a recent one
 CONFIG = InjectorConfig(image="registry.example.com/agentops/agentops-hub:0.1.0")

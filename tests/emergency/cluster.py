@@ -29,7 +29,7 @@ from click.testing import CliRunner, Result
 from agentops.settings import load_settings
 from control_plane.service import ControlPlaneService
 from tests.fakeprovider.server import FakeProvider, start_fake_provider
-from tests.harness.servers import free_port
+from tests.harness.ports import free_port
 from tests.proxy.helpers import final_records
 
 ROOT = Path(__file__).resolve().parents[2]

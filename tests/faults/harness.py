@@ -26,7 +26,7 @@ import redis
 
 from tests.emergency.cluster import ProxyProcess, wait_for
 from tests.faults.stores import stored_calls
-from tests.harness.servers import free_port
+from tests.harness.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

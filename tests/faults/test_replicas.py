@@ -29,7 +29,7 @@ from aiohttp import web
 
 from tests.emergency.cluster import SECRET, Cluster, running_cluster, wait_for
 from tests.faults.harness import Figures, OwnRedis
-from tests.harness.servers import free_port
+from tests.harness.ports import free_port
 
 REPLICAS = 3
 HOURLY = ("ensure_partitions_job", "retention_job")  # due once an hour

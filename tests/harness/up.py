@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tests.harness.servers import free_port
+from tests.harness.ports import free_port
 
 
 class Up:

@@ -19,7 +19,7 @@ from agentops.settings import Settings, load_settings
 from control_plane.service import ControlPlaneService
 from proxy.service import ProxyService
 from tests.fakeprovider.server import FakeProvider
-from tests.harness.servers import free_port
+from tests.harness.ports import free_port
 from tests.ingest.e2e import (
     Rows,
     call,

@@ -11,7 +11,7 @@ import pytest
 from agentops.settings import Settings, load_settings
 from proxy.service import ProxyService
 from tests.fakeprovider.fixtures import fake_provider  # noqa: F401
-from tests.proxy.helpers import free_port
+from tests.harness.ports import free_port
 
 StartProxy = Callable[..., Awaitable[ProxyService]]
 

@@ -12,8 +12,8 @@ import pytest
 from proxy.metrics import BoundedLabels
 from tests.fakeprovider.expected import served_model
 from tests.fakeprovider.server import FakeProvider
+from tests.harness.ports import free_port
 from tests.proxy.conftest import StartProxy
-from tests.proxy.helpers import free_port
 
 
 async def test_health_ready_and_metrics_after_a_call(

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from cli.ca_cmd import ca
 from cli.proxy_cmd import parse_listen, parse_upstream
 from proxy.ca import certificates
-from tests.proxy.helpers import free_port
+from tests.harness.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

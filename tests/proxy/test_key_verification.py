@@ -25,7 +25,8 @@ from tests.control_plane.conftest import (  # noqa: F401
 )
 from tests.emergency.cluster import wait_for
 from tests.fakeprovider.server import FakeProvider
-from tests.proxy.helpers import final_records, free_port
+from tests.harness.ports import free_port
+from tests.proxy.helpers import final_records
 
 HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
 

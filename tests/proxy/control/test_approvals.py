@@ -8,7 +8,7 @@ import time
 from agentops.wire.approvals import ApprovalVerdict
 from proxy.control.approvals import ApprovalDesk, excerpt
 from proxy.decision import Call, Decision
-from tests.harness.servers import free_port
+from tests.harness.ports import free_port
 
 HELD = Decision(action="hold", status=403, code="approval_required", reference="pol-1",
                 hold_seconds=60)  # fmt: skip

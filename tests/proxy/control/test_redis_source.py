@@ -18,7 +18,7 @@ from proxy.control.holder import ControlStateHolder
 from proxy.control.metrics import STATE_STORE_EMPTY
 from proxy.control.redis_source import RedisStateSource
 from proxy.decision import Call
-from tests.harness.servers import free_port
+from tests.harness.ports import free_port
 from tests.statebus.builders import FakeClock, rule, snap, wait_until
 
 
