@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-# Token classes a rate can be published for. Rates are stored in USD per million tokens;
-# `request` is the one exception: USD per request.
-RATE_CLASSES: tuple[str, ...] = (
+# The token classes of a call: the one list of them (proxy adapters, the wire record, the
+# price-overrides table and the API schemas take theirs from here). `input` is the whole
+# prompt, cached-read and cache-write tokens included; `output` is the whole completion,
+# reasoning tokens included; the finer classes are subsets of those two.
+TOKEN_CLASSES: tuple[str, ...] = (
     "input",
     "output",
     "cached_read",
@@ -16,8 +18,10 @@ RATE_CLASSES: tuple[str, ...] = (
     "reasoning",
     "audio_input",
     "audio_output",
-    "request",
 )
+# Classes a rate can be published for: every token class, in USD per million tokens, and
+# `request`, the one exception: USD per request.
+RATE_CLASSES: tuple[str, ...] = (*TOKEN_CLASSES, "request")
 SERVICE_TIERS: tuple[str, ...] = ("standard", "batch", "flex", "priority")
 MILLION = Decimal(1_000_000)
 
@@ -29,7 +33,7 @@ MISSING_RATE = "missing_rate"
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token counts of one call.
+    """Token counts of one call, a field per class of `TOKEN_CLASSES`, in that order.
 
     `input` is the whole prompt, cached-read and cache-write tokens included; `output` is the
     whole completion, reasoning tokens included. Audio counts are subsets of input/output too.

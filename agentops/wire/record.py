@@ -15,7 +15,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from pricing import Usage
+from pricing import TOKEN_CLASSES, Usage
 
 RECORD_SCHEMA_VERSION = 1
 
@@ -37,7 +37,7 @@ class CallStatus(StrEnum):
 
 
 class TokenCounts(BaseModel):
-    """Token classes, normalised across providers.
+    """Token classes, normalised across providers: a field per ``pricing.TOKEN_CLASSES``.
 
     ``input`` is the whole prompt, cached and cache-write tokens included; ``output`` is the
     whole completion, reasoning tokens included. The finer classes are subsets of those two.
@@ -63,16 +63,7 @@ class TokenCounts(BaseModel):
 
     def usage(self) -> Usage:
         """The token classes as the pricing package takes them."""
-        return Usage(
-            input=self.input,
-            output=self.output,
-            cached_read=self.cached_read,
-            cache_write_5m=self.cache_write_5m,
-            cache_write_1h=self.cache_write_1h,
-            reasoning=self.reasoning,
-            audio_input=self.audio_input,
-            audio_output=self.audio_output,
-        )
+        return Usage(**{name: getattr(self, name) for name in TOKEN_CLASSES})
 
 
 class CostInfo(BaseModel):

@@ -16,11 +16,11 @@ from pydantic import (
 
 from control_plane.schemas.common import Instant, Request
 from control_plane.schemas.costs import MoneyOut, TimeRange
+from pricing import RATE_CLASSES
 
 # USD per million tokens (``request``: USD per request); exact, as the store keeps them.
 Rate = Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=20, decimal_places=10)]
-RATE_FIELDS = ("input", "output", "cached_read", "cache_write_5m", "cache_write_1h",
-               "reasoning", "audio_input", "audio_output", "request")  # fmt: skip
+RATE_FIELDS = RATE_CLASSES  # the rate classes as pricing names them
 
 
 def _utc(value: datetime | None) -> datetime | None:

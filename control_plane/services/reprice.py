@@ -26,14 +26,12 @@ from control_plane.store import prices as store
 from control_plane.store import rollups
 from control_plane.store.prices import CallScope
 from control_plane.store.tables.rollups import NO_TEAM
-from pricing import Usage
+from pricing import TOKEN_CLASSES, Usage
 
 MAX_CALLS = 50_000
 PAGE = 5_000
 SHOWN_CHANGES = 100
 _ZERO = Decimal(0)
-_TOKEN_CLASSES = ("input", "output", "cached_read", "cache_write_5m", "cache_write_1h",
-                  "reasoning", "audio_input", "audio_output")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +101,7 @@ def usage_of(row: Any) -> Usage:
     split), else from the columns."""
     tokens = row.record.get("tokens") if isinstance(row.record, dict) else None
     if isinstance(tokens, dict):
-        return Usage(**{name: int(tokens.get(name) or 0) for name in _TOKEN_CLASSES})
+        return Usage(**{name: int(tokens.get(name) or 0) for name in TOKEN_CLASSES})
     return Usage(
         input=row.input_tokens,
         output=row.output_tokens,

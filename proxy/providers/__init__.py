@@ -13,7 +13,6 @@ from proxy.providers.base import (
     RequestFacts,
     ResponseFacts,
     StreamMeter,
-    Usage,
 )
 from proxy.providers.bedrock import BedrockAdapter
 from proxy.providers.gemini import GeminiAdapter
@@ -33,6 +32,5 @@ __all__ = [
     "RequestFacts",
     "ResponseFacts",
     "StreamMeter",
-    "Usage",
     "resolve_reverse",
 ]

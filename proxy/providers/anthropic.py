@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from pricing import Usage
 from proxy import tokens
 from proxy.providers import fields as f
 from proxy.providers import refusals
@@ -21,7 +22,6 @@ from proxy.providers.base import (
     ResponseFacts,
     RunningLength,
     StreamMeter,
-    Usage,
 )
 from proxy.providers.sse import SseParser
 

@@ -10,22 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from pricing import Usage  # the token classes, as normalised by every adapter
+
 Estimator = Callable[[], tuple[int, bool]]
-
-
-@dataclass(slots=True)
-class Usage:
-    """Token classes as normalised in ``agentops.wire.record.TokenCounts``:
-    ``input`` includes cached/cache-write tokens, ``output`` includes reasoning tokens."""
-
-    input: int = 0
-    output: int = 0
-    cached_read: int = 0
-    cache_write_5m: int = 0
-    cache_write_1h: int = 0
-    reasoning: int = 0
-    audio_input: int = 0
-    audio_output: int = 0
 
 
 @dataclass(slots=True)

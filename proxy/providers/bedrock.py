@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import unquote
 
+from pricing import Usage
 from proxy import tokens
 from proxy.providers import anthropic as an
 from proxy.providers import fields as f
@@ -25,7 +26,6 @@ from proxy.providers.base import (
     ResponseFacts,
     RunningLength,
     StreamMeter,
-    Usage,
 )
 from proxy.providers.eventstream import EventStreamError, Frame, FrameDecoder
 

@@ -13,11 +13,12 @@ from functools import partial
 from typing import Any
 from urllib.parse import unquote
 
+from pricing import Usage
 from proxy import tokens
 from proxy.providers import fields as f
 from proxy.providers import openai as oa
 from proxy.providers import refusals
-from proxy.providers.base import Endpoint, Refusal, RequestFacts, ResponseFacts, StreamMeter, Usage
+from proxy.providers.base import Endpoint, Refusal, RequestFacts, ResponseFacts, StreamMeter
 from proxy.providers.gemini_stream import GeminiStreamMeter
 
 _MODEL_CALL = re.compile(r"/models/([^/:]+):([A-Za-z]+)$")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pricing import Usage
 from proxy.providers import fields as f
-from proxy.providers.base import ResponseFacts, Usage
+from proxy.providers.base import ResponseFacts
 
 
 def chat_usage(usage: Any) -> Usage | None:

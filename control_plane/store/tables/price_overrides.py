@@ -17,19 +17,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from control_plane.store.tables._base import Base, created_column, id_column
 from control_plane.store.tables.calls import ExactMoney
+from pricing import RATE_CLASSES
 
-# Rate classes an override may set: USD per million tokens (``request``: USD per request).
-RATE_COLUMNS = (
-    "input",
-    "output",
-    "cached_read",
-    "cache_write_5m",
-    "cache_write_1h",
-    "reasoning",
-    "audio_input",
-    "audio_output",
-    "request",
-)
+# Rate classes an override may set, a column each: USD per million tokens (``request``: USD
+# per request). Pricing names them; the columns below spell them out for the type checker, and
+# tests/pricing/test_vocabulary.py checks that they agree.
+RATE_COLUMNS = RATE_CLASSES
 
 
 class PriceOverrideRow(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.providers import Usage
+from pricing import Usage
 from tests.fakeprovider import expected as ex
 from tests.fakeprovider.expected import expected_usage
 from tests.proxy.providers.meter import meter, parse, request_facts
