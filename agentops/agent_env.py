@@ -23,7 +23,7 @@ LOCAL_NO_PROXY = ("localhost", "127.0.0.1", "::1")
 # undici sends proxy credentials only when the URL has a password: an agent without a key
 # still gets one, which is not an AgentOps key and so only names the agent.
 NO_KEY = "none"
-RUN_MARK = ";run="  # the user name's run suffix; proxy.identity parses it
+RUN_MARK = ";run="  # the user name's run suffix; proxy.identity_rules parses it
 
 
 def proxy_url(host: str, port: int, agent: str | None, key: str | None, run: str | None) -> str:

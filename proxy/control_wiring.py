@@ -32,7 +32,7 @@ from agentops.statebus import connect as connect_redis
 from proxy.control import ControlGate, ControlStateHolder, MemoryStateSource, RedisStateSource
 from proxy.control.approvals import ApprovalDesk, RedisVerdictFeed
 from proxy.control.health import StateHealth, assess_holder
-from proxy.control.keys import StateKeyVerifier
+from proxy.control.key_verifier import StateKeyVerifier
 from proxy.control.metrics import track_state_age
 from proxy.control.redis_source import CLIENT_NAME
 from proxy.heartbeat import Heartbeat

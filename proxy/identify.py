@@ -21,7 +21,7 @@ from collections.abc import Callable
 from mitmproxy import connection, http
 
 from agentops.settings import ProxySettings
-from proxy.identity import (
+from proxy.identity_rules import (
     Credentials,
     KeyVerifier,
     Refused,

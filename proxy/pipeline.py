@@ -20,15 +20,15 @@ from proxy.egress import Egress, parse_parent
 from proxy.gate import Gate, GateAddon
 from proxy.hosts import HostMatcher
 from proxy.identify import Identify
-from proxy.identity import KeyVerifier, Sessions
+from proxy.identity_rules import KeyVerifier, Sessions
 from proxy.meter import Meter, StreamCut
 from proxy.no_proxy import NoProxy
 from proxy.open_calls import OpenCalls
 from proxy.providers.registry import ProviderRegistry, resolve_reverse
-from proxy.record import CallObserver, Record
+from proxy.recorder import CallObserver, Record
 from proxy.route import Route
 from proxy.spool import Spool
-from proxy.tokens import count_text
+from proxy.tokenizer import count_text
 
 
 def intercepted_hosts(settings: ProxySettings) -> HostMatcher:

@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING
 from agentops.settings import Settings
 from agentops.sinks import RecordSink
 from agentops.statebus import MemoryStateBus, SpendCounters
-from proxy import tokens
+from proxy import tokenizer
 from proxy._mitm import Address, MitmConfig, MitmServer, ca_cert_path, claim_port
 from proxy.admin import AdminServer
-from proxy.control.keys import StateKeyVerifier
+from proxy.control.key_verifier import StateKeyVerifier
 from proxy.control_wiring import ControlState
 from proxy.egress import parse_parent
 from proxy.gate import AllowAll, Gate
 from proxy.http_sink import HttpSink
-from proxy.identity import KeyVerifier, UnverifiedKeys
+from proxy.identity_rules import KeyVerifier, UnverifiedKeys
 from proxy.open_calls import OpenCalls
 from proxy.pipeline import build_pipeline, intercepted_hosts
 from proxy.runtime_file import RunningProxy, remove_runtime, write_runtime
@@ -172,7 +172,7 @@ class ProxyService:
         reverse = claim_port((p.listen_host, p.reverse_port)) if p.reverse_port else None
         transparent = (p.listen_host, p.transparent_port) if p.transparent_port else None
         proxy_id = p.proxy_id or f"{socket.gethostname()}:{forward[1]}"
-        self._stop_serving = tokens.serve()
+        self._stop_serving = tokenizer.serve()
         # First-use costs are paid here, beside the spool and the first control-state sync,
         # so that no call ever waits for one (proxy/warmup.py).
         await asyncio.gather(

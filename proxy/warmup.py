@@ -14,19 +14,19 @@ import logging
 import time
 
 from pricing import load_bundled_table
-from proxy import tokens
+from proxy import tokenizer
 
 log = logging.getLogger(__name__)
 
 
 def _warm() -> None:
-    tokens.preload()
+    tokenizer.preload()
     load_bundled_table()  # every record names its price version; ~0.1-0.3 s to parse
 
 
 async def warm_up() -> float:
     """Load what the request path would otherwise load on first use; returns the seconds taken.
-    The caller must have called ``tokens.serve()``: counts asked for meanwhile do not wait."""
+    The caller must have called ``tokenizer.serve()``: counts asked for meanwhile do not wait."""
     started = time.perf_counter()
     await asyncio.to_thread(_warm)
     took = time.perf_counter() - started

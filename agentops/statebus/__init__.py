@@ -20,7 +20,6 @@ from agentops.statebus.directory import (
     decode_entry,
 )
 from agentops.statebus.errors import CounterUnavailable, MalformedState, StateBusError
-from agentops.statebus.keys import SpendKeys, StateKeys
 from agentops.statebus.memory import MemoryStateBus
 from agentops.statebus.protocols import StatePublisher, StateReader
 from agentops.statebus.ratelimit import (
@@ -32,6 +31,7 @@ from agentops.statebus.ratelimit import (
 )
 from agentops.statebus.redis_bus import RedisStatePublisher, RedisStateReader
 from agentops.statebus.redis_directory import RedisKeyDirectory
+from agentops.statebus.redis_keys import SpendKeys, StateKeys
 from agentops.statebus.spend import (
     Reservation,
     SpendCounters,

@@ -8,7 +8,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from agentops.statebus.codec import encode_announcement, encode_snapshot
-from agentops.statebus.keys import StateKeys
+from agentops.statebus.redis_keys import StateKeys
 from agentops.wire.control import ControlSnapshot
 
 # SET only if newer, then PUBLISH, in one script: two control-plane replicas racing on the same

@@ -19,7 +19,7 @@ from agentops.statebus.directory import (
     encode_key_announcement,
     parse_versions,
 )
-from agentops.statebus.keys import StateKeys
+from agentops.statebus.redis_keys import StateKeys
 
 # KEYS: entries hash, index hash, the org's id set. ARGV: org, version, channel, announcement,
 # then public id / entry pairs. HDEL one id at a time: unpack() of a long list overflows Lua's

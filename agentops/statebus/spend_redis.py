@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 
 from agentops.statebus import spend_lua
 from agentops.statebus.errors import CounterUnavailable
-from agentops.statebus.keys import SpendKeys, spend_marker
+from agentops.statebus.redis_keys import SpendKeys, spend_marker
 from agentops.statebus.spend import (
     RefusalReason,
     Reservation,

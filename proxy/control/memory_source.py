@@ -14,7 +14,7 @@ from agentops.statebus import Announcement, MemoryStateBus
 from agentops.tasks import TaskSet
 from proxy.control import sync
 from proxy.control.holder import ControlStateHolder
-from proxy.control.keys import StateKeyVerifier
+from proxy.control.key_verifier import StateKeyVerifier
 
 
 class MemoryStateSource:

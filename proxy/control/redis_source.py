@@ -31,7 +31,7 @@ from agentops.tasks import TaskSet
 from proxy.control import sync
 from proxy.control.breaker import CircuitBreaker, backoff_seconds
 from proxy.control.holder import ControlStateHolder
-from proxy.control.keys import StateKeyVerifier
+from proxy.control.key_verifier import StateKeyVerifier
 from proxy.control.metrics import BREAKER_OPEN, STATE_SYNC_FAILURES
 
 log = logging.getLogger(__name__)

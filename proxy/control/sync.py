@@ -16,7 +16,7 @@ import logging
 
 from agentops.statebus import Announcement, KeyDirectoryReader, StateReader
 from proxy.control.holder import ControlStateHolder
-from proxy.control.keys import StateKeyVerifier
+from proxy.control.key_verifier import StateKeyVerifier
 from proxy.control.metrics import STATE_STORE_EMPTY
 
 log = logging.getLogger(__name__)

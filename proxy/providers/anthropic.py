@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 from pricing import Usage
-from proxy import tokens
+from proxy import tokenizer
 from proxy.providers import fields as f
 from proxy.providers import refusals
 from proxy.providers.base import (
@@ -163,7 +163,7 @@ def parse_anthropic_request(endpoint: Endpoint, body: bytes) -> RequestFacts:
         tool_names=[f.text(t, "name") or f.text(t, "type") or "" for t in f.items(data, "tools")],
         service_tier=f.text(data, "service_tier"),
     )
-    facts.defer_estimate(partial(tokens.estimate_prompt_tokens, endpoint.name, data, model))
+    facts.defer_estimate(partial(tokenizer.estimate_prompt_tokens, endpoint.name, data, model))
     return facts
 
 

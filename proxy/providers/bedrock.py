@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from pricing import Usage
-from proxy import tokens
+from proxy import tokenizer
 from proxy.providers import anthropic as an
 from proxy.providers import fields as f
 from proxy.providers import refusals
@@ -195,7 +195,7 @@ class BedrockAdapter:
             ],
         )
         facts.defer_estimate(
-            partial(tokens.estimate_prompt_tokens, endpoint.name, data, endpoint.model_from_path)
+            partial(tokenizer.estimate_prompt_tokens, endpoint.name, data, endpoint.model_from_path)
         )
         return facts
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from proxy import tokens
+from proxy import tokenizer
 from proxy.providers import fields as f
 from proxy.providers import openai_wire as wire
 from proxy.providers import refusals
@@ -50,7 +50,7 @@ def parse_openai_request(endpoint: Endpoint, body: bytes) -> RequestFacts:
         tool_names=_tool_names(data.get("tools")),
         service_tier=f.text(data, "service_tier"),
     )
-    facts.defer_estimate(partial(tokens.estimate_prompt_tokens, endpoint.name, data, model))
+    facts.defer_estimate(partial(tokenizer.estimate_prompt_tokens, endpoint.name, data, model))
     return facts
 
 

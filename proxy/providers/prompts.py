@@ -1,6 +1,6 @@
 """The countable text of a request body, per wire format, for pre-call token estimates.
 
-Pure: JSON in, text pieces and fixed overheads out; ``proxy/tokens.py`` does the counting.
+Pure: JSON in, text pieces and fixed overheads out; ``proxy/tokenizer.py`` does the counting.
 OpenAI chat follows OpenAI's documented accounting (3 tokens per message, 1 per ``name``, 3 to
 prime the reply); every other format is walked generically and flagged approximate.
 """

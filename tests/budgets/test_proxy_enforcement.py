@@ -37,7 +37,7 @@ from agentops.statebus import (
 )
 from agentops.wire.control import BudgetRule, ControlSnapshot
 from proxy.service import ProxyService
-from proxy.tokens import estimate_prompt_tokens
+from proxy.tokenizer import estimate_prompt_tokens
 from tests.emergency.cluster import PROXY_MAIN, ROOT, ProxyProcess, wait_for
 from tests.fakeprovider import expected as ex
 from tests.fakeprovider.server import FakeProvider

@@ -22,14 +22,14 @@ from proxy.control.holder import ControlStateHolder
 from proxy.decision import ALLOW, Call, Decision
 from proxy.gate import GateAddon
 from proxy.identify import Identify
-from proxy.identity import Sessions, UnverifiedKeys
+from proxy.identity_rules import Sessions, UnverifiedKeys
 from proxy.meter import Meter
 from proxy.pipeline import intercepted_hosts
 from proxy.providers.registry import ProviderRegistry, resolve_reverse
-from proxy.record import Record
+from proxy.recorder import Record
 from proxy.route import Route
 from proxy.state import CallState, call_state
-from proxy.tokens import count_text
+from proxy.tokenizer import count_text
 from tests.statebus.builders import budget, rule, snap, wait_until
 
 SETTINGS = ProxySettings(default_org="acme")

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from proxy.hosts import HostMatcher
-from proxy.identity import Sessions, parse_proxy_authorization, trace_id
+from proxy.identity_rules import Sessions, parse_proxy_authorization, trace_id
 from proxy.route import parse_overrides
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.identity import MAX_TAGS, parse_tags
+from proxy.identity_rules import MAX_TAGS, parse_tags
 
 
 @pytest.mark.parametrize(

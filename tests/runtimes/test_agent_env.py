@@ -18,7 +18,7 @@ from agentops.agent_env import (
     proxy_url,
     render,
 )
-from proxy.identity import parse_proxy_authorization
+from proxy.identity_rules import parse_proxy_authorization
 from proxy.runtime_file import RunningProxy, read_runtime, remove_runtime, write_runtime
 
 

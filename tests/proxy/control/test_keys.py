@@ -13,8 +13,8 @@ from agentops.settings import Settings
 from control_plane import keys
 from control_plane.app import create_app
 from proxy.control import ControlStateHolder, MemoryStateSource
-from proxy.control.keys import StateKeyVerifier
-from proxy.identity import Credentials, Refused, Verified
+from proxy.control.key_verifier import StateKeyVerifier
+from proxy.identity_rules import Credentials, Refused, Verified
 from tests.control_plane.conftest import API
 
 Client = TestClient[Any, Any]

@@ -12,7 +12,7 @@ import pytest
 import tiktoken.load
 import tiktoken_ext.openai_public as openai_public  # type: ignore[import-untyped]
 
-from proxy import tokens
+from proxy import tokenizer
 
 
 @pytest.mark.parametrize(
@@ -27,8 +27,8 @@ from proxy import tokens
     ],
 )
 def test_pinned_counts(text: str, o200k: int, cl100k: int) -> None:
-    assert tokens.count_text(text, "gpt-4o") == o200k
-    assert tokens.count_text(text, "gpt-4") == cl100k
+    assert tokenizer.count_text(text, "gpt-4o") == o200k
+    assert tokenizer.count_text(text, "gpt-4") == cl100k
 
 
 @pytest.mark.parametrize(
@@ -49,14 +49,14 @@ def test_pinned_counts(text: str, o200k: int, cl100k: int) -> None:
     ],
 )
 def test_model_to_encoding(model: str | None, encoding: str, exact: bool) -> None:
-    name, _, is_exact = tokens.encoding_for_model(model)
+    name, _, is_exact = tokenizer.encoding_for_model(model)
     assert (name, is_exact) == (encoding, exact)
 
 
 def test_other_families_are_scaled_and_flagged() -> None:
     text = "The quick brown fox jumps over the lazy dog."
-    assert tokens.count_texts([text], "claude-opus-4-7") == (13, False)  # ceil(10 x 1.25)
-    assert tokens.count_texts([text], "gemini-2.5-pro") == (11, False)  # ceil(10 x 1.05)
+    assert tokenizer.count_texts([text], "claude-opus-4-7") == (13, False)  # ceil(10 x 1.25)
+    assert tokenizer.count_texts([text], "gemini-2.5-pro") == (11, False)  # ceil(10 x 1.05)
 
 
 def test_pattern_and_special_tokens_match_tiktoken(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,7 +64,7 @@ def test_pattern_and_special_tokens_match_tiktoken(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(openai_public, "load_tiktoken_bpe", lambda *a, **k: {})
     for name in ("o200k_base", "cl100k_base"):
         spec: dict[str, Any] = getattr(openai_public, name)()
-        ours = tokens.encoding(name)
+        ours = tokenizer.encoding(name)
         assert ours._pat_str == spec["pat_str"]
         assert ours._special_tokens == spec["special_tokens"]
 
@@ -75,7 +75,7 @@ def test_counts_work_offline_with_an_empty_cache(tmp_path: Path) -> None:
         "def refuse(*a, **k): raise OSError('network used')\n"
         "socket.socket.connect = refuse\n"
         "socket.create_connection = refuse\n"
-        "from proxy.tokens import count_text\n"
+        "from proxy.tokenizer import count_text\n"
         "print(count_text('Hello, world!', 'gpt-4o'), count_text('Hello, world!', 'gpt-4'))\n"
     )
     env = {"TIKTOKEN_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
@@ -93,31 +93,31 @@ def test_counts_work_offline_with_an_empty_cache(tmp_path: Path) -> None:
 
 def test_huge_text_is_estimated_from_its_size() -> None:
     text = "word " * 400_000  # 2 MB
-    assert tokens.count_texts([text], "gpt-4o") == (500_000, False)
+    assert tokenizer.count_texts([text], "gpt-4o") == (500_000, False)
 
 
 def test_bundled_ranks_equal_tiktokens_own_loader(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert tokens.encoding("cl100k_base") is tokens.encoding("cl100k_base")  # loaded once
+    assert tokenizer.encoding("cl100k_base") is tokenizer.encoding("cl100k_base")  # loaded once
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", "")  # "" disables tiktoken's cache
-    path = tokens.DATA_DIR / "cl100k_base.tiktoken"
+    path = tokenizer.DATA_DIR / "cl100k_base.tiktoken"
     from_tiktoken = tiktoken.load.load_tiktoken_bpe(str(path))
     sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert tokens._read_ranks(path, sha256) == from_tiktoken
+    assert tokenizer._read_ranks(path, sha256) == from_tiktoken
 
 
 def test_a_count_never_waits_for_a_load_under_way_in_another_thread() -> None:
     """While a load runs in a worker thread (as the proxy's warm-up runs it), a count asked
     for on another thread is estimated from the text's length instead of waiting."""
-    encodings = tokens._ENCODINGS_LOADED
+    encodings = tokenizer._ENCODINGS_LOADED
     saved = encodings.loaded.pop("o200k_base", None)
     try:
         with encodings.lock:  # as held by a load under way
-            assert tokens.count_texts(["x" * 400], "gpt-4o") == (100, False)
-            assert tokens.count_texts(["x" * 400], "claude-sonnet-4") == (100, False)
+            assert tokenizer.count_texts(["x" * 400], "gpt-4o") == (100, False)
+            assert tokenizer.count_texts(["x" * 400], "claude-sonnet-4") == (100, False)
     finally:
         if saved is not None:
             encodings.loaded["o200k_base"] = saved
-    assert tokens.count_texts(["hello world"], "gpt-4o") == (2, True)
+    assert tokenizer.count_texts(["hello world"], "gpt-4o") == (2, True)
 
 
 def test_once_serving_a_missing_encoding_loads_in_the_background() -> None:
@@ -125,13 +125,13 @@ def test_once_serving_a_missing_encoding_loads_in_the_background() -> None:
     loads in a thread; the counts after it are exact."""
     code = (
         "import time\n"
-        "from proxy import tokens\n"
-        "tokens.serve()\n"
-        "tokens.preload()\n"
-        "assert 'cl100k_base' not in tokens._ENCODINGS_LOADED.loaded\n"
-        "print(tokens.count_texts(['x' * 400], 'gpt-4'))\n"
-        "while tokens._ENCODINGS_LOADED.loaders: time.sleep(0.01)\n"
-        "print(tokens.count_texts(['hello world'], 'gpt-4'))\n"
+        "from proxy import tokenizer\n"
+        "tokenizer.serve()\n"
+        "tokenizer.preload()\n"
+        "assert 'cl100k_base' not in tokenizer._ENCODINGS_LOADED.loaded\n"
+        "print(tokenizer.count_texts(['x' * 400], 'gpt-4'))\n"
+        "while tokenizer._ENCODINGS_LOADED.loaders: time.sleep(0.01)\n"
+        "print(tokenizer.count_texts(['hello world'], 'gpt-4'))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[:2] == ["(100, False)", "(2, True)"]
@@ -153,7 +153,7 @@ def test_once_serving_a_missing_encoding_loads_in_the_background() -> None:
     ],
 )  # fmt: skip
 def test_prompt_estimates(endpoint: str, body: Any, model: str, expected: tuple[int, bool]) -> None:
-    assert tokens.estimate_prompt_tokens(endpoint, body, model) == expected
+    assert tokenizer.estimate_prompt_tokens(endpoint, body, model) == expected
 
 
 def test_tools_and_images_make_estimates_inexact_but_larger() -> None:
@@ -163,10 +163,10 @@ def test_tools_and_images_make_estimates_inexact_but_larger() -> None:
         "function": {"name": "get_weather", "parameters": {"type": "object"}},
     }
     image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}
-    with_tools, exact_tools = tokens.estimate_prompt_tokens(
+    with_tools, exact_tools = tokenizer.estimate_prompt_tokens(
         "chat.completions", {**plain, "tools": [tool]}, "gpt-4o"
     )
-    with_image, exact_image = tokens.estimate_prompt_tokens(
+    with_image, exact_image = tokenizer.estimate_prompt_tokens(
         "chat.completions", {"messages": [{"role": "user", "content": [image]}]}, "gpt-4o"
     )
     assert with_tools > 8
@@ -190,6 +190,6 @@ def test_anthropic_estimate_counts_system_messages_and_tool_results() -> None:
             }
         ],
     }
-    count, exact = tokens.estimate_prompt_tokens("messages", body, "claude-sonnet-4-6")
+    count, exact = tokenizer.estimate_prompt_tokens("messages", body, "claude-sonnet-4-6")
     assert not exact
     assert 10 <= count <= 25

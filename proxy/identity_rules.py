@@ -59,7 +59,7 @@ class Refused:
 class KeyVerifier(Protocol):
     """Decides whether proxy credentials are valid.
 
-    Called on the hot path: implementations answer from memory (``proxy.control.keys``
+    Called on the hot path: implementations answer from memory (``proxy.control.key_verifier``
     verifies API keys against the key directory synced into the proxy)."""
 
     def verify(self, credentials: Credentials) -> Verified | Refused: ...

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from agentops.apikeys import parse_api_key, secret_matches
 from agentops.statebus import KeyEntry, MalformedState, decode_entry
-from proxy.identity import Credentials, Refused, Verified
+from proxy.identity_rules import Credentials, Refused, Verified
 
 log = logging.getLogger(__name__)
 
