@@ -33,9 +33,9 @@ from agentops.statebus.redis_bus import RedisStatePublisher, RedisStateReader
 from agentops.statebus.redis_directory import RedisKeyDirectory
 from agentops.statebus.redis_keys import SpendKeys, StateKeys
 from agentops.statebus.spend import (
+    CounterState,
     Reservation,
     SpendCounters,
-    Usage,
     from_micros,
     to_micros,
 )
@@ -56,6 +56,7 @@ __all__ = [
     "COUNTER_SCRIPTS",
     "PROXY_SCOPE",
     "Announcement",
+    "CounterState",
     "CounterUnavailable",
     "KeyDirectoryPublisher",
     "KeyDirectoryReader",
@@ -78,7 +79,6 @@ __all__ = [
     "StateKeys",
     "StatePublisher",
     "StateReader",
-    "Usage",
     "connect",
     "decode_announcement",
     "decode_entry",

@@ -36,7 +36,7 @@ def from_micros(micros: int) -> Decimal:
 
 
 @dataclass(frozen=True)
-class Usage:
+class CounterState:
     """A counter as it stands: settled spend and calls, and the live holds."""
 
     spent: Decimal
@@ -54,7 +54,7 @@ class Reservation:
     ok: bool
     reason: RefusalReason  # "ok", or which limit refused it
     remaining: Decimal  # limit minus spent minus held, after this reservation
-    usage: Usage
+    usage: CounterState
 
 
 class SpendCounters(Protocol):
@@ -78,22 +78,22 @@ class SpendCounters(Protocol):
 
     async def settle(
         self, budget_id: str, period_key: str, hold_id: str, real_cost: Decimal
-    ) -> Usage:
+    ) -> CounterState:
         """Drop the hold (if it has not expired) and count the real cost and one call."""
         ...
 
-    async def release(self, budget_id: str, period_key: str, hold_id: str) -> Usage:
+    async def release(self, budget_id: str, period_key: str, hold_id: str) -> CounterState:
         """Drop the hold of a call that never reached the provider."""
         ...
 
     async def rebuild(
         self, budget_id: str, period_key: str, spent: Decimal, calls: int = 0
-    ) -> Usage:
+    ) -> CounterState:
         """Set settled spend and calls from the store's truth (after a Redis restart or a
         reconciliation); live holds are kept."""
         ...
 
-    async def usage(self, budget_id: str, period_key: str) -> Usage: ...
+    async def usage(self, budget_id: str, period_key: str) -> CounterState: ...
 
     async def rebuilt(self) -> bool:
         """Whether the counters still hold the control plane's last full rebuild (False after
@@ -105,5 +105,7 @@ class SpendCounters(Protocol):
         ...
 
 
-def reservation(ok: bool, reason: RefusalReason, limit: Decimal, usage: Usage) -> Reservation:
+def reservation(
+    ok: bool, reason: RefusalReason, limit: Decimal, usage: CounterState
+) -> Reservation:
     return Reservation(ok=ok, reason=reason, remaining=limit - usage.committed, usage=usage)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from agentops.statebus.spend import Reservation, Usage, from_micros, reservation, to_micros
+from agentops.statebus.spend import CounterState, Reservation, from_micros, reservation, to_micros
 
 
 @dataclass
@@ -24,9 +24,9 @@ class _Counter:
         for hold_id in [h for h, (_, expiry) in self.holds.items() if expiry <= now]:
             del self.holds[hold_id]
 
-    def usage(self) -> Usage:
+    def usage(self) -> CounterState:
         held = sum(micros for micros, _ in self.holds.values())
-        return Usage(from_micros(self.spent), from_micros(held), self.calls, len(self.holds))
+        return CounterState(from_micros(self.spent), from_micros(held), self.calls, len(self.holds))
 
 
 class MemorySpendCounters:
@@ -65,26 +65,26 @@ class MemorySpendCounters:
 
     async def settle(
         self, budget_id: str, period_key: str, hold_id: str, real_cost: Decimal
-    ) -> Usage:
+    ) -> CounterState:
         counter = self._counter(budget_id, period_key)
         counter.holds.pop(hold_id, None)
         counter.spent += to_micros(real_cost)
         counter.calls += 1
         return counter.usage()
 
-    async def release(self, budget_id: str, period_key: str, hold_id: str) -> Usage:
+    async def release(self, budget_id: str, period_key: str, hold_id: str) -> CounterState:
         counter = self._counter(budget_id, period_key)
         counter.holds.pop(hold_id, None)
         return counter.usage()
 
     async def rebuild(
         self, budget_id: str, period_key: str, spent: Decimal, calls: int = 0
-    ) -> Usage:
+    ) -> CounterState:
         counter = self._counter(budget_id, period_key)
         counter.spent, counter.calls = to_micros(spent), calls
         return counter.usage()
 
-    async def usage(self, budget_id: str, period_key: str) -> Usage:
+    async def usage(self, budget_id: str, period_key: str) -> CounterState:
         return self._counter(budget_id, period_key).usage()
 
     async def rebuilt(self) -> bool:

@@ -19,9 +19,9 @@ from agentops.statebus import spend_lua
 from agentops.statebus.errors import CounterUnavailable
 from agentops.statebus.redis_keys import SpendKeys, spend_marker
 from agentops.statebus.spend import (
+    CounterState,
     RefusalReason,
     Reservation,
-    Usage,
     from_micros,
     reservation,
     to_micros,
@@ -77,22 +77,22 @@ class RedisSpendCounters:
 
     async def settle(
         self, budget_id: str, period_key: str, hold_id: str, real_cost: Decimal
-    ) -> Usage:
+    ) -> CounterState:
         reply = await self._run(
             self._settle, budget_id, period_key, [hold_id, to_micros(real_cost)]
         )
         return _parse(reply)[2]
 
-    async def release(self, budget_id: str, period_key: str, hold_id: str) -> Usage:
+    async def release(self, budget_id: str, period_key: str, hold_id: str) -> CounterState:
         return _parse(await self._run(self._release, budget_id, period_key, [hold_id]))[2]
 
     async def rebuild(
         self, budget_id: str, period_key: str, spent: Decimal, calls: int = 0
-    ) -> Usage:
+    ) -> CounterState:
         reply = await self._run(self._rebuild, budget_id, period_key, [to_micros(spent), calls])
         return _parse(reply)[2]
 
-    async def usage(self, budget_id: str, period_key: str) -> Usage:
+    async def usage(self, budget_id: str, period_key: str) -> CounterState:
         return _parse(await self._run(self._usage, budget_id, period_key, []))[2]
 
     async def rebuilt(self) -> bool:
@@ -116,12 +116,12 @@ class RedisSpendCounters:
         return await self._call(script(keys=keys, args=[now, self._retain, *args]))
 
 
-def _parse(reply: Sequence[Any]) -> tuple[bool, RefusalReason, Usage]:
+def _parse(reply: Sequence[Any]) -> tuple[bool, RefusalReason, CounterState]:
     ok, reason, spent, held, calls, holds = reply
     text = reason.decode() if isinstance(reason, bytes) else str(reason)
     if text not in ("ok", "limit", "calls"):
         raise CounterUnavailable(f"unexpected counter reply {text!r}")
-    usage = Usage(
+    usage = CounterState(
         spent=from_micros(int(spent)),
         held=from_micros(int(held)),
         calls=int(calls),

@@ -27,10 +27,10 @@ from redis.asyncio import Redis
 import pricing
 from agentops.settings import load_settings
 from agentops.statebus import (
+    CounterState,
     RedisSpendCounters,
     RedisStatePublisher,
     SpendCounters,
-    Usage,
     connect,
     from_micros,
     to_micros,
@@ -92,10 +92,12 @@ class Env:
         )
         await RedisStatePublisher(self.aredis, self.prefix).publish(snapshot)
 
-    async def usage(self, budget: BudgetRule, run_id: str | None = None) -> Usage:
+    async def usage(self, budget: BudgetRule, run_id: str | None = None) -> CounterState:
         return await self.counters.usage(budget.budget_id, period(budget, run_id))
 
-    async def settled(self, budget: BudgetRule, calls: int, run_id: str | None = None) -> Usage:
+    async def settled(
+        self, budget: BudgetRule, calls: int, run_id: str | None = None
+    ) -> CounterState:
         async def done() -> bool:
             usage = await self.usage(budget, run_id)
             return usage.holds == 0 and usage.calls == calls
@@ -209,7 +211,7 @@ async def test_a_call_over_what_is_left_is_refused_429_naming_the_budget_without
     assert env.provider.requests == []
     [record] = records(service)  # one attempt: the SDK did not retry
     assert (record["status"], record["refusal_reason"]) == ("refused", "budget_exceeded")
-    assert await env.usage(budget) == Usage(Decimal(0), Decimal(0), 0, 0)
+    assert await env.usage(budget) == CounterState(Decimal(0), Decimal(0), 0, 0)
 
 
 async def test_a_run_budget_refuses_the_call_after_max_calls_and_not_other_runs(

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from agentops.statebus import MemorySpendCounters, RedisSpendCounters, SpendCounters, Usage
+from agentops.statebus import CounterState, MemorySpendCounters, RedisSpendCounters, SpendCounters
 from tests.statebus.builders import FakeClock
 
 
@@ -35,7 +35,7 @@ async def test_holds_count_against_the_limit_until_settled(counters: SpendCounte
     refused = await counters.reserve("b", "p", "call-2", D("5"), D("10"), 60)
     assert (refused.ok, refused.reason, refused.remaining) == (False, "limit", D("4"))
     settled = await counters.settle("b", "p", "call-1", D("2.5"))
-    assert settled == Usage(spent=D("2.5"), held=D("0"), calls=1, holds=0)
+    assert settled == CounterState(spent=D("2.5"), held=D("0"), calls=1, holds=0)
     assert (await counters.reserve("b", "p", "call-2", D("5"), D("10"), 60)).ok
 
 
@@ -52,7 +52,9 @@ async def test_expired_holds_stop_counting(counters: SpendCounters, clock: FakeC
     assert not (await counters.reserve("b", "p", "call-2", D("5"), D("10"), 30)).ok
     clock.advance(31)
     assert (await counters.reserve("b", "p", "call-2", D("5"), D("10"), 30)).ok
-    assert await counters.usage("b", "p") == Usage(spent=D("0"), held=D("5"), calls=0, holds=1)
+    assert await counters.usage("b", "p") == CounterState(
+        spent=D("0"), held=D("5"), calls=0, holds=1
+    )
 
 
 async def test_a_settle_after_expiry_still_counts_the_real_cost(
@@ -60,7 +62,9 @@ async def test_a_settle_after_expiry_still_counts_the_real_cost(
 ) -> None:
     await counters.reserve("b", "p", "slow-call", D("1"), D("10"), ttl_seconds=5)
     clock.advance(6)
-    assert await counters.settle("b", "p", "slow-call", D("1.2")) == Usage(D("1.2"), D("0"), 1, 0)
+    assert await counters.settle("b", "p", "slow-call", D("1.2")) == CounterState(
+        D("1.2"), D("0"), 1, 0
+    )
 
 
 async def test_run_budgets_limit_the_number_of_calls(counters: SpendCounters) -> None:
@@ -82,7 +86,7 @@ async def test_reserving_the_same_hold_twice_holds_once(counters: SpendCounters)
 
 async def test_release_drops_a_hold_without_counting_a_call(counters: SpendCounters) -> None:
     await counters.reserve("b", "p", "call-1", D("4"), D("10"), 60)
-    assert await counters.release("b", "p", "call-1") == Usage(D("0"), D("0"), 0, 0)
+    assert await counters.release("b", "p", "call-1") == CounterState(D("0"), D("0"), 0, 0)
 
 
 async def test_rebuild_sets_spend_from_the_truth_and_keeps_live_holds(
@@ -90,7 +94,7 @@ async def test_rebuild_sets_spend_from_the_truth_and_keeps_live_holds(
 ) -> None:
     await counters.settle("b", "p", "old", D("3"))
     await counters.reserve("b", "p", "live", D("2"), D("10"), 60)
-    assert await counters.rebuild("b", "p", D("7.25"), calls=40) == Usage(
+    assert await counters.rebuild("b", "p", D("7.25"), calls=40) == CounterState(
         spent=D("7.25"), held=D("2"), calls=40, holds=1
     )
     assert not (await counters.reserve("b", "p", "next", D("1"), D("10"), 60)).ok
