@@ -17,6 +17,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from agentops import backoff
 from agentops.settings import ProxySettings
 from agentops.sinks import RecordSink
 from agentops.tasks import TaskSet
@@ -32,8 +33,9 @@ BACKOFF_CAP_SECONDS = 60.0
 
 def backoff_delay(failures: int, rand: Callable[[], float] = random.random) -> float:
     """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2**(failures-1))]."""
-    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0 ** max(0, failures - 1))
-    return rand() * ceiling
+    return backoff.backoff_delay(
+        failures - 1, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_CAP_SECONDS, spread=1.0, draw=rand()
+    )
 
 
 def latest_per_call(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from agentops.backoff import backoff_delay
+
 MAX_ATTEMPTS = 6
 BASE_DELAY = timedelta(seconds=10)
 MAX_DELAY = timedelta(hours=1)
@@ -17,5 +19,7 @@ def next_attempt_at(attempts: int, now: datetime) -> datetime | None:
     """After ``attempts`` failed tries: when to try again, or None for the dead letter."""
     if attempts >= MAX_ATTEMPTS:
         return None
-    delay: timedelta = min(BASE_DELAY * (1 << max(attempts - 1, 0)), MAX_DELAY)
-    return now + delay
+    delay = backoff_delay(
+        attempts - 1, base=BASE_DELAY.total_seconds(), cap=MAX_DELAY.total_seconds()
+    )
+    return now + timedelta(seconds=delay)

@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Literal
 
+from agentops.backoff import backoff_delay
+
 BreakerState = Literal["closed", "open", "half_open"]
 
 
@@ -66,5 +68,4 @@ def backoff_seconds(
 ) -> float:
     """Exponential reconnect delay; ``jitter`` in [0, 1] is the caller's random draw, so that
     replicas reconnecting after one Redis restart do not stampede it in step."""
-    delay: float = min(cap, base * 2 ** min(attempt, 30))
-    return delay / 2 + delay / 2 * jitter
+    return backoff_delay(attempt, base=base, cap=cap, spread=0.5, draw=jitter)
