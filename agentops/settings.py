@@ -3,7 +3,7 @@
 Values come, highest priority first, from: keyword arguments, environment variables prefixed
 ``AGENTOPS_`` (nested with ``__``, e.g. ``AGENTOPS_PROXY__LISTEN_PORT``), a TOML config file named
 by ``AGENTOPS_CONFIG_FILE``, and the defaults below. ``docs/configuration.md`` lists every field;
-``tests/test_settings_docs.py`` fails when a field is undocumented.
+``tests/test_docs.py`` fails when a field is undocumented or lacks a description.
 """
 
 from __future__ import annotations

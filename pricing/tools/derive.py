@@ -1,6 +1,9 @@
 """Regenerate pricing/data/prices.json from the community table.
 
-    python -m pricing.tools.derive [COMMUNITY_JSON] [--out PATH] [--effective-date YYYY-MM-DD]
+    python -m pricing.tools.derive COMMUNITY_JSON [--out PATH] [--effective-date YYYY-MM-DD]
+
+COMMUNITY_JSON is a copy of LiteLLM's ``model_prices_and_context_window.json`` (the URL is in the
+bundled file's ``source``); the repository does not keep one.
 
 Unchanged models keep their effective date from the current bundled file; if nothing changed
 the version stays the same. Output: one model per line, sorted, so reviews read as diffs.
@@ -17,7 +20,6 @@ from pricing._codec import PriceFormatError
 from pricing._importer import import_table
 from pricing._table import PriceTable, parse_json
 
-DEFAULT_SOURCE = Path("/work/shared/data/pricing/litellm-model-prices.json")
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "data" / "prices.json"
 
 
@@ -44,7 +46,7 @@ def _compact(value: Any) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("source", nargs="?", type=Path, default=DEFAULT_SOURCE)
+    parser.add_argument("source", type=Path, help="LiteLLM's model_prices_and_context_window.json")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--effective-date", default=None, help="YYYY-MM-DD; default today")
     args = parser.parse_args(argv)
