@@ -156,6 +156,16 @@ async def _parse_body(request: web.Request, model: type[BaseModel] | None) -> Ba
     raw = await request.read()
     if not raw.strip():
         raise BadRequestError("request body is empty; send a JSON object", code="malformed_json")
+    data = load_json_body(raw)
+    check_text(data, "body")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, "body") from None
+
+
+def load_json_body(raw: bytes) -> Any:
+    """A request body as JSON (no NaN or Infinity, nesting bounded), else a 400."""
     try:
         data = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
@@ -163,11 +173,7 @@ async def _parse_body(request: web.Request, model: type[BaseModel] | None) -> Ba
             f"request body is not valid JSON: {exc}", code="malformed_json"
         ) from None
     check_depth(data)
-    check_text(data, "body")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(exc, "body") from None
+    return data
 
 
 def _reject_constant(name: str) -> Any:

@@ -49,6 +49,13 @@ class NotFoundError(ApiError):
     code = "not_found"
 
 
+def found[T](value: T | None, message: str) -> T:
+    """``value``, or a 404 saying ``message`` when the lookup that gave it found nothing."""
+    if value is None:
+        raise NotFoundError(message)
+    return value
+
+
 class ConflictError(ApiError):
     status = 409
     code = "conflict"

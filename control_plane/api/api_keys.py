@@ -17,7 +17,7 @@ from agentops.wire.control import ControlSnapshot
 from control_plane import keys
 from control_plane.auth.api_keys import PREFIX, generate_api_key
 from control_plane.endpoint import ApiRequest
-from control_plane.errors import ForbiddenError, NotFoundError, ValidationFailedError
+from control_plane.errors import ForbiddenError, ValidationFailedError, found
 from control_plane.schemas.api_keys import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -119,9 +119,10 @@ async def revoke_api_key(req: ApiRequest) -> None:
     key_id = req.path_id("key_id")
     change: _ProxyKeysChange | None = None
     async with req.transaction() as session:
-        key = await api_keys.get_api_key(session, req.principal.org_id, key_id)
-        if key is None:
-            raise NotFoundError(f"no such API key: {key_id}")
+        key = found(
+            await api_keys.get_api_key(session, req.principal.org_id, key_id),
+            f"no such API key: {key_id}",
+        )
         if key.revoked_at is None:
             before = snapshot(key, FIELDS)
             await api_keys.revoke_api_key(session, key, utcnow())

@@ -13,7 +13,7 @@ from typing import Any
 from agentops.wire.approvals import ApprovalAsk, ApprovalVerdict
 from control_plane import keys
 from control_plane.endpoint import ApiRequest
-from control_plane.errors import ConflictError, ForbiddenError, NotFoundError
+from control_plane.errors import ConflictError, ForbiddenError, found
 from control_plane.schemas.approvals import (
     ApprovalAsked,
     ApprovalOut,
@@ -137,9 +137,9 @@ async def _find(session: Any, req: ApiRequest, *, fresh: bool = False) -> Approv
     raw = req.request.match_info["approval_id"]
     if fresh:
         session.expire_all()
-    row = await store.get_request(session, req.principal.org_id, raw)
-    if row is None:
-        raise NotFoundError(f"no such approval: {raw!r}")
+    row = found(
+        await store.get_request(session, req.principal.org_id, raw), f"no such approval: {raw!r}"
+    )
     return row
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.api.costs import DEFAULT_RANGE, agents_names
 from control_plane.endpoint import ApiRequest
-from control_plane.errors import NotFoundError, ValidationFailedError
+from control_plane.errors import ValidationFailedError, found
 from control_plane.schemas.calls import (
     CallDetail,
     CallListItem,
@@ -64,9 +64,7 @@ async def get_call_record(req: ApiRequest) -> CallDetail:
     call_id = req.path_id("call_id")
     org_id = req.principal.org_id
     async with req.transaction() as session:
-        call = await get_call(session, org_id, call_id)
-        if call is None:
-            raise NotFoundError(f"no such call: {call_id}")
+        call = found(await get_call(session, org_id, call_id), f"no such call: {call_id}")
         names = await _Names.load(session, org_id, [call])
     return names.detail(call)
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.endpoint import ApiRequest
-from control_plane.errors import NotFoundError, ValidationFailedError
+from control_plane.errors import ValidationFailedError, found
 from control_plane.schemas.costs import (
     CostBreakdown,
     CostGroup,
@@ -46,13 +46,19 @@ async def cost_summary(req: ApiRequest) -> CostSummary:
     return CostSummary(group_by=query.group_by, start=start, end=end, totals=totals, groups=out)
 
 
+async def path_agent(session: AsyncSession, req: ApiRequest) -> Agent:
+    """The agent the URL names (``{agent_id}``), or a 404."""
+    return found(
+        await agents.get_agent(session, req.principal.org_id, req.path_id("agent_id")),
+        f"no such agent: {req.request.match_info['agent_id']}",
+    )
+
+
 async def cost_by_agent(req: ApiRequest) -> CostBreakdown:
     start, end = time_range(req.query_as(TimeRange))
     org_id = req.principal.org_id
     async with req.transaction() as session:
-        agent = await agents.get_agent(session, org_id, req.path_id("agent_id"))
-        if agent is None:
-            raise NotFoundError(f"no such agent: {req.request.match_info['agent_id']}")
+        agent = await path_agent(session, req)
         scope = RollupScope(start, end, agent_id=agent.id)
         return await breakdown(session, org_id, scope, "agent", str(agent.id), agent.name)
 
@@ -62,9 +68,7 @@ async def cost_by_team(req: ApiRequest) -> CostBreakdown:
     name = req.request.match_info["name"]
     org_id = req.principal.org_id
     async with req.transaction() as session:
-        team = await teams.get_team_by_name(session, org_id, name)
-        if team is None:
-            raise NotFoundError(f"no team named {name!r}")
+        team = found(await teams.get_team_by_name(session, org_id, name), f"no team named {name!r}")
         scope = RollupScope(start, end, team_id=team.id)
         return await breakdown(session, org_id, scope, "team", str(team.id), team.name)
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from control_plane.api.costs import figures, group_labels, merge, trend
+from control_plane.api.costs import figures, group_labels, merge, path_agent, trend
 from control_plane.api.runs import runs_out
 from control_plane.endpoint import ApiRequest
-from control_plane.errors import NotFoundError
 from control_plane.schemas.costs import CostGroup
 from control_plane.schemas.dashboard import DashboardAgent, DashboardHome, DashboardQuery, Window
-from control_plane.store import agents, runs
+from control_plane.store import runs
 from control_plane.store.rollups import RollupScope, sum_rollups
 
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
@@ -46,9 +45,7 @@ async def agent_page(req: ApiRequest) -> DashboardAgent:
     start, end = window_range(window)
     org_id = req.principal.org_id
     async with req.transaction() as session:
-        agent = await agents.get_agent(session, org_id, req.path_id("agent_id"))
-        if agent is None:
-            raise NotFoundError(f"no such agent: {req.request.match_info['agent_id']}")
+        agent = await path_agent(session, req)
         scope = RollupScope(start, end, agent_id=agent.id)
         series = await sum_rollups(session, org_id, scope, "hour" if window == "24h" else "day")
         models = await sum_rollups(session, org_id, scope, "model", top=TOP)

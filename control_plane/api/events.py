@@ -12,7 +12,7 @@ from typing import Any
 
 from agentops.money import money_text
 from control_plane.endpoint import ApiRequest
-from control_plane.errors import NotFoundError
+from control_plane.errors import found
 from control_plane.schemas.runs import EventOut, EventPage
 from control_plane.store import calls, events, runs
 from control_plane.store.tables import Call
@@ -24,9 +24,7 @@ async def list_run_events(req: ApiRequest) -> EventPage:
     ref = req.request.match_info["run_id"]
     org_id = req.principal.org_id
     async with req.transaction() as session:
-        run = await runs.get_run(session, org_id, ref)
-        if run is None:
-            raise NotFoundError(f"no such run: {ref!r}")
+        run = found(await runs.get_run(session, org_id, ref), f"no such run: {ref!r}")
         stored = await events.list_events(session, org_id, run.id)
         call_rows = await calls.list_calls_for_run(session, org_id, run.id)
     items = [EventOut.model_validate(row, from_attributes=True) for row in stored]

@@ -7,15 +7,14 @@ bad record gets its own "rejected" outcome and the rest is stored.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.wire.ingest import IngestBatchResponse
 from control_plane import keys
-from control_plane.endpoint import ApiRequest
-from control_plane.errors import BadRequestError, NotFoundError, ValidationFailedError
+from control_plane.endpoint import ApiRequest, load_json_body
+from control_plane.errors import ValidationFailedError, found
 from control_plane.ingest import IngestTarget, ingest_records
 from control_plane.ingest.any_org import ANY_ORG, ingest_any_org
 from control_plane.ingest.rows import event_id
@@ -27,7 +26,6 @@ from control_plane.schemas.records import (
 )
 from control_plane.store import events, orgs
 from control_plane.store.tables.runs import run_pk
-from control_plane.validation import check_depth
 
 
 async def ingest_batch(req: ApiRequest) -> IngestBatchResponse:
@@ -71,9 +69,7 @@ async def ingest_run(req: ApiRequest) -> IngestRunResponse:
 
 async def _target(req: ApiRequest, session: AsyncSession) -> IngestTarget:
     principal = req.principal
-    org = await orgs.get_org(session, principal.org_id)
-    if org is None:
-        raise NotFoundError("the API key's org no longer exists")
+    org = found(await orgs.get_org(session, principal.org_id), "the API key's org no longer exists")
     return IngestTarget(
         org_id=org.id,
         org_slug=org.slug,
@@ -83,20 +79,10 @@ async def _target(req: ApiRequest, session: AsyncSession) -> IngestTarget:
 
 
 def _parse_records_body(raw: bytes) -> list[Any]:
-    try:
-        data = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        raise BadRequestError(
-            f"request body is not valid JSON: {exc}", code="malformed_json"
-        ) from None
-    check_depth(data)
+    data = load_json_body(raw)
     records = data.get("records") if isinstance(data, dict) else None
     if not isinstance(records, list):
         raise ValidationFailedError('body: send {"records": [CallRecord, ...]}')
     if len(records) > MAX_BATCH:
         raise ValidationFailedError(f"body: records: at most {MAX_BATCH} records per batch")
     return records
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")

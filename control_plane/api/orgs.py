@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from control_plane import keys
 from control_plane.endpoint import ApiRequest
-from control_plane.errors import NotFoundError
+from control_plane.errors import found
 from control_plane.schemas.orgs import OrgOut, OrgUpdate
 from control_plane.services import control_state
 from control_plane.services.audit import snapshot
@@ -16,18 +16,14 @@ FIELDS = ("name", "timezone", "auto_register_agents")
 
 async def get_profile(req: ApiRequest) -> OrgOut:
     async with req.transaction() as session:
-        org = await orgs.get_org(session, req.principal.org_id)
-        if org is None:
-            raise NotFoundError("org not found")
+        org = found(await orgs.get_org(session, req.principal.org_id), "org not found")
         return OrgOut.model_validate(org)
 
 
 async def update_profile(req: ApiRequest) -> OrgOut:
     changes = req.body_as(OrgUpdate).model_dump(exclude_unset=True, exclude_none=True)
     async with req.transaction() as session:
-        org = await orgs.get_org(session, req.principal.org_id)
-        if org is None:
-            raise NotFoundError("org not found")
+        org = found(await orgs.get_org(session, req.principal.org_id), "org not found")
         before = snapshot(org, FIELDS)
         await orgs.update_org(session, org, changes)
         await req.audit(

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from control_plane import keys
 from control_plane.endpoint import ApiRequest
-from control_plane.errors import ConflictError, NotFoundError, ValidationFailedError
+from control_plane.errors import ConflictError, NotFoundError, ValidationFailedError, found
 from control_plane.schemas.prices import (
     RATE_FIELDS,
     CostChangeOut,
@@ -111,9 +111,10 @@ async def reprice_costs(req: ApiRequest) -> RepriceResult:
     async with req.transaction() as session:
         agent_id = None
         if body.agent is not None:
-            agent = await agents.get_agent_by_name(session, org_id, body.agent)
-            if agent is None:
-                raise NotFoundError(f"no agent named {body.agent!r}")
+            agent = found(
+                await agents.get_agent_by_name(session, org_id, body.agent),
+                f"no agent named {body.agent!r}",
+            )
             agent_id = agent.id
         scope = store.CallScope(org_id, body.from_, body.to, body.model, agent_id)
         current = await prices.load_org_prices(session, org_id, req.app_get(keys.PRICE_CACHE))

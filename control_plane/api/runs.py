@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.api.costs import agents_names, time_range
 from control_plane.endpoint import ApiRequest
-from control_plane.errors import NotFoundError, ValidationFailedError
+from control_plane.errors import ValidationFailedError, found
 from control_plane.schemas.runs import CallOut, RunDetail, RunOut, RunPage, RunQuery
 from control_plane.store import agents, calls, runs, teams
 from control_plane.store.pagination import InvalidCursorError
@@ -52,9 +52,7 @@ async def get_run(req: ApiRequest) -> RunDetail:
     ref = req.request.match_info["run_id"]
     org_id = req.principal.org_id
     async with req.transaction() as session:
-        run = await runs.get_run(session, org_id, ref)
-        if run is None:
-            raise NotFoundError(f"no such run: {ref!r}")
+        run = found(await runs.get_run(session, org_id, ref), f"no such run: {ref!r}")
         out = (await runs_out(session, org_id, [run]))[0]
         rows = await calls.list_calls_for_run(session, org_id, run.id)
     return RunDetail(**out.model_dump(), call_list=[call_out(row) for row in rows])

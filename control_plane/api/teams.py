@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.endpoint import ApiRequest
-from control_plane.errors import ConflictError, NotFoundError
+from control_plane.errors import ConflictError, found
 from control_plane.schemas.common import PageQuery
 from control_plane.schemas.teams import TeamCreate, TeamOut, TeamPage, TeamUpdate
 from control_plane.services.audit import snapshot
@@ -75,9 +75,7 @@ async def delete_team(req: ApiRequest) -> None:
 
 
 async def _get(session: AsyncSession, org_id: uuid.UUID, team_id: uuid.UUID) -> Team:
-    team = await teams.get_team(session, org_id, team_id)
-    if team is None:
-        raise NotFoundError(f"no such team: {team_id}")
+    team = found(await teams.get_team(session, org_id, team_id), f"no such team: {team_id}")
     return team
 
 

@@ -112,23 +112,29 @@ def rollup_rows(stored: list[StoredCall]) -> list[dict[str, Any]]:
         row = rows.get(key)
         if row is None:
             row = rows[key] = empty_rollup(key)
-        row["calls"] += 1
-        row["errors"] += is_error(r)
-        row["input_tokens"] += r.tokens.input
-        row["output_tokens"] += r.tokens.output
+        count_call(row, r)
         row["cached_read_tokens"] += r.tokens.cached_read
         row["cache_write_tokens"] += r.tokens.cache_write_5m + r.tokens.cache_write_1h
         row["reasoning_tokens"] += r.tokens.reasoning
-        cost = money(r.cost.total_usd)
-        if cost is None:
-            row["unpriced_calls"] += 1
-        else:
-            row["cost_usd"] += cost
         if r.latency_ms is not None:
             row["latency_count"] += 1
             row["latency_ms_sum"] += r.latency_ms
             row[BUCKET_COLUMNS[latency_bucket(r.latency_ms)]] += 1
     return list(rows.values())
+
+
+def count_call(row: dict[str, Any], r: CallRecord) -> None:
+    """Add one finished call to an aggregate row: calls, errors, tokens in and out, and its
+    cost, or one more unpriced call (never $0)."""
+    row["calls"] += 1
+    row["errors"] += is_error(r)
+    row["input_tokens"] += r.tokens.input
+    row["output_tokens"] += r.tokens.output
+    cost = money(r.cost.total_usd)
+    if cost is None:
+        row["unpriced_calls"] += 1
+    else:
+        row["cost_usd"] += cost
 
 
 def empty_rollup(key: tuple[Any, ...]) -> dict[str, Any]:
@@ -168,15 +174,7 @@ def run_rows(stored: list[StoredCall]) -> list[dict[str, Any]]:
             for name, delta in REOPEN_DELTAS.items():
                 row[name] += delta
         row["in_progress"] -= s.superseded
-        row["calls"] += 1
-        row["errors"] += is_error(r)
-        row["input_tokens"] += r.tokens.input
-        row["output_tokens"] += r.tokens.output
-        cost = money(r.cost.total_usd)
-        if cost is None:
-            row["unpriced_calls"] += 1
-        else:
-            row["cost_usd"] += cost
+        count_call(row, r)
     for row in runs.values():
         row["status"] = run_status(row["in_progress"], row["errors"])
     return list(runs.values())

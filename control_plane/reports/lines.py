@@ -40,7 +40,8 @@ class Line:
     # For FOCUS: the ids behind the names, when the grouping keeps them apart.
     agent_id: uuid.UUID | None = None
 
-    def add(self, fact: CostFact) -> None:
+    def add(self, fact: CostFact | Line) -> None:
+        """Add the figures of a fact (or of another line, for totals)."""
         self.calls += fact.calls
         self.unpriced_calls += fact.unpriced_calls
         self.input_tokens += fact.input_tokens
@@ -74,13 +75,7 @@ def build_lines(
 def totals(lines: Iterable[Line]) -> Line:
     total = Line({})
     for line in lines:
-        total.calls += line.calls
-        total.unpriced_calls += line.unpriced_calls
-        total.input_tokens += line.input_tokens
-        total.output_tokens += line.output_tokens
-        total.cost_usd += line.cost_usd
-        total.unpriced_input_tokens += line.unpriced_input_tokens
-        total.unpriced_output_tokens += line.unpriced_output_tokens
+        total.add(line)
     return total
 
 
