@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.wire.control import ControlSnapshot
 from control_plane import keys
+from control_plane.api._names import NothingNamed, id_named
 from control_plane.endpoint import ApiRequest
 from control_plane.schemas.agents import AgentCreate, AgentOut, AgentPage, AgentQuery, AgentUpdate
 from control_plane.services import agents as rules
@@ -31,12 +32,10 @@ async def list_agents(req: ApiRequest) -> AgentPage:
     query = req.query_as(AgentQuery)
     org_id = req.principal.org_id
     async with req.transaction() as session:
-        team_id = None
-        if query.team is not None:
-            team = await teams.get_team_by_name(session, org_id, query.team)
-            if team is None:
-                return AgentPage(items=[], next_cursor=None)
-            team_id = team.id
+        try:
+            team_id = await id_named(teams.get_team_by_name, session, org_id, query.team)
+        except NothingNamed:
+            return AgentPage(items=[], next_cursor=None)
         filters = AgentFilters(
             team_id=team_id,
             status=query.status,

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from control_plane.api._names import NothingNamed, id_named
 from control_plane.api.costs import DEFAULT_RANGE, agents_names
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import ValidationFailedError, found
@@ -42,11 +43,14 @@ async def list_call_records(req: ApiRequest) -> CallPage:
         )
     org_id = req.principal.org_id
     async with req.transaction() as session:
-        ids = await _resolve(session, org_id, query)
-        if ids is None:  # a named agent, team or run that does not exist: nothing matches
+        try:
+            agent_id = await id_named(agents.get_agent_by_name, session, org_id, query.agent)
+            team_id = await id_named(teams.get_team_by_name, session, org_id, query.team)
+            run_pk = await id_named(runs.get_run, session, org_id, query.run)
+        except NothingNamed:
             return CallPage(items=[], next_cursor=None)
         filters = CallFilters(
-            start=start, end=end, agent_id=ids[0], team_id=ids[1], run_pk=ids[2],
+            start=start, end=end, agent_id=agent_id, team_id=team_id, run_pk=run_pk,
             status=query.status, model=query.model, provider=query.provider,
             priced=query.priced, min_cost=query.min_cost, max_cost=query.max_cost, tag=query.tag,
         )  # fmt: skip
@@ -67,28 +71,6 @@ async def get_call_record(req: ApiRequest) -> CallDetail:
         call = found(await get_call(session, org_id, call_id), f"no such call: {call_id}")
         names = await _Names.load(session, org_id, [call])
     return names.detail(call)
-
-
-async def _resolve(
-    session: AsyncSession, org_id: uuid.UUID, query: CallQuery
-) -> tuple[uuid.UUID | None, uuid.UUID | None, uuid.UUID | None] | None:
-    agent_id = team_id = run_pk = None
-    if query.agent is not None:
-        agent = await agents.get_agent_by_name(session, org_id, query.agent)
-        if agent is None:
-            return None
-        agent_id = agent.id
-    if query.team is not None:
-        team = await teams.get_team_by_name(session, org_id, query.team)
-        if team is None:
-            return None
-        team_id = team.id
-    if query.run is not None:
-        run = await runs.get_run(session, org_id, query.run)
-        if run is None:
-            return None
-        run_pk = run.id
-    return agent_id, team_id, run_pk
 
 
 class _Names:

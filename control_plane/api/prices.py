@@ -94,15 +94,15 @@ async def list_unpriced(req: ApiRequest) -> UnpricedModels:
     if start >= end:
         raise ValidationFailedError("query: from must be before to")
     async with req.transaction() as session:
-        found = await store.list_unpriced(session, req.principal.org_id, start, end)
+        unpriced = await store.list_unpriced(session, req.principal.org_id, start, end)
     items = [
         UnpricedModelOut(
             model=m.model, provider=m.provider, calls=m.calls,
             first_seen=m.first_seen, last_seen=m.last_seen,
         )
-        for m in found
+        for m in unpriced
     ]  # fmt: skip
-    return UnpricedModels(start=start, end=end, calls=sum(m.calls for m in found), items=items)
+    return UnpricedModels(start=start, end=end, calls=sum(m.calls for m in unpriced), items=items)
 
 
 async def reprice_costs(req: ApiRequest) -> RepriceResult:

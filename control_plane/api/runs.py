@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from control_plane.api._names import NothingNamed, id_named
 from control_plane.api.costs import agents_names, time_range
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import ValidationFailedError, found
@@ -22,17 +23,11 @@ async def list_runs(req: ApiRequest) -> RunPage:
     start, end = time_range(query)
     org_id = req.principal.org_id
     async with req.transaction() as session:
-        agent_id = team_id = None
-        if query.agent is not None:
-            agent = await agents.get_agent_by_name(session, org_id, query.agent)
-            if agent is None:
-                return RunPage(items=[], next_cursor=None)
-            agent_id = agent.id
-        if query.team is not None:
-            team = await teams.get_team_by_name(session, org_id, query.team)
-            if team is None:
-                return RunPage(items=[], next_cursor=None)
-            team_id = team.id
+        try:
+            agent_id = await id_named(agents.get_agent_by_name, session, org_id, query.agent)
+            team_id = await id_named(teams.get_team_by_name, session, org_id, query.team)
+        except NothingNamed:
+            return RunPage(items=[], next_cursor=None)
         filters = RunFilters(
             start=start, end=end, agent_id=agent_id, team_id=team_id, status=query.status,
             model=query.model, provider=query.provider, min_cost=query.min_cost,
