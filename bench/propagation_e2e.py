@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
 
-from tests.emergency.cluster import Cluster, ProxyProcess, running_cluster, wait_for
+from tests.harness.cluster import Cluster, ProxyProcess, running_cluster, wait_for
 from tests.harness.databases import cloned_database, migrated_template
 from tests.harness.servers import postgres_server, redis_server
 

@@ -30,7 +30,7 @@ from proxy.record import Record
 from proxy.route import Route
 from proxy.state import CallState, call_state
 from proxy.tokens import count_text
-from tests.statebus.builders import budget, rule, snap, wait_until
+from tests.harness.builders import budget, rule, snap, wait_until
 
 SETTINGS = ProxySettings(default_org="acme")
 BODY = {"model": "gpt-4o", "max_tokens": 7, "messages": [{"role": "user", "content": "hi"}]}
