@@ -20,20 +20,8 @@ from cli.budgets_cmd import budgets
 from cli.login_cmd import login
 from cli.reconcile_cmd import reconcile
 from cli.reports_cmd import report
+from tests.factories import invoke as run
 from tests.harness.api_org import call_record
-
-
-@pytest.fixture
-def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "cli-home"
-    monkeypatch.setenv("AGENTOPS_HOME", str(home))
-    return home
-
-
-def run(command: click.Command, args: list[str], input: str | None = None) -> str:
-    result = CliRunner().invoke(command, args, input=input, catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 def test_budgets_alerts_and_reports_from_the_cli(running_url: str, cli_home: Path) -> None:

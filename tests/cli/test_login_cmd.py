@@ -16,19 +16,7 @@ from cli.login_cmd import login
 from cli.members_cmd import members
 from cli.migrate_cmd import migrate
 from cli.teams_cmd import teams
-
-
-@pytest.fixture
-def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "cli-home"
-    monkeypatch.setenv("AGENTOPS_HOME", str(home))
-    return home
-
-
-def _invoke(command: object, args: list[str], input: str | None = None) -> str:
-    result = CliRunner().invoke(command, args, input=input, catch_exceptions=False)  # type: ignore[arg-type]
-    assert result.exit_code == 0, result.output
-    return result.stdout
+from tests.factories import invoke as _invoke
 
 
 def test_login_then_manage_the_registry(running_url: str, cli_home: Path) -> None:

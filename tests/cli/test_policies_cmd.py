@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-import pytest
 import requests
 from click.testing import CliRunner
 
 from cli.login_cmd import login
 from cli.policies_cmd import policies
 from tests.control_plane.conftest import running_url  # noqa: F401
+from tests.factories import invoke
 
 FILE = """\
 name: no-gpt4
@@ -32,17 +32,8 @@ when:
 """
 
 
-@pytest.fixture
-def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "cli-home"
-    monkeypatch.setenv("AGENTOPS_HOME", str(home))
-    return home
-
-
 def run(args: list[str], command: click.Command = policies, **kw: str) -> str:
-    result = CliRunner().invoke(command, args, catch_exceptions=False, **kw)
-    assert result.exit_code == 0, result.output
-    return result.stdout
+    return invoke(command, args, **kw)
 
 
 def test_apply_is_idempotent_and_shows_a_diff(

@@ -6,30 +6,17 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 import requests
 from click.testing import CliRunner
 
 from cli.login_cmd import login
 from cli.pricing_cmd import pricing
+from tests.factories import invoke
 from tests.harness.records import T0, record
 
 PRIVATE = "acme-private-llm"
 START = (T0 - timedelta(hours=1)).isoformat()
 END = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-
-
-@pytest.fixture
-def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "cli-home"
-    monkeypatch.setenv("AGENTOPS_HOME", str(home))
-    return home
-
-
-def invoke(command: object, args: list[str], input: str | None = None) -> str:
-    result = CliRunner().invoke(command, args, input=input, catch_exceptions=False)  # type: ignore[arg-type]
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 def _org_with_an_unpriced_call(url: str) -> None:

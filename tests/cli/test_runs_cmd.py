@@ -5,27 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 import requests
-from click.testing import CliRunner
 
 from cli.costs_cmd import costs
 from cli.login_cmd import login
 from cli.runs_cmd import runs
+from tests.factories import invoke
 from tests.harness.records import record
-
-
-@pytest.fixture
-def cli_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "cli-home"
-    monkeypatch.setenv("AGENTOPS_HOME", str(home))
-    return home
-
-
-def invoke(command: object, args: list[str], input: str | None = None) -> str:
-    result = CliRunner().invoke(command, args, input=input, catch_exceptions=False)  # type: ignore[arg-type]
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 def test_runs_and_costs_from_the_command_line(running_url: str, cli_home: Path) -> None:
