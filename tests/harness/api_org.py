@@ -1,5 +1,6 @@
-"""Budget tests: the real app on PostgreSQL and Redis (fixtures shared with the control-plane
-tests), plus helpers that ingest call records through the real ingest API."""
+"""An org signed up through the real API (PostgreSQL and Redis), with an owner session and an
+ingest key: the ``org`` fixture of the control-plane tests; helpers that ingest call records
+through the real ingest API."""
 
 from __future__ import annotations
 

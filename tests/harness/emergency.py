@@ -1,5 +1,5 @@
-"""Emergency-control fixtures: the real control-plane app (PostgreSQL + a flushed Redis db) from
-the control-plane tests, and helpers that read like the API calls they make."""
+"""Helpers of the emergency-control tests that read like the API calls they make, on the real
+control-plane app (PostgreSQL + a flushed Redis db)."""
 
 from __future__ import annotations
 

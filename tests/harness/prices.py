@@ -1,5 +1,5 @@
-"""Helpers of the pricing-store tests: ingest through the real service, and sum calls,
-rollups and runs in SQL to check that the aggregates still equal their calls."""
+"""Helpers of the price tests: ingest through the real service, and sum calls, rollups and runs in
+SQL to check that the aggregates still equal their calls."""
 
 from __future__ import annotations
 

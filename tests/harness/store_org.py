@@ -1,4 +1,5 @@
-"""Ingestion fixtures: a migrated store (both engines) with an org, a team and an agent."""
+"""An org written straight to a migrated store (both engines) with a team and an agent: the
+``db`` and ``org`` fixtures of tests/control_plane/store and tests/control_plane/ingest."""
 
 from __future__ import annotations
 
