@@ -1,7 +1,7 @@
 """How long from the kill API's answer to the first refused call at every proxy? (end to end)
 
 Starts a real deployment in miniature (control plane on PostgreSQL and Redis, N ``agentops
-proxy`` processes, the fake provider upstream; see tests/emergency/cluster.py), then R times:
+proxy`` processes, the fake provider upstream; see tests/harness/cluster.py), then R times:
 POST /emergency/kill for one agent, and from the moment the API has answered, every proxy is
 called in a tight loop (one caller per proxy, raw HTTP, no SDK) until it refuses; the time to
 each proxy's first 403 is one sample. A resume follows and is waited out before the next kill.
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
 
-from tests.emergency.cluster import Cluster, ProxyProcess, running_cluster, wait_for
+from tests.harness.cluster import Cluster, ProxyProcess, running_cluster, wait_for
 from tests.harness.databases import cloned_database, migrated_template
 from tests.harness.servers import postgres_server, redis_server
 

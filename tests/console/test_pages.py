@@ -157,7 +157,7 @@ async def test_the_run_timeline_shows_each_calls_forensic_detail(
     client: Client, signup: SignUp
 ) -> None:
     from tests.control_plane.conftest import api_key
-    from tests.ingest.records import record
+    from tests.harness.records import record
 
     owner = await signup(org="acme")
     await owner.ok("POST", "/agents", 201, json={"name": "bot"})
@@ -203,7 +203,7 @@ async def test_the_run_browser_pages_with_a_cursor_and_keeps_its_filters(
     client: Client, signup: SignUp
 ) -> None:
     from tests.control_plane.conftest import api_key
-    from tests.ingest.records import record
+    from tests.harness.records import record
 
     owner = await signup(org="acme")
     await owner.ok("POST", "/agents", 201, json={"name": "bot"})

@@ -169,3 +169,9 @@ def running_url(
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(30)
+
+
+# The two org shapes the tests below ask for by name: `org` is a signed-up owner with an ingest key
+# (tests/control_plane/store and ingest override it with the store-level org), `db` the store.
+from tests.harness.api_org import org as org  # noqa: E402
+from tests.harness.store_org import db  # noqa: E402, F401

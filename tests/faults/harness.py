@@ -24,8 +24,8 @@ from typing import Any
 import openai
 import redis
 
-from tests.emergency.cluster import ProxyProcess, wait_for
 from tests.faults.stores import stored_calls
+from tests.harness.cluster import ProxyProcess, wait_for
 from tests.harness.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

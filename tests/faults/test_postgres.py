@@ -16,8 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 import pytest
 
-from tests.emergency.cluster import Cluster, running_cluster, wait_for
 from tests.faults.harness import Relay, call, call_figures
+from tests.harness.cluster import Cluster, running_cluster, wait_for
 
 PROXY_ENV = {
     "AGENTOPS_PROXY__REQUIRE_CREDENTIALS": "true",

@@ -21,8 +21,8 @@ import psycopg
 import pytest
 
 from control_plane.services.open_calls import close_open_calls_job
-from tests.emergency.cluster import Cluster, ProxyProcess, running_cluster, wait_for
 from tests.faults.harness import HELLO, MODEL, Figures, OwnRedis, call, proxy_client
+from tests.harness.cluster import Cluster, ProxyProcess, running_cluster, wait_for
 
 PROXY_ENV = {
     "AGENTOPS_PROXY__REQUIRE_CREDENTIALS": "true",

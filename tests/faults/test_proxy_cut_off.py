@@ -17,8 +17,8 @@ import aiohttp
 import pytest
 
 from cli.emergency_cmd import status
-from tests.emergency.cluster import Cluster, ProxyProcess, running_cluster, wait_for
 from tests.faults.harness import OwnRedis, Relay, call, call_figures
+from tests.harness.cluster import Cluster, ProxyProcess, running_cluster, wait_for
 
 BOUND = 1.5
 PROXY_ENV = {

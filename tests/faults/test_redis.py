@@ -19,9 +19,9 @@ import aiohttp
 import openai
 import pytest
 
-from tests.emergency.cluster import Cluster, ProxyProcess, running_cluster, wait_for
 from tests.faults.harness import Figures, OwnRedis, call
 from tests.faults.stores import stored_calls
+from tests.harness.cluster import Cluster, ProxyProcess, running_cluster, wait_for
 
 PROXY_ENV = {
     "AGENTOPS_PROXY__REQUIRE_CREDENTIALS": "true",

@@ -27,8 +27,8 @@ import psycopg
 import pytest
 from aiohttp import web
 
-from tests.emergency.cluster import SECRET, Cluster, running_cluster, wait_for
 from tests.faults.harness import Figures, OwnRedis
+from tests.harness.cluster import SECRET, Cluster, running_cluster, wait_for
 from tests.harness.ports import free_port
 
 REPLICAS = 3

@@ -10,7 +10,7 @@ from proxy.service import ProxyService
 from tests.fakeprovider import expected as ex
 from tests.fakeprovider.server import FakeProvider
 from tests.proxy.conftest import StartProxy
-from tests.proxy.test_sdks import only_record
+from tests.proxy.test_service_sdks import only_record
 
 KEY = "sk-test-openai-SECRET-capture-77"
 LEAKY_PROMPT = "Use my key sk-proj-ABCDEFGHIJKLMNOPQRSTUV and mail ada@example.com the answer"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from proxy.control.breaker import CircuitBreaker, backoff_seconds
-from tests.statebus.builders import FakeClock
+from tests.harness.builders import FakeClock
 
 
 def test_it_opens_after_consecutive_failures_and_then_refuses_at_once() -> None:

@@ -16,8 +16,8 @@ from proxy.control.breaker import CircuitBreaker
 from proxy.control.gate import ControlGate
 from proxy.control.holder import ControlStateHolder
 from proxy.decision import Call, Decision
+from tests.harness.builders import FakeClock, budget, rule, snap
 from tests.harness.ports import free_port
-from tests.statebus.builders import FakeClock, budget, rule, snap
 
 
 def holder_with(*snapshots: Any) -> ControlStateHolder:

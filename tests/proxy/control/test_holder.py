@@ -8,7 +8,7 @@ from agentops.statebus import encode_snapshot
 from agentops.wire.control import ControlSnapshot
 from proxy.control.holder import ControlStateHolder
 from proxy.decision import Call, StateHealth, decide
-from tests.statebus.builders import FakeClock, rule, snap
+from tests.harness.builders import FakeClock, rule, snap
 
 FRESH = StateHealth(True, "fresh", 0.0, 5)
 KILLED = snap(version=3, rules=[rule("agent", "bot")])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from agentops.statebus import MemoryStateBus
 from proxy.control.holder import ControlStateHolder
 from proxy.control.memory_source import MemoryStateSource
-from tests.statebus.builders import rule, snap, wait_until
+from tests.harness.builders import rule, snap, wait_until
 
 
 async def test_state_published_before_start_is_loaded_and_makes_the_holder_ready() -> None:

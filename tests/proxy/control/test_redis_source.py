@@ -18,8 +18,8 @@ from proxy.control.holder import ControlStateHolder
 from proxy.control.metrics import STATE_STORE_EMPTY
 from proxy.control.redis_source import RedisStateSource
 from proxy.decision import Call
+from tests.harness.builders import FakeClock, rule, snap, wait_until
 from tests.harness.ports import free_port
-from tests.statebus.builders import FakeClock, rule, snap, wait_until
 
 
 @asynccontextmanager

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 import pytest
 
 from proxy.decision.budgets import budget_refusal, counter_period, matching_budgets
-from tests.statebus.builders import T0, budget, snap
+from tests.harness.builders import T0, budget, snap
 
 STATE = snap(
     budgets=[

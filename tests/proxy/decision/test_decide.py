@@ -8,7 +8,7 @@ import pytest
 
 from agentops.wire.control import ControlSnapshot
 from proxy.decision import Call, StateHealth, decide, should_cut_stream
-from tests.statebus.builders import rule, snap
+from tests.harness.builders import rule, snap
 
 FRESH = StateHealth(True, "fresh", 1.0, 5)
 STALE_KEPT = StateHealth(True, "stale_keep_last_known", 900.0, 5)

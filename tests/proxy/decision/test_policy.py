@@ -11,7 +11,7 @@ from policies import compile_policies
 from proxy.control.gate import ControlGate
 from proxy.control.holder import ControlStateHolder
 from proxy.decision import Call, Decision, StateHealth, decide
-from tests.statebus.builders import budget, rule, snap
+from tests.harness.builders import budget, rule, snap
 
 FRESH = StateHealth(True, "fresh", 1.0, 5)
 CALL = Call(

@@ -1,0 +1,94 @@
+"""The meter addon on its own (mitmproxy's ``tflow``): the provider's answer becomes the call's
+facts and status; a refusal already decided is not metered again."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from mitmproxy import flow as flow_module
+from mitmproxy import http
+
+from agentops.wire.record import CallStatus
+from proxy.meter import Meter
+from tests.factories import (
+    addon_context,  # noqa: F401  # fixture
+    front,
+    llm_flow,
+)
+
+pytestmark = pytest.mark.usefixtures("addon_context")
+
+
+def respond(flow: http.HTTPFlow, status: int, body: dict[str, object]) -> None:
+    flow.response = http.Response.make(
+        status, json.dumps(body), {"content-type": "application/json"}
+    )
+
+
+def completion() -> dict[str, object]:
+    return {
+        "id": "c1",
+        "object": "chat.completion",
+        "model": "gpt-4o-2024-08-06",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "yo"}}],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11},
+    }
+
+
+def metered(flow: http.HTTPFlow) -> None:
+    meter = Meter()
+    meter.request(flow)
+    meter.responseheaders(flow)
+    meter.response(flow)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (200, completion(), CallStatus.OK),
+        (429, {"error": {"message": "slow down"}}, CallStatus.ERROR),
+    ],
+)
+def test_the_answer_sets_the_status_and_http_status(
+    status: int, body: dict[str, object], expected: CallStatus
+) -> None:
+    flow = llm_flow()
+    state = front(flow)
+    assert state is not None
+    Meter().request(flow)
+    assert state.t_sent is not None
+    respond(flow, status, body)
+    metered(flow)
+    assert (state.status, state.http_status) == (expected, status)
+
+
+def test_usage_and_served_model_come_from_the_answer() -> None:
+    flow = llm_flow()
+    state = front(flow)
+    assert state is not None
+    respond(flow, 200, completion())
+    metered(flow)
+    assert state.response is not None
+    assert state.response.parse_error is None
+    assert state.response.model_served == "gpt-4o-2024-08-06"
+    assert state.response.usage is not None
+
+
+def test_a_call_already_decided_is_left_as_it_is() -> None:
+    flow = llm_flow()
+    state = front(flow)
+    assert state is not None
+    state.status = CallStatus.REFUSED
+    respond(flow, 403, {"error": {"message": "no"}})
+    metered(flow)
+    assert (state.status, state.response) == (CallStatus.REFUSED, None)
+
+
+def test_a_client_that_goes_away_cancels_the_call() -> None:
+    flow = llm_flow()
+    state = front(flow)
+    assert state is not None
+    flow.error = flow_module.Error("client disconnected")
+    Meter().error(flow)
+    assert state.status == CallStatus.CANCELLED

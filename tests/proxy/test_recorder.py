@@ -1,0 +1,111 @@
+"""The record addon on its own (after the meter, as the pipeline orders them): it writes the call
+as a wire record and settles the call's budget hold with the real cost."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from mitmproxy import http
+
+from agentops.statebus import MemorySpendCounters
+from agentops.wire.record import CallRecord, CallStatus
+from proxy.control.gate import ControlGate
+from proxy.control.holder import ControlStateHolder
+from proxy.gate import GateAddon
+from proxy.meter import Meter
+from proxy.recorder import Record
+from proxy.tokenizer import count_text
+from tests.factories import PROXY_SETTINGS as SETTINGS
+from tests.factories import (
+    addon_context,  # noqa: F401  # fixture
+    front,
+    llm_flow,
+)
+from tests.harness.builders import budget, snap, wait_until
+
+pytestmark = pytest.mark.usefixtures("addon_context")
+
+
+class Writer:
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+
+    def append_json(self, document: bytes) -> int | None:
+        self.records.append(json.loads(document))
+        return len(self.records)
+
+    async def until_durable(self, seq: int) -> None:
+        return None
+
+
+def answer(flow: http.HTTPFlow) -> None:
+    body = {
+        "id": "c1",
+        "object": "chat.completion",
+        "model": "gpt-4o-2024-08-06",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "yo"}}],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11},
+    }
+    flow.response = http.Response.make(200, json.dumps(body), {"content-type": "application/json"})
+
+
+async def test_meter_and_record_write_the_call_and_settle_its_budget_hold() -> None:
+    holder = ControlStateHolder()
+    holder.apply(snap(budgets=[budget("b1", limit="5")]))
+    holder.mark_synced()
+    counters = MemorySpendCounters()
+    gate = ControlGate(holder, SETTINGS, counters)
+    flow = llm_flow(X_AgentOps_Agent="bot")
+    state = front(flow)
+    await GateAddon(gate, lambda: False).request(flow)
+    meter, writer = Meter(), Writer()
+    record = Record(writer, count_text=count_text, azure_deployments={}, proxy_id="p1")
+    meter.request(flow)
+    answer(flow)
+    meter.responseheaders(flow)
+    await record.responseheaders(flow)
+    meter.response(flow)
+    await record.response(flow)
+    assert state is not None
+    assert state.status == CallStatus.OK
+    [written] = writer.records
+    assert (written["agent"], written["model_served"], written["status"]) == (
+        "bot",
+        "gpt-4o-2024-08-06",
+        "ok",
+    )
+    assert written["tokens"]["input"] == 9
+    assert "policies" not in written  # no policy matched: the record is what it always was
+    await wait_until(lambda: len(gate.settlements) == 0)  # settled in the background
+    usage = await counters.usage("b1", "2025-06")
+    assert (usage.holds, usage.calls) == (0, 1)
+    # the real cost, in the counters' micro-dollars
+    assert abs(usage.spent - Decimal(str(written["cost"]["total_usd"]))) < Decimal("0.000001")
+
+
+async def test_record_leaves_flows_that_are_not_llm_calls_alone() -> None:
+    writer = Writer()
+    plain = llm_flow(host="example.com")
+    answer(plain)
+    record = Record(writer, count_text=count_text, azure_deployments={}, proxy_id="p1")
+    await record.responseheaders(plain)
+    await record.response(plain)
+    assert writer.records == []
+
+
+async def test_record_writes_a_refused_call_once_as_a_valid_wire_record() -> None:
+    writer = Writer()
+    flow = llm_flow(X_AgentOps_Agent="bot")
+    state = front(flow)
+    assert state is not None
+    state.status, state.http_status, state.refusal_reason = CallStatus.REFUSED, 403, "agent_killed"
+    flow.response = http.Response.make(403, b"{}", {"content-type": "application/json"})
+    record = Record(writer, count_text=count_text, azure_deployments={}, proxy_id="p1")
+    await record.responseheaders(flow)
+    await record.response(flow)
+    [written] = writer.records
+    parsed = CallRecord.model_validate(written)
+    assert (parsed.status, parsed.http_status, parsed.agent) == (CallStatus.REFUSED, 403, "bot")
