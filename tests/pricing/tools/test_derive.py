@@ -9,7 +9,7 @@ import pytest
 from pricing._table import PriceTable, parse_json
 from pricing.tools.derive import main
 
-EXCERPT = Path(__file__).parent / "community_excerpt.json"
+EXCERPT = Path(__file__).parents[1] / "community_excerpt.json"
 
 
 def test_it_derives_the_table_from_the_file_it_is_given(tmp_path: Path) -> None:
