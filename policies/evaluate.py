@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from policies.detectors import Detector, Scanner, detectors_for, scanner_for
 from policies.facts import Facts
+from policies.runs import DEFAULT_PAUSE_SECONDS, run_reasons
 from policies.schema import DAYS, ActionName, Mode, Policy, RateLimit, TimeWindow
 
 
@@ -36,6 +37,7 @@ class Hit:
     approval_timeout_seconds: int | None = None
     detectors: tuple[Detector, ...] = ()
     limit: RateLimit | None = None
+    pause_seconds: int | None = None  # pause_run: how long the run stays paused
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class PolicySet:
     policies: tuple[Compiled, ...] = ()
     errors: tuple[str, ...] = field(default=())  # documents that failed validation
     scanner: Scanner | None = None  # every content detector of the set, in one RE2 set
+    reads_runs: bool = False  # a policy has a run condition: the gate reads the run's counters
     # Memo of the conditions that depend only on who calls which model (scope, provider,
     # endpoint, model globs): the same agent calling the same model skips them after the
     # first call. A cache of a pure function, bounded, and dropped with the snapshot version.
@@ -120,7 +123,8 @@ def compile_policies(documents: list[dict[str, Any]]) -> PolicySet:
             compiled.append(compile_one(policy_id, policy))
     compiled.sort(key=lambda c: (c.policy.priority, c.policy.name))
     scanner = scanner_for([d for c in compiled for d in c.detectors])
-    return PolicySet(tuple(compiled), tuple(errors), scanner)
+    reads_runs = any(c.policy.when.reads_run for c in compiled)
+    return PolicySet(tuple(compiled), tuple(errors), scanner, reads_runs)
 
 
 def evaluate(policies: PolicySet, facts: Facts) -> list[Hit]:
@@ -141,9 +145,20 @@ def evaluate(policies: PolicySet, facts: Facts) -> list[Hit]:
                     p.approval.timeout_seconds if p.approval else None,
                     compiled.detectors,
                     p.limit,
+                    (p.pause_seconds or DEFAULT_PAUSE_SECONDS) if p.action == "pause_run" else None,
                 )
             )
     return hits
+
+
+def run_windows(policies: PolicySet, facts: Facts) -> tuple[int, ...] | None:
+    """None when no policy that could match this call reads its run's counters; else the
+    repeat windows (seconds) its loop conditions count in (possibly none)."""
+    reading = [c.policy.when for c, _ in policies.candidates(facts) if c.policy.when.reads_run]
+    if not reading:
+        return None
+    windows = {w.loop.window_seconds for w in reading if w.loop and w.loop.repeats is not None}
+    return tuple(sorted(windows))
 
 
 def _static_match(c: Compiled, f: Facts) -> list[str] | None:
@@ -202,6 +217,9 @@ def _dynamic_match(
         found = [d.name for d in c.detectors if f.contains(d, scanner)]
         if not found:
             return None
+    on_run = run_reasons(w, f.run)
+    if on_run is None:
+        return None
     reasons = list(static)
     if w.request_bytes_over is not None:
         reasons.append(f"request of {f.request_bytes} bytes > {w.request_bytes_over}")
@@ -216,7 +234,7 @@ def _dynamic_match(
         reasons.append(f"estimated cost {shown} > ${w.estimated_cost_over_usd}")
     if found:
         reasons.append(f"prompt contains {', '.join(found)}")
-    return reasons
+    return reasons + on_run
 
 
 def _in_scope(p: Policy, f: Facts) -> bool:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from policies.detectors import Detector, Scanner
+from policies.runs import RunFacts
 
 _TOOL_BLOCKS = frozenset({"tool_use", "function_call", "function", "server_tool_use"})
 _NOT_PROMPT = frozenset({"model", "role", "type", "id", "tool_call_id", "tool_use_id"})
@@ -30,6 +31,7 @@ class Facts:
     now: datetime | None = None
     body: Callable[[], Any] = lambda: None  # the parsed JSON request body
     estimated_cost: Callable[[], Decimal | None] = lambda: None
+    run: RunFacts | None = None  # the run's shared counters, when a policy reads them
     _text: str | None = field(default=None, repr=False)
     _tools: list[str] | None = field(default=None, repr=False)
     _found: dict[str, bool] = field(default_factory=dict, repr=False)
