@@ -3,8 +3,6 @@ one Redis count one run, and a paused run counts nothing more."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -21,21 +19,11 @@ class Clock:
         return self.now
 
 
-@pytest.fixture
-async def aredis(redis_url: str) -> AsyncIterator[Redis[Any]]:
-    client: Redis[Any] = Redis.from_url(redis_url)
-    yield client
-    await client.aclose()  # type: ignore[attr-defined]
-
-
 @pytest.fixture(params=["memory", "redis"])
-async def counters(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[RunCounters]:
+def counters(request: pytest.FixtureRequest, aredis: Redis[Any], prefix: str) -> RunCounters:
     if request.param == "memory":
-        yield MemoryRunCounters()
-        return
-    client: Redis[Any] = Redis.from_url(redis_url)
-    yield RedisRunCounters(client, f"t{uuid.uuid4().hex[:6]}:", timeout_seconds=5)
-    await client.aclose()  # type: ignore[attr-defined]
+        return MemoryRunCounters()
+    return RedisRunCounters(aredis, prefix, timeout_seconds=5)
 
 
 def step(
@@ -80,9 +68,10 @@ async def test_memory_repeat_window_and_pause_expire() -> None:
     assert (await counters.count(step("o:r", "p", 1))).paused is None
 
 
-async def test_replicas_on_one_redis_count_one_run(aredis: Redis[Any], redis_url: str) -> None:
+async def test_replicas_on_one_redis_count_one_run(
+    aredis: Redis[Any], redis_url: str, prefix: str
+) -> None:
     other: Redis[Any] = Redis.from_url(redis_url)
-    prefix = f"t{uuid.uuid4().hex[:6]}:"
     replicas = [RedisRunCounters(aredis, prefix, timeout_seconds=5),
                 RedisRunCounters(other, prefix, timeout_seconds=5)]  # fmt: skip
     answers = [await replicas[i % 2].count(step("o:r", "same", 5)) for i in range(6)]
