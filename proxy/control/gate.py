@@ -310,7 +310,7 @@ class ControlGate:
                 hold.period_key,
                 hold_id,
                 estimate or Decimal(0),
-                rule.limit_usd,
+                rule.limit_at(self._now()),
                 self._ttl,
                 max_calls=rule.max_calls,
             )
