@@ -21,6 +21,7 @@ from policies.detectors import Detector, Scanner, detectors_for, scanner_for
 from policies.facts import Facts
 from policies.runs import DEFAULT_PAUSE_SECONDS, run_reasons
 from policies.schema import DAYS, ActionName, Mode, Policy, RateLimit, TimeWindow
+from policies.screen import Screen, screen
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Compiled:
     tools: re.Pattern[str] | None
     detectors: tuple[Detector, ...]
     window: Window | None
+    screen: Screen | None = None  # the per-call conditions as one quick test
 
 
 StaticKey = tuple[str, str, str | None, str, str | None, str | None, str | None, frozenset[str]]
@@ -95,22 +97,30 @@ def _globs(patterns: list[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{fnmatch.translate(p.lower())})" for p in patterns))
 
 
-def compile_one(policy_id: str, policy: Policy) -> Compiled:
+def compile_one(policy_id: str, policy: Policy, windows: dict[str, Window]) -> Compiled:
+    """``windows``: the windows compiled so far, shared by policies with the same one."""
     when = policy.when
+    window = None
+    if when.time_window is not None:
+        key = when.time_window.model_dump_json()
+        window = windows.get(key) or windows.setdefault(key, Window.of(when.time_window))
+    tools, detectors = _globs(when.tools), detectors_for(when.detectors, when.patterns)
     return Compiled(
         policy_id,
         policy,
         _globs(when.models),
         _globs(when.models_except),
-        _globs(when.tools),
-        detectors_for(when.detectors, when.patterns),
-        Window.of(when.time_window) if when.time_window is not None else None,
+        tools,
+        detectors,
+        window,
+        screen(when, tools, detectors, window),
     )
 
 
 def compile_policies(documents: list[dict[str, Any]]) -> PolicySet:
     """Documents as the snapshot carries them: the policy plus its ``id``."""
     compiled, errors = [], []
+    windows: dict[str, Window] = {}
     for document in documents:
         spec = {k: v for k, v in document.items() if k not in ("id", "revision")}
         policy_id = str(document.get("id", spec.get("name", "?")))
@@ -120,7 +130,7 @@ def compile_policies(documents: list[dict[str, Any]]) -> PolicySet:
             errors.append(f"{policy_id}: {exc}")
             continue
         if policy.enabled:
-            compiled.append(compile_one(policy_id, policy))
+            compiled.append(compile_one(policy_id, policy, windows))
     compiled.sort(key=lambda c: (c.policy.priority, c.policy.name))
     scanner = scanner_for([d for c in compiled for d in c.detectors])
     reads_runs = any(c.policy.when.reads_run for c in compiled)
@@ -129,8 +139,12 @@ def compile_policies(documents: list[dict[str, Any]]) -> PolicySet:
 
 def evaluate(policies: PolicySet, facts: Facts) -> list[Hit]:
     hits = []
+    scanner = policies.scanner
     for compiled, static in policies.candidates(facts):
-        reasons = _dynamic_match(compiled, facts, static, policies.scanner)
+        quick = compiled.screen
+        if quick is not None and not quick(facts, scanner):
+            continue
+        reasons = _dynamic_match(compiled, facts, static, scanner)
         if reasons is not None:
             p = compiled.policy
             hits.append(
@@ -198,12 +212,12 @@ def _dynamic_match(
     over = w.max_tokens_over
     if over is not None and f.max_tokens is not None and f.max_tokens <= over:
         return None
-    if c.window is not None and (f.now is None or not c.window.contains(f.now)):
+    if c.window is not None and not f.in_window(c.window):
         return None
     tools: list[str] = []
     if c.tools is not None:
         pattern = c.tools
-        tools = [t for t in f.tools() if pattern.match(t.lower())]
+        tools = [t for t in f.tools() if pattern.match(t.lower())]  # names as called
         if not tools:
             return None
     cost = None
