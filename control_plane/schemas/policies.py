@@ -87,6 +87,10 @@ class SimulationOut(Request):
     calls_replayed_one_by_one: int = Field(
         description="Calls a per-call condition made the simulation read one by one"
     )
+    minutes_replayed: int = Field(
+        default=0,
+        description="(agent, model, minute) sums judged for time windows instead of each call",
+    )
     limitations: list[str]
     totals: SimulationRow
     rows: list[SimulationRow]
