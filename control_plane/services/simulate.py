@@ -158,7 +158,8 @@ def _count(
     outcome = fold(hits)
     affected: list[str] = []
     if outcome.final is not None:
-        affected.append("denied" if outcome.final.action == "deny" else "held")
+        held = outcome.final.action == "require_approval"
+        affected.append("held" if held else "denied")  # deny, or pause_run
     else:
         if outcome.redact:
             affected.append("redacted")
@@ -187,6 +188,8 @@ def _limitations(drafts: list[Policy]) -> list[str]:
         notes.append("content conditions see only prompts captured with capture_content on")
     if any(p.when.estimated_cost_over_usd is not None for p in drafts):
         notes.append("estimated_cost_over_usd is judged on each call's recorded cost")
+    if any(p.when.reads_run for p in drafts):
+        notes.append("run conditions (calls, tokens per run, loops) are not replayed: no match")
     if any(p.action == "rate_limit" for p in drafts):
         notes.append("rate_limited counts the calls a limit covers, not how many it would refuse")
     return notes
