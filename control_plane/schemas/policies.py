@@ -57,6 +57,7 @@ class PolicyPatch(Request):
     route_to: str | None = Field(None, min_length=1, max_length=200)
     approval: Approval | None = None
     limit: RateLimit | None = None
+    pause_seconds: int | None = Field(None, ge=1, le=7 * 86_400)
 
 
 class SimulateRequest(Request):

@@ -5,7 +5,8 @@ budgets to hold, this gate holds the call's worst case on the shared spend count
 scripts, or their in-memory twin), behind a circuit breaker and tight timeouts, so a slow or dead
 Redis costs an agent's call at most one timeout and then nothing while the breaker is open;
 ``settings.budget_fail_mode`` decides what an unreachable counter means. It owns holds and
-counters and nothing else.
+counters (spend holds, rate limits, the run counters run conditions read: ``runs.py``) and
+nothing else.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ Order, first refusal wins:
    counters, read by the gate, say so);
 2. an agent name the org does not register on first use (``auto_register_agents`` off);
 3. the control state's health (503 when it may not be served from);
-4. policies (``proxy/decision/policy.py``): deny refuses, require_approval holds, redact,
+4. policies (``proxy/decision/policy.py``): deny refuses, pause_run refuses and names the run
+   the gate must pause (``Decision.pause_run_seconds``), require_approval holds, redact,
    route and alert shape the call, rate_limit names the allowances the call takes from (the
    gate takes them first, then the budget holds); shadow policies are recorded and change
    nothing. Policies come before the counters so a call a policy refuses takes no rate-limit
