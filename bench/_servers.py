@@ -23,6 +23,7 @@ import signal
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 import uvloop
 
@@ -48,7 +49,36 @@ async def _until_term() -> None:
     await stop.wait()
 
 
-async def run_metered(mock_port: int, home: Path, otlp: str | None = None) -> None:
+async def _publish(policies: int) -> Any:
+    """An in-process state bus holding the default org's snapshot with ``policies`` enabled
+    policies of every kind (``decide_bench``'s spread; the time windows moved to a day that is
+    not today, so that, as there, most policies do not match)."""
+    from datetime import UTC, datetime, timedelta
+
+    from decide_bench import policy
+
+    from agentops.statebus import MemoryStateBus
+    from agentops.wire.control import ControlSnapshot
+    from policies.schema import DAYS
+
+    elsewhere = DAYS[(datetime.now(UTC) + timedelta(days=3)).weekday()]
+    documents = []
+    for i in range(policies):
+        document = policy(i)
+        window = document.get("when", {}).get("time_window")
+        if window is not None:
+            document["when"] = {"time_window": window | {"days": [elsewhere]}}
+        documents.append(document)
+    bus = MemoryStateBus()
+    snapshot = ControlSnapshot(org="default", version=1, generated_at=datetime.now(UTC),
+                               policies=documents)  # fmt: skip
+    await bus.publish(snapshot)
+    return bus
+
+
+async def run_metered(
+    mock_port: int, home: Path, otlp: str | None = None, policies: int | None = None
+) -> None:
     from agentops.heap import settle_heap
     from agentops.logs import configure_logging
     from agentops.settings import load_settings
@@ -69,7 +99,10 @@ async def run_metered(mock_port: int, home: Path, otlp: str | None = None) -> No
         },
     )
     configure_logging(settings.log_level, settings.log_format)  # as `agentops proxy` does
-    service = ProxyService(settings)
+    bus = None
+    if policies is not None:  # gated from a control state, as with a control plane
+        bus = await _publish(policies)
+    service = ProxyService(settings, state_bus=bus)
     await service.start()
     settle_heap()  # as `agentops proxy` does once started
     bundle = write_bundle(settings.proxy.ca_dir, home / "bundle.pem")
@@ -127,9 +160,12 @@ def main() -> None:
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--otlp", default=None, help="metered: OTLP/HTTP endpoint to export to")
+    parser.add_argument(
+        "--policies", type=int, default=None, help="metered: gate on a snapshot with N policies"
+    )
     args = parser.parse_args()
     if args.kind == "metered":
-        uvloop.run(run_metered(args.mock_port, args.home, args.otlp))
+        uvloop.run(run_metered(args.mock_port, args.home, args.otlp, args.policies))
     else:
         uvloop.run(run_passthrough(args.mock_port, args.home, args.port or _free_port()))
 

@@ -18,7 +18,7 @@ over the rounds. Server CPU per call comes from
 
     .venv/bin/python bench/proxy_bench.py [--quick] [--duration S] [--repeats N]
         [--litellm-venv bench/.venv-litellm] [--soak SECONDS] [--only reverse,...]
-        [--concurrency 1,16,64]
+        [--concurrency 1,16,64] [--rules 100 --only reverse-rules0,reverse-rules100]
 """
 
 from __future__ import annotations
@@ -95,6 +95,18 @@ def _start_proxies(
     servers["passthrough"] = _procs.start(
         "passthrough", [*runner, "passthrough", *common], SERVER_CORE, tmp / "passthrough.log"
     )
+    # Gated from a control state with 0 and with N policies: "reverse-rules0" against
+    # "reverse-rulesN" is what the policies cost (the plain "reverse" has no control state).
+    for count in (0, args.rules) if args.rules else ():
+        home = tmp / f"rules{count}"
+        home.mkdir()
+        servers[f"rules{count}"] = _procs.start(
+            f"rules{count}",
+            [*runner, "metered", "--mock-port", str(port), "--home", str(home),
+             "--policies", str(count)],
+            SERVER_CORE,
+            tmp / f"rules{count}.log",
+        )  # fmt: skip
     if args.litellm_venv:
         config = tmp / "litellm.yaml"
         config.write_text(LITELLM_CONFIG.format(port=port, key=API_KEY))
@@ -127,6 +139,9 @@ def make_targets(mock_port: int, servers: dict[str, Server]) -> list[tuple[Targe
             metered,
         ),
     ]
+    for name in [n for n in servers if n.startswith("rules")]:
+        host, port = servers[name].info["reverse"]
+        out.append((Target(f"reverse-{name}", host, port, "/openai" + chat), servers[name]))
     if "litellm" in servers:
         lhost, lport = servers["litellm"].info["reverse"]
         out.append((Target("litellm", lhost, lport, chat), servers["litellm"]))
@@ -269,6 +284,12 @@ def parse_args() -> argparse.Namespace:
     )
     p.add_argument("--soak", type=float, default=0, help="run only the RSS soak, for S seconds")
     p.add_argument("--only", type=lambda s: s.split(","), default=None, help="targets to run")
+    p.add_argument(
+        "--rules",
+        type=int,
+        default=0,
+        help="also run reverse-rules0 and reverse-rulesN: gated on 0 and N policies",
+    )
     p.add_argument(
         "--concurrency",
         type=lambda s: tuple(int(c) for c in s.split(",")),

@@ -69,7 +69,7 @@ def show(approval_id: str, url: str | None, token: str | None) -> None:
 def approve(
     approval_id: str, reason: str, for_run: bool, url: str | None, token: str | None
 ) -> None:
-    """Approve a held call: its proxy sends it on.
+    """Approve a held call (its proxy sends it on) or a budget top-up (in force at once).
 
     \b
     Example:
@@ -77,6 +77,12 @@ def approve(
     """
     body = {"reason": reason, "for_run": for_run}
     found = call_api(url, token, "POST", f"/approvals/{approval_id}/approve", body)
+    if found.get("topup_until"):
+        click.echo(
+            f"approved top-up {found['id']}: +${found['topup_usd']} on budget "
+            f"{found['policy_name']!r} until {found['topup_until']}"
+        )
+        return
     click.echo(f"approved {found['id']} ({found['coverage']}): agent {found['agent']}")
 
 

@@ -8,6 +8,7 @@ import click
 
 from cli._client import api_url_option, make_client
 from cli._output import output_option, render
+from cli.emergency_cmd import call_api, connection_options
 
 COLUMNS = (
     "id", "name", "scope", "target", "period", "enforcement", "limit_usd",
@@ -140,3 +141,35 @@ def delete_budget(budget_id: str, api_url: str | None) -> None:
     """
     make_client(api_url).request("DELETE", f"/budgets/{budget_id}")
     click.echo(f"deleted budget {budget_id}")
+
+
+@budgets.command("topup")
+@click.argument("budget_id")
+@click.option("--amount", "amount_usd", required=True, help="How much to add, in USD.")
+@click.option("--hours", required=True, help="For how long, from the approval (at most 168).")
+@click.option("--reason", required=True, help="Why (shown to the approvers, audited).")
+@click.option("--agent", default=None, help="The agent the budget stopped, for the approvers.")
+@connection_options
+@output_option
+def topup(
+    budget_id: str, amount_usd: str, hours: str, reason: str, agent: str | None,
+    url: str | None, token: str | None, output: str,
+) -> None:  # fmt: skip
+    """Ask for a temporary increase of a hard budget; an owner or admin other than you decides
+    it with `agentops approvals approve|deny`. Approved, every proxy raises the limit at once
+    and drops the increase when it expires.
+
+    \b
+    Example:
+      agentops budgets topup 01935f7e-… --amount 25 --hours 4 --reason "quarter-end batch"
+    """
+    body = _body(amount_usd=amount_usd, hours=hours, reason=reason, agent=agent)
+    found = call_api(url, token, "POST", f"/budgets/{budget_id}/topups", body)
+    if output == "json":
+        render(found, output, ())
+        return
+    click.echo(
+        f"top-up {found['id']} requested: ${found['topup_usd']} for {hours} h on budget "
+        f"{found['policy_name']!r}; an approver runs: agentops approvals approve {found['id']} "
+        "--reason ..."
+    )

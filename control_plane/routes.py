@@ -33,6 +33,7 @@ from control_plane.api import (
     runs,
     simulation,
     teams,
+    topups,
 )
 from control_plane.auth.permissions import Permission as P
 from control_plane.endpoint import Route, make_handler
@@ -177,6 +178,8 @@ ROUTES: tuple[Route, ...] = (
           body=bg.BudgetUpdate, response=bg.BudgetOut),
     Route("DELETE", "/budgets/{budget_id}", budgets.delete_budget, P.BUDGETS_WRITE, "Delete a budget", "budgets",
           status=204),
+    Route("POST", "/budgets/{budget_id}/topups", topups.request_topup, P.BUDGETS_READ, "Ask for a temporary increase of a hard budget (decided in the approvals queue)", "budgets",
+          body=ap.TopUpIn, response=ap.ApprovalOut, status=201),
     # policies
     Route("POST", "/policies", policies.create_policy, P.POLICIES_WRITE, "Create a policy (the document `agentops policies apply` sends)", "policies",
           body=po.Policy, response=po.PolicyOut, status=201),

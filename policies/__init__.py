@@ -2,14 +2,24 @@
 reasons. Pure code (a lint rule bans I/O frameworks and our other packages here)."""
 
 from policies.detectors import DETECTORS, Detector, compile_pattern, luhn_ok
-from policies.evaluate import EMPTY, Hit, PolicySet, compile_policies, evaluate, in_window
+from policies.evaluate import (
+    EMPTY,
+    Hit,
+    PolicySet,
+    compile_policies,
+    evaluate,
+    in_window,
+    run_windows,
+)
 from policies.facts import Facts
 from policies.outcome import Outcome, fold
 from policies.redact import redact
+from policies.runs import DEFAULT_PAUSE_SECONDS, Fingerprints, RunFacts, fingerprints
 from policies.schema import (
     SCHEMA_VERSION,
     Approval,
     Conditions,
+    Loop,
     Policy,
     RateLimit,
     Scope,
@@ -17,6 +27,7 @@ from policies.schema import (
 )
 
 __all__ = [
+    "DEFAULT_PAUSE_SECONDS",
     "DETECTORS",
     "EMPTY",
     "SCHEMA_VERSION",
@@ -24,18 +35,23 @@ __all__ = [
     "Conditions",
     "Detector",
     "Facts",
+    "Fingerprints",
     "Hit",
+    "Loop",
     "Outcome",
     "Policy",
     "PolicySet",
     "RateLimit",
+    "RunFacts",
     "Scope",
     "TimeWindow",
     "compile_pattern",
     "compile_policies",
     "evaluate",
+    "fingerprints",
     "fold",
     "in_window",
     "luhn_ok",
     "redact",
+    "run_windows",
 ]

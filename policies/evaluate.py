@@ -19,7 +19,9 @@ from pydantic import ValidationError
 
 from policies.detectors import Detector, Scanner, detectors_for, scanner_for
 from policies.facts import Facts
+from policies.runs import DEFAULT_PAUSE_SECONDS, run_reasons
 from policies.schema import DAYS, ActionName, Mode, Policy, RateLimit, TimeWindow
+from policies.screen import Screen, screen
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Hit:
     approval_timeout_seconds: int | None = None
     detectors: tuple[Detector, ...] = ()
     limit: RateLimit | None = None
+    pause_seconds: int | None = None  # pause_run: how long the run stays paused
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class Compiled:
     tools: re.Pattern[str] | None
     detectors: tuple[Detector, ...]
     window: Window | None
+    screen: Screen | None = None  # the per-call conditions as one quick test
 
 
 StaticKey = tuple[str, str, str | None, str, str | None, str | None, str | None, frozenset[str]]
@@ -59,6 +63,7 @@ class PolicySet:
     policies: tuple[Compiled, ...] = ()
     errors: tuple[str, ...] = field(default=())  # documents that failed validation
     scanner: Scanner | None = None  # every content detector of the set, in one RE2 set
+    reads_runs: bool = False  # a policy has a run condition: the gate reads the run's counters
     # Memo of the conditions that depend only on who calls which model (scope, provider,
     # endpoint, model globs): the same agent calling the same model skips them after the
     # first call. A cache of a pure function, bounded, and dropped with the snapshot version.
@@ -92,22 +97,30 @@ def _globs(patterns: list[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{fnmatch.translate(p.lower())})" for p in patterns))
 
 
-def compile_one(policy_id: str, policy: Policy) -> Compiled:
+def compile_one(policy_id: str, policy: Policy, windows: dict[str, Window]) -> Compiled:
+    """``windows``: the windows compiled so far, shared by policies with the same one."""
     when = policy.when
+    window = None
+    if when.time_window is not None:
+        key = when.time_window.model_dump_json()
+        window = windows.get(key) or windows.setdefault(key, Window.of(when.time_window))
+    tools, detectors = _globs(when.tools), detectors_for(when.detectors, when.patterns)
     return Compiled(
         policy_id,
         policy,
         _globs(when.models),
         _globs(when.models_except),
-        _globs(when.tools),
-        detectors_for(when.detectors, when.patterns),
-        Window.of(when.time_window) if when.time_window is not None else None,
+        tools,
+        detectors,
+        window,
+        screen(when, tools, detectors, window),
     )
 
 
 def compile_policies(documents: list[dict[str, Any]]) -> PolicySet:
     """Documents as the snapshot carries them: the policy plus its ``id``."""
     compiled, errors = [], []
+    windows: dict[str, Window] = {}
     for document in documents:
         spec = {k: v for k, v in document.items() if k not in ("id", "revision")}
         policy_id = str(document.get("id", spec.get("name", "?")))
@@ -117,16 +130,21 @@ def compile_policies(documents: list[dict[str, Any]]) -> PolicySet:
             errors.append(f"{policy_id}: {exc}")
             continue
         if policy.enabled:
-            compiled.append(compile_one(policy_id, policy))
+            compiled.append(compile_one(policy_id, policy, windows))
     compiled.sort(key=lambda c: (c.policy.priority, c.policy.name))
     scanner = scanner_for([d for c in compiled for d in c.detectors])
-    return PolicySet(tuple(compiled), tuple(errors), scanner)
+    reads_runs = any(c.policy.when.reads_run for c in compiled)
+    return PolicySet(tuple(compiled), tuple(errors), scanner, reads_runs)
 
 
 def evaluate(policies: PolicySet, facts: Facts) -> list[Hit]:
     hits = []
+    scanner = policies.scanner
     for compiled, static in policies.candidates(facts):
-        reasons = _dynamic_match(compiled, facts, static, policies.scanner)
+        quick = compiled.screen
+        if quick is not None and not quick(facts, scanner):
+            continue
+        reasons = _dynamic_match(compiled, facts, static, scanner)
         if reasons is not None:
             p = compiled.policy
             hits.append(
@@ -141,9 +159,20 @@ def evaluate(policies: PolicySet, facts: Facts) -> list[Hit]:
                     p.approval.timeout_seconds if p.approval else None,
                     compiled.detectors,
                     p.limit,
+                    (p.pause_seconds or DEFAULT_PAUSE_SECONDS) if p.action == "pause_run" else None,
                 )
             )
     return hits
+
+
+def run_windows(policies: PolicySet, facts: Facts) -> tuple[int, ...] | None:
+    """None when no policy that could match this call reads its run's counters; else the
+    repeat windows (seconds) its loop conditions count in (possibly none)."""
+    reading = [c.policy.when for c, _ in policies.candidates(facts) if c.policy.when.reads_run]
+    if not reading:
+        return None
+    windows = {w.loop.window_seconds for w in reading if w.loop and w.loop.repeats is not None}
+    return tuple(sorted(windows))
 
 
 def _static_match(c: Compiled, f: Facts) -> list[str] | None:
@@ -183,12 +212,12 @@ def _dynamic_match(
     over = w.max_tokens_over
     if over is not None and f.max_tokens is not None and f.max_tokens <= over:
         return None
-    if c.window is not None and (f.now is None or not c.window.contains(f.now)):
+    if c.window is not None and not f.in_window(c.window):
         return None
     tools: list[str] = []
     if c.tools is not None:
         pattern = c.tools
-        tools = [t for t in f.tools() if pattern.match(t.lower())]
+        tools = [t for t in f.tools() if pattern.match(t.lower())]  # names as called
         if not tools:
             return None
     cost = None
@@ -202,6 +231,9 @@ def _dynamic_match(
         found = [d.name for d in c.detectors if f.contains(d, scanner)]
         if not found:
             return None
+    on_run = run_reasons(w, f.run)
+    if on_run is None:
+        return None
     reasons = list(static)
     if w.request_bytes_over is not None:
         reasons.append(f"request of {f.request_bytes} bytes > {w.request_bytes_over}")
@@ -216,7 +248,7 @@ def _dynamic_match(
         reasons.append(f"estimated cost {shown} > ${w.estimated_cost_over_usd}")
     if found:
         reasons.append(f"prompt contains {', '.join(found)}")
-    return reasons
+    return reasons + on_run
 
 
 def _in_scope(p: Policy, f: Facts) -> bool:

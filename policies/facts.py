@@ -7,9 +7,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from policies.detectors import Detector, Scanner
+from policies.runs import RunFacts
+
+
+class Clock(Protocol):
+    def contains(self, now: datetime) -> bool: ...
+
 
 _TOOL_BLOCKS = frozenset({"tool_use", "function_call", "function", "server_tool_use"})
 _NOT_PROMPT = frozenset({"model", "role", "type", "id", "tool_call_id", "tool_use_id"})
@@ -30,10 +36,13 @@ class Facts:
     now: datetime | None = None
     body: Callable[[], Any] = lambda: None  # the parsed JSON request body
     estimated_cost: Callable[[], Decimal | None] = lambda: None
+    run: RunFacts | None = None  # the run's shared counters, when a policy reads them
     _text: str | None = field(default=None, repr=False)
     _tools: list[str] | None = field(default=None, repr=False)
     _found: dict[str, bool] = field(default_factory=dict, repr=False)
     _hits: frozenset[str] | None = field(default=None, repr=False)
+    _windows: dict[int, bool] = field(default_factory=dict, repr=False)
+    _tools_lower: list[str] | None = field(default=None, repr=False)
 
     def text(self) -> str:
         """Every string of the request a model would read (messages, system, tool results),
@@ -46,9 +55,7 @@ class Facts:
         """Whether ``detector`` finds something in the text. With the policy set's scanner, one
         pass over the text answers for every detector; each runs at most once a call."""
         if scanner is not None:
-            if self._hits is None:
-                self._hits = scanner.keys_in(self.text())
-            if detector.key not in self._hits:
+            if detector.key not in self.scanned(scanner):
                 return False
             if detector.confirm is None:
                 return True
@@ -57,11 +64,30 @@ class Facts:
             found = self._found[detector.key] = detector.found_in(self.text())
         return found
 
+    def scanned(self, scanner: Scanner) -> frozenset[str]:
+        """Keys of the detectors whose pattern the text holds (one pass of the set, a call)."""
+        if self._hits is None:
+            self._hits = scanner.keys_in(self.text())
+        return self._hits
+
     def tools(self) -> list[str]:
         """Names of the tools the request offers and the tool calls it carries."""
         if self._tools is None:
             self._tools = sorted(set(_tool_names(self.body())))
         return self._tools
+
+    def tools_lower(self) -> list[str]:
+        if self._tools_lower is None:
+            self._tools_lower = [t.lower() for t in self.tools()]
+        return self._tools_lower
+
+    def in_window(self, window: Clock) -> bool:
+        """Whether the call started inside ``window``; each window is judged once a call (the
+        compiler shares one object among policies with the same window)."""
+        found = self._windows.get(id(window))
+        if found is None:
+            found = self._windows[id(window)] = self.now is not None and window.contains(self.now)
+        return found
 
     def tag_names(self) -> set[str]:
         tags = self.tags

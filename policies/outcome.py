@@ -2,7 +2,7 @@
 fold matches here, so a simulation predicts exactly what enforcement does).
 
 Enforced matches apply in evaluation order: ``allow`` exempts the call from every policy after
-it; the first ``deny`` or ``require_approval`` decides and nothing after it applies; every
+it; the first ``deny``, ``require_approval`` or ``pause_run`` decides and nothing after it applies; every
 ``redact`` adds its detectors; the first ``route`` picks the model; ``rate_limit`` and
 ``alert`` apply. Shadow matches, and enforced ones something earlier outranked, apply nothing
 and are reported as what they would have done.
@@ -18,7 +18,7 @@ from policies.evaluate import Hit
 
 @dataclass(frozen=True)
 class Outcome:
-    final: Hit | None  # the deny or require_approval that decides, if any
+    final: Hit | None  # the deny, require_approval or pause_run that decides, if any
     applied: tuple[bool, ...]  # per hit, in order: did it apply
     route_to: str | None
     redact: tuple[Detector, ...]
@@ -37,7 +37,7 @@ def fold(hits: list[Hit]) -> Outcome:
         if applies:
             if hit.action == "allow":
                 exempt = True
-            elif hit.action in ("deny", "require_approval"):
+            elif hit.action in ("deny", "require_approval", "pause_run"):
                 final = hit
             elif hit.action == "route":
                 applies = route_to is None

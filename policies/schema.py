@@ -19,7 +19,9 @@ from policies.detectors import DETECTORS, DetectorName, compile_pattern
 SCHEMA_VERSION: Literal[1] = 1
 
 Mode = Literal["enforce", "shadow"]
-ActionName = Literal["allow", "deny", "require_approval", "redact", "alert", "route", "rate_limit"]
+ActionName = Literal[
+    "allow", "deny", "require_approval", "redact", "alert", "route", "rate_limit", "pause_run"
+]
 ScopeKind = Literal["org", "team", "agent", "tag", "environment", "api_key"]
 ApproverRole = Literal["owner", "admin", "team_lead"]
 DEFAULT_APPROVERS: tuple[ApproverRole, ...] = ("owner", "admin")
@@ -73,6 +75,23 @@ class TimeWindow(_Strict):
         return value
 
 
+class Loop(_Strict):
+    """A run that looks like a runaway loop: the same prompt (hash), or the same latest tool
+    call, sent ``repeats`` times within ``window_seconds``; or its prompt grew on each of
+    ``growth_steps`` calls in a row and is now over ``context_tokens_over`` tokens."""
+
+    repeats: int | None = Field(default=None, ge=2, le=100_000)
+    window_seconds: int = Field(default=300, ge=1, le=86_400)
+    context_tokens_over: int | None = Field(default=None, ge=1)
+    growth_steps: int = Field(default=3, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _something(self) -> Loop:
+        if self.repeats is None and self.context_tokens_over is None:
+            raise ValueError("a loop condition sets repeats or context_tokens_over")
+        return self
+
+
 class Conditions(_Strict):
     providers: list[str] = Field(default_factory=list)
     endpoints: list[str] = Field(default_factory=list)
@@ -91,6 +110,13 @@ class Conditions(_Strict):
         default_factory=list, max_length=50, description="RE2 regular expressions"
     )
     time_window: TimeWindow | None = None
+    run_calls_over: int | None = Field(
+        default=None, ge=0, description="the run has made more calls than this (this one included)"
+    )
+    run_tokens_over: int | None = Field(
+        default=None, ge=0, description="the run's prompt tokens, this call's included, are more"
+    )
+    loop: Loop | None = None
 
     @field_validator("patterns")
     @classmethod
@@ -102,6 +128,15 @@ class Conditions(_Strict):
     @property
     def inspects_content(self) -> bool:
         return bool(self.detectors or self.patterns)
+
+    @property
+    def reads_run(self) -> bool:
+        """Whether the condition needs the run's shared counters (the proxy's gate counts)."""
+        return (
+            self.run_calls_over is not None
+            or self.run_tokens_over is not None
+            or self.loop is not None
+        )
 
 
 class Approval(_Strict):
@@ -141,6 +176,9 @@ class Policy(_Strict):
     route_to: str | None = Field(default=None, min_length=1, max_length=200)
     approval: Approval | None = None
     limit: RateLimit | None = None
+    pause_seconds: int | None = Field(
+        default=None, ge=1, le=7 * 86_400, description="pause_run: how long (default 3600)"
+    )
 
     @model_validator(mode="after")
     def _action_needs(self) -> Policy:
@@ -154,6 +192,8 @@ class Policy(_Strict):
             raise ValueError("a redact policy names what to mask (when.detectors or patterns)")
         if self.action != "require_approval" and self.approval is not None:
             raise ValueError("approval is only for action: require_approval")
+        if self.action != "pause_run" and self.pause_seconds is not None:
+            raise ValueError("pause_seconds is only for action: pause_run")
         return self
 
 
@@ -162,6 +202,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Approval",
     "Conditions",
+    "Loop",
     "Policy",
     "RateLimit",
     "Scope",

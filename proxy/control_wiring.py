@@ -20,11 +20,14 @@ from agentops.settings import Settings
 from agentops.statebus import (
     COUNTER_SCRIPTS,
     MemoryRateLimiter,
+    MemoryRunCounters,
     MemorySpendCounters,
     MemoryStateBus,
     RateLimiter,
     RedisRateLimiter,
+    RedisRunCounters,
     RedisSpendCounters,
+    RunCounters,
     SpendCounters,
     warm,
 )
@@ -105,6 +108,9 @@ class ControlState:
             limiter: RateLimiter = RedisRateLimiter(
                 client, cp.redis_prefix, timeout_seconds=COUNTER_TIMEOUT_SECONDS
             )
+            runs: RunCounters = RedisRunCounters(
+                client, cp.redis_prefix, timeout_seconds=COUNTER_TIMEOUT_SECONDS
+            )
             verdicts = RedisVerdictFeed(
                 desk,
                 redis_url=cp.redis_url,
@@ -117,10 +123,11 @@ class ControlState:
             )
             counters = counters or MemorySpendCounters()
             limiter = MemoryRateLimiter()
+            runs = MemoryRunCounters()
             unsubscribe = bus.subscribe_verdicts(desk.hear)
         else:
             return None
-        gate = ControlGate(holder, p, counters, limiter=limiter, approvals=desk)
+        gate = ControlGate(holder, p, counters, limiter=limiter, approvals=desk, runs=runs)
         return cls(
             holder,
             source,

@@ -4,7 +4,7 @@ Imported by both the control plane (publisher, counter rebuild) and the proxy (r
 counters); it imports neither of them.
 """
 
-from agentops.statebus import spend_lua
+from agentops.statebus import runs, spend_lua
 from agentops.statebus.client import connect, warm
 from agentops.statebus.codec import (
     Announcement,
@@ -32,6 +32,13 @@ from agentops.statebus.ratelimit import (
 from agentops.statebus.redis_bus import RedisStatePublisher, RedisStateReader
 from agentops.statebus.redis_directory import RedisKeyDirectory
 from agentops.statebus.redis_keys import SpendKeys, StateKeys
+from agentops.statebus.runs import (
+    MemoryRunCounters,
+    RedisRunCounters,
+    RunCall,
+    RunCounters,
+    RunState,
+)
 from agentops.statebus.spend import (
     CounterState,
     Reservation,
@@ -42,7 +49,8 @@ from agentops.statebus.spend import (
 from agentops.statebus.spend_memory import MemorySpendCounters
 from agentops.statebus.spend_redis import RedisSpendCounters
 
-# Every Lua script the proxy's counters run: spend holds and rate limits (loaded by ``warm``).
+# Every Lua script the proxy's counters run: spend holds, rate limits and run counters (loaded
+# by ``warm``).
 COUNTER_SCRIPTS = (
     spend_lua.RESERVE,
     spend_lua.SETTLE,
@@ -50,6 +58,7 @@ COUNTER_SCRIPTS = (
     spend_lua.REBUILD,
     spend_lua.USAGE,
     GCRA,
+    runs.COUNT,
 )
 
 __all__ = [
@@ -63,16 +72,21 @@ __all__ = [
     "KeyEntry",
     "MalformedState",
     "MemoryRateLimiter",
+    "MemoryRunCounters",
     "MemorySpendCounters",
     "MemoryStateBus",
     "RateDecision",
     "RateLimiter",
     "RedisKeyDirectory",
     "RedisRateLimiter",
+    "RedisRunCounters",
     "RedisSpendCounters",
     "RedisStatePublisher",
     "RedisStateReader",
     "Reservation",
+    "RunCall",
+    "RunCounters",
+    "RunState",
     "SpendCounters",
     "SpendKeys",
     "StateBusError",

@@ -25,6 +25,16 @@ class ControlRule(BaseModel):
     since: datetime
 
 
+class TopUp(BaseModel):
+    """A temporary increase of a hard budget an approver granted (``agentops budgets topup``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount_usd: Decimal
+    until: datetime
+    reference: str  # the approval request's id
+
+
 class BudgetRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -39,6 +49,14 @@ class BudgetRule(BaseModel):
     hard: bool = True
     period_key: str  # identifies the current period window (counters are keyed by it)
     period_end: datetime | None = None
+    # Left out when empty, so a proxy older than top-ups still accepts the snapshot.
+    topups: list[TopUp] = Field(default_factory=list, exclude_if=lambda v: not v)
+
+    def limit_at(self, now: datetime) -> Decimal:
+        """The limit in force at ``now``: ``limit_usd`` plus the top-ups not yet expired."""
+        return self.limit_usd + sum(
+            (t.amount_usd for t in self.topups if t.until > now), Decimal(0)
+        )
 
 
 class ControlSnapshot(BaseModel):

@@ -22,7 +22,7 @@ from control_plane.schemas.approvals import (
     ApproveIn,
     DenyIn,
 )
-from control_plane.services import alerts
+from control_plane.services import alerts, topups
 from control_plane.services.approvals import approver_refusal, publish_verdict, who_may_approve
 from control_plane.store import api_keys, orgs
 from control_plane.store import approvals as store
@@ -44,6 +44,9 @@ def to_out(row: ApprovalRequest) -> ApprovalOut:
             "expires_at": row.expires_at, "coverage": row.coverage,
             "decided_by": row.decided_by, "decided_at": row.decided_at,
             "decision_reason": row.decision_reason,
+            "topup_budget_id": None if row.topup_budget_id is None else str(row.topup_budget_id),
+            "topup_usd": row.topup_usd, "topup_seconds": row.topup_seconds,
+            "topup_until": row.topup_until,
         }
     )  # fmt: skip
 
@@ -116,14 +119,19 @@ async def _decide(req: ApiRequest, status: str, reason: str, coverage: str | Non
             current = to_out(await _find(session, req, fresh=True)).status
             raise ConflictError(f"approval {row.id} is {current}; it can no longer be decided")
         await session.refresh(row)
+        granted = await topups.granted(session, principal.org_id, row, now)
         await req.audit(
             session, f"approval.{'approve' if status == 'approved' else 'deny'}", "approval",
             row.id, after={"reason": reason, "coverage": coverage, "agent": row.agent,
-                           "run_id": row.run_id, "policy_id": row.policy_id},
+                           "run_id": row.run_id, "policy_id": row.policy_id}
+            | topups.audited(row),
         )  # fmt: skip
         org = await orgs.get_org(session, principal.org_id)
         assert org is not None, "the caller's org exists"
         out = to_out(row)
+    if row.topup_budget_id is not None:
+        await topups.publish(req, granted)  # no proxy holds a call for a top-up
+        return out
     verdict = ApprovalVerdict(
         org=org.slug, id=row.id, verdict="approved" if status == "approved" else "denied",
         coverage="run" if coverage == "run" else "call", run_id=row.run_id,

@@ -29,6 +29,7 @@ async def simulate_policies(req: ApiRequest) -> SimulationOut:
         until=until,
         calls_scanned=result.calls_scanned,
         calls_replayed_one_by_one=result.calls_replayed_one_by_one,
+        minutes_replayed=result.minutes_replayed,
         limitations=result.limitations,
         totals=_row(None, None, _sum(result.by_agent.values())),
         rows=rows,

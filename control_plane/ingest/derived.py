@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.wire.record import CallRecord, CallStatus
-from control_plane.services import budget_watch
+from control_plane.services import budget_watch, policy_alerts
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,4 +38,7 @@ class StoredCall:
 
 DerivedWork = Callable[[AsyncSession, Sequence[StoredCall]], Awaitable[None]]
 
-DERIVED_WORK: tuple[DerivedWork, ...] = (budget_watch.on_stored_calls,)
+DERIVED_WORK: tuple[DerivedWork, ...] = (
+    budget_watch.on_stored_calls,
+    policy_alerts.on_stored_calls,
+)

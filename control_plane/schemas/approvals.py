@@ -36,6 +36,20 @@ class ApprovalOut(BaseModel):
     decided_by: str | None = None
     decided_at: datetime | None = None
     decision_reason: str | None = None
+    topup_budget_id: str | None = Field(default=None, description="A budget top-up: the budget")
+    topup_usd: Decimal | None = Field(default=None, description="A budget top-up: how much")
+    topup_seconds: int | None = Field(default=None, description="A budget top-up: how long")
+    topup_until: datetime | None = Field(
+        default=None, description="An approved top-up: in force until"
+    )
+
+
+class TopUpIn(Request):
+    amount_usd: Decimal = Field(gt=0, le=Decimal(1_000_000), description="How much to add")
+    hours: Decimal = Field(gt=0, le=168, description="For how long, from the approval")
+    reason: str = Field(min_length=1, max_length=2000, description="Why (shown to approvers)")
+    agent: str = Field(default="-", min_length=1, max_length=200, description="For which agent")
+    wait_hours: int = Field(default=24, ge=1, le=168, description="How long approvers have")
 
 
 class ApprovalPage(BaseModel):

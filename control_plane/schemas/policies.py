@@ -57,6 +57,7 @@ class PolicyPatch(Request):
     route_to: str | None = Field(None, min_length=1, max_length=200)
     approval: Approval | None = None
     limit: RateLimit | None = None
+    pause_seconds: int | None = Field(None, ge=1, le=7 * 86_400)
 
 
 class SimulateRequest(Request):
@@ -86,6 +87,10 @@ class SimulationOut(Request):
     calls_scanned: int
     calls_replayed_one_by_one: int = Field(
         description="Calls a per-call condition made the simulation read one by one"
+    )
+    minutes_replayed: int = Field(
+        default=0,
+        description="(agent, model, minute) sums judged for time windows instead of each call",
     )
     limitations: list[str]
     totals: SimulationRow

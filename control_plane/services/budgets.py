@@ -12,7 +12,7 @@ from typing import Any, cast
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from agentops.wire.control import BudgetRule
+from agentops.wire.control import BudgetRule, TopUp
 from control_plane.auth.principal import Principal
 from control_plane.budgets import Window, percent_of, project_spend, window_at
 from control_plane.budgets.periods import Period
@@ -24,7 +24,7 @@ from control_plane.errors import (
 )
 from control_plane.schemas.budgets import BudgetCreate, BudgetOut, BudgetUpdate, _ReadOnly
 from control_plane.services import targets
-from control_plane.store import agents, orgs, teams
+from control_plane.store import agents, approvals, orgs, teams
 from control_plane.store import budgets as store
 from control_plane.store.budgets import Spend
 from control_plane.store.tables import Agent, Budget, utcnow
@@ -166,6 +166,7 @@ async def budget_rules(
         return []
     tz = await orgs.get_org_timezone(session, org_id)
     names = await target_names(session, org_id, rows)
+    topups = await approvals.list_active_topups(session, org_id, now)
     rules = []
     for row in rows:
         window = current_window(row, tz, now)
@@ -184,6 +185,11 @@ async def budget_rules(
                 hard=True,
                 period_key=window.key,
                 period_end=None if row.scope == "run" else window.end,
+                topups=[
+                    TopUp(amount_usd=t.topup_usd, until=t.topup_until, reference=t.id)
+                    for t in topups.get(row.id, [])
+                    if t.topup_usd is not None and t.topup_until is not None
+                ],
             )
         )
     return rules

@@ -16,14 +16,14 @@ was on, and a call's estimated cost is its recorded cost.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.store.simulate import CallGroup, CallRow, call_groups, call_rows
+from control_plane.store.simulate import CallGroup, CallRow, call_groups, call_minutes, call_rows
 from policies import Facts, Policy, PolicySet, compile_policies, evaluate, fold
 from pricing import estimate_worst_case_cost
 
@@ -45,6 +45,7 @@ class Tally:
 class Simulation:
     calls_scanned: int = 0
     calls_replayed_one_by_one: int = 0
+    minutes_replayed: int = 0  # (group, minute) sums judged for time windows
     by_agent: dict[tuple[str, str | None], Tally] = field(default_factory=dict)
     limitations: list[str] = field(default_factory=list)
 
@@ -60,6 +61,7 @@ async def simulate(
     policies = compile_policies(documents)
     result = Simulation(limitations=_limitations(drafts))
     per_call: list[CallGroup] = []
+    per_minute: list[CallGroup] = []  # only time windows are per call: summed per minute in SQL
     for group in await call_groups(session, org_id, since, until):
         result.calls_scanned += group.calls
         tally = _tally(result, group)
@@ -71,8 +73,15 @@ async def simulate(
         if all(_static_only(c.policy) for c, _ in candidates):
             _count(tally, policies, _facts(group), group.calls, group.cost_usd, group.unpriced,
                    (group.input_tokens, group.output_tokens), group)  # fmt: skip
+        elif all(_windowed(c.policy) for c, _ in candidates):
+            per_minute.append(group)
         else:
             per_call.append(group)
+    async for group, bucket in call_minutes(session, org_id, since, until, per_minute):
+        result.minutes_replayed += 1
+        facts = replace(_facts(group), now=bucket.minute)
+        _count(_tally(result, group), policies, facts, bucket.calls, bucket.cost_usd,
+               bucket.unpriced, (bucket.input_tokens, bucket.output_tokens), group)  # fmt: skip
     reads_record = any(_reads_record(p) for p in drafts)
     rows = call_rows(session, org_id, since, until, per_call, with_record=reads_record)
     async for group, row in rows:
@@ -95,6 +104,13 @@ def _static_only(policy: Policy) -> bool:
     w = policy.when
     dynamic = (w.request_bytes_over, w.estimated_cost_over_usd, w.max_tokens_over, w.time_window)
     return all(v is None for v in dynamic) and not (w.tools or w.detectors or w.patterns)
+
+
+def _windowed(policy: Policy) -> bool:
+    """Only a time window is judged per call (its bounds are whole minutes)."""
+    w = policy.when
+    rest = (w.request_bytes_over, w.estimated_cost_over_usd, w.max_tokens_over)
+    return all(v is None for v in rest) and not (w.tools or w.detectors or w.patterns)
 
 
 def _reads_record(policy: Policy) -> bool:
@@ -142,7 +158,8 @@ def _count(
     outcome = fold(hits)
     affected: list[str] = []
     if outcome.final is not None:
-        affected.append("denied" if outcome.final.action == "deny" else "held")
+        held = outcome.final.action == "require_approval"
+        affected.append("held" if held else "denied")  # deny, or pause_run
     else:
         if outcome.redact:
             affected.append("redacted")
@@ -171,6 +188,8 @@ def _limitations(drafts: list[Policy]) -> list[str]:
         notes.append("content conditions see only prompts captured with capture_content on")
     if any(p.when.estimated_cost_over_usd is not None for p in drafts):
         notes.append("estimated_cost_over_usd is judged on each call's recorded cost")
+    if any(p.when.reads_run for p in drafts):
+        notes.append("run conditions (calls, tokens per run, loops) are not replayed: no match")
     if any(p.action == "rate_limit" for p in drafts):
         notes.append("rate_limited counts the calls a limit covers, not how many it would refuse")
     return notes

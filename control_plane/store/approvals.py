@@ -82,3 +82,20 @@ async def decide(
     )
     result = await session.execute(stmt)
     return bool(getattr(result, "rowcount", 0))
+
+
+async def list_active_topups(
+    session: AsyncSession, org_id: uuid.UUID, now: datetime
+) -> dict[uuid.UUID, list[ApprovalRequest]]:
+    """Approved budget top-ups not yet expired, by budget id."""
+    stmt = select(ApprovalRequest).where(
+        ApprovalRequest.org_id == org_id,
+        ApprovalRequest.status == "approved",
+        ApprovalRequest.topup_budget_id.is_not(None),
+        ApprovalRequest.topup_until > now,
+    )
+    found: dict[uuid.UUID, list[ApprovalRequest]] = {}
+    for row in (await session.execute(stmt)).scalars():
+        assert row.topup_budget_id is not None
+        found.setdefault(row.topup_budget_id, []).append(row)
+    return found

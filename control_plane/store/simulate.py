@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -102,15 +102,9 @@ async def call_rows(
     """The calls of ``groups``, streamed in batches (SQL pre-filtered to those groups);
     ``with_record``: read each call's JSON document too (request size, tools, prompt)."""
     model = func.coalesce(Call.model_requested, Call.model)
-    by_key = {(g.agent_id, g.provider, g.endpoint, g.model or ""): g for g in groups}
+    by_key = _by_key(groups)
     if not by_key:
         return
-    match = or_(
-        *(
-            and_(Call.agent_id == a, Call.provider == p, Call.endpoint == e, model == m)
-            for a, p, e, m in by_key
-        )
-    )
     stmt = (
         select(
             Call.agent_id,
@@ -124,7 +118,7 @@ async def call_rows(
             Call.record,
         )
         .where(Call.org_id == org_id, Call.started_at >= since, Call.started_at < until, FINAL)
-        .where(Call.metered.is_(True), match)
+        .where(Call.metered.is_(True), _in_groups(by_key))
         .execution_options(yield_per=batch)
     )
     result = await session.stream(stmt)
@@ -134,3 +128,76 @@ async def call_rows(
             group,
             CallRow(row.started_at, row.cost_usd, row.input_tokens, row.output_tokens, row.record),
         )
+
+
+GroupKey = tuple[uuid.UUID, str, str, str]
+
+
+def _by_key(groups: Sequence[CallGroup]) -> dict[GroupKey, CallGroup]:
+    return {(g.agent_id, g.provider, g.endpoint, g.model or ""): g for g in groups}
+
+
+def _in_groups(by_key: dict[GroupKey, CallGroup]) -> Any:
+    model = func.coalesce(Call.model_requested, Call.model)
+    return or_(
+        *(
+            and_(Call.agent_id == a, Call.provider == p, Call.endpoint == e, model == m)
+            for a, p, e, m in by_key
+        )
+    )
+
+
+@dataclass(frozen=True)
+class MinuteBucket:
+    """The calls of one group that started in one minute (UTC), summed."""
+
+    minute: datetime
+    calls: int
+    cost_usd: Decimal
+    unpriced: int
+    input_tokens: int
+    output_tokens: int
+
+
+async def call_minutes(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    since: datetime,
+    until: datetime,
+    groups: Sequence[CallGroup],
+) -> AsyncIterator[tuple[CallGroup, MinuteBucket]]:
+    """The calls of ``groups`` summed per minute they started in, computed in SQL: for policies
+    whose only per-call condition is a time window (its bounds are whole minutes, so every
+    call of a minute is inside or outside it alike), one row a minute replaces one a call."""
+    by_key = _by_key(groups)
+    if not by_key:
+        return
+    postgres = session.get_bind().dialect.name == "postgresql"
+    minute = (
+        func.date_trunc("minute", Call.started_at)
+        if postgres
+        else func.strftime("%Y-%m-%d %H:%M:00", Call.started_at)
+    ).label("minute")
+    model = func.coalesce(Call.model_requested, Call.model).label("model")
+    stmt = (
+        select(
+            Call.agent_id, Call.provider, Call.endpoint, model, minute,
+            func.count().label("calls"),
+            func.coalesce(func.sum(Call.cost_usd), 0).label("cost"),
+            func.count().filter(Call.cost_usd.is_(None)).label("unpriced"),
+            func.coalesce(func.sum(Call.input_tokens), 0).label("input_tokens"),
+            func.coalesce(func.sum(Call.output_tokens), 0).label("output_tokens"),
+        )
+        .where(Call.org_id == org_id, Call.started_at >= since, Call.started_at < until, FINAL)
+        .where(Call.metered.is_(True), _in_groups(by_key))
+        .group_by(Call.agent_id, Call.provider, Call.endpoint, model, minute)
+    )  # fmt: skip
+    for row in (await session.execute(stmt)).all():
+        at = row.minute
+        if isinstance(at, str):
+            at = datetime.fromisoformat(at).replace(tzinfo=UTC)
+        group = by_key[(row.agent_id, row.provider, row.endpoint, row.model or "")]
+        yield group, MinuteBucket(
+            at, int(row.calls), Decimal(row.cost), int(row.unpriced), int(row.input_tokens),
+            int(row.output_tokens),
+        )  # fmt: skip

@@ -5,7 +5,8 @@ budgets to hold, this gate holds the call's worst case on the shared spend count
 scripts, or their in-memory twin), behind a circuit breaker and tight timeouts, so a slow or dead
 Redis costs an agent's call at most one timeout and then nothing while the breaker is open;
 ``settings.budget_fail_mode`` decides what an unreachable counter means. It owns holds and
-counters and nothing else.
+counters (spend holds, rate limits, the run counters run conditions read: ``runs.py``) and
+nothing else.
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from agentops.settings import ProxySettings
-from agentops.statebus import CounterUnavailable, RateLimiter, Reservation, SpendCounters
+from agentops.statebus import (
+    CounterUnavailable,
+    RateLimiter,
+    Reservation,
+    RunCounters,
+    SpendCounters,
+)
 from agentops.tasks import TaskSet
 from agentops.wire.control import BudgetRule, ControlSnapshot
 from policies import EMPTY, PolicySet, compile_policies
@@ -30,6 +37,7 @@ from proxy.control.health import StateHealth, assess_holder
 from proxy.control.held import HeldBudget
 from proxy.control.holder import ControlStateHolder
 from proxy.control.metrics import BREAKER_OPEN, BUDGET_COUNTER_FAILURES, POLICY_INVALID
+from proxy.control.runs import pause_reason, run_key, with_run
 from proxy.decision import ALLOW, Call, Decision, decide, should_cut_stream
 from proxy.decision.budgets import (
     budget_refusal,
@@ -83,6 +91,7 @@ class ControlGate:
         breaker: CircuitBreaker | None = None,
         limiter: RateLimiter | None = None,
         approvals: ApprovalDesk | None = None,
+        runs: RunCounters | None = None,
         hold_ttl_seconds: float = 600.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -93,6 +102,7 @@ class ControlGate:
         self._counters = counters
         self._breaker = breaker or CircuitBreaker()
         self._limiter = limiter
+        self._runs = runs  # None: run conditions never hold (no counters to read them from)
         self.approvals = approvals  # None: a held call is refused (nobody can approve it)
         self._ttl = hold_ttl_seconds
         self._now = now
@@ -106,13 +116,18 @@ class ControlGate:
     async def decide(self, call: Call) -> Decision:
         """The decision for ``call``; an allowed one carries its budget holds (``budget``)."""
         state = self._holder.get(call.org)
+        policies = self.policies(state)
+        if policies.reads_runs:
+            call = await self._with_run(state, call, policies)
         decision = decide(
             state,
             call,
             health=self.health(),
             count_budgets=self._counters is not None,
-            policies=self.policies(state),
+            policies=policies,
         )
+        if decision.pause_run_seconds is not None:
+            await self._pause(call, decision)
         if decision.action == "hold":
             decision = await self._hold(state, call, decision)
         if not decision.allowed:
@@ -147,6 +162,33 @@ class ControlGate:
         if verdict is None or verdict.verdict != "approved":
             return holding.refused(held, verdict)
         return holding.approved(state, call, held, count_budgets=count)
+
+    async def _with_run(
+        self, state: ControlSnapshot | None, call: Call, policies: PolicySet
+    ) -> Call:
+        """The call with its run's counters; as it is (run conditions then do not hold) when
+        the counters are unreachable: a run condition is a guard rail, not a spend limit."""
+        if self._runs is None or not self._breaker.allow():
+            return call
+        try:
+            counted = await with_run(self._runs, state, call, policies)
+        except CounterUnavailable:
+            self._failed("run")
+            return call
+        self._succeeded()
+        return counted
+
+    async def _pause(self, call: Call, decision: Decision) -> None:
+        if self._runs is None or decision.pause_run_seconds is None:
+            return
+        try:
+            await self._runs.pause(
+                run_key(call), pause_reason(decision), decision.pause_run_seconds
+            )
+        except CounterUnavailable:
+            self._failed("run_pause")
+            log.warning("run pause not stored; this call is refused, the next ones are judged again",
+                        extra={"run_id": call.run_id})  # fmt: skip
 
     def policies(self, state: ControlSnapshot | None) -> PolicySet:
         """The snapshot's policies, compiled once per org and version."""
@@ -269,7 +311,7 @@ class ControlGate:
                 hold.period_key,
                 hold_id,
                 estimate or Decimal(0),
-                rule.limit_usd,
+                rule.limit_at(self._now()),
                 self._ttl,
                 max_calls=rule.max_calls,
             )

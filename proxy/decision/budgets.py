@@ -114,8 +114,16 @@ def budget_refusal(
         detail = f"the run has used its {rule.max_calls} calls"
     else:
         code = "budget_exceeded"
-        used = rule.limit_usd - remaining - held if spent is None else spent
-        detail = _spend_detail(rule, used, held, remaining, hold, output_cap_held)
+        limit = rule.limit_at(now)
+        used = limit - remaining - held if spent is None else spent
+        detail = _spend_detail(limit, used, held, remaining, hold, output_cap_held)
+        if limit != rule.limit_usd:
+            detail += f" (${_money(limit - rule.limit_usd)} of it a temporary top-up)"
+        else:
+            detail += (
+                f"; an approver can grant a temporary top-up: agentops budgets topup "
+                f"{rule.budget_id} --amount USD --hours H --reason ..."
+            )
     retry = None
     if rule.period_end is not None:
         retry = max(1, math.ceil((rule.period_end - now).total_seconds()))
@@ -130,14 +138,13 @@ def budget_refusal(
 
 
 def _spend_detail(
-    rule: BudgetRule,
+    limit: Decimal,
     spent: Decimal,
     held: Decimal,
     remaining: Decimal,
     hold: Decimal | None,
     output_cap_held: int | None,
 ) -> str:
-    limit = rule.limit_usd
     percent = f" ({spent / limit:.0%})" if limit > 0 else ""
     detail = f"${_money(spent)} used of ${_money(limit)}{percent}"
     if held > 0:

@@ -2,10 +2,12 @@
 
 Order, first refusal wins:
 1. kill, then pause (org, team, agent, API key rule, then the agent's registry status), so the
-   stronger action names the refusal;
+   stronger action names the refusal; then a run a ``pause_run`` policy paused (the run's
+   counters, read by the gate, say so);
 2. an agent name the org does not register on first use (``auto_register_agents`` off);
 3. the control state's health (503 when it may not be served from);
-4. policies (``proxy/decision/policy.py``): deny refuses, require_approval holds, redact,
+4. policies (``proxy/decision/policy.py``): deny refuses, pause_run refuses and names the run
+   the gate must pause (``Decision.pause_run_seconds``), require_approval holds, redact,
    route and alert shape the call, rate_limit names the allowances the call takes from (the
    gate takes them first, then the budget holds); shadow policies are recorded and change
    nothing. Policies come before the counters so a call a policy refuses takes no rate-limit
@@ -25,7 +27,7 @@ from agentops.wire.control import ControlSnapshot
 from policies import EMPTY, PolicySet
 from proxy.decision.budgets import cannot_estimate, matching_budgets, worst_case
 from proxy.decision.kills import AgentProfile, control_refusal, profile, unregistered
-from proxy.decision.policy import policy_decision
+from proxy.decision.policy import policy_decision, run_paused
 from proxy.decision.types import ALLOW, Call, Decision, StateHealth, refuse
 
 
@@ -44,6 +46,8 @@ def decide(
         refusal = control_refusal(state, call.org, call.agent, who, action, call.key_id)
         if refusal is not None:
             return refusal
+    if call.run is not None and call.run.paused is not None:
+        return run_paused(call, call.run.paused)
     refusal = unregistered(state, call.org, call.agent)
     if refusal is not None:
         return refusal

@@ -34,6 +34,7 @@ def facts_of(call: Call, who: AgentProfile) -> Facts:
         now=call.now,
         body=call.body,
         estimated_cost=cost,
+        run=call.run,
     )
 
 
@@ -97,6 +98,19 @@ def _final(
     redact: tuple[Detector, ...],
 ) -> Decision:
     why = hit.message or hit.reason
+    if hit.action == "pause_run":
+        return Decision(
+            action="refuse",
+            status=403,
+            code="run_paused",
+            message=f"Policy {hit.name!r} paused this run for {hit.pause_seconds}s: {why}; "
+            f"the run's calls are refused until then, other runs go on "
+            f"(reference {hit.policy_id}).",
+            reference=hit.policy_id,
+            reason=f"policy:{hit.name}",
+            matched=matched,
+            pause_run_seconds=hit.pause_seconds,
+        )
     if hit.action == "deny":
         return Decision(
             action="refuse",
@@ -137,4 +151,15 @@ def rate_refusal(take: RateTake, retry_after_ms: int) -> Decision:
         reference=take.policy_id,
         reason=f"rate_limit:{take.name}",
         retry_after_seconds=max(1, math.ceil(retry_after_ms / 1000)),
+    )
+
+
+def run_paused(call: Call, why: str) -> Decision:
+    """A call of a run a ``pause_run`` policy paused (``why``: what the pause recorded)."""
+    return refuse(
+        403,
+        "run_paused",
+        f"Run {call.run_id!r} of agent {call.agent!r} is paused: {why}. Other runs go on.",
+        kind="run",
+        reference=f"run:{call.run_id}",
     )

@@ -13,10 +13,10 @@ from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 from agentops.wire.control import BudgetRule
-from policies import Detector
+from policies import Detector, RunFacts
 
 Action = Literal["allow", "refuse", "hold"]
-MatchKind = Literal["kill", "pause", "registry", "state", "budget", "spool", "policy"]
+MatchKind = Literal["kill", "pause", "registry", "state", "budget", "spool", "policy", "run"]
 HealthReason = Literal[
     "fresh", "stale_keep_last_known", "stale_refuse_all", "no_snapshot", "no_snapshot_start_open"
 ]
@@ -57,6 +57,7 @@ class Call:
     request_bytes: int = 0
     now: datetime | None = None  # when the call started (time-window policies)
     body: Callable[[], Any] = lambda: None  # the parsed JSON body, read only if a policy asks
+    run: RunFacts | None = None  # the run's shared counters, filled in by the gate when read
 
     @property
     def estimated_input_tokens(self) -> int | None:
@@ -125,6 +126,7 @@ class Decision:
     redact: tuple[Detector, ...] = ()  # what to mask in the body before it is forwarded
     hold_seconds: int | None = None  # "hold": how long to wait for an approval
     rate_limits: tuple[RateTake, ...] = ()  # taken by the gate before the budget holds
+    pause_run_seconds: int | None = None  # pause_run: the gate pauses the call's run this long
     budget: CallBudget | None = field(default=None, compare=False)
 
     @property

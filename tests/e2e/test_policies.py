@@ -6,12 +6,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import openai
 import pytest
 
+from control_plane import keys
+from control_plane.alerts.destinations import DestinationPolicy
+from control_plane.alerts.send import SendConfig
+from control_plane.services import alerts
+from tests.control_plane.services.test_alerts import LOCAL, Receiver
+from tests.control_plane.services.test_alerts import receiver as receiver
 from tests.harness.cluster import Cluster, ProxyProcess, running_cluster, wait_for
 
 SECRET = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0" * 2  # an OpenAI-style key pasted into a prompt
@@ -23,8 +30,8 @@ async def cluster(pg_url: str, redis_url: str, tmp_path: Path) -> AsyncIterator[
         yield running
 
 
-async def ask(proxy: ProxyProcess, agent: str, model: str, text: str = "hi") -> Any:
-    async with proxy.openai(agent) as client:
+async def ask(proxy: ProxyProcess, agent: str, model: str, text: str = "hi", **headers: str) -> Any:
+    async with proxy.openai(agent, **headers) as client:
         return await client.chat.completions.create(
             model=model, messages=[{"role": "user", "content": text}], max_tokens=20
         )
@@ -132,3 +139,63 @@ async def test_a_rate_limit_is_shared_by_two_proxies(two_proxies: Cluster) -> No
     found = await records(second, 3)
     refused = [r for r in found if r["status"] == "refused"]
     assert [r["refusal_reason"] for r in refused] == ["rate_limit:calm-down"]
+
+
+LOOPS = {"name": "runaway-loops", "action": "pause_run", "pause_seconds": 600,
+         "when": {"loop": {"repeats": 3, "window_seconds": 60}}}  # fmt: skip
+
+
+@pytest.fixture
+async def shipping(pg_url: str, redis_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
+    """Two proxies that ship their records to the control plane, which may alert 127.0.0.1."""
+    settings = {"alert_allowed_internal_hosts": LOCAL}
+    async with running_cluster(
+        pg_url, redis_url, tmp_path, proxies=0, control_plane=settings
+    ) as running:
+        for _ in range(2):
+            await running.start_proxy(ship=True)
+        yield running
+
+
+async def loop_step(proxy: ProxyProcess, run: str, text: str = "are we there yet?") -> Any:
+    return await ask(proxy, "looper", "gpt-4o-mini", text, **{"x-agentops-run-id": run})
+
+
+async def test_a_runaway_loop_is_paused_alerted_and_other_runs_go_on(
+    shipping: Cluster, receiver: Receiver
+) -> None:
+    await shipping.api("POST", "/alerts/channels",
+                       {"name": "ops", "kind": "webhook", "url": receiver.url})  # fmt: skip
+    await apply(shipping, LOOPS)
+    first, second = shipping.proxies
+    sent = len(shipping.provider.requests)
+    # The same prompt through either replica: both count the same run in Redis.
+    assert (await loop_step(first, "loop-1")).choices
+    assert (await loop_step(second, "loop-1")).choices
+    with pytest.raises(openai.PermissionDeniedError) as tripped:
+        await loop_step(first, "loop-1")
+    assert "Policy 'runaway-loops' paused this run for 600s" in tripped.value.message
+    assert "the same prompt 3 times in 60s" in tripped.value.message
+    with pytest.raises(openai.PermissionDeniedError) as paused:
+        await loop_step(second, "loop-1", "something else entirely")  # the run stays paused
+    assert "Run 'loop-1' of agent 'looper' is paused" in paused.value.message
+    assert len(shipping.provider.requests) == sent + 2
+    # The same agent's other runs are not paused, and neither is the agent.
+    assert (await loop_step(second, "loop-2")).choices
+    assert (await loop_step(first, "loop-3")).choices
+
+    app = shipping.control_plane.app
+    config = SendConfig("127.0.0.1", 1, "alerts@example.com", 5.0,
+                        DestinationPolicy.from_entries(LOCAL))  # fmt: skip
+
+    async def alerted() -> bool:
+        await alerts.deliver_due(
+            app[keys.DATABASE], config, datetime.now(UTC), app[keys.SECRET_BOX]
+        )
+        return bool(receiver.received)
+
+    await wait_for(alerted)
+    [(_, body)] = receiver.received
+    alert = json.loads(body)
+    assert (alert["type"], alert["run_id"], alert["agent"]) == ("run.paused", "loop-1", "looper")
+    assert alert["policy"]["name"] == "runaway-loops"

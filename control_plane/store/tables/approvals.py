@@ -4,6 +4,9 @@ The id is the proxy's (it keys the future the held call waits on). Who may decid
 from the policy when the request is stored, so editing the policy later does not change who
 could approve a call already waiting. ``requester_user_id`` is the member whose AgentOps key
 the call came with: never an approver of their own call.
+
+A budget top-up is a request of the same table (``topup_*`` set, ``policy_id``
+``budget:<id>``): approved, it raises the hard budget by ``topup_usd`` until ``topup_until``.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from control_plane.store.tables._base import Base, Money, created_column
@@ -22,7 +25,10 @@ STATUSES = ("pending", "approved", "denied")  # "expired" is pending past expire
 
 class ApprovalRequest(Base):
     __tablename__ = "approval_requests"
-    __table_args__ = (Index(None, "org_id", "status", "requested_at"),)
+    __table_args__ = (
+        Index(None, "org_id", "status", "requested_at"),
+        Index(None, "org_id", "topup_budget_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
@@ -48,3 +54,7 @@ class ApprovalRequest(Base):
     decision_reason: Mapped[str | None] = mapped_column(Text)
     requested_at: Mapped[datetime] = created_column()
     expires_at: Mapped[datetime] = mapped_column()
+    topup_budget_id: Mapped[uuid.UUID | None] = mapped_column()
+    topup_usd: Mapped[Decimal | None] = mapped_column(Money)
+    topup_seconds: Mapped[int | None] = mapped_column(Integer)
+    topup_until: Mapped[datetime | None] = mapped_column()

@@ -83,16 +83,28 @@ async def agent_id(org: Org, name: str) -> uuid.UUID:
 async def test_per_call_conditions_are_replayed_call_by_call(org: Org) -> None:
     await org.agent("bot")
     weekday = NOW - timedelta(days=(NOW.weekday() - 2) % 7 or 7)  # a recent Wednesday
+    starts = [(3, 0, 0), (8, 59, 59), (9, 0, 0), (10, 0, 0), (15, 0, 0), (16, 59, 59),
+              (17, 0, 0), (22, 0, 0)]  # fmt: skip
     records = [
-        call_record(org.slug, "bot", "0.01", weekday.replace(hour=h), model="gpt-4o-mini")
-        for h in (3, 10, 15, 22)
+        call_record(
+            org.slug,
+            "bot",
+            "0.01",
+            weekday.replace(hour=h, minute=m, second=s),
+            model="gpt-4o-mini",
+        )
+        for h, m, s in starts
     ]
     await org.ingest_calls(*records)
     office = {"name": "office-hours", "action": "deny",
               "when": {"time_window": {"days": ["wed"], "start": "09:00", "end": "17:00"}}}  # fmt: skip
     report = await org.owner.ok("POST", "/policies/simulate", json={"policies": [office]})
-    assert report["calls_replayed_one_by_one"] == 4
-    assert report["totals"]["counts"]["denied"] == 2
+    # Only a time window: summed per minute in SQL, exact at the window's edges.
+    assert (report["calls_replayed_one_by_one"], report["minutes_replayed"]) == (0, 8)
+    assert report["totals"]["counts"]["denied"] == 4
+    sized = office | {"when": office["when"] | {"request_bytes_over": 0}}
+    report = await org.owner.ok("POST", "/policies/simulate", json={"policies": [sized]})
+    assert report["calls_replayed_one_by_one"] == 8  # request size is read call by call
 
 
 async def test_bad_drafts_get_a_422(org: Org) -> None:

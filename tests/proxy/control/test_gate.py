@@ -11,7 +11,12 @@ import pytest
 from redis.asyncio import Redis
 
 from agentops.settings import ProxySettings
-from agentops.statebus import MemorySpendCounters, RedisSpendCounters
+from agentops.statebus import (
+    MemoryRunCounters,
+    MemorySpendCounters,
+    RedisRunCounters,
+    RedisSpendCounters,
+)
 from proxy.control.breaker import CircuitBreaker
 from proxy.control.gate import ControlGate
 from proxy.control.holder import ControlStateHolder
@@ -181,3 +186,38 @@ async def test_unreachable_counters_apply_the_fail_mode_and_open_the_breaker(
         assert decisions[0].code == "budget_state_unavailable"
     assert breaker.state == "open"  # calls 3 and 4 never touched the network
     await client.aclose()  # type: ignore[attr-defined]
+
+
+LOOPS = {"id": "pol-loops", "name": "loops", "action": "pause_run", "pause_seconds": 600,
+         "when": {"loop": {"repeats": 3, "window_seconds": 60}}}  # fmt: skip
+
+
+def looping(run_id: str, text: str = "same again") -> Call:
+    body = {"messages": [{"role": "user", "content": text}]}
+    return Call("acme", "bot", run_id, "openai", "chat", "gpt-4o", estimate=lambda: 10,
+                body=lambda: body)  # fmt: skip
+
+
+async def test_a_runaway_run_is_paused_and_the_agents_other_runs_go_on() -> None:
+    holder = holder_with(snap().model_copy(update={"policies": [LOOPS]}))
+    gate = ControlGate(holder, ProxySettings(), runs=MemoryRunCounters())
+    answers = [await gate.decide(looping("run-1")) for _ in range(2)]
+    assert all(a.allowed for a in answers)
+    tripped = await gate.decide(looping("run-1"))
+    assert (tripped.status, tripped.code, tripped.pause_run_seconds) == (403, "run_paused", 600)
+    assert "the same prompt 3 times in 60s" in tripped.message
+    after = await gate.decide(looping("run-1", "something new"))
+    assert (after.code, after.matched[0].kind) == ("run_paused", "run")
+    assert "policy 'loops' paused it" in after.message
+    assert (await gate.decide(looping("run-2"))).allowed  # same agent, another run
+
+
+async def test_calls_per_run_and_unreachable_run_counters() -> None:
+    capped = {"id": "pol-cap", "name": "cap", "action": "deny", "when": {"run_calls_over": 2}}
+    holder = holder_with(snap().model_copy(update={"policies": [capped]}))
+    gate = ControlGate(holder, ProxySettings(), runs=MemoryRunCounters())
+    codes = [(await gate.decide(looping("r"))).code for _ in range(3)]
+    assert codes == ["allowed", "allowed", "policy_denied"]
+    redis = RedisRunCounters(Redis(port=free_port()), "x:", timeout_seconds=0.2)
+    cut_off = ControlGate(holder, ProxySettings(), runs=redis)
+    assert (await cut_off.decide(looping("r"))).allowed  # a guard rail, not a spend limit

@@ -82,3 +82,15 @@ def test_a_run_call_limit_refusal_names_the_limit() -> None:
     decision = budget_refusal(rule, "calls", D("9"), now=T0)
     assert (decision.code, decision.retry_after_seconds) == ("run_call_limit_exceeded", None)
     assert "25 calls" in decision.message
+
+
+def test_a_topup_raises_the_limit_until_it_expires_and_refusals_say_so() -> None:
+    until = T0 + timedelta(hours=1)
+    rule = budget("b", "10", topups=[{"amount_usd": "5", "until": until, "reference": "top_1"}])
+    assert [rule.limit_at(T0), rule.limit_at(until)] == [D(15), D(10)]
+    during = budget_refusal(rule, "cost", D(0), now=T0, spent=D(15))
+    assert "$15.00 used of $15.00" in during.message
+    assert "($5.00 of it a temporary top-up)" in during.message
+    after = budget_refusal(rule, "cost", D(0), now=until, spent=D(10))
+    assert "agentops budgets topup b --amount USD" in after.message
+    assert "topups" not in budget("plain").model_dump()  # older proxies read it unchanged
