@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from agentops.settings import Settings
 from agentops.statebus import connect as connect_redis
 from agentops.tasks import TaskSet
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.auth.passwords import Passwords
 from control_plane.auth.throttle import LoginThrottle
 from control_plane.console.mount import mount_console
@@ -38,9 +38,9 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         middlewares=[request_context, json_errors], client_max_size=cp.max_body_bytes
     )
-    app[keys.SETTINGS] = settings
-    app[keys.SECRET_BOX] = load_box(settings)
-    app[keys.PRICE_CACHE] = PriceCache()
+    app[app_keys.SETTINGS] = settings
+    app[app_keys.SECRET_BOX] = load_box(settings)
+    app[app_keys.PRICE_CACHE] = PriceCache()
     app.cleanup_ctx.extend(
         [_database, _passwords, _redis, _worker, state_bus_context, budget_jobs_context]
     )
@@ -50,7 +50,7 @@ def create_app(settings: Settings) -> web.Application:
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
-    cp = app[keys.SETTINGS].control_plane
+    cp = app[app_keys.SETTINGS].control_plane
     bounded: dict[str, Any] = {}
     if cp.database_url.startswith("postgresql"):
         bounded = bounded_postgres_options(
@@ -65,20 +65,20 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     )
     try:
         await check_current(database.engine, cp.app_role)
-        app[keys.DATABASE] = database
+        app[app_keys.DATABASE] = database
         yield
     finally:
         await database.dispose()
 
 
 async def _passwords(app: web.Application) -> AsyncIterator[None]:
-    cp = app[keys.SETTINGS].control_plane
+    cp = app[app_keys.SETTINGS].control_plane
     passwords = Passwords(
         fast=cp.password_hash_fast,
         concurrency=cp.auth.password_hash_concurrency,
         queue=cp.auth.password_hash_queue,
     )
-    app[keys.PASSWORDS] = passwords
+    app[app_keys.PASSWORDS] = passwords
     try:
         yield
     finally:
@@ -86,21 +86,21 @@ async def _passwords(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _redis(app: web.Application) -> AsyncIterator[None]:
-    cp = app[keys.SETTINGS].control_plane
+    cp = app[app_keys.SETTINGS].control_plane
     window = cp.auth.login_window_seconds
     if cp.redis_url is None:
-        app[keys.REDIS] = None
-        app[keys.RATE_LIMITER] = MemoryRateLimiter()
-        app[keys.LOGIN_THROTTLE] = LoginThrottle(None, cp.redis_prefix, window)
+        app[app_keys.REDIS] = None
+        app[app_keys.RATE_LIMITER] = MemoryRateLimiter()
+        app[app_keys.LOGIN_THROTTLE] = LoginThrottle(None, cp.redis_prefix, window)
         yield
         return
     # Bounded and without hidden retries: no request waits on a dead Redis for longer than this.
     client: Redis[bytes] = connect_redis(
         cp.redis_url, timeout_seconds=REDIS_TIMEOUT_SECONDS, client_name="agentops-control-plane"
     )
-    app[keys.REDIS] = client
-    app[keys.RATE_LIMITER] = DegradingRateLimiter(RedisRateLimiter(client, cp.redis_prefix))
-    app[keys.LOGIN_THROTTLE] = LoginThrottle(client, cp.redis_prefix, window)
+    app[app_keys.REDIS] = client
+    app[app_keys.RATE_LIMITER] = DegradingRateLimiter(RedisRateLimiter(client, cp.redis_prefix))
+    app[app_keys.LOGIN_THROTTLE] = LoginThrottle(client, cp.redis_prefix, window)
     try:
         yield
     finally:
@@ -108,11 +108,11 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _worker(app: web.Application) -> AsyncIterator[None]:
-    cp = app[keys.SETTINGS].control_plane
+    cp = app[app_keys.SETTINGS].control_plane
     tasks = TaskSet("control-plane")
     worker = Worker(app, cp.worker_interval_seconds)
-    app[keys.TASKS] = tasks
-    app[keys.WORKER] = worker
+    app[app_keys.TASKS] = tasks
+    app[app_keys.WORKER] = worker
     if cp.run_worker:
         tasks.spawn(worker.run(), name="control-plane-worker")
     try:

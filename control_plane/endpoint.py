@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.logs import request_id_var
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.auth.authenticate import authenticate
 from control_plane.auth.permissions import Permission, is_allowed
 from control_plane.auth.principal import Principal
@@ -84,7 +84,9 @@ class ApiRequest:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """The caller's org-scoped transaction (committed when the block exits cleanly)."""
-        async with self.request.app[keys.DATABASE].transaction(self.principal.org_id) as session:
+        async with self.request.app[app_keys.DATABASE].transaction(
+            self.principal.org_id
+        ) as session:
             yield session
 
     async def audit(

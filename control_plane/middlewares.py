@@ -13,8 +13,8 @@ from sqlalchemy.exc import TimeoutError as SaTimeoutError
 
 from agentops.ids import new_request_id
 from agentops.logs import request_id_var
+from control_plane.app_keys import SETTINGS
 from control_plane.errors import ApiError, ConflictError, PayloadTooLargeError, UnavailableError
-from control_plane.keys import SETTINGS
 from control_plane.metrics import REQUEST_SECONDS, REQUESTS
 
 log = logging.getLogger("control_plane.access")

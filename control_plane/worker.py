@@ -94,10 +94,10 @@ class Worker:
         self.ticks += 1
 
     async def _run(self, job: Job) -> None:
-        from control_plane import keys  # keys imports this module
+        from control_plane import app_keys  # keys imports this module
         from control_plane.store import job_runs
 
-        database = self._app.get(keys.DATABASE)
+        database = self._app.get(app_keys.DATABASE)
         if database is None or not database.is_postgres:
             await job(self._app)
             return

@@ -7,7 +7,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
 from control_plane.schemas.emergency import (
     ControlRuleOut,
@@ -34,7 +34,7 @@ async def pause(req: ApiRequest) -> EmergencyResult:
 
 
 async def resume(req: ApiRequest) -> EmergencyResult:
-    bus = req.app_get(keys.STATE_BUS)
+    bus = req.app_get(app_keys.STATE_BUS)
     async with req.transaction() as session:
         outcome = await emergency.resume(
             session, req.principal, req.body_as(ResumeRequest), bus.budgets
@@ -87,7 +87,7 @@ def holds(held: int, current: int) -> bool:
 
 
 async def _act(req: ApiRequest, action: Literal["kill", "pause"]) -> EmergencyResult:
-    bus = req.app_get(keys.STATE_BUS)
+    bus = req.app_get(app_keys.STATE_BUS)
     async with req.transaction() as session:
         outcome = await emergency.apply(
             session, req.principal, action, req.body_as(EmergencyRequest), bus.budgets

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.wire.ingest import IngestBatchResponse
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import BadRequestError, NotFoundError, ValidationFailedError
 from control_plane.ingest import IngestTarget, ingest_records
@@ -36,7 +36,7 @@ async def ingest_batch(req: ApiRequest) -> IngestBatchResponse:
     if ANY_ORG in req.principal.scopes:
         async with req.transaction() as session:
             own = await _target(req, session)
-        database, prices = req.app_get(keys.DATABASE), req.app_get(keys.PRICE_CACHE)
+        database, prices = req.app_get(app_keys.DATABASE), req.app_get(app_keys.PRICE_CACHE)
         return await ingest_any_org(database, req.principal, own, records, prices)
     async with req.transaction() as session:
         target = await _target(req, session)
@@ -45,7 +45,7 @@ async def ingest_batch(req: ApiRequest) -> IngestBatchResponse:
             target,
             records,
             text_checked=body_text_is_clean(body),
-            price_cache=req.app_get(keys.PRICE_CACHE),
+            price_cache=req.app_get(app_keys.PRICE_CACHE),
         )
 
 
@@ -57,7 +57,7 @@ async def ingest_run(req: ApiRequest) -> IngestRunResponse:
                     "run_source": "sdk"}  # fmt: skip
         records = [defaults | call for call in body.calls]
         answer = await ingest_records(
-            session, target, records, price_cache=req.app_get(keys.PRICE_CACHE)
+            session, target, records, price_cache=req.app_get(app_keys.PRICE_CACHE)
         )
         pk = run_pk(target.org_id, body.run_id)
         rows = [

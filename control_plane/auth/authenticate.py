@@ -15,7 +15,7 @@ from datetime import timedelta
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.auth.api_keys import PREFIX, parse_api_key, secret_matches
 from control_plane.auth.principal import Principal, Role, Scope
 from control_plane.auth.tokens import InvalidTokenError, decode_access_token
@@ -45,12 +45,12 @@ async def authenticate(request: web.Request) -> Principal:
 
 
 async def _user_principal(request: web.Request, token: str) -> Principal:
-    secret = request.app[keys.SETTINGS].control_plane.secret_key.get_secret_value()
+    secret = request.app[app_keys.SETTINGS].control_plane.secret_key.get_secret_value()
     try:
         claims = decode_access_token(secret, token)
     except InvalidTokenError as exc:
         raise _unauthorized(str(exc), "invalid_token") from None
-    async with request.app[keys.DATABASE].transaction(claims.org_id) as session:
+    async with request.app[app_keys.DATABASE].transaction(claims.org_id) as session:
         member = await members.get_member_for_user(session, claims.org_id, claims.user_id)
         user = await users.get_user(session, claims.user_id) if member else None
         revoked = await refresh_tokens.is_session_revoked(session, claims.org_id, claims.session_id)
@@ -77,7 +77,7 @@ async def _api_key_principal(request: web.Request, token: str) -> Principal:
     if parsed is None:
         raise _unauthorized("API key is malformed", "invalid_api_key")
     public_id, secret = parsed
-    async with request.app[keys.DATABASE].transaction() as session:
+    async with request.app[app_keys.DATABASE].transaction() as session:
         return await _load_api_key(session, public_id, secret)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.wire.ingest import IngestBatchResponse
 from control_plane.auth.principal import Principal
-from control_plane.ingest.service import IngestTarget, ingest_records
+from control_plane.ingest.batch import IngestTarget, ingest_records
 from control_plane.services.prices import PriceCache
 from control_plane.store import api_keys, orgs
 from control_plane.store.engine import Database

@@ -27,9 +27,9 @@ async def ensure_partitions_ahead(database: Database, now: datetime | None = Non
 
 
 async def ensure_partitions_job(app: web.Application) -> None:
-    from control_plane import keys  # keys imports the worker, which lists this job
+    from control_plane import app_keys  # keys imports the worker, which lists this job
 
-    await ensure_partitions_ahead(app[keys.DATABASE])
+    await ensure_partitions_ahead(app[app_keys.DATABASE])
 
 
 def retention_cutoff(now: datetime, months: int) -> datetime:
@@ -47,8 +47,8 @@ async def drop_expired_partitions(
 
 
 async def retention_job(app: web.Application) -> None:
-    from control_plane import keys  # keys imports the worker, which lists this job
+    from control_plane import app_keys  # keys imports the worker, which lists this job
 
-    months = app[keys.SETTINGS].control_plane.retention_months
+    months = app[app_keys.SETTINGS].control_plane.retention_months
     if months is not None:
-        await drop_expired_partitions(app[keys.DATABASE], months)
+        await drop_expired_partitions(app[app_keys.DATABASE], months)

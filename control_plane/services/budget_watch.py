@@ -25,7 +25,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.statebus import MemorySpendCounters, RedisSpendCounters, SpendCounters
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.alerts.send import SendConfig
 from control_plane.auth.principal import Principal
 from control_plane.budgets import Window, reached_thresholds
@@ -214,7 +214,7 @@ def _payload(budget: Budget, window: Window, level: Decimal, spend: Decimal) -> 
 
 
 async def resume_paused_budgets(app: web.Application) -> None:
-    database, now = app[keys.DATABASE], utcnow()
+    database, now = app[app_keys.DATABASE], utcnow()
     async with database.transaction() as session:
         org_ids = await store.org_ids_with_budgets(session)
     for org_id in org_ids:
@@ -225,7 +225,7 @@ async def resume_paused_budgets(app: web.Application) -> None:
 
 
 async def deliver_alerts(app: web.Application) -> None:
-    cp = app[keys.SETTINGS].control_plane
+    cp = app[app_keys.SETTINGS].control_plane
     config = SendConfig(
         cp.smtp_host,
         cp.smtp_port,
@@ -237,7 +237,7 @@ async def deliver_alerts(app: web.Application) -> None:
         smtp_password=cp.smtp_password.get_secret_value() if cp.smtp_password else None,
         smtp_ca_file=str(cp.smtp_ca_file) if cp.smtp_ca_file else None,
     )
-    await alerts.deliver_due(app[keys.DATABASE], config, utcnow(), app[keys.SECRET_BOX])
+    await alerts.deliver_due(app[app_keys.DATABASE], config, utcnow(), app[app_keys.SECRET_BOX])
 
 
 async def budget_jobs_context(app: web.Application) -> AsyncIterator[None]:
@@ -245,19 +245,19 @@ async def budget_jobs_context(app: web.Application) -> AsyncIterator[None]:
     anything reserves against them), then the alert, pause and counter-rebuild jobs, for as
     long as the app runs. Each delivery opens its own connection, pinned to the addresses the
     SSRF guard checked (``control_plane.alerts.send``)."""
-    client, cp = app[keys.REDIS], app[keys.SETTINGS].control_plane
+    client, cp = app[app_keys.REDIS], app[app_keys.SETTINGS].control_plane
     counters: SpendCounters = (
         MemorySpendCounters()
         if client is None
         else RedisSpendCounters(client, cp.redis_prefix, timeout_seconds=COUNTER_TIMEOUT_SECONDS)
     )
-    app[keys.SPEND_COUNTERS] = counters
+    app[app_keys.SPEND_COUNTERS] = counters
     try:
         await spend_rebuild.rebuild_all(app)
     except Exception:
         log.exception("spend counter rebuild at startup failed; the worker retries")
     jobs: list[Job] = [deliver_alerts, resume_paused_budgets, spend_rebuild.CounterRebuild()]
-    worker = app[keys.WORKER]
+    worker = app[app_keys.WORKER]
     worker.jobs.extend(jobs)
     try:
         yield

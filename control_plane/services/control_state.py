@@ -30,7 +30,7 @@ from agentops.statebus import (
 from agentops.statebus.approvals import RedisVerdictPublisher, VerdictPublisher
 from agentops.statebus.directory import KeyDirectory
 from agentops.wire.control import BudgetRule, ControlRule, ControlSnapshot
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.services.budgets import budget_rules
 from control_plane.services.key_directory import republish_org_keys
 from control_plane.store import control_rules, orgs, policies, teams
@@ -135,8 +135,8 @@ async def publish(bus: ControlStateBus, snapshot: ControlSnapshot) -> bool:
 async def republish(app: web.Application) -> None:
     """Worker job (and startup): publish every org whose snapshot or key directory on the bus
     is behind its stored version. One versions query serves both."""
-    bus = app[keys.STATE_BUS]
-    database = app[keys.DATABASE]
+    bus = app[app_keys.STATE_BUS]
+    database = app[app_keys.DATABASE]
     async with database.transaction() as session:
         stored = await control_rules.list_versions(session)
     snapshots = await bus.reader.versions()
@@ -158,8 +158,8 @@ async def state_bus_context(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx entry (after the Redis client and the worker): the bus, the worker's
     republish job for as long as the bus exists, and one republish at startup (so proxies get
     every org's state and keys even when this process runs no worker)."""
-    client = app[keys.REDIS]
-    prefix = app[keys.SETTINGS].control_plane.redis_prefix
+    client = app[app_keys.REDIS]
+    prefix = app[app_keys.SETTINGS].control_plane.redis_prefix
     if client is not None:
         bus = ControlStateBus(
             RedisStatePublisher(client, prefix),
@@ -170,12 +170,12 @@ async def state_bus_context(app: web.Application) -> AsyncIterator[None]:
     else:
         memory = MemoryStateBus()
         bus = ControlStateBus(memory, memory, memory, memory, verdicts=memory)
-    app[keys.STATE_BUS] = bus
+    app[app_keys.STATE_BUS] = bus
     try:
         await republish(app)
     except Exception:
         log.exception("control state republish at startup failed; the worker retries")
-    worker = app[keys.WORKER]
+    worker = app[app_keys.WORKER]
     worker.jobs.append(republish)
     try:
         yield

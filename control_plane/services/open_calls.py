@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.store import open_calls as store
 from control_plane.store.tables import utcnow
 
@@ -21,9 +21,9 @@ log = logging.getLogger(__name__)
 
 
 async def close_open_calls_job(app: web.Application) -> None:
-    database = app[keys.DATABASE]
+    database = app[app_keys.DATABASE]
     now = utcnow()
-    before = now - timedelta(seconds=app[keys.SETTINGS].control_plane.open_call_timeout_seconds)
+    before = now - timedelta(seconds=app[app_keys.SETTINGS].control_plane.open_call_timeout_seconds)
     async with database.transaction() as session:
         org_ids = await store.orgs_with_open_calls(session, before)
     for org_id in org_ids:

@@ -14,7 +14,7 @@ import logging
 
 from aiohttp import web
 
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.services import account_mail, credentials
 from control_plane.store import users
 from control_plane.store.engine import set_current_org
@@ -29,13 +29,13 @@ REQUESTS_PER_MINUTE = 3
 
 
 async def request(app: web.Application, email: str) -> None:
-    cp = app[keys.SETTINGS].control_plane
+    cp = app[app_keys.SETTINGS].control_plane
     email = email.strip().lower()
     key = "password-reset:" + hashlib.sha256(email.encode()).hexdigest()[:32]
-    if await app[keys.RATE_LIMITER].hit(key, REQUESTS_PER_MINUTE) is not None:
+    if await app[app_keys.RATE_LIMITER].hit(key, REQUESTS_PER_MINUTE) is not None:
         return
     token = None
-    async with app[keys.DATABASE].transaction() as session:
+    async with app[app_keys.DATABASE].transaction() as session:
         candidates = await users.list_login_candidates(session, email)
         if candidates:
             first = candidates[0]
@@ -46,6 +46,6 @@ async def request(app: web.Application, email: str) -> None:
                 )
     if token is not None:
         subject, text = account_mail.reset_text(token, cp.auth.reset_ttl_seconds // 60)
-        app[keys.TASKS].spawn(
+        app[app_keys.TASKS].spawn(
             account_mail.send_account_mail(cp, email, subject, text), name="password-reset-mail"
         )

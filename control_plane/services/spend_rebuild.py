@@ -25,7 +25,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.statebus import CounterUnavailable, SpendCounters
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.services import budgets as rules
 from control_plane.store import budgets as store
 from control_plane.store import orgs
@@ -63,8 +63,8 @@ async def reconcile_org(
 async def rebuild_all(app: web.Application) -> int:
     """Every org's hard budgets, then the marker that says the counters hold the store's
     figures. Raises ``CounterUnavailable`` when the counters cannot be reached."""
-    counters = app[keys.SPEND_COUNTERS]
-    database, now = app[keys.DATABASE], utcnow()
+    counters = app[app_keys.SPEND_COUNTERS]
+    database, now = app[app_keys.DATABASE], utcnow()
     async with database.transaction() as session:
         org_ids = await store.org_ids_with_budgets(session)
     rebuilt = 0
@@ -101,7 +101,7 @@ class CounterRebuild:
         self._next = 0.0
 
     async def __call__(self, app: web.Application) -> None:
-        counters = app[keys.SPEND_COUNTERS]
+        counters = app[app_keys.SPEND_COUNTERS]
         try:
             lost = not await counters.rebuilt()
             if not lost and time.monotonic() < self._next:

@@ -8,7 +8,7 @@ import aiohttp
 from aiohttp import web
 
 from agentops.settings import Settings
-from control_plane.service import ControlPlaneService
+from control_plane.server import ControlPlaneServer
 from control_plane.store.migrate import upgrade
 from control_plane.worker import Worker
 
@@ -18,7 +18,7 @@ async def test_embedded_service_on_sqlite_serves_health_and_metrics(
 ) -> None:
     settings = make_settings(control_plane={"port": 0, "password_hash_fast": True})
     upgrade(settings.control_plane.database_url)
-    service = ControlPlaneService(settings)
+    service = ControlPlaneServer(settings)
     await service.start()
     try:
         async with aiohttp.ClientSession(service.url) as http:
@@ -45,7 +45,7 @@ async def test_readiness_checks_redis_when_configured(
     settings = make_settings(
         control_plane={"port": 0, "database_url": pg_url, "redis_url": redis_url}
     )
-    service = ControlPlaneService(settings)
+    service = ControlPlaneServer(settings)
     await service.start()
     try:
         async with aiohttp.ClientSession(service.url) as http, http.get("/readyz") as response:
