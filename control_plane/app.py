@@ -19,6 +19,7 @@ from control_plane import app_keys
 from control_plane.auth.passwords import Passwords
 from control_plane.auth.throttle import LoginThrottle
 from control_plane.console.mount import mount_console
+from control_plane.jobs.scheduler import Worker
 from control_plane.middlewares import json_errors, request_context
 from control_plane.ratelimit import DegradingRateLimiter, MemoryRateLimiter, RedisRateLimiter
 from control_plane.routes import add_routes
@@ -28,7 +29,6 @@ from control_plane.services.control_state import state_bus_context
 from control_plane.services.prices import PriceCache
 from control_plane.store.engine import bounded_postgres_options, create_database
 from control_plane.store.migrate import check_current
-from control_plane.worker import Worker
 
 REDIS_TIMEOUT_SECONDS = 1.0
 

@@ -12,11 +12,11 @@ from agentops.statebus import SpendCounters
 from agentops.tasks import TaskSet
 from control_plane.auth.passwords import Passwords
 from control_plane.auth.throttle import LoginThrottle
+from control_plane.jobs.scheduler import Worker
 from control_plane.ratelimit import RateLimiter
 from control_plane.secretbox import SecretBox
 from control_plane.services.prices import PriceCache
 from control_plane.store.engine import Database
-from control_plane.worker import Worker
 
 if TYPE_CHECKING:  # the bus's module reads these keys: a runtime import would be a cycle
     from control_plane.services.control_state import ControlStateBus

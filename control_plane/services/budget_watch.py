@@ -31,6 +31,7 @@ from control_plane.auth.principal import Principal
 from control_plane.budgets import Window, reached_thresholds
 from control_plane.budgets.thresholds import is_reached
 from control_plane.errors import NotFoundError
+from control_plane.jobs.scheduler import Job
 from control_plane.schemas.emergency import EmergencyRequest, ResumeRequest
 from control_plane.services import alerts, emergency, run_alerts, spend_rebuild
 from control_plane.services import budgets as rules
@@ -39,7 +40,6 @@ from control_plane.store import budgets as store
 from control_plane.store import orgs
 from control_plane.store.audit import create_audit_log
 from control_plane.store.tables import Budget, utcnow
-from control_plane.worker import Job
 
 if TYPE_CHECKING:  # derived.py imports this module to register the hook
     from control_plane.ingest.derived import StoredCall

@@ -8,9 +8,9 @@ import aiohttp
 from aiohttp import web
 
 from agentops.settings import Settings
+from control_plane.jobs.scheduler import Worker
 from control_plane.server import ControlPlaneServer
 from control_plane.store.migrate import upgrade
-from control_plane.worker import Worker
 
 
 async def test_embedded_service_on_sqlite_serves_health_and_metrics(

@@ -20,7 +20,7 @@ import openai
 import psycopg
 import pytest
 
-from control_plane.services.open_calls import close_open_calls_job
+from control_plane.jobs.open_calls import close_open_calls_job
 from tests.emergency.cluster import Cluster, ProxyProcess, running_cluster, wait_for
 from tests.faults.harness import HELLO, MODEL, Figures, OwnRedis, call, proxy_client
 

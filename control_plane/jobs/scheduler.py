@@ -52,7 +52,7 @@ class Every:
 
 def _default_jobs() -> tuple[Job, ...]:
     from control_plane.ingest.partitions import ensure_partitions_job, retention_job
-    from control_plane.services.open_calls import close_open_calls_job
+    from control_plane.jobs.open_calls import close_open_calls_job
 
     return (
         Every(3600.0, ensure_partitions_job),
