@@ -115,7 +115,8 @@ async def _serve_until(settings: Settings, stop: asyncio.Event) -> None:
             serve_metrics=False,
         )
         await proxy.ship_backlog()  # calls answered before the last stop, now stored
-        await rebuild_all(app)  # so the counters count them before any call is gated
+        # So the counters count them before any call is gated.
+        await rebuild_all(app[app_keys.DATABASE], app[app_keys.SPEND_COUNTERS])
         await proxy.start()
         settle_heap()
         try:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.wire.ingest import IngestBatchResponse
-from control_plane.ingest import IngestTarget, ingest_records
+from control_plane.ingest.batch import IngestTarget, ingest_records
 from control_plane.services.prices import PriceCache
 from control_plane.store import orgs
 from control_plane.store.engine import Database, set_current_org

@@ -111,7 +111,13 @@ async def reset_password(req: ApiRequest) -> TokenResponse:
 
 
 async def request_password_reset(req: ApiRequest) -> Accepted:
-    await password_reset.request(req.request.app, req.body_as(PasswordResetRequest).email)
+    await password_reset.request(
+        req.app_get(app_keys.DATABASE),
+        req.app_get(app_keys.RATE_LIMITER),
+        req.app_get(app_keys.TASKS),
+        req.app_get(app_keys.SETTINGS).control_plane,
+        req.body_as(PasswordResetRequest).email,
+    )
     return Accepted(message=password_reset.ANSWER)
 
 

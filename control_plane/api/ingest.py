@@ -16,8 +16,8 @@ from agentops.wire.ingest import IngestBatchResponse
 from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import BadRequestError, NotFoundError, ValidationFailedError
-from control_plane.ingest import IngestTarget, ingest_records
 from control_plane.ingest.any_org import ANY_ORG, ingest_any_org
+from control_plane.ingest.batch import IngestTarget, ingest_records
 from control_plane.ingest.rows import event_id
 from control_plane.ingest.validate import body_text_is_clean
 from control_plane.schemas.records import (

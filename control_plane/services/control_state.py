@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
+from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,10 +30,10 @@ from agentops.statebus import (
 from agentops.statebus.approvals import RedisVerdictPublisher, VerdictPublisher
 from agentops.statebus.directory import KeyDirectory
 from agentops.wire.control import BudgetRule, ControlRule, ControlSnapshot
-from control_plane import app_keys
 from control_plane.services.budgets import budget_rules
 from control_plane.services.key_directory import republish_org_keys
 from control_plane.store import control_rules, orgs, policies, teams
+from control_plane.store.engine import Database
 from control_plane.store.tables import Agent, utcnow
 from control_plane.store.tables import ControlRule as RuleRow
 
@@ -132,11 +132,9 @@ async def publish(bus: ControlStateBus, snapshot: ControlSnapshot) -> bool:
         return False
 
 
-async def republish(app: web.Application) -> None:
+async def republish(database: Database, bus: ControlStateBus) -> None:
     """Worker job (and startup): publish every org whose snapshot or key directory on the bus
     is behind its stored version. One versions query serves both."""
-    bus = app[app_keys.STATE_BUS]
-    database = app[app_keys.DATABASE]
     async with database.transaction() as session:
         stored = await control_rules.list_versions(session)
     snapshots = await bus.reader.versions()
@@ -151,33 +149,17 @@ async def republish(app: web.Application) -> None:
                     "control state republished", extra={"org": entry.org_slug, "version": version}
                 )
         if entry.version > directories.get(entry.org_slug, -1):
-            await republish_org_keys(app, entry.org_id)
+            await republish_org_keys(database, bus.directory, entry.org_id)
 
 
-async def state_bus_context(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx entry (after the Redis client and the worker): the bus, the worker's
-    republish job for as long as the bus exists, and one republish at startup (so proxies get
-    every org's state and keys even when this process runs no worker)."""
-    client = app[app_keys.REDIS]
-    prefix = app[app_keys.SETTINGS].control_plane.redis_prefix
+def open_state_bus(client: Redis[bytes] | None, prefix: str) -> ControlStateBus:
+    """The bus on Redis, or in process (``memory``) when there is no Redis (embedded)."""
     if client is not None:
-        bus = ControlStateBus(
+        return ControlStateBus(
             RedisStatePublisher(client, prefix),
             RedisStateReader(client, prefix),
             RedisKeyDirectory(client, prefix),
             verdicts=RedisVerdictPublisher(client, prefix),
         )
-    else:
-        memory = MemoryStateBus()
-        bus = ControlStateBus(memory, memory, memory, memory, verdicts=memory)
-    app[app_keys.STATE_BUS] = bus
-    try:
-        await republish(app)
-    except Exception:
-        log.exception("control state republish at startup failed; the worker retries")
-    worker = app[app_keys.WORKER]
-    worker.jobs.append(republish)
-    try:
-        yield
-    finally:
-        worker.jobs.remove(republish)
+    memory = MemoryStateBus()
+    return ControlStateBus(memory, memory, memory, memory, verdicts=memory)

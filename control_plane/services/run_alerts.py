@@ -10,18 +10,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.budgets import reached_thresholds
+from control_plane.ingest.derived import StoredCall
 from control_plane.services import alerts
 from control_plane.store import budgets as store
 from control_plane.store.tables import Budget, Run
-
-if TYPE_CHECKING:
-    from control_plane.ingest.derived import StoredCall
 
 
 async def check_run_budgets(

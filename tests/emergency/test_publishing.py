@@ -36,7 +36,7 @@ async def test_the_worker_republishes_what_a_crash_left_unpublished(
     await redis.flushdb()  # as if the process died after the commit, before the publish
     app = app_of(client)
 
-    await control_state.republish(app)
+    await control_state.republish(app[app_keys.DATABASE], app[app_keys.STATE_BUS])
 
     bus = app[app_keys.STATE_BUS]
     [org] = (await bus.reader.versions()).keys()
@@ -53,7 +53,8 @@ async def test_republish_leaves_an_up_to_date_bus_alone(signup: SignUp, client: 
     await act(owner, "pause", scope="org", reason="calm down")
     bus = app_of(client)[app_keys.STATE_BUS]
     before = await bus.reader.versions()
-    await control_state.republish(app_of(client))
+    app = app_of(client)
+    await control_state.republish(app[app_keys.DATABASE], app[app_keys.STATE_BUS])
     assert await bus.reader.versions() == before
 
 
