@@ -16,7 +16,6 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.logs import request_id_var
 from control_plane import app_keys
@@ -26,6 +25,7 @@ from control_plane.auth.principal import Principal
 from control_plane.errors import BadRequestError, ForbiddenError, NotFoundError
 from control_plane.ratelimit_check import enforce_rate_limits
 from control_plane.services import audit
+from control_plane.store.types import AsyncSession
 from control_plane.validation import check_depth, check_path, check_text, validation_error
 
 # A handler may return a ready aiohttp response for a non-JSON representation (CSV exports).

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.wire.control import ControlSnapshot
 from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
@@ -13,6 +11,7 @@ from control_plane.services import control_state
 from control_plane.services.audit import snapshot
 from control_plane.store import agents, teams
 from control_plane.store.agents import AgentFilters
+from control_plane.store.types import AsyncSession
 
 FIELDS = rules.AUDITED_FIELDS
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.statebus import PROXY_SCOPE, KeyEntry
 from agentops.wire.control import ControlSnapshot
 from control_plane import app_keys
@@ -29,6 +27,7 @@ from control_plane.services import control_state, key_directory
 from control_plane.services.audit import snapshot
 from control_plane.store import agents, api_keys, orgs
 from control_plane.store.tables import ApiKey, utcnow
+from control_plane.store.types import AsyncSession
 
 FIELDS = ("name", "public_id", "scopes", "agent_id", "expires_at", "revoked_at")
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.wire.control import ControlSnapshot
 from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
@@ -25,6 +23,7 @@ from control_plane.services import budgets as rules
 from control_plane.services import control_state, spend_rebuild
 from control_plane.services.audit import snapshot
 from control_plane.store import budgets
+from control_plane.store.types import AsyncSession
 
 FIELDS = rules.AUDITED_FIELDS
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
 from control_plane.schemas.emergency import (
@@ -20,6 +18,7 @@ from control_plane.schemas.emergency import (
 from control_plane.services import control_state, emergency
 from control_plane.store import control_rules, orgs, proxies
 from control_plane.store.tables import ControlRule, ProxyHeartbeat, utcnow
+from control_plane.store.types import AsyncSession
 
 # A proxy silent for this long has gone away (scaled down, redeployed): it is not listed.
 PROXY_FORGET_AFTER = timedelta(hours=1)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.wire.ingest import IngestBatchResponse
 from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
@@ -27,6 +25,7 @@ from control_plane.schemas.records import (
 )
 from control_plane.store import events, orgs
 from control_plane.store.tables.runs import run_pk
+from control_plane.store.types import AsyncSession
 from control_plane.validation import check_depth
 
 

@@ -8,10 +8,10 @@ import logging
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from control_plane import app_keys
 from control_plane.schemas.common import Health
+from control_plane.store.errors import SQLAlchemyError
 
 log = logging.getLogger(__name__)
 

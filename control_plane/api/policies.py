@@ -11,7 +11,6 @@ import uuid
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
@@ -20,6 +19,7 @@ from control_plane.schemas.policies import PolicyOut, PolicyPage, PolicyPatch, P
 from control_plane.services import control_state
 from control_plane.store import policies as store
 from control_plane.store.tables import PolicyRow
+from control_plane.store.types import AsyncSession
 from control_plane.validation import validation_error
 from policies import Policy
 

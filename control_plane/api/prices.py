@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import ConflictError, NotFoundError, ValidationFailedError
@@ -27,6 +25,7 @@ from control_plane.services import prices, reprice
 from control_plane.services.audit import snapshot
 from control_plane.store import agents
 from control_plane.store import prices as store
+from control_plane.store.errors import IntegrityError
 from control_plane.store.tables import PriceOverrideRow
 from pricing import load_bundled_table
 

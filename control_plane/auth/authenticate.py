@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane import app_keys
 from control_plane.auth.api_keys import PREFIX, parse_api_key, secret_matches
@@ -23,6 +22,7 @@ from control_plane.errors import UnauthorizedError
 from control_plane.store import api_keys, members, refresh_tokens, users
 from control_plane.store.engine import set_current_org
 from control_plane.store.tables import utcnow
+from control_plane.store.types import AsyncSession
 
 # last_used_at is informative, not an audit trail: writing it at most once a minute per key
 # keeps a busy key from turning every read into a row update.

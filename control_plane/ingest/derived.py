@@ -13,9 +13,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.wire.record import CallRecord, CallStatus
+from control_plane.store.types import AsyncSession
 
 
 @dataclass(frozen=True, slots=True)

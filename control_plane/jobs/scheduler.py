@@ -23,10 +23,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from control_plane.jobs.context import JobContext
 from control_plane.store import job_runs
+from control_plane.store.errors import InterfaceError, OperationalError
 
 log = logging.getLogger(__name__)
 

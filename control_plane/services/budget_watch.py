@@ -21,8 +21,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from control_plane.auth.principal import Principal
 from control_plane.budgets import Window, reached_thresholds
 from control_plane.budgets.thresholds import is_reached
@@ -36,6 +34,7 @@ from control_plane.store import budgets as store
 from control_plane.store import orgs
 from control_plane.store.audit import create_audit_log
 from control_plane.store.tables import Budget, utcnow
+from control_plane.store.types import AsyncSession
 
 log = logging.getLogger(__name__)
 

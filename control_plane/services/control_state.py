@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.statebus import (
     MemoryStateBus,
@@ -32,10 +30,11 @@ from agentops.statebus.directory import KeyDirectory
 from agentops.wire.control import BudgetRule, ControlRule, ControlSnapshot
 from control_plane.services.budgets import budget_rules
 from control_plane.services.key_directory import republish_org_keys
-from control_plane.store import control_rules, orgs, policies, teams
+from control_plane.store import agents, control_rules, orgs, policies, teams
 from control_plane.store.engine import Database
-from control_plane.store.tables import Agent, utcnow
 from control_plane.store.tables import ControlRule as RuleRow
+from control_plane.store.tables import utcnow
+from control_plane.store.types import AsyncSession
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +103,7 @@ async def _policies(session: AsyncSession, org_id: uuid.UUID) -> list[dict[str, 
 
 
 async def _agents(session: AsyncSession, org_id: uuid.UUID) -> dict[str, dict[str, Any]]:
-    rows = (await session.execute(select(Agent).where(Agent.org_id == org_id))).scalars().all()
+    rows = await agents.find_agents(session, org_id)
     names = await teams.get_team_names(
         session, org_id, {row.team_id for row in rows if row.team_id is not None}
     )

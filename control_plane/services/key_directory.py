@@ -13,12 +13,11 @@ from __future__ import annotations
 import logging
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.statebus import PROXY_SCOPE, KeyEntry
 from agentops.statebus.directory import KeyDirectoryPublisher
 from control_plane.store import api_keys, control_rules, orgs
 from control_plane.store.engine import Database
+from control_plane.store.types import AsyncSession
 
 log = logging.getLogger(__name__)
 

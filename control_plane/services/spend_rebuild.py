@@ -21,14 +21,13 @@ import logging
 import uuid
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.statebus import CounterUnavailable, SpendCounters
 from control_plane.services import budgets as rules
 from control_plane.store import budgets as store
 from control_plane.store import orgs
 from control_plane.store.engine import Database
 from control_plane.store.tables import Budget, utcnow
+from control_plane.store.types import AsyncSession
 
 log = logging.getLogger(__name__)
 

@@ -58,3 +58,8 @@ async def update_team(session: AsyncSession, team: Team, changes: dict[str, Any]
 async def delete_team(session: AsyncSession, team: Team) -> None:
     await session.delete(team)
     await session.flush()
+
+
+async def list_team_names(session: AsyncSession, org_id: uuid.UUID) -> list[str]:
+    stmt = select(Team.name).where(Team.org_id == org_id)
+    return list((await session.execute(stmt)).scalars().all())
