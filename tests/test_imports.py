@@ -154,6 +154,17 @@ def test_the_reader_sees_relative_and_local_imports() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
 
 
+def test_local_imports_count_and_type_checking_ones_do_not(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    import b\nelse:\n    import d\n"
+        "def f() -> None:\n    from c import x\n"
+    )
+    modules = {name: path for name in ("m", "b", "c", "d")}
+    assert _imports("m", path, modules) == {"c", "d"}
+
+
 def test_no_import_circles() -> None:
     found = cycles(import_graph())
     assert not found, "import circles:\n" + "\n".join(" -> ".join(c) for c in found)

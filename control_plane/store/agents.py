@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.store.calls import dialect_insert
+from control_plane.store.labels import labels_by_id
 from control_plane.store.pagination import Page, make_page, page_query
 from control_plane.store.tables import Agent
 
@@ -108,10 +109,7 @@ async def list_agent_names(session: AsyncSession, org_id: uuid.UUID) -> list[str
 async def get_agent_names(
     session: AsyncSession, org_id: uuid.UUID, agent_ids: set[uuid.UUID]
 ) -> dict[uuid.UUID, str]:
-    if not agent_ids:
-        return {}
-    stmt = select(Agent.id, Agent.name).where(Agent.org_id == org_id, Agent.id.in_(agent_ids))
-    return {row.id: row.name for row in await session.execute(stmt)}
+    return await labels_by_id(session, Agent.name, Agent.id, Agent.org_id, org_id, agent_ids)
 
 
 async def get_agent_refs(
