@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _control_plane import bench_settings, owner
 from gen_calls import generate
 
-from control_plane.service import ControlPlaneService
+from control_plane.server import ControlPlaneServer
 from tests.harness.databases import cloned_database, migrated_template
 from tests.harness.servers import postgres_server
 
@@ -57,7 +57,7 @@ async def _sign_in(http: aiohttp.ClientSession) -> None:
 
 async def bench(database_url: str, calls: int, repeat: int) -> None:
     settings = bench_settings(database_url)
-    cp = ControlPlaneService(settings)
+    cp = ControlPlaneServer(settings)
     await cp.start()
     try:
         jar = aiohttp.CookieJar(unsafe=True)

@@ -36,7 +36,7 @@ from gen_calls import generate
 
 from agentops.heap import settle_heap
 from agentops.ids import uuid7
-from control_plane.service import ControlPlaneService
+from control_plane.server import ControlPlaneServer
 from tests.harness.databases import cloned_database, migrated_template
 from tests.harness.servers import postgres_server
 
@@ -80,7 +80,7 @@ async def provision(http: aiohttp.ClientSession, slug: str) -> str:
 
 async def bench(database_url: str, total: int, batch: int, concurrency: int) -> dict[str, Any]:
     settings = bench_settings(database_url)
-    cp = ControlPlaneService(settings)
+    cp = ControlPlaneServer(settings)
     await cp.start()
     settle_heap()  # as `agentops serve` does once started
     try:
@@ -126,7 +126,7 @@ async def bench(database_url: str, total: int, batch: int, concurrency: int) -> 
 
 async def query_bench(database_url: str, calls: int, repeat: int, timezone: str) -> None:
     settings = bench_settings(database_url)
-    cp = ControlPlaneService(settings)
+    cp = ControlPlaneServer(settings)
     await cp.start()
     settle_heap()
     try:

@@ -28,7 +28,7 @@ from _control_plane import bench_settings, owner
 from gen_calls import generate
 from ingest_bench import AGENTS
 
-from control_plane.service import ControlPlaneService
+from control_plane.server import ControlPlaneServer
 from tests.harness.databases import cloned_database, migrated_template
 from tests.harness.servers import postgres_server
 
@@ -48,7 +48,7 @@ PER_CALL = [
 
 async def run(database_url: str, calls: int) -> None:
     settings = bench_settings(database_url)
-    cp = ControlPlaneService(settings)
+    cp = ControlPlaneServer(settings)
     await cp.start()
     try:
         async with aiohttp.ClientSession(cp.url, timeout=aiohttp.ClientTimeout(600)) as http:

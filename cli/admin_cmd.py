@@ -20,7 +20,7 @@ import aiohttp
 import click
 
 from agentops.settings import Settings, load_settings
-from control_plane.service import ControlPlaneService
+from control_plane.server import ControlPlaneServer
 
 PASSWORD_ENV = "AGENTOPS_BOOTSTRAP_PASSWORD"
 
@@ -102,7 +102,7 @@ async def _bootstrap(
     cp = settings.control_plane
     cp.host, cp.port, cp.run_worker = "127.0.0.1", 0, False
     cp.auth.open_signup = True  # for this loopback-only instance, for this command
-    service = ControlPlaneService(settings)
+    service = ControlPlaneServer(settings)
     await service.start()
     try:
         async with aiohttp.ClientSession(base_url=service.url) as http:

@@ -9,7 +9,7 @@ from agentops.logs import configure_logging
 from agentops.observability import init_sentry
 from agentops.settings import load_settings
 from cli._runtime import run, stop_signal
-from control_plane.service import ControlPlaneService
+from control_plane.server import ControlPlaneServer
 
 
 @click.command()
@@ -31,10 +31,10 @@ def serve(host: str | None, port: int | None, no_worker: bool) -> None:
     cp.run_worker = cp.run_worker and not no_worker
     configure_logging(settings.log_level, settings.log_format)
     init_sentry(settings, "control-plane")
-    run(_serve(ControlPlaneService(settings)))
+    run(_serve(ControlPlaneServer(settings)))
 
 
-async def _serve(service: ControlPlaneService) -> None:
+async def _serve(service: ControlPlaneServer) -> None:
     async with stop_signal() as stop:
         await service.start()
         settle_heap()

@@ -79,9 +79,9 @@ async def serve_all(settings: Settings) -> None:
 
 async def _serve_until(settings: Settings, stop: asyncio.Event) -> None:
     from cli.migrate_cmd import reseal_secrets
-    from control_plane import keys
+    from control_plane import app_keys
     from control_plane.embedded_sink import EmbeddedSink
-    from control_plane.service import ControlPlaneService
+    from control_plane.server import ControlPlaneServer
     from control_plane.services.spend_rebuild import rebuild_all
     from control_plane.store.migrate import upgrade
     from proxy.ca import write_bundle
@@ -90,7 +90,7 @@ async def _serve_until(settings: Settings, stop: asyncio.Event) -> None:
     # Embedded SQLite is ours to migrate; a shared database is migrated by `agentops migrate`.
     upgrade(settings.control_plane.database_url)
     await reseal_secrets(settings.control_plane.database_url, settings)  # rows from older versions
-    control_plane = ControlPlaneService(settings)
+    control_plane = ControlPlaneServer(settings)
     await control_plane.start()
     try:
         admin = await _ensure_admin(settings, control_plane.url)
@@ -102,7 +102,7 @@ async def _serve_until(settings: Settings, stop: asyncio.Event) -> None:
         # In-process everything: records go straight to the ingest service, control state
         # comes from the control plane's in-memory bus instead of Redis.
         sink = EmbeddedSink(
-            app[keys.DATABASE], settings.proxy.default_org, settings.control_plane.timezone
+            app[app_keys.DATABASE], settings.proxy.default_org, settings.control_plane.timezone
         )
         # The proxy reserves against the counters the control plane rebuilt from the store
         # at start, so a restart does not reset a hard budget. One process, one registry:
@@ -110,12 +110,13 @@ async def _serve_until(settings: Settings, stop: asyncio.Event) -> None:
         proxy = ProxyService(
             settings,
             sink=sink,
-            state_bus=app[keys.STATE_BUS].memory,
-            counters=app[keys.SPEND_COUNTERS],
+            state_bus=app[app_keys.STATE_BUS].memory,
+            counters=app[app_keys.SPEND_COUNTERS],
             serve_metrics=False,
         )
         await proxy.ship_backlog()  # calls answered before the last stop, now stored
-        await rebuild_all(app)  # so the counters count them before any call is gated
+        # So the counters count them before any call is gated.
+        await rebuild_all(app[app_keys.DATABASE], app[app_keys.SPEND_COUNTERS])
         await proxy.start()
         settle_heap()
         try:

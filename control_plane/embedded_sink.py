@@ -12,15 +12,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.wire.ingest import IngestBatchResponse
-from control_plane.ingest import IngestTarget, ingest_records
+from control_plane.ingest.batch import IngestTarget, ingest_records
 from control_plane.services.prices import PriceCache
 from control_plane.store import orgs
 from control_plane.store.engine import Database, set_current_org
-from control_plane.store.tables import Organization
+from control_plane.store.types import AsyncSession
 
 
 class EmbeddedSink:
@@ -45,17 +42,9 @@ class EmbeddedSink:
         return answer
 
     async def _default_org(self, session: AsyncSession) -> uuid.UUID:
-        if session.get_bind().dialect.name == "postgresql":
-            # Before any org scope is set, row-level security hides organizations: ask the
-            # narrow SECURITY DEFINER lookup instead.
-            found = (
-                await session.execute(select(func.agentops_org_id_by_slug(self._slug)))
-            ).scalar()
-        else:
-            stmt = select(Organization.id).where(Organization.slug == self._slug)
-            found = (await session.execute(stmt)).scalar()
+        found = await orgs.find_org_id_by_slug(session, self._slug)
         if found is not None:
-            return uuid.UUID(str(found))
+            return found
         org_id = uuid.uuid4()
         await set_current_org(session, org_id)
         await orgs.create_org(

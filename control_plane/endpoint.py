@@ -16,16 +16,16 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.logs import request_id_var
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.auth.authenticate import authenticate
 from control_plane.auth.permissions import Permission, is_allowed
 from control_plane.auth.principal import Principal
 from control_plane.errors import BadRequestError, ForbiddenError, NotFoundError
 from control_plane.ratelimit_check import enforce_rate_limits
 from control_plane.services import audit
+from control_plane.store.types import AsyncSession
 from control_plane.validation import check_depth, check_path, check_text, validation_error
 
 # A handler may return a ready aiohttp response for a non-JSON representation (CSV exports).
@@ -84,7 +84,9 @@ class ApiRequest:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """The caller's org-scoped transaction (committed when the block exits cleanly)."""
-        async with self.request.app[keys.DATABASE].transaction(self.principal.org_id) as session:
+        async with self.request.app[app_keys.DATABASE].transaction(
+            self.principal.org_id
+        ) as session:
             yield session
 
     async def audit(

@@ -8,14 +8,18 @@ import time
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as SaTimeoutError
 
 from agentops.ids import new_request_id
 from agentops.logs import request_id_var
+from control_plane.app_keys import SETTINGS
 from control_plane.errors import ApiError, ConflictError, PayloadTooLargeError, UnavailableError
-from control_plane.keys import SETTINGS
 from control_plane.metrics import REQUEST_SECONDS, REQUESTS
+from control_plane.store.errors import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    PoolTimeoutError,
+)
 
 log = logging.getLogger("control_plane.access")
 
@@ -87,7 +91,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return error_response(
             ApiError("client closed the connection", code="client_closed"), status=400
         )
-    except (OperationalError, InterfaceError, SaTimeoutError, TimeoutError) as exc:
+    except (OperationalError, InterfaceError, PoolTimeoutError, TimeoutError) as exc:
         # The database refused, dropped or did not answer within its bound: a dependency is
         # missing, which is a 503 the caller may retry, never a 500 or a hang.
         log.warning("database unavailable", extra={"error": type(exc).__name__})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.auth.principal import Principal
 from control_plane.errors import RateLimitedError
 from control_plane.metrics import RATE_LIMITED
@@ -12,8 +12,8 @@ from control_plane.ratelimit import retry_after_header
 
 
 async def enforce_rate_limits(app: web.Application, principal: Principal) -> None:
-    limiter = app[keys.RATE_LIMITER]
-    limit = app[keys.SETTINGS].control_plane.rate_limit_per_minute
+    limiter = app[app_keys.RATE_LIMITER]
+    limit = app[app_keys.SETTINGS].control_plane.rate_limit_per_minute
     checks = [("org", f"org:{principal.org_id}")]
     if principal.api_key_id is not None:
         checks.append(("api_key", f"key:{principal.api_key_id}"))

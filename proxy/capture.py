@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 
-from proxy.providers.prompts import prompt_parts
+from proxy.prompt_parts import prompt_parts
 
 MAX_CHARS = 32_000  # per field: enough to read a call, bounded for the spool and the store
 

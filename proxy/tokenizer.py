@@ -31,7 +31,7 @@ from tiktoken_ext.openai_public import (
     FIM_SUFFIX,
 )
 
-from proxy.providers.prompts import prompt_parts
+from proxy.prompt_parts import prompt_parts
 
 DATA_DIR = Path(__file__).parent / "tokenizer_data"
 MAX_EXACT_CHARS = 1_000_000

@@ -27,8 +27,8 @@ FEATURE_SUITES = {
 }
 # Support code for tests, not tests of a source module.
 SUPPORT = {"harness", "fakeprovider"}
-# Test modules at tests/ itself that check the repository as a whole.
-TOP_LEVEL = {"test_layout.py"}
+# Test modules at tests/ itself that check the repository as a whole (layout, import circles).
+TOP_LEVEL = {"test_layout.py", "test_imports.py"}
 
 
 def mirrored_source(test: Path) -> str | None:

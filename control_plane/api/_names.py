@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from control_plane.store.types import AsyncSession
 
 
 class NothingNamed(Exception):

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.wire.control import ControlSnapshot
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.api._names import NothingNamed, id_named
 from control_plane.endpoint import ApiRequest
 from control_plane.schemas.agents import AgentCreate, AgentOut, AgentPage, AgentQuery, AgentUpdate
@@ -14,6 +12,7 @@ from control_plane.services import control_state
 from control_plane.services.audit import snapshot
 from control_plane.store import agents, teams
 from control_plane.store.agents import AgentFilters
+from control_plane.store.types import AsyncSession
 
 FIELDS = rules.AUDITED_FIELDS
 
@@ -24,7 +23,7 @@ async def create_agent(req: ApiRequest) -> AgentOut:
         await req.audit(session, "agent.create", "agent", agent.id, after=snapshot(agent, FIELDS))
         out = (await rules.to_out(session, req.principal.org_id, [agent]))[0]
         state = await _state_changed(req, session)
-    await control_state.publish(req.app_get(keys.STATE_BUS), state)
+    await control_state.publish(req.app_get(app_keys.STATE_BUS), state)
     return out
 
 
@@ -68,7 +67,7 @@ async def update_agent(req: ApiRequest) -> AgentOut:
         state = await _state_changed(req, session)
     # The registry (status, team, tags, environment) is part of every proxy's snapshot: a
     # paused agent must be refused by every proxy, not only after the next republish.
-    await control_state.publish(req.app_get(keys.STATE_BUS), state)
+    await control_state.publish(req.app_get(app_keys.STATE_BUS), state)
     return out
 
 
@@ -80,10 +79,10 @@ async def delete_agent(req: ApiRequest) -> None:
         await agents.delete_agent(session, agent)
         await req.audit(session, "agent.delete", "agent", agent.id, before=before)
         state = await _state_changed(req, session)
-    await control_state.publish(req.app_get(keys.STATE_BUS), state)
+    await control_state.publish(req.app_get(app_keys.STATE_BUS), state)
 
 
 async def _state_changed(req: ApiRequest, session: AsyncSession) -> ControlSnapshot:
     """Bump the org's control-state version in this transaction; publish after commit."""
-    bus = req.app_get(keys.STATE_BUS)
+    bus = req.app_get(app_keys.STATE_BUS)
     return await control_state.changed(session, req.principal.org_id, bus.budgets)

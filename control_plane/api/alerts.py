@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.alerts.destinations import DestinationPolicy
 from control_plane.endpoint import ApiRequest
 from control_plane.schemas.alerts import (
@@ -28,7 +28,7 @@ async def create_channel(req: ApiRequest) -> ChannelCreated:
     await rules.check_destination(_policy(req), body.url)
     async with req.transaction() as session:
         channel, secret = await rules.create_channel(
-            session, req.principal.org_id, body, req.app_get(keys.SECRET_BOX)
+            session, req.principal.org_id, body, req.app_get(app_keys.SECRET_BOX)
         )
         await req.audit(
             session, "alert_channel.create", "alert_channel", channel.id,
@@ -60,7 +60,9 @@ async def update_channel(req: ApiRequest) -> ChannelCreated:
     async with req.transaction() as session:
         channel = await rules.get_channel(session, req.principal.org_id, req.path_id("channel_id"))
         before = snapshot(channel, FIELDS)
-        secret = await rules.update_channel(session, channel, body, req.app_get(keys.SECRET_BOX))
+        secret = await rules.update_channel(
+            session, channel, body, req.app_get(app_keys.SECRET_BOX)
+        )
         after = snapshot(channel, FIELDS) | ({"secret_rotated": True} if secret else {})
         await req.audit(
             session, "alert_channel.update", "alert_channel", channel.id, before=before, after=after
@@ -106,4 +108,4 @@ async def test_channel(req: ApiRequest) -> DeliveryOut:
 
 
 def _policy(req: ApiRequest) -> DestinationPolicy:
-    return rules.destination_policy(req.app_get(keys.SETTINGS).control_plane)
+    return rules.destination_policy(req.app_get(app_keys.SETTINGS).control_plane)

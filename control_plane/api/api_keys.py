@@ -10,11 +10,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.statebus import PROXY_SCOPE, KeyEntry
 from agentops.wire.control import ControlSnapshot
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.auth.api_keys import PREFIX, generate_api_key
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import ForbiddenError, ValidationFailedError, found
@@ -29,6 +27,7 @@ from control_plane.services import control_state, key_directory
 from control_plane.services.audit import snapshot
 from control_plane.store import agents, api_keys, orgs
 from control_plane.store.tables import ApiKey, utcnow
+from control_plane.store.types import AsyncSession
 
 FIELDS = ("name", "public_id", "scopes", "agent_id", "expires_at", "revoked_at")
 
@@ -52,7 +51,7 @@ ANY_ORG = "ingest:any-org"
 
 async def _check_operator(session: AsyncSession, req: ApiRequest) -> None:
     """Only the operator org mints keys that ship other orgs' records."""
-    operator = req.app_get(keys.SETTINGS).control_plane.operator_org
+    operator = req.app_get(app_keys.SETTINGS).control_plane.operator_org
     org = await orgs.get_org(session, req.principal.org_id)
     if operator is None or org is None or org.slug != operator:
         raise ForbiddenError(
@@ -152,7 +151,7 @@ async def _proxy_keys_changed(
     if PROXY_SCOPE not in key.scopes:
         return None
     org_id: uuid.UUID = req.principal.org_id
-    state = await control_state.changed(session, org_id, req.app_get(keys.STATE_BUS).budgets)
+    state = await control_state.changed(session, org_id, req.app_get(app_keys.STATE_BUS).budgets)
     org, entries = await key_directory.org_entries(session, org_id)
     return _ProxyKeysChange(org, entries, state)
 
@@ -162,7 +161,7 @@ async def _publish(req: ApiRequest, change: _ProxyKeysChange | None) -> None:
     When it fails the snapshot is held back too; the worker republishes both."""
     if change is None:
         return
-    bus = req.app_get(keys.STATE_BUS)
+    bus = req.app_get(app_keys.STATE_BUS)
     version = change.snapshot.version
     if await key_directory.publish_keys(bus.directory, change.org, version, change.entries):
         await control_state.publish(bus, change.snapshot)

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from agentops.wire.approvals import ApprovalAsk, ApprovalVerdict
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import ConflictError, ForbiddenError, found
 from control_plane.schemas.approvals import (
@@ -137,7 +137,7 @@ async def _decide(req: ApiRequest, status: str, reason: str, coverage: str | Non
         coverage="run" if coverage == "run" else "call", run_id=row.run_id,
         policy_id=row.policy_id, reason=reason, decided_by=principal.actor_label or "",
     )  # fmt: skip
-    await publish_verdict(req.app_get(keys.STATE_BUS), verdict)
+    await publish_verdict(req.app_get(app_keys.STATE_BUS), verdict)
     return out
 
 

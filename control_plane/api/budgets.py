@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.wire.control import ControlSnapshot
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
 from control_plane.schemas.budgets import (
     BudgetCreate,
@@ -25,6 +23,7 @@ from control_plane.services import budgets as rules
 from control_plane.services import control_state, spend_rebuild
 from control_plane.services.audit import snapshot
 from control_plane.store import budgets
+from control_plane.store.types import AsyncSession
 
 FIELDS = rules.AUDITED_FIELDS
 
@@ -102,8 +101,8 @@ async def _rebuild(req: ApiRequest, budget_id: uuid.UUID, hard: bool) -> None:
     # stored in the current period, so a budget created mid-period is not a fresh allowance.
     if hard:
         await spend_rebuild.rebuild_after_change(
-            req.app_get(keys.DATABASE),
-            req.app_get(keys.SPEND_COUNTERS),
+            req.app_get(app_keys.DATABASE),
+            req.app_get(app_keys.SPEND_COUNTERS),
             req.principal.org_id,
             budget_id,
         )
@@ -111,4 +110,4 @@ async def _rebuild(req: ApiRequest, budget_id: uuid.UUID, hard: bool) -> None:
 
 async def _publish(req: ApiRequest, state: ControlSnapshot | None) -> None:
     if state is not None:
-        await control_state.publish(req.app_get(keys.STATE_BUS), state)
+        await control_state.publish(req.app_get(app_keys.STATE_BUS), state)

@@ -11,10 +11,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from control_plane.api._names import NothingNamed, id_named
-from control_plane.api.costs import DEFAULT_RANGE, agents_names
+from control_plane.api.costs import DEFAULT_RANGE
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import ValidationFailedError, found
 from control_plane.schemas.calls import (
@@ -29,6 +27,7 @@ from control_plane.store import agents, runs, teams
 from control_plane.store.call_queries import CallFilters, get_call, get_run_keys, list_calls
 from control_plane.store.pagination import InvalidCursorError
 from control_plane.store.tables import Call
+from control_plane.store.types import AsyncSession
 
 MAX_RANGE = timedelta(days=400)
 
@@ -87,7 +86,7 @@ class _Names:
     @classmethod
     async def load(cls, session: AsyncSession, org_id: uuid.UUID, rows: list[Call]) -> _Names:
         return cls(
-            await agents_names(session, org_id, {c.agent_id for c in rows}),
+            await agents.get_agent_names(session, org_id, {c.agent_id for c in rows}),
             await teams.get_team_names(session, org_id, {c.team_id for c in rows if c.team_id}),
             await get_run_keys(session, org_id, {c.run_pk for c in rows}),
         )

@@ -11,9 +11,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import ValidationFailedError, found
 from control_plane.schemas.costs import (
@@ -29,6 +26,7 @@ from control_plane.store import agents, teams
 from control_plane.store.rollups import Grouping, RollupScope, sum_rollups
 from control_plane.store.tables import Agent
 from control_plane.store.tables.rollups import BUCKET_COLUMNS, LATENCY_BOUNDS_MS, NO_TEAM
+from control_plane.store.types import AsyncSession
 
 DEFAULT_RANGE = timedelta(days=30)
 
@@ -155,19 +153,10 @@ async def group_labels(
     """Names for id keys: agents and teams by name; no team reads '(no team)'."""
     ids = {uuid.UUID(k) for k in keys} if group in ("agent", "team") else set()
     if group == "agent":
-        return {str(i): n for i, n in (await agents_names(session, org_id, ids)).items()}
+        return {str(i): n for i, n in (await agents.get_agent_names(session, org_id, ids)).items()}
     if group == "team":
         names = await teams.get_team_names(session, org_id, ids - {NO_TEAM})
         return {str(NO_TEAM): "(no team)"} | {str(i): n for i, n in names.items()}
     if group == "org":
         return {str(org_id): "org"}
     return {}
-
-
-async def agents_names(
-    session: AsyncSession, org_id: uuid.UUID, ids: set[uuid.UUID]
-) -> dict[uuid.UUID, str]:
-    if not ids:
-        return {}
-    stmt = select(Agent.id, Agent.name).where(Agent.org_id == org_id, Agent.id.in_(ids))
-    return {row.id: row.name for row in await session.execute(stmt)}

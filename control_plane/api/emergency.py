@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
 from control_plane.schemas.emergency import (
     ControlRuleOut,
@@ -20,6 +18,7 @@ from control_plane.schemas.emergency import (
 from control_plane.services import control_state, emergency
 from control_plane.store import control_rules, orgs, proxies
 from control_plane.store.tables import ControlRule, ProxyHeartbeat, utcnow
+from control_plane.store.types import AsyncSession
 
 # A proxy silent for this long has gone away (scaled down, redeployed): it is not listed.
 PROXY_FORGET_AFTER = timedelta(hours=1)
@@ -34,7 +33,7 @@ async def pause(req: ApiRequest) -> EmergencyResult:
 
 
 async def resume(req: ApiRequest) -> EmergencyResult:
-    bus = req.app_get(keys.STATE_BUS)
+    bus = req.app_get(app_keys.STATE_BUS)
     async with req.transaction() as session:
         outcome = await emergency.resume(
             session, req.principal, req.body_as(ResumeRequest), bus.budgets
@@ -87,7 +86,7 @@ def holds(held: int, current: int) -> bool:
 
 
 async def _act(req: ApiRequest, action: Literal["kill", "pause"]) -> EmergencyResult:
-    bus = req.app_get(keys.STATE_BUS)
+    bus = req.app_get(app_keys.STATE_BUS)
     async with req.transaction() as session:
         outcome = await emergency.apply(
             session, req.principal, action, req.body_as(EmergencyRequest), bus.budgets

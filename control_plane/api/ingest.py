@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.wire.ingest import IngestBatchResponse
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.endpoint import ApiRequest, load_json_body
 from control_plane.errors import ValidationFailedError, found
-from control_plane.ingest import IngestTarget, ingest_records
 from control_plane.ingest.any_org import ANY_ORG, ingest_any_org
+from control_plane.ingest.batch import IngestTarget, ingest_records
 from control_plane.ingest.rows import event_id
 from control_plane.ingest.validate import body_text_is_clean
 from control_plane.schemas.records import (
@@ -26,6 +24,7 @@ from control_plane.schemas.records import (
 )
 from control_plane.store import events, orgs
 from control_plane.store.tables.runs import run_pk
+from control_plane.store.types import AsyncSession
 
 
 async def ingest_batch(req: ApiRequest) -> IngestBatchResponse:
@@ -34,7 +33,7 @@ async def ingest_batch(req: ApiRequest) -> IngestBatchResponse:
     if ANY_ORG in req.principal.scopes:
         async with req.transaction() as session:
             own = await _target(req, session)
-        database, prices = req.app_get(keys.DATABASE), req.app_get(keys.PRICE_CACHE)
+        database, prices = req.app_get(app_keys.DATABASE), req.app_get(app_keys.PRICE_CACHE)
         return await ingest_any_org(database, req.principal, own, records, prices)
     async with req.transaction() as session:
         target = await _target(req, session)
@@ -43,7 +42,7 @@ async def ingest_batch(req: ApiRequest) -> IngestBatchResponse:
             target,
             records,
             text_checked=body_text_is_clean(body),
-            price_cache=req.app_get(keys.PRICE_CACHE),
+            price_cache=req.app_get(app_keys.PRICE_CACHE),
         )
 
 
@@ -55,7 +54,7 @@ async def ingest_run(req: ApiRequest) -> IngestRunResponse:
                     "run_source": "sdk"}  # fmt: skip
         records = [defaults | call for call in body.calls]
         answer = await ingest_records(
-            session, target, records, price_cache=req.app_get(keys.PRICE_CACHE)
+            session, target, records, price_cache=req.app_get(app_keys.PRICE_CACHE)
         )
         pk = run_pk(target.org_id, body.run_id)
         rows = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
 from control_plane.schemas.members import (
     MemberInvite,
@@ -23,7 +23,7 @@ FIELDS = ("user_id", "role", "team_id")
 
 async def invite_member(req: ApiRequest) -> MemberInvited:
     body = req.body_as(MemberInvite)
-    auth = req.app_get(keys.SETTINGS).control_plane.auth
+    auth = req.app_get(app_keys.SETTINGS).control_plane.auth
     async with req.transaction() as session:
         out = await rules.invite(session, req.principal, body)
         after = {
@@ -45,7 +45,7 @@ async def invite_member(req: ApiRequest) -> MemberInvited:
         subject, text = account_mail.invitation_text(
             org.name, token, auth.invite_ttl_seconds // 3600
         )
-        cp = req.app_get(keys.SETTINGS).control_plane
+        cp = req.app_get(app_keys.SETTINGS).control_plane
         emailed = await account_mail.send_account_mail(cp, out.email, subject, text)
     return MemberInvited(
         **out.model_dump(), invite_token=token, invite_expires_at=expires, invite_emailed=emailed
@@ -53,7 +53,7 @@ async def invite_member(req: ApiRequest) -> MemberInvited:
 
 
 async def issue_password_reset(req: ApiRequest) -> PasswordResetIssued:
-    cp = req.app_get(keys.SETTINGS).control_plane
+    cp = req.app_get(app_keys.SETTINGS).control_plane
     async with req.transaction() as session:
         member = await rules.get(session, req.principal.org_id, req.path_id("member_id"))
         user = await rules.check_can_reset(session, req.principal, member)

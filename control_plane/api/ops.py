@@ -8,10 +8,10 @@ import logging
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.schemas.common import Health
+from control_plane.store.errors import SQLAlchemyError
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def _check_redis(app: web.Application) -> str:
-    redis = app[keys.REDIS]
+    redis = app[app_keys.REDIS]
     if redis is None:
         return "not configured"
     try:
@@ -54,7 +54,7 @@ async def _check_redis(app: web.Application) -> str:
 
 async def _check_database(app: web.Application) -> str:
     try:
-        await app[keys.DATABASE].ping(READY_DATABASE_TIMEOUT_SECONDS)
+        await app[app_keys.DATABASE].ping(READY_DATABASE_TIMEOUT_SECONDS)
         return "ok"
     except (SQLAlchemyError, OSError, TimeoutError) as exc:
         log.warning("readiness: database unreachable", extra={"error": type(exc).__name__})

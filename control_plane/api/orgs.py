@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import found
 from control_plane.schemas.orgs import OrgOut, OrgUpdate
@@ -40,5 +40,5 @@ async def update_profile(req: ApiRequest) -> OrgOut:
         if before["auto_register_agents"] != org.auto_register_agents:
             state = await control_state.changed(session, org.id, budget_rules)
     if state is not None:
-        await control_state.publish(req.app_get(keys.STATE_BUS), state)
+        await control_state.publish(req.app_get(app_keys.STATE_BUS), state)
     return out

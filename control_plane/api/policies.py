@@ -11,15 +11,15 @@ import uuid
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import ConflictError, NotFoundError
 from control_plane.schemas.policies import PolicyOut, PolicyPage, PolicyPatch, PolicyQuery
 from control_plane.services import control_state
 from control_plane.store import policies as store
 from control_plane.store.tables import PolicyRow
+from control_plane.store.types import AsyncSession
 from control_plane.validation import validation_error
 from policies import Policy
 
@@ -53,7 +53,7 @@ async def create_policy(req: ApiRequest) -> PolicyOut:
         await req.audit(session, "policy.create", "policy", row.id, after=_audited(row))
         state = await control_state.changed(session, org_id)
         out = to_out(row)
-    await control_state.publish(req.app_get(keys.STATE_BUS), state)
+    await control_state.publish(req.app_get(app_keys.STATE_BUS), state)
     return out
 
 
@@ -92,7 +92,7 @@ async def update_policy(req: ApiRequest) -> PolicyOut:
         )
         state = await control_state.changed(session, org_id)
         out = to_out(row)
-    await control_state.publish(req.app_get(keys.STATE_BUS), state)
+    await control_state.publish(req.app_get(app_keys.STATE_BUS), state)
     return out
 
 
@@ -103,7 +103,7 @@ async def delete_policy(req: ApiRequest) -> None:
         await store.delete_policy(session, row)
         await req.audit(session, "policy.delete", "policy", row.id, before=before)
         state = await control_state.changed(session, req.principal.org_id)
-    await control_state.publish(req.app_get(keys.STATE_BUS), state)
+    await control_state.publish(req.app_get(app_keys.STATE_BUS), state)
 
 
 async def _find(session: AsyncSession, req: ApiRequest) -> PolicyRow:

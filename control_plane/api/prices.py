@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import ConflictError, NotFoundError, ValidationFailedError, found
 from control_plane.schemas.prices import (
@@ -27,6 +25,7 @@ from control_plane.services import prices, reprice
 from control_plane.services.audit import snapshot
 from control_plane.store import agents
 from control_plane.store import prices as store
+from control_plane.store.errors import IntegrityError
 from control_plane.store.tables import PriceOverrideRow
 from pricing import load_bundled_table
 
@@ -117,7 +116,7 @@ async def reprice_costs(req: ApiRequest) -> RepriceResult:
             )
             agent_id = agent.id
         scope = store.CallScope(org_id, body.from_, body.to, body.model, agent_id)
-        current = await prices.load_org_prices(session, org_id, req.app_get(keys.PRICE_CACHE))
+        current = await prices.load_org_prices(session, org_id, req.app_get(app_keys.PRICE_CACHE))
         outcome = await reprice.reprice_calls(
             session, scope, current, actor=_actor(req), dry_run=body.dry_run
         )

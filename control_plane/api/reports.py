@@ -11,7 +11,6 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane import reports
 from control_plane.endpoint import ApiRequest
@@ -21,12 +20,12 @@ from control_plane.reports.focus import FocusNames
 from control_plane.reports.lines import unpriced_warning
 from control_plane.reports.render import line_values
 from control_plane.schemas.reports import CostReport, CostReportQuery, Measures, ReportLine
-from control_plane.store import budgets as budget_store
-from control_plane.store import orgs, teams
+from control_plane.store import agents, orgs, teams
 from control_plane.store.call_queries import get_run_keys
 from control_plane.store.charges import iter_charged_calls
 from control_plane.store.reports import cost_facts
 from control_plane.store.tables import utcnow
+from control_plane.store.types import AsyncSession
 
 MAX_RANGE = timedelta(days=400)
 
@@ -108,7 +107,7 @@ async def _names(
     return reports.Names(
         org=slug,
         teams=await teams.get_team_names(session, org_id, team_ids),
-        agents=await budget_store.get_agent_names(session, org_id, agent_ids),
+        agents=await agents.get_agent_names(session, org_id, agent_ids),
     )
 
 
@@ -129,7 +128,7 @@ async def focus_report(req: ApiRequest, query: CostReportQuery) -> web.Response:
             teams=await teams.get_team_names(
                 session, org_id, {k.team_id for k in keys if k.team_id}
             ),
-            agents=await budget_store.get_agent_names(session, org_id, {k.agent_id for k in keys}),
+            agents=await agents.get_agent_names(session, org_id, {k.agent_id for k in keys}),
             runs=await get_run_keys(session, org_id, {k.run_pk for k in keys}),
         )
     rows = reports.focus_rows(charge_set.charges, names)

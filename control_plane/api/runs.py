@@ -5,10 +5,8 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from control_plane.api._names import NothingNamed, id_named
-from control_plane.api.costs import agents_names, time_range
+from control_plane.api.costs import time_range
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import ValidationFailedError, found
 from control_plane.schemas.runs import CallOut, RunDetail, RunOut, RunPage, RunQuery
@@ -16,6 +14,7 @@ from control_plane.store import agents, calls, runs, teams
 from control_plane.store.pagination import InvalidCursorError
 from control_plane.store.runs import RunFilters
 from control_plane.store.tables import Call, Run
+from control_plane.store.types import AsyncSession
 
 
 async def list_runs(req: ApiRequest) -> RunPage:
@@ -71,7 +70,7 @@ def call_out(row: Call) -> CallOut:
 
 
 async def runs_out(session: AsyncSession, org_id: uuid.UUID, rows: list[Run]) -> list[RunOut]:
-    agent_names = await agents_names(session, org_id, {r.agent_id for r in rows})
+    agent_names = await agents.get_agent_names(session, org_id, {r.agent_id for r in rows})
     team_names = await teams.get_team_names(
         session, org_id, {r.team_id for r in rows if r.team_id is not None}
     )

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import ConflictError, found
 from control_plane.schemas.common import PageQuery
 from control_plane.schemas.teams import TeamCreate, TeamOut, TeamPage, TeamUpdate
 from control_plane.services.audit import snapshot
 from control_plane.store import teams
+from control_plane.store.errors import IntegrityError
 from control_plane.store.tables import Team
+from control_plane.store.types import AsyncSession
 
 FIELDS = ("name", "description")
 

@@ -13,9 +13,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.auth.api_keys import PREFIX, parse_api_key, secret_matches
 from control_plane.auth.principal import Principal, Role, Scope
 from control_plane.auth.tokens import InvalidTokenError, decode_access_token
@@ -23,6 +22,7 @@ from control_plane.errors import UnauthorizedError
 from control_plane.store import api_keys, members, refresh_tokens, users
 from control_plane.store.engine import set_current_org
 from control_plane.store.tables import utcnow
+from control_plane.store.types import AsyncSession
 
 # last_used_at is informative, not an audit trail: writing it at most once a minute per key
 # keeps a busy key from turning every read into a row update.
@@ -45,12 +45,12 @@ async def authenticate(request: web.Request) -> Principal:
 
 
 async def _user_principal(request: web.Request, token: str) -> Principal:
-    secret = request.app[keys.SETTINGS].control_plane.secret_key.get_secret_value()
+    secret = request.app[app_keys.SETTINGS].control_plane.secret_key.get_secret_value()
     try:
         claims = decode_access_token(secret, token)
     except InvalidTokenError as exc:
         raise _unauthorized(str(exc), "invalid_token") from None
-    async with request.app[keys.DATABASE].transaction(claims.org_id) as session:
+    async with request.app[app_keys.DATABASE].transaction(claims.org_id) as session:
         member = await members.get_member_for_user(session, claims.org_id, claims.user_id)
         user = await users.get_user(session, claims.user_id) if member else None
         revoked = await refresh_tokens.is_session_revoked(session, claims.org_id, claims.session_id)
@@ -77,7 +77,7 @@ async def _api_key_principal(request: web.Request, token: str) -> Principal:
     if parsed is None:
         raise _unauthorized("API key is malformed", "invalid_api_key")
     public_id, secret = parsed
-    async with request.app[keys.DATABASE].transaction() as session:
+    async with request.app[app_keys.DATABASE].transaction() as session:
         return await _load_api_key(session, public_id, secret)
 
 

@@ -14,7 +14,7 @@ import secrets
 
 from aiohttp import web
 
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.auth.peer import client_address
 from control_plane.auth.principal import Principal, Role
 from control_plane.auth.tokens import REFRESH_PREFIX, hash_refresh_token
@@ -41,15 +41,15 @@ async def sign_in(request: web.Request, body: LoginRequest) -> TokenResponse:
     """Check e-mail and password exactly as ``POST /auth/login`` does, under the same limits on
     failed attempts per account and per client address (raises 401, or 429 when locked)."""
     app = request.app
-    cp = app[keys.SETTINGS].control_plane
-    database = app[keys.DATABASE]
+    cp = app[app_keys.SETTINGS].control_plane
+    database = app[app_keys.DATABASE]
 
     async def attempt() -> TokenResponse:
         async with database.transaction() as session:
-            return await sessions.login(session, app[keys.PASSWORDS], cp, body)
+            return await sessions.login(session, app[app_keys.PASSWORDS], cp, body)
 
     return await logins.guarded(
-        app[keys.LOGIN_THROTTLE],
+        app[app_keys.LOGIN_THROTTLE],
         database,
         cp.auth,
         email=body.email,
@@ -62,15 +62,15 @@ async def redeem_link(request: web.Request, token: str) -> TokenResponse | None:
     """Exchange a one-time sign-in link's refresh token for a new one (rotation: a replayed
     link is refused, and revokes the login it came from)."""
     app = request.app
-    async with app[keys.DATABASE].transaction() as session:
-        outcome = await sessions.refresh(session, app[keys.SETTINGS].control_plane, token)
+    async with app[app_keys.DATABASE].transaction() as session:
+        outcome = await sessions.refresh(session, app[app_keys.SETTINGS].control_plane, token)
     return outcome if isinstance(outcome, TokenResponse) else None
 
 
 async def sign_out(request: web.Request) -> None:
     token = request.cookies.get(COOKIE)
     if token:
-        async with request.app[keys.DATABASE].transaction() as session:
+        async with request.app[app_keys.DATABASE].transaction() as session:
             await sessions.logout(session, token)
 
 
@@ -82,7 +82,7 @@ def set_cookie(request: web.Request, response: web.StreamResponse, token: str) -
         samesite="Lax",
         secure=is_https(request),
         path="/",
-        max_age=request.app[keys.SETTINGS].control_plane.refresh_token_ttl_seconds,
+        max_age=request.app[app_keys.SETTINGS].control_plane.refresh_token_ttl_seconds,
     )
 
 
@@ -105,7 +105,7 @@ async def current_principal(request: web.Request) -> Principal | None:
     if not token.startswith(REFRESH_PREFIX) or len(token) > 200:
         return None
     token_hash = hash_refresh_token(token)
-    async with request.app[keys.DATABASE].transaction() as session:
+    async with request.app[app_keys.DATABASE].transaction() as session:
         org_id = await refresh_tokens.find_refresh_token_org(session, token_hash)
         if org_id is None:
             return None
@@ -150,7 +150,7 @@ def csrf_token(request: web.Request) -> str:
     token = token or request.get(_PRESESSION, "")
     if not token:
         return ""
-    secret = request.app[keys.SETTINGS].control_plane.secret_key.get_secret_value()
+    secret = request.app[app_keys.SETTINGS].control_plane.secret_key.get_secret_value()
     key = hashlib.sha256(b"agentops-console-csrf\x00" + secret.encode()).digest()
     return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
 

@@ -1,7 +1,4 @@
 """Ingestion: validate call records, store them exactly once, and do their derived work in the
-same transaction. ``ingest_records`` is the one entry point for HTTP and embedded delivery."""
-
-from control_plane.ingest.derived import DERIVED_WORK, DerivedWork, StoredCall
-from control_plane.ingest.service import IngestTarget, ingest_records
-
-__all__ = ["DERIVED_WORK", "DerivedWork", "IngestTarget", "StoredCall", "ingest_records"]
+same transaction. ``batch.ingest_records`` is the one entry point for HTTP and embedded
+delivery. This package's ``__init__`` imports nothing: the derived work (budgets, alerts)
+imports ``derived.StoredCall`` from here, and ``batch`` imports that work."""

@@ -14,16 +14,14 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.wire.ingest import IngestBatchResponse
 from control_plane.auth.principal import Principal
-from control_plane.ingest.service import IngestTarget, ingest_records
+from control_plane.ingest.batch import IngestTarget, ingest_records
 from control_plane.services.prices import PriceCache
 from control_plane.store import api_keys, orgs
 from control_plane.store.engine import Database
-from control_plane.store.tables import Organization, utcnow
+from control_plane.store.tables import utcnow
+from control_plane.store.types import AsyncSession
 
 ANY_ORG = "ingest:any-org"
 
@@ -112,13 +110,7 @@ async def _vouch(
 
 async def _org_id(database: Database, slug: str) -> uuid.UUID | None:
     async with database.transaction() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            # Row-level security hides other orgs: the narrow SECURITY DEFINER lookup.
-            found = (await session.execute(select(func.agentops_org_id_by_slug(slug)))).scalar()
-        else:
-            stmt = select(Organization.id).where(Organization.slug == slug)
-            found = (await session.execute(stmt)).scalar()
-    return None if found is None else uuid.UUID(str(found))
+        return await orgs.find_org_id_by_slug(session, slug)
 
 
 def _renumber(answer: IngestBatchResponse, indices: list[int]) -> list[dict[str, Any]]:

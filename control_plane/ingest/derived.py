@@ -3,8 +3,8 @@
 Each ``DerivedWork`` runs inside the ingest transaction, after the calls, runs, events and
 rollups of the batch are written, and sees only what this batch newly made final or started:
 duplicates never reach it, so a hook counts each call exactly once. It writes with the session
-it is given and never commits, so its effects commit or roll back with their cause. A later
-issue adds its callable to ``DERIVED_WORK``.
+it is given and never commits, so its effects commit or roll back with their cause. The hooks
+are listed in ``control_plane.ingest.batch.DERIVED_WORK``.
 """
 
 from __future__ import annotations
@@ -13,10 +13,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.wire.record import CallRecord, CallStatus
-from control_plane.services import budget_watch, policy_alerts
+from control_plane.store.types import AsyncSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +35,3 @@ class StoredCall:
 
 
 DerivedWork = Callable[[AsyncSession, Sequence[StoredCall]], Awaitable[None]]
-
-DERIVED_WORK: tuple[DerivedWork, ...] = (
-    budget_watch.on_stored_calls,
-    policy_alerts.on_stored_calls,
-)

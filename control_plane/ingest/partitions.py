@@ -2,7 +2,7 @@
 
 Rows whose month has no partition land in the default partition, and a month that already
 has rows there can no longer get its own partition, so partitions must exist before their
-month starts. ``ensure_partitions_job`` is a worker job (hourly, ``control_plane.worker``): it
+month starts. ``ensure_partitions_ahead`` runs hourly (``control_plane.jobs.partitions``): it
 asks for this month and the next ``MONTHS_AHEAD``, which costs one catalogue lookup per month
 when they already exist. Retention (``control_plane.retention_months``) drops whole months that
 ended before the cutoff through ``agentops_drop_partitions_before``; rollups and runs stay.
@@ -11,8 +11,6 @@ ended before the cutoff through ``agentops_drop_partitions_before``; rollups and
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-
-from aiohttp import web
 
 from control_plane.store.calls import drop_partitions_before, ensure_partitions
 from control_plane.store.engine import Database
@@ -24,12 +22,6 @@ async def ensure_partitions_ahead(database: Database, now: datetime | None = Non
     start = (now or datetime.now(UTC)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     async with database.transaction() as session:
         return await ensure_partitions(session, start, start + timedelta(days=31 * MONTHS_AHEAD))
-
-
-async def ensure_partitions_job(app: web.Application) -> None:
-    from control_plane import keys  # keys imports the worker, which lists this job
-
-    await ensure_partitions_ahead(app[keys.DATABASE])
 
 
 def retention_cutoff(now: datetime, months: int) -> datetime:
@@ -44,11 +36,3 @@ async def drop_expired_partitions(
     cutoff = retention_cutoff(now or datetime.now(UTC), months)
     async with database.transaction() as session:
         return await drop_partitions_before(session, cutoff)
-
-
-async def retention_job(app: web.Application) -> None:
-    from control_plane import keys  # keys imports the worker, which lists this job
-
-    months = app[keys.SETTINGS].control_plane.retention_months
-    if months is not None:
-        await drop_expired_partitions(app[keys.DATABASE], months)

@@ -11,33 +11,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from control_plane.store import agents
+from control_plane.store.agents import AgentRef
 from control_plane.store.audit import create_audit_log
-from control_plane.store.calls import dialect_insert
-from control_plane.store.tables import Agent, utcnow
+from control_plane.store.tables import utcnow
+from control_plane.store.types import AsyncSession
 
 AUTO_DESCRIPTION = "registered automatically when its first call was ingested"
-
-
-@dataclass(frozen=True, slots=True)
-class AgentRef:
-    id: uuid.UUID
-    team_id: uuid.UUID | None
 
 
 async def resolve_agents(
     session: AsyncSession, org_id: uuid.UUID, names: Iterable[str], *, register: bool
 ) -> dict[str, AgentRef]:
     wanted = set(names)
-    found = await _load(session, org_id, wanted)
+    found = await agents.get_agent_refs(session, org_id, wanted)
     missing = wanted - found.keys()
     if missing and register:
         await _register(session, org_id, missing)
-        found |= await _load(session, org_id, missing)
+        found |= await agents.get_agent_refs(session, org_id, missing)
     return found
 
 
@@ -51,13 +43,9 @@ async def _register(session: AsyncSession, org_id: uuid.UUID, missing: set[str])
         for name in sorted(missing)
     ]  # fmt: skip
     # ON CONFLICT: a concurrent batch may register the same agent first.
-    table = Agent.__table__
-    stmt = dialect_insert(session, table).on_conflict_do_nothing(  # type: ignore[arg-type]
-        index_elements=["org_id", "name"]
-    )
-    await session.execute(stmt, rows)
+    await agents.insert_agents_if_absent(session, rows)
     ours = {row["name"]: row["id"] for row in rows}
-    created = await _load(session, org_id, missing)
+    created = await agents.get_agent_refs(session, org_id, missing)
     for name, ref in sorted(created.items()):
         if ref.id != ours[name]:
             continue
@@ -68,12 +56,3 @@ async def _register(session: AsyncSession, org_id: uuid.UUID, missing: set[str])
             before=None, after={"name": name, "description": AUTO_DESCRIPTION},
             request_id=None,
         )  # fmt: skip
-
-
-async def _load(session: AsyncSession, org_id: uuid.UUID, names: set[str]) -> dict[str, AgentRef]:
-    if not names:
-        return {}
-    stmt = select(Agent.name, Agent.id, Agent.team_id).where(
-        Agent.org_id == org_id, Agent.name.in_(names)
-    )
-    return {row.name: AgentRef(row.id, row.team_id) for row in await session.execute(stmt)}

@@ -15,10 +15,9 @@ import smtplib
 import uuid
 from email.message import EmailMessage
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.settings import ControlPlaneSettings
 from control_plane.store import alerts
+from control_plane.store.types import AsyncSession
 
 log = logging.getLogger(__name__)
 

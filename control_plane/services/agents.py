@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from control_plane.auth.principal import Principal
 from control_plane.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
 from control_plane.schemas.agents import AgentCreate, AgentOut, AgentUpdate
 from control_plane.store import agents, teams
+from control_plane.store.errors import IntegrityError
 from control_plane.store.tables import Agent
+from control_plane.store.types import AsyncSession
 
 AUDITED_FIELDS = (
     "name",

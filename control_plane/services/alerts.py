@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from yarl import URL
 
 from agentops.settings import ControlPlaneSettings
@@ -32,7 +30,9 @@ from control_plane.schemas.alerts import (
 from control_plane.secretbox import SecretBox, SecretUnreadable
 from control_plane.store import alerts as store
 from control_plane.store.engine import Database
+from control_plane.store.errors import IntegrityError
 from control_plane.store.tables import AlertDelivery, NotificationChannel, utcnow
+from control_plane.store.types import AsyncSession
 
 log = logging.getLogger(__name__)
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.wire.approvals import ApprovalVerdict
 from control_plane.auth.principal import Principal
 from control_plane.services.control_state import ControlStateBus
 from control_plane.store import policies
 from control_plane.store.tables import ApprovalRequest
+from control_plane.store.types import AsyncSession
 from policies.schema import DEFAULT_APPROVERS
 
 log = logging.getLogger(__name__)

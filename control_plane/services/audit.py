@@ -9,11 +9,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.logs import request_id_var
 from control_plane.auth.principal import Principal
 from control_plane.store.audit import create_audit_log
+from control_plane.store.types import AsyncSession
 
 
 def snapshot(row: object, fields: Iterable[str]) -> dict[str, Any]:

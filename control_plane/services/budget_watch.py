@@ -1,6 +1,6 @@
 """Budget consequences of spend: threshold alerts and auto-pause (in the ingest transaction),
-and the worker jobs that resume paused scopes at the period's end and rebuild the proxies'
-spend counters from the store's truth (``spend_rebuild``).
+and lifting a pause once its period has ended (``resume_ended``, run by the
+``resume_paused_budgets`` job in ``control_plane.jobs.budgets``).
 
 ``on_stored_calls`` is registered as ingest derived work: it runs in the transaction that
 stores the calls, so an alert event, its deliveries and an auto-pause commit with their cause
@@ -16,37 +16,27 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from agentops.statebus import MemorySpendCounters, RedisSpendCounters, SpendCounters
-from control_plane import keys
-from control_plane.alerts.send import SendConfig
 from control_plane.auth.principal import Principal
 from control_plane.budgets import Window, reached_thresholds
 from control_plane.budgets.thresholds import is_reached
 from control_plane.errors import NotFoundError
+from control_plane.ingest.derived import StoredCall
 from control_plane.schemas.emergency import EmergencyRequest, ResumeRequest
-from control_plane.services import alerts, emergency, run_alerts, spend_rebuild
+from control_plane.services import alerts, emergency, run_alerts
 from control_plane.services import budgets as rules
 from control_plane.services.emergency import Outcome
 from control_plane.store import budgets as store
 from control_plane.store import orgs
 from control_plane.store.audit import create_audit_log
 from control_plane.store.tables import Budget, utcnow
-from control_plane.worker import Job
-
-if TYPE_CHECKING:  # derived.py imports this module to register the hook
-    from control_plane.ingest.derived import StoredCall
+from control_plane.store.types import AsyncSession
 
 log = logging.getLogger(__name__)
-
-COUNTER_TIMEOUT_SECONDS = 2.0
 
 
 async def on_stored_calls(session: AsyncSession, stored: Sequence[StoredCall]) -> None:
@@ -208,59 +198,3 @@ def _payload(budget: Budget, window: Window, level: Decimal, spend: Decimal) -> 
         "threshold_percent": format(level.normalize(), "f"),
         "spend_usd": str(spend),
     }
-
-
-# Worker jobs -------------------------------------------------------------------------------
-
-
-async def resume_paused_budgets(app: web.Application) -> None:
-    database, now = app[keys.DATABASE], utcnow()
-    async with database.transaction() as session:
-        org_ids = await store.org_ids_with_budgets(session)
-    for org_id in org_ids:
-        async with database.transaction(org_id) as session:
-            resumed = await resume_ended(session, org_id, now)
-        if resumed:
-            log.info("budget pauses lifted", extra={"org_id": str(org_id), "budgets": resumed})
-
-
-async def deliver_alerts(app: web.Application) -> None:
-    cp = app[keys.SETTINGS].control_plane
-    config = SendConfig(
-        cp.smtp_host,
-        cp.smtp_port,
-        cp.smtp_from,
-        cp.webhook_timeout_seconds,
-        destinations=alerts.destination_policy(cp),
-        smtp_security=cp.smtp_security,
-        smtp_username=cp.smtp_username,
-        smtp_password=cp.smtp_password.get_secret_value() if cp.smtp_password else None,
-        smtp_ca_file=str(cp.smtp_ca_file) if cp.smtp_ca_file else None,
-    )
-    await alerts.deliver_due(app[keys.DATABASE], config, utcnow(), app[keys.SECRET_BOX])
-
-
-async def budget_jobs_context(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx entry (after the worker): the spend counters (rebuilt from the store before
-    anything reserves against them), then the alert, pause and counter-rebuild jobs, for as
-    long as the app runs. Each delivery opens its own connection, pinned to the addresses the
-    SSRF guard checked (``control_plane.alerts.send``)."""
-    client, cp = app[keys.REDIS], app[keys.SETTINGS].control_plane
-    counters: SpendCounters = (
-        MemorySpendCounters()
-        if client is None
-        else RedisSpendCounters(client, cp.redis_prefix, timeout_seconds=COUNTER_TIMEOUT_SECONDS)
-    )
-    app[keys.SPEND_COUNTERS] = counters
-    try:
-        await spend_rebuild.rebuild_all(app)
-    except Exception:
-        log.exception("spend counter rebuild at startup failed; the worker retries")
-    jobs: list[Job] = [deliver_alerts, resume_paused_budgets, spend_rebuild.CounterRebuild()]
-    worker = app[keys.WORKER]
-    worker.jobs.extend(jobs)
-    try:
-        yield
-    finally:
-        for job in jobs:
-            worker.jobs.remove(job)

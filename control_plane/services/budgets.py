@@ -9,9 +9,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.wire.control import BudgetRule, TopUp
 from control_plane.auth.principal import Principal
 from control_plane.budgets import Window, percent_of, project_spend, window_at
@@ -27,7 +24,9 @@ from control_plane.services import targets
 from control_plane.store import agents, approvals, orgs, teams
 from control_plane.store import budgets as store
 from control_plane.store.budgets import Spend
+from control_plane.store.errors import IntegrityError
 from control_plane.store.tables import Agent, Budget, utcnow
+from control_plane.store.types import AsyncSession
 
 AUDITED_FIELDS = (
     "name", "scope", "team_id", "agent_id", "model", "provider", "period", "custom_start",
@@ -248,7 +247,7 @@ async def target_names(
 ) -> dict[uuid.UUID, str]:
     team_ids = {row.team_id for row in rows if row.team_id is not None}
     agent_ids = {row.agent_id for row in rows if row.agent_id is not None}
-    return await teams.get_team_names(session, org_id, team_ids) | await store.get_agent_names(
+    return await teams.get_team_names(session, org_id, team_ids) | await agents.get_agent_names(
         session, org_id, agent_ids
     )
 

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from redis.asyncio import Redis
 
 from agentops.statebus import (
     MemoryStateBus,
@@ -30,12 +28,13 @@ from agentops.statebus import (
 from agentops.statebus.approvals import RedisVerdictPublisher, VerdictPublisher
 from agentops.statebus.directory import KeyDirectory
 from agentops.wire.control import BudgetRule, ControlRule, ControlSnapshot
-from control_plane import keys
 from control_plane.services.budgets import budget_rules
 from control_plane.services.key_directory import republish_org_keys
-from control_plane.store import control_rules, orgs, policies, teams
-from control_plane.store.tables import Agent, utcnow
+from control_plane.store import agents, control_rules, orgs, policies, teams
+from control_plane.store.engine import Database
 from control_plane.store.tables import ControlRule as RuleRow
+from control_plane.store.tables import utcnow
+from control_plane.store.types import AsyncSession
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +103,7 @@ async def _policies(session: AsyncSession, org_id: uuid.UUID) -> list[dict[str, 
 
 
 async def _agents(session: AsyncSession, org_id: uuid.UUID) -> dict[str, dict[str, Any]]:
-    rows = (await session.execute(select(Agent).where(Agent.org_id == org_id))).scalars().all()
+    rows = await agents.find_agents(session, org_id)
     names = await teams.get_team_names(
         session, org_id, {row.team_id for row in rows if row.team_id is not None}
     )
@@ -132,11 +131,9 @@ async def publish(bus: ControlStateBus, snapshot: ControlSnapshot) -> bool:
         return False
 
 
-async def republish(app: web.Application) -> None:
+async def republish(database: Database, bus: ControlStateBus) -> None:
     """Worker job (and startup): publish every org whose snapshot or key directory on the bus
     is behind its stored version. One versions query serves both."""
-    bus = app[keys.STATE_BUS]
-    database = app[keys.DATABASE]
     async with database.transaction() as session:
         stored = await control_rules.list_versions(session)
     snapshots = await bus.reader.versions()
@@ -151,33 +148,17 @@ async def republish(app: web.Application) -> None:
                     "control state republished", extra={"org": entry.org_slug, "version": version}
                 )
         if entry.version > directories.get(entry.org_slug, -1):
-            await republish_org_keys(app, entry.org_id)
+            await republish_org_keys(database, bus.directory, entry.org_id)
 
 
-async def state_bus_context(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx entry (after the Redis client and the worker): the bus, the worker's
-    republish job for as long as the bus exists, and one republish at startup (so proxies get
-    every org's state and keys even when this process runs no worker)."""
-    client = app[keys.REDIS]
-    prefix = app[keys.SETTINGS].control_plane.redis_prefix
+def open_state_bus(client: Redis[bytes] | None, prefix: str) -> ControlStateBus:
+    """The bus on Redis, or in process (``memory``) when there is no Redis (embedded)."""
     if client is not None:
-        bus = ControlStateBus(
+        return ControlStateBus(
             RedisStatePublisher(client, prefix),
             RedisStateReader(client, prefix),
             RedisKeyDirectory(client, prefix),
             verdicts=RedisVerdictPublisher(client, prefix),
         )
-    else:
-        memory = MemoryStateBus()
-        bus = ControlStateBus(memory, memory, memory, memory, verdicts=memory)
-    app[keys.STATE_BUS] = bus
-    try:
-        await republish(app)
-    except Exception:
-        log.exception("control state republish at startup failed; the worker retries")
-    worker = app[keys.WORKER]
-    worker.jobs.append(republish)
-    try:
-        yield
-    finally:
-        worker.jobs.remove(republish)
+    memory = MemoryStateBus()
+    return ControlStateBus(memory, memory, memory, memory, verdicts=memory)

@@ -14,8 +14,6 @@ import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.ids import uuid7
 from agentops.settings import ControlPlaneSettings
 from control_plane.auth.passwords import Passwords
@@ -26,6 +24,7 @@ from control_plane.services import sessions
 from control_plane.store import account_tokens, members, orgs, refresh_tokens, users
 from control_plane.store.engine import set_current_org
 from control_plane.store.tables import AccountToken, User, utcnow
+from control_plane.store.types import AsyncSession
 
 TOKEN_PREFIX = "aoa_"
 # Tokens that an admin sees when they are issued (an invitation, an admin's reset).

@@ -14,12 +14,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.wire.control import ControlSnapshot
 from control_plane.auth.principal import Principal
@@ -31,6 +27,7 @@ from control_plane.services.budgets import budget_rules
 from control_plane.services.control_state import BudgetSource, build_snapshot
 from control_plane.store import agents, control_rules, orgs, teams
 from control_plane.store.tables import Agent, ControlRule
+from control_plane.store.types import AsyncSession
 
 RULE_FIELDS = ("scope", "target", "action", "reason", "reference", "lifted_at")
 STATUS_OF = {"kill": "killed", "pause": "paused"}
@@ -152,7 +149,7 @@ async def resolve(
         assert target is not None
         team = await teams.get_team_by_name(session, org_id, target)
         if team is None:
-            raise targets.unknown("team", target, await targets.team_names(session, org_id))
+            raise targets.unknown("team", target, await teams.list_team_names(session, org_id))
         _check_team(principal, team.id, f"team {target!r}")
         return [Target("team", team.name)]
     if scope == "agent":
@@ -175,18 +172,18 @@ async def select_agents(
     session: AsyncSession, principal: Principal, selector: AgentSelector
 ) -> list[Agent]:
     """Registered agents matching the selector; a team_lead's selection stays inside its team."""
-    stmt = select(Agent).where(Agent.org_id == principal.org_id).order_by(Agent.name)
+    team_id = None
     if selector.team is not None:
         team = await teams.get_team_by_name(session, principal.org_id, selector.team)
         if team is None:
             raise NotFoundError(f"no team named {selector.team!r}")
         _check_team(principal, team.id, f"team {selector.team!r}")
-        stmt = stmt.where(Agent.team_id == team.id)
-    if selector.environment is not None:
-        stmt = stmt.where(Agent.environment == selector.environment)
+        team_id = team.id
+    rows = await agents.find_agents(
+        session, principal.org_id, team_id=team_id, environment=selector.environment
+    )
     if principal.role == "team_lead":
-        stmt = stmt.where(Agent.team_id == principal.team_id)
-    rows: Sequence[Agent] = (await session.execute(stmt)).scalars().all()
+        rows = [row for row in rows if row.team_id == principal.team_id]
     if selector.tag is not None:
         rows = [row for row in rows if _has_tag(row.tags, selector.tag)]
     return list(rows)

@@ -13,13 +13,11 @@ from __future__ import annotations
 import logging
 import uuid
 
-from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.statebus import PROXY_SCOPE, KeyEntry
 from agentops.statebus.directory import KeyDirectoryPublisher
-from control_plane import keys
 from control_plane.store import api_keys, control_rules, orgs
+from control_plane.store.engine import Database
+from control_plane.store.types import AsyncSession
 
 log = logging.getLogger(__name__)
 
@@ -57,13 +55,14 @@ async def publish_keys(
         return False
 
 
-async def republish_org_keys(app: web.Application, org_id: uuid.UUID) -> None:
+async def republish_org_keys(
+    database: Database, directory: KeyDirectoryPublisher, org_id: uuid.UUID
+) -> None:
     """Publish one org's directory at its current stored version."""
-    database = app[keys.DATABASE]
     # The version is read before the keys: a change committed in between is published under
     # the older version at worst, and its own (newer) publish still follows.
     async with database.transaction(org_id) as session:
         version = await control_rules.get_version(session, org_id)
         org, entries = await org_entries(session, org_id)
-    if await publish_keys(app[keys.STATE_BUS].directory, org, version, entries):
+    if await publish_keys(directory, org, version, entries):
         log.info("key directory republished", extra={"org": org, "version": version})

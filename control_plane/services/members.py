@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from control_plane.auth.principal import Principal
 from control_plane.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
 from control_plane.schemas.members import MemberInvite, MemberOut, MemberUpdate
 from control_plane.store import members, refresh_tokens, teams, users
 from control_plane.store.tables import OrganizationMember, User, utcnow
+from control_plane.store.types import AsyncSession
 
 
 async def invite(session: AsyncSession, actor: Principal, body: MemberInvite) -> MemberOut:

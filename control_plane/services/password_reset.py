@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from aiohttp import web
-
-from control_plane import keys
+from agentops.settings import ControlPlaneSettings
+from agentops.tasks import TaskSet
+from control_plane.ratelimit import RateLimiter
 from control_plane.services import account_mail, credentials
 from control_plane.store import users
-from control_plane.store.engine import set_current_org
+from control_plane.store.engine import Database, set_current_org
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +28,15 @@ ANSWER = (
 REQUESTS_PER_MINUTE = 3
 
 
-async def request(app: web.Application, email: str) -> None:
-    cp = app[keys.SETTINGS].control_plane
+async def request(
+    database: Database, limiter: RateLimiter, tasks: TaskSet, cp: ControlPlaneSettings, email: str
+) -> None:
     email = email.strip().lower()
     key = "password-reset:" + hashlib.sha256(email.encode()).hexdigest()[:32]
-    if await app[keys.RATE_LIMITER].hit(key, REQUESTS_PER_MINUTE) is not None:
+    if await limiter.hit(key, REQUESTS_PER_MINUTE) is not None:
         return
     token = None
-    async with app[keys.DATABASE].transaction() as session:
+    async with database.transaction() as session:
         candidates = await users.list_login_candidates(session, email)
         if candidates:
             first = candidates[0]
@@ -46,6 +47,6 @@ async def request(app: web.Application, email: str) -> None:
                 )
     if token is not None:
         subject, text = account_mail.reset_text(token, cp.auth.reset_ttl_seconds // 60)
-        app[keys.TASKS].spawn(
+        tasks.spawn(
             account_mail.send_account_mail(cp, email, subject, text), name="password-reset-mail"
         )

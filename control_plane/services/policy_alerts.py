@@ -14,12 +14,10 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.wire.record import CallRecord, PolicyOutcome
 from control_plane.services import alerts
-from control_plane.store.tables import AlertDelivery
+from control_plane.store.alerts import delivery_queued
+from control_plane.store.types import AsyncSession
 
 if TYPE_CHECKING:
     from control_plane.ingest.derived import StoredCall
@@ -40,7 +38,7 @@ async def on_stored_calls(session: AsyncSession, calls: Sequence[StoredCall]) ->
                 continue
             seen.add((call.org_id, key))
             event_type = EVENT_TYPES[outcome.action]
-            if not await _queued(session, call.org_id, event_type, key):
+            if not await delivery_queued(session, call.org_id, event_type, key):
                 payload = _payload(call.record, outcome) | {"dedupe": key}
                 await alerts.enqueue(session, call.org_id, event_type, payload)
 
@@ -48,16 +46,6 @@ async def on_stored_calls(session: AsyncSession, calls: Sequence[StoredCall]) ->
 def dedupe_key(outcome: PolicyOutcome, run_id: str) -> str:
     raw = f"{outcome.policy_id}\n{run_id}".encode()
     return hashlib.sha256(raw).hexdigest()[:32]
-
-
-async def _queued(session: AsyncSession, org_id: uuid.UUID, event_type: str, key: str) -> bool:
-    found = await session.execute(
-        select(AlertDelivery.id)
-        .where(AlertDelivery.org_id == org_id, AlertDelivery.event_type == event_type)
-        .where(AlertDelivery.payload["dedupe"].as_string() == key)
-        .limit(1)
-    )
-    return found.first() is not None
 
 
 def _payload(record: CallRecord, outcome: PolicyOutcome) -> dict[str, Any]:

@@ -15,12 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.wire.record import CostInfo
 from control_plane.store import prices as store
 from control_plane.store.tables import PriceOverrideRow
 from control_plane.store.tables.price_overrides import RATE_COLUMNS
+from control_plane.store.types import AsyncSession
 from pricing import Cost, PriceOverride, PriceTable, Usage, load_bundled_table, price_call
 
 CACHE_SIZE = 256

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from control_plane.errors import ValidationFailedError
 from control_plane.ingest.rows import empty_rollup, hour_of, money
 from control_plane.services.prices import OrgPrices, cost_info
@@ -26,6 +24,7 @@ from control_plane.store import prices as store
 from control_plane.store import rollups
 from control_plane.store.prices import CallScope
 from control_plane.store.tables.rollups import NO_TEAM
+from control_plane.store.types import AsyncSession
 from pricing import TOKEN_CLASSES, Usage
 
 MAX_CALLS = 50_000

@@ -10,18 +10,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
 
 from control_plane.budgets import reached_thresholds
+from control_plane.ingest.derived import StoredCall
 from control_plane.services import alerts
 from control_plane.store import budgets as store
-from control_plane.store.tables import Budget, Run
-
-if TYPE_CHECKING:
-    from control_plane.ingest.derived import StoredCall
+from control_plane.store import runs as runs_store
+from control_plane.store.tables import Budget
+from control_plane.store.types import AsyncSession
 
 
 async def check_run_budgets(
@@ -32,7 +29,7 @@ async def check_run_budgets(
             continue
         runs = {call.run_pk: call.record.run_id for call in calls if _covers(budget, call)}
         for run_pk, run_id in sorted(runs.items()):
-            cost = (await session.execute(select(Run.cost_usd).where(Run.id == run_pk))).scalar()
+            cost = await runs_store.get_run_cost(session, run_pk)
             if cost is not None:
                 await _check(session, budget, run_id, cost)
 

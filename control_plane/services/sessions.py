@@ -12,9 +12,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.ids import uuid7
 from agentops.logs import request_id_var
 from agentops.settings import ControlPlaneSettings
@@ -25,7 +22,9 @@ from control_plane.schemas.auth import LoginRequest, SignupRequest, TokenRespons
 from control_plane.store import members, orgs, refresh_tokens, users
 from control_plane.store.audit import create_audit_log
 from control_plane.store.engine import set_current_org
+from control_plane.store.errors import IntegrityError
 from control_plane.store.tables import utcnow
+from control_plane.store.types import AsyncSession
 
 _INVALID_LOGIN = "invalid e-mail or password"
 

@@ -21,9 +21,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from control_plane.store.simulate import CallGroup, CallRow, call_groups, call_minutes, call_rows
+from control_plane.store.types import AsyncSession
 from policies import Facts, Policy, PolicySet, compile_policies, evaluate, fold
 from pricing import estimate_worst_case_cost
 

@@ -6,8 +6,9 @@ what PostgreSQL/SQLite already stores. They are rebuilt:
 - at start-up, before the embedded proxy takes a call (in-memory counters start empty, so
   without it every restart of ``agentops up`` reset every hard budget);
 - within one worker tick when the counters were lost (Redis restarted empty: the ``rebuilt``
-  marker is gone with them);
-- every ``RECONCILE_SECONDS`` otherwise, to remove drift (a crashed proxy's settlement);
+  marker is gone with them): the ``rebuild_lost_spend_counters`` job;
+- every ``RECONCILE_SECONDS`` otherwise, to remove drift (a crashed proxy's settlement): the
+  ``reconcile_spend_counters`` job (``control_plane.jobs.budgets``);
 - for one budget as soon as it is created or changed, so a budget created mid-period counts
   the spend already stored in that period.
 
@@ -17,20 +18,16 @@ Live holds are kept by every rebuild. Run budgets are per run and rebuilt from t
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from datetime import datetime
 
-from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.statebus import CounterUnavailable, SpendCounters
-from control_plane import keys
 from control_plane.services import budgets as rules
 from control_plane.store import budgets as store
 from control_plane.store import orgs
 from control_plane.store.engine import Database
 from control_plane.store.tables import Budget, utcnow
+from control_plane.store.types import AsyncSession
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +57,10 @@ async def reconcile_org(
     return sum([await rebuild_budget(session, b, counters, tz, now) for b in hard])
 
 
-async def rebuild_all(app: web.Application) -> int:
+async def rebuild_all(database: Database, counters: SpendCounters) -> int:
     """Every org's hard budgets, then the marker that says the counters hold the store's
     figures. Raises ``CounterUnavailable`` when the counters cannot be reached."""
-    counters = app[keys.SPEND_COUNTERS]
-    database, now = app[keys.DATABASE], utcnow()
+    now = utcnow()
     async with database.transaction() as session:
         org_ids = await store.org_ids_with_budgets(session)
     rebuilt = 0
@@ -88,28 +84,3 @@ async def rebuild_after_change(
                 await rebuild_budget(session, budget, counters, tz, utcnow())
     except CounterUnavailable:
         log.warning("spend counters unreachable; the budget's counter is set at the next rebuild")
-
-
-class CounterRebuild:
-    """Worker job: rebuild every counter when they were lost (checked each tick, one cheap
-    round trip), else once every ``RECONCILE_SECONDS``."""
-
-    __name__ = "rebuild_spend_counters"
-
-    def __init__(self, seconds: float = RECONCILE_SECONDS) -> None:
-        self._seconds = seconds
-        self._next = 0.0
-
-    async def __call__(self, app: web.Application) -> None:
-        counters = app[keys.SPEND_COUNTERS]
-        try:
-            lost = not await counters.rebuilt()
-            if not lost and time.monotonic() < self._next:
-                return
-            self._next = time.monotonic() + self._seconds
-            count = await rebuild_all(app)
-        except CounterUnavailable:
-            log.warning("spend counters unreachable; rebuilt at the next tick")
-            return
-        if lost:
-            log.info("spend counters rebuilt from the store", extra={"budgets": count})

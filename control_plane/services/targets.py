@@ -10,14 +10,12 @@ import re
 import uuid
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from control_plane.auth.principal import Principal
 from control_plane.errors import NotFoundError, ValidationFailedError
 from control_plane.schemas.common import NAME_PATTERN
 from control_plane.store import agents, api_keys
-from control_plane.store.tables import Agent, ApiKey, Team
+from control_plane.store.tables import Agent, ApiKey
+from control_plane.store.types import AsyncSession
 
 REGISTERED_BY_ADMIN = "registered by an emergency action before its first call"
 _NAME = re.compile(NAME_PATTERN)
@@ -37,21 +35,13 @@ def unknown(what: str, name: str, candidates: list[str], hint: str = "") -> NotF
     )
 
 
-async def agent_names(session: AsyncSession, org_id: uuid.UUID) -> list[str]:
-    stmt = select(Agent.name).where(Agent.org_id == org_id)
-    return list((await session.execute(stmt)).scalars().all())
-
-
-async def team_names(session: AsyncSession, org_id: uuid.UUID) -> list[str]:
-    stmt = select(Team.name).where(Team.org_id == org_id)
-    return list((await session.execute(stmt)).scalars().all())
-
-
 async def unknown_agent(
     session: AsyncSession, org_id: uuid.UUID, name: str, *, creatable: bool
 ) -> NotFoundError:
     hint = ' (to block a name before its first call, add --create / "create": true)'
-    return unknown("agent", name, await agent_names(session, org_id), hint if creatable else "")
+    return unknown(
+        "agent", name, await agents.list_agent_names(session, org_id), hint if creatable else ""
+    )
 
 
 async def register_agent(
@@ -80,7 +70,6 @@ async def find_key(session: AsyncSession, org_id: uuid.UUID, given: str) -> ApiK
         public_id = given.removeprefix("aoh_").split("_", 1)[0]
         key = await api_keys.get_api_key_by_public_id(session, org_id, public_id)
     if key is None:
-        stmt = select(ApiKey.public_id).where(ApiKey.org_id == org_id)
-        known = list((await session.execute(stmt)).scalars().all())
+        known = await api_keys.list_api_key_public_ids(session, org_id)
         raise unknown("API key", given.removeprefix("aoh_")[:12], known)
     return key

@@ -14,14 +14,13 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.wire.control import ControlSnapshot
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
 from control_plane.services import budgets as budget_rules
 from control_plane.services import control_state
 from control_plane.store.tables import ApprovalRequest
+from control_plane.store.types import AsyncSession
 
 APPROVERS = ["owner", "admin"]
 
@@ -40,7 +39,7 @@ async def granted(
 
 async def publish(req: ApiRequest, state: ControlSnapshot | None) -> None:
     if state is not None:
-        await control_state.publish(req.app_get(keys.STATE_BUS), state)
+        await control_state.publish(req.app_get(app_keys.STATE_BUS), state)
 
 
 def audited(row: ApprovalRequest) -> dict[str, Any]:

@@ -1,16 +1,27 @@
-"""Store functions for the agents registry (always scoped by org id)."""
+"""Store functions for the agents registry (always scoped by org id): every agent read."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from control_plane.store.calls import dialect_insert
+from control_plane.store.labels import labels_by_id
 from control_plane.store.pagination import Page, make_page, page_query
 from control_plane.store.tables import Agent
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRef:
+    """What ingest needs of an agent named in a record."""
+
+    id: uuid.UUID
+    team_id: uuid.UUID | None
 
 
 @dataclass(frozen=True)
@@ -72,3 +83,49 @@ async def update_agent(session: AsyncSession, agent: Agent, changes: dict[str, A
 async def delete_agent(session: AsyncSession, agent: Agent) -> None:
     await session.delete(agent)
     await session.flush()
+
+
+async def find_agents(
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    *,
+    team_id: uuid.UUID | None = None,
+    environment: str | None = None,
+) -> Sequence[Agent]:
+    """The org's agents (in one team, one environment), by name."""
+    stmt = select(Agent).where(Agent.org_id == org_id).order_by(Agent.name)
+    if team_id is not None:
+        stmt = stmt.where(Agent.team_id == team_id)
+    if environment is not None:
+        stmt = stmt.where(Agent.environment == environment)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def list_agent_names(session: AsyncSession, org_id: uuid.UUID) -> list[str]:
+    stmt = select(Agent.name).where(Agent.org_id == org_id)
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def get_agent_names(
+    session: AsyncSession, org_id: uuid.UUID, agent_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    return await labels_by_id(session, Agent.name, Agent.id, Agent.org_id, org_id, agent_ids)
+
+
+async def get_agent_refs(
+    session: AsyncSession, org_id: uuid.UUID, names: set[str]
+) -> dict[str, AgentRef]:
+    if not names:
+        return {}
+    stmt = select(Agent.name, Agent.id, Agent.team_id).where(
+        Agent.org_id == org_id, Agent.name.in_(names)
+    )
+    return {row.name: AgentRef(row.id, row.team_id) for row in await session.execute(stmt)}
+
+
+async def insert_agents_if_absent(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert registry rows; a name a concurrent transaction registered first is left alone."""
+    stmt = dialect_insert(session, Agent.__table__).on_conflict_do_nothing(  # type: ignore[arg-type]
+        index_elements=["org_id", "name"]
+    )
+    await session.execute(stmt, rows)

@@ -148,3 +148,16 @@ async def every_orgs_channels(session: AsyncSession) -> AsyncIterator[list[Notif
     await session.flush()
     if postgres:
         await session.execute(text("ALTER TABLE notification_channels FORCE ROW LEVEL SECURITY"))
+
+
+async def delivery_queued(
+    session: AsyncSession, org_id: uuid.UUID, event_type: str, key: str
+) -> bool:
+    """Whether a delivery of ``event_type`` with this ``dedupe`` key was already queued."""
+    found = await session.execute(
+        select(AlertDelivery.id)
+        .where(AlertDelivery.org_id == org_id, AlertDelivery.event_type == event_type)
+        .where(AlertDelivery.payload["dedupe"].as_string() == key)
+        .limit(1)
+    )
+    return found.first() is not None

@@ -101,3 +101,8 @@ async def revoke_api_key(session: AsyncSession, key: ApiKey, when: datetime) -> 
     key.revoked_at = when
     await session.flush()
     return key
+
+
+async def list_api_key_public_ids(session: AsyncSession, org_id: uuid.UUID) -> list[str]:
+    stmt = select(ApiKey.public_id).where(ApiKey.org_id == org_id)
+    return list((await session.execute(stmt)).scalars().all())

@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agentops.ids import uuid7
 from control_plane.store.pagination import Page, make_page, page_query
 from control_plane.store.tables import (
-    Agent,
     Budget,
     BudgetAlertEvent,
     Call,
@@ -166,12 +165,3 @@ async def org_ids_with_budgets(session: AsyncSession) -> list[uuid.UUID]:
 
 def _is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
-
-
-async def get_agent_names(
-    session: AsyncSession, org_id: uuid.UUID, agent_ids: set[uuid.UUID]
-) -> dict[uuid.UUID, str]:
-    if not agent_ids:
-        return {}
-    stmt = select(Agent.id, Agent.name).where(Agent.org_id == org_id, Agent.id.in_(agent_ids))
-    return {row[0]: row[1] for row in await session.execute(stmt)}

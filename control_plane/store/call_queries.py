@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import String, and_, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from control_plane.store.labels import labels_by_id
 from control_plane.store.pagination import InvalidCursorError, Page
 from control_plane.store.tables import Call, Run
 
@@ -105,7 +106,4 @@ async def get_run_keys(
     session: AsyncSession, org_id: uuid.UUID, run_pks: set[uuid.UUID]
 ) -> dict[uuid.UUID, str]:
     """The run id each run's records carried, by run pk."""
-    if not run_pks:
-        return {}
-    stmt = select(Run.id, Run.run_key).where(Run.org_id == org_id, Run.id.in_(run_pks))
-    return {row.id: row.run_key for row in await session.execute(stmt)}
+    return await labels_by_id(session, Run.run_key, Run.id, Run.org_id, org_id, run_pks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.store.tables import Organization
@@ -38,3 +38,15 @@ async def update_org(
         setattr(org, field, value)
     await session.flush()
     return org
+
+
+async def find_org_id_by_slug(session: AsyncSession, slug: str) -> uuid.UUID | None:
+    """Usable before any org scope is set: on PostgreSQL, row-level security hides
+    organizations, so this asks the narrow SECURITY DEFINER lookup instead."""
+    if session.get_bind().dialect.name == "postgresql":
+        found = (await session.execute(select(func.agentops_org_id_by_slug(slug)))).scalar()
+    else:
+        found = (
+            await session.execute(select(Organization.id).where(Organization.slug == slug))
+        ).scalar()
+    return None if found is None else uuid.UUID(str(found))

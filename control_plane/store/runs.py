@@ -147,3 +147,10 @@ def _decode(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
         return parsed, uuid.UUID(last_id)
     except (ValueError, TypeError, binascii.Error, ArithmeticError) as exc:
         raise InvalidCursorError("cursor is not valid") from exc
+
+
+async def get_run_cost(session: AsyncSession, run_pk: uuid.UUID) -> Decimal | None:
+    cost: Decimal | None = (
+        await session.execute(select(Run.cost_usd).where(Run.id == run_pk))
+    ).scalar()
+    return cost

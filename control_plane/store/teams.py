@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from control_plane.store.labels import labels_by_id
 from control_plane.store.pagination import Page, make_page, page_query
 from control_plane.store.tables import Team
 
@@ -34,10 +35,7 @@ async def get_team_by_name(session: AsyncSession, org_id: uuid.UUID, name: str) 
 async def get_team_names(
     session: AsyncSession, org_id: uuid.UUID, team_ids: set[uuid.UUID]
 ) -> dict[uuid.UUID, str]:
-    if not team_ids:
-        return {}
-    stmt = select(Team.id, Team.name).where(Team.org_id == org_id, Team.id.in_(team_ids))
-    return {row[0]: row[1] for row in await session.execute(stmt)}
+    return await labels_by_id(session, Team.name, Team.id, Team.org_id, org_id, team_ids)
 
 
 async def list_teams(
@@ -58,3 +56,8 @@ async def update_team(session: AsyncSession, team: Team, changes: dict[str, Any]
 async def delete_team(session: AsyncSession, team: Team) -> None:
     await session.delete(team)
     await session.flush()
+
+
+async def list_team_names(session: AsyncSession, org_id: uuid.UUID) -> list[str]:
+    stmt = select(Team.name).where(Team.org_id == org_id)
+    return list((await session.execute(stmt)).scalars().all())

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from agentops.settings import Settings
 from control_plane.app import create_app
-from control_plane.service import ControlPlaneService
+from control_plane.server import ControlPlaneServer
 
 API = "/api/v1"
 
@@ -150,7 +150,7 @@ def running_url(
         }
     )
     loop = asyncio.new_event_loop()
-    service = ControlPlaneService(config)
+    service = ControlPlaneServer(config)
     ready = threading.Event()
 
     def serve() -> None:

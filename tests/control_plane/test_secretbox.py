@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from agentops.settings import Settings
 from cli.main import cli
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.secretbox import PREFIX, SecretBox, SecretUnreadable, load_box, new_key
 from control_plane.services import alerts
 from control_plane.store import alerts as store
@@ -48,7 +48,7 @@ def cp_settings(cp_settings: Settings) -> Settings:
 
 async def stored_rows(org: Org) -> list[NotificationChannel]:
     org_id = uuid.UUID(org.owner.org_id)
-    async with app_of(org)[keys.DATABASE].transaction(org_id) as session:
+    async with app_of(org)[app_keys.DATABASE].transaction(org_id) as session:
         stmt = select(NotificationChannel).where(NotificationChannel.org_id == org_id)
         return list((await session.execute(stmt)).scalars().all())
 
@@ -97,7 +97,7 @@ async def test_updating_a_slack_url_seals_the_new_one(org: Org, receiver: Receiv
     })  # fmt: skip
     assert updated["url"] == "http://localhost/…"
     [row] = await stored_rows(org)
-    box = app_of(org)[keys.SECRET_BOX]
+    box = app_of(org)[app_keys.SECRET_BOX]
     assert row.secret is not None
     assert box.open(row.secret).endswith(SLACK_PATH)
 
@@ -106,7 +106,7 @@ async def add_clear_rows(org: Org, port: int) -> str:
     """Channels as an older version stored them: signing secret and Slack URL in clear."""
     secret = "whsec_" + "QUFB" * 11
     org_id = uuid.UUID(org.owner.org_id)
-    async with app_of(org)[keys.DATABASE].transaction(org_id) as session:
+    async with app_of(org)[app_keys.DATABASE].transaction(org_id) as session:
         for name, kind, path, value in (
             ("old-hook", "webhook", "/hook", secret), ("old-slack", "slack", SLACK_PATH, None),
         ):  # fmt: skip
@@ -121,7 +121,7 @@ async def test_clear_rows_are_sealed_by_the_upgrade_and_keep_working(
     org: Org, receiver: Receiver, pg_url: str
 ) -> None:
     secret = await add_clear_rows(org, receiver.port)
-    box = app_of(org)[keys.SECRET_BOX]
+    box = app_of(org)[app_keys.SECRET_BOX]
     owner = create_database(pg_url)  # `agentops migrate` connects as the owning role
     assert await alerts.reseal_secrets(owner, box) == 2
     assert await alerts.reseal_secrets(owner, box) == 0
@@ -159,7 +159,9 @@ async def test_a_missing_key_fails_the_delivery_with_a_fixed_reason(
     await cross_threshold(org, spend=["6"])
     app = app_of(org)
     lost = SecretBox(new_key())  # the operator lost the key
-    await alerts.deliver_due(app[keys.DATABASE], send_config(LOCALHOST), datetime.now(UTC), lost)
+    await alerts.deliver_due(
+        app[app_keys.DATABASE], send_config(LOCALHOST), datetime.now(UTC), lost
+    )
     assert receiver.received == []
     assert await last_errors(org) == [
         "the channel's secret is sealed under a key no longer configured"

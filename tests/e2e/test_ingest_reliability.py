@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from agentops.settings import Settings, load_settings
-from control_plane.service import ControlPlaneService
+from control_plane.server import ControlPlaneServer
 from proxy.service import ProxyService
 from tests.fakeprovider.server import FakeProvider
 from tests.harness.ports import free_port
@@ -47,8 +47,8 @@ async def rows(pg_url: str) -> AsyncIterator[Rows]:
 
 
 @contextlib.asynccontextmanager
-async def control_plane(settings: Settings) -> AsyncIterator[ControlPlaneService]:
-    service = ControlPlaneService(settings)
+async def control_plane(settings: Settings) -> AsyncIterator[ControlPlaneServer]:
+    service = ControlPlaneServer(settings)
     await service.start()
     try:
         yield service

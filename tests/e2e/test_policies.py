@@ -13,7 +13,7 @@ from typing import Any
 import openai
 import pytest
 
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.alerts.destinations import DestinationPolicy
 from control_plane.alerts.send import SendConfig
 from control_plane.services import alerts
@@ -190,7 +190,7 @@ async def test_a_runaway_loop_is_paused_alerted_and_other_runs_go_on(
 
     async def alerted() -> bool:
         await alerts.deliver_due(
-            app[keys.DATABASE], config, datetime.now(UTC), app[keys.SECRET_BOX]
+            app[app_keys.DATABASE], config, datetime.now(UTC), app[app_keys.SECRET_BOX]
         )
         return bool(receiver.received)
 

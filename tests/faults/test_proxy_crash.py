@@ -20,7 +20,8 @@ import openai
 import psycopg
 import pytest
 
-from control_plane.services.open_calls import close_open_calls_job
+from control_plane import app_keys
+from control_plane.jobs.open_calls import close_open_calls
 from tests.faults.harness import HELLO, MODEL, Figures, OwnRedis, call, proxy_client
 from tests.harness.cluster import Cluster, ProxyProcess, running_cluster, wait_for
 
@@ -125,7 +126,7 @@ async def test_calls_cut_by_a_proxy_crash_are_finalised_not_left_open(
         # 2. Killed and not restarted: the control plane's closer closes its calls...
         gone, _, _ = await _crash_mid_stream(cluster, pg_url, "orphan")
         await asyncio.sleep(OPEN_CALL_TIMEOUT)
-        await close_open_calls_job(cluster.control_plane.app)
+        await close_open_calls(cluster.control_plane.app[app_keys.JOB_CONTEXT])
         closed = await asyncio.to_thread(_calls, pg_url, "orphan")
         closed_runs = await asyncio.to_thread(_runs, pg_url, "orphan")
         # ... and when that proxy comes back after all, its own records replace the closer's.

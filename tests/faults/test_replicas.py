@@ -5,7 +5,7 @@ Due when they start: alert deliveries to a local webhook receiver (channel tests
 budget's auto-pause notice) and a budget period rollover (a pause from an ended period to
 lift). Each must happen exactly once: the receiver counts deliveries by their webhook id, the
 audit log counts the pause lifted, and ``job_runs`` shows each job claimed by one replica at a
-time (``control_plane.worker``).
+time (``control_plane.jobs.scheduler``).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ import redis.asyncio as aioredis
 from click.testing import CliRunner, Result
 
 from agentops.settings import load_settings
-from control_plane.service import ControlPlaneService
+from control_plane.server import ControlPlaneServer
 from tests.fakeprovider.server import FakeProvider, start_fake_provider
 from tests.harness.ports import free_port
 from tests.proxy.helpers import final_records
@@ -111,7 +111,7 @@ class ProxyProcess:
 
 @dataclass
 class Cluster:
-    control_plane: ControlPlaneService
+    control_plane: ControlPlaneServer
     provider: FakeProvider
     redis_url: str
     prefix: str
@@ -262,7 +262,7 @@ async def running_cluster(
     async with AsyncExitStack() as stack:
         provider = await start_fake_provider()
         stack.push_async_callback(provider.stop)
-        control_plane = ControlPlaneService(settings)
+        control_plane = ControlPlaneServer(settings)
         await control_plane.start()
         stack.push_async_callback(control_plane.stop)
         token, ingest_key = await _owner_and_key(control_plane.url, org)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.ingest import IngestTarget, ingest_records
+from control_plane.ingest.batch import IngestTarget, ingest_records
 from control_plane.services.prices import PriceCache
 from control_plane.store.engine import Database
 from control_plane.store.tables import Call, CostRollup, CostRollupDaily, Run

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.console.page import Page
 
 # mitmproxy names the CA files after its confdir basename; the bundle adds the system roots.
@@ -14,7 +14,7 @@ CA_BUNDLE = "agentops-ca-bundle.pem"
 
 
 async def connect(page: Page) -> web.StreamResponse:
-    settings = page.request.app[keys.SETTINGS]
+    settings = page.request.app[app_keys.SETTINGS]
     cp, proxy = settings.control_plane, settings.proxy
     host = "127.0.0.1" if proxy.listen_host in ("0.0.0.0", "") else proxy.listen_host
     proxy_url = cp.console_proxy_url or f"http://{host}:{proxy.listen_port}"

@@ -18,7 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from agentops.settings import Settings
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.alerts.destinations import DestinationPolicy, DestinationRefused, refusal
 from control_plane.alerts.send import SendConfig
 from control_plane.errors import ValidationFailedError
@@ -93,7 +93,7 @@ async def deliver(org: Org, policy: DestinationPolicy = LOCALHOST) -> int:
     app = app_of(org)
     at = datetime.now(UTC)
     return await alerts.deliver_due(
-        app[keys.DATABASE], send_config(policy), at, app[keys.SECRET_BOX]
+        app[app_keys.DATABASE], send_config(policy), at, app[app_keys.SECRET_BOX]
     )
 
 
@@ -210,7 +210,7 @@ async def add_channel(org: Org, url: str, policy: DestinationPolicy) -> None:
     """What the create handler does: check the destination, then store the channel."""
     await alerts.check_destination(policy, url)
     org_id = uuid.UUID(org.owner.org_id)
-    async with app_of(org)[keys.DATABASE].transaction(org_id) as session:
+    async with app_of(org)[app_keys.DATABASE].transaction(org_id) as session:
         await store.create_channel(
             session, org_id=org_id, name="rebind", kind="webhook", url=url,
             recipients=[], enabled=True, secret="whsec_" + "A" * 44,

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from agentops.statebus import decode_snapshot
-from control_plane import keys
+from control_plane import app_keys
 from policies import compile_policies
 from tests.control_plane.conftest import Client, Session, SignUp, join
 
@@ -24,7 +24,7 @@ DENY_GPT4 = {
 async def published(client: Client) -> Any:
     app = client.app
     assert isinstance(app, web.Application)
-    bus = app[keys.STATE_BUS]
+    bus = app[app_keys.STATE_BUS]
     [org] = (await bus.reader.versions()).keys()
     raw = (await bus.reader.fetch([org]))[org]
     assert raw is not None

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestServer
 from aiosmtpd.controller import Controller
 
 from agentops.settings import Settings
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.alerts import retry
 from control_plane.alerts.destinations import DestinationPolicy
 from control_plane.alerts.send import SendConfig
@@ -92,7 +92,9 @@ def config(port: int = 1) -> SendConfig:
 
 async def deliver(org: Org, at: datetime, send: SendConfig | None = None) -> int:
     app = app_of(org)
-    return await alerts.deliver_due(app[keys.DATABASE], send or config(), at, app[keys.SECRET_BOX])
+    return await alerts.deliver_due(
+        app[app_keys.DATABASE], send or config(), at, app[app_keys.SECRET_BOX]
+    )
 
 
 async def cross_threshold(org: Org, *, limit: str = "10", spend: list[str]) -> dict[str, Any]:
@@ -238,9 +240,9 @@ async def test_auto_pause_pauses_the_agent_and_the_new_period_resumes_it(org: Or
 
     app = app_of(org)
     org_id = uuid.UUID(org.owner.org_id)
-    async with app[keys.DATABASE].transaction(org_id) as session:
+    async with app[app_keys.DATABASE].transaction(org_id) as session:
         assert await resume_ended(session, org_id, now) == []  # same period: stays paused
-    async with app[keys.DATABASE].transaction(org_id) as session:
+    async with app[app_keys.DATABASE].transaction(org_id) as session:
         assert await resume_ended(session, org_id, now + timedelta(days=1)) == ["bot-daily"]
     assert (await org.owner.ok("GET", "/emergency"))["rules"] == []
     agent = (await org.owner.ok("GET", "/agents"))["items"][0]

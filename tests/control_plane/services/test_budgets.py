@@ -21,9 +21,10 @@ import pricing
 from agentops.settings import ProxySettings
 from agentops.statebus import RedisSpendCounters
 from agentops.wire.control import ControlSnapshot
-from control_plane import keys
+from control_plane import app_keys
+from control_plane.jobs.budgets import rebuild_lost_spend_counters, reconcile_spend_counters
 from control_plane.services.budgets import budget_rules
-from control_plane.services.spend_rebuild import CounterRebuild, reconcile_org
+from control_plane.services.spend_rebuild import reconcile_org
 from proxy.control.gate import ControlGate
 from proxy.control.holder import ControlStateHolder
 from tests.harness.api_org import Org, app_of, call_record
@@ -42,7 +43,7 @@ async def redis_clients(redis_url: str) -> AsyncIterator[list[Redis]]:  # type: 
 async def snapshot_for(org: Org) -> ControlSnapshot:
     app = app_of(org)
     org_id = uuid.UUID(org.owner.org_id)
-    async with app[keys.DATABASE].transaction(org_id) as session:
+    async with app[app_keys.DATABASE].transaction(org_id) as session:
         rules = await budget_rules(session, org_id)
     return ControlSnapshot(org=org.slug, version=1, generated_at=datetime.now(UTC), budgets=rules)
 
@@ -110,7 +111,7 @@ async def test_reconciliation_rebuilds_counters_from_the_calls_after_redis_loses
     counters = RedisSpendCounters(client, PREFIX)
     app = app_of(org)
     org_id = uuid.UUID(org.owner.org_id)
-    async with app[keys.DATABASE].transaction(org_id) as session:
+    async with app[app_keys.DATABASE].transaction(org_id) as session:
         assert await reconcile_org(session, org_id, counters, now) == 1
     [rule] = (await snapshot_for(org)).budgets
     usage = await counters.usage(rule.budget_id, rule.period_key)
@@ -165,15 +166,15 @@ async def test_lost_counters_are_rebuilt_at_the_next_tick_not_the_next_minute(
     now = datetime.now(UTC)
     await org.ingest_calls(call_record(org.slug, "bot", "1.5", now))
     app = app_of(org)
-    job = CounterRebuild(seconds=3600)  # the periodic rebuild is an hour away
-    await job(app)
+    context = app[app_keys.JOB_CONTEXT]
+    await reconcile_spend_counters(context)  # the periodic rebuild (then due again in a minute)
     [rule] = (await snapshot_for(org)).budgets
-    counters = app[keys.SPEND_COUNTERS]
+    counters = app[app_keys.SPEND_COUNTERS]
     assert (await counters.usage(rule.budget_id, rule.period_key)).spent == Decimal("1.5")
 
     await redis_clients[0].flushdb()  # Redis restarted empty (no persistence)
     assert not await counters.rebuilt()
-    await job(app)  # the next worker tick
+    await rebuild_lost_spend_counters(context)  # the next worker tick
     usage = await counters.usage(rule.budget_id, rule.period_key)
     print(f"\ncounters lost: rebuilt at the next tick, spent {usage.spent} of 5")
     assert (usage.spent, usage.calls) == (Decimal("1.5"), 1)

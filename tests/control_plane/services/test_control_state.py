@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from agentops.settings import Settings
 from agentops.statebus import decode_snapshot
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.app import create_app
 from control_plane.services import control_state
 from proxy.control import ControlStateHolder, MemoryStateSource
@@ -36,9 +36,9 @@ async def test_the_worker_republishes_what_a_crash_left_unpublished(
     await redis.flushdb()  # as if the process died after the commit, before the publish
     app = app_of(client)
 
-    await control_state.republish(app)
+    await control_state.republish(app[app_keys.DATABASE], app[app_keys.STATE_BUS])
 
-    bus = app[keys.STATE_BUS]
+    bus = app[app_keys.STATE_BUS]
     [org] = (await bus.reader.versions()).keys()
     raw = (await bus.reader.fetch([org]))[org]
     assert raw is not None
@@ -51,9 +51,10 @@ async def test_the_worker_republishes_what_a_crash_left_unpublished(
 async def test_republish_leaves_an_up_to_date_bus_alone(signup: SignUp, client: Client) -> None:
     owner = await signup()
     await act(owner, "pause", scope="org", reason="calm down")
-    bus = app_of(client)[keys.STATE_BUS]
+    bus = app_of(client)[app_keys.STATE_BUS]
     before = await bus.reader.versions()
-    await control_state.republish(app_of(client))
+    app = app_of(client)
+    await control_state.republish(app[app_keys.DATABASE], app[app_keys.STATE_BUS])
     assert await bus.reader.versions() == before
 
 
@@ -68,7 +69,7 @@ async def test_embedded_mode_applies_a_kill_before_the_api_answers(
                        "secret_key": "test-secret-key-that-is-long-enough-for-hs256"}
     )  # fmt: skip
     client = await aiohttp_client(create_app(settings))
-    bus = app_of(client)[keys.STATE_BUS].memory
+    bus = app_of(client)[app_keys.STATE_BUS].memory
     assert bus is not None
     holder = ControlStateHolder()
     source = MemoryStateSource(bus, holder, resync_seconds=60)
@@ -99,7 +100,7 @@ async def test_pausing_an_agent_in_the_registry_publishes_a_new_snapshot(
     # an agent must reach the bus at once, not at the next republish.
     owner = await signup()
     agent = await owner.ok("POST", "/agents", 201, json={"name": "crawler"})
-    bus = app_of(client)[keys.STATE_BUS]
+    bus = app_of(client)[app_keys.STATE_BUS]
     [org] = (await bus.reader.versions()).keys()
     before = (await bus.reader.versions())[org]
 

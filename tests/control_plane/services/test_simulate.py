@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.store.tables import Call
 from tests.harness.api_org import Org, app_of, call_record
 from tests.harness.api_org import org as org
@@ -22,7 +22,7 @@ async def sql_count(org: Org, *conditions: Any) -> tuple[int, Decimal]:
     app = app_of(org)
     org_id = uuid.UUID(org.owner.org_id)
     since = NOW - timedelta(days=30, minutes=5)
-    async with app[keys.DATABASE].transaction(org_id) as session:
+    async with app[app_keys.DATABASE].transaction(org_id) as session:
         stmt = select(func.count(), func.coalesce(func.sum(Call.cost_usd), 0)).where(
             Call.org_id == org_id, Call.started_at >= since, *conditions
         )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from agentops.ids import uuid7
-from control_plane.ingest.service import IngestTarget, ingest_records
+from control_plane.ingest.batch import IngestTarget, ingest_records
 from control_plane.reports import Names, build_lines, totals
 from control_plane.services import alerts
 from control_plane.store import budgets as store

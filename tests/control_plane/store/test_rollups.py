@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from control_plane.ingest import IngestTarget, ingest_records
+from control_plane.ingest.batch import IngestTarget, ingest_records
 from control_plane.store.engine import Database
 from control_plane.store.rollups import RollupScope, sum_rollups
 from tests.harness.records import T0, record

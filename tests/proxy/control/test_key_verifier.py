@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from agentops.settings import Settings
-from control_plane import keys
+from control_plane import app_keys
 from control_plane.app import create_app
 from proxy.control import ControlStateHolder, MemoryStateSource
 from proxy.control.key_verifier import StateKeyVerifier
@@ -47,7 +47,7 @@ async def test_embedded_keys_are_verified_and_a_revocation_applies_before_the_ap
     client, auth = await _embedded(sqlite_url, make_settings, aiohttp_client)
     app = client.app
     assert isinstance(app, web.Application)
-    bus = app[keys.STATE_BUS].memory
+    bus = app[app_keys.STATE_BUS].memory
     assert bus is not None
     verifier = StateKeyVerifier(require_credentials=True, default_org="default")
     source = MemoryStateSource(bus, ControlStateHolder(), resync_seconds=60, verifier=verifier)
@@ -74,7 +74,7 @@ async def test_embedded_binding_and_expiry(
     client, auth = await _embedded(sqlite_url, make_settings, aiohttp_client)
     app = client.app
     assert isinstance(app, web.Application)
-    bus = app[keys.STATE_BUS].memory
+    bus = app[app_keys.STATE_BUS].memory
     assert bus is not None
     later = datetime.now(UTC) + timedelta(days=1)
     clock = [datetime.now(UTC)]

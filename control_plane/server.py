@@ -9,7 +9,7 @@ from agentops.settings import Settings
 from control_plane.app import create_app
 
 
-class ControlPlaneService:
+class ControlPlaneServer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.app = create_app(settings)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
 from redis.asyncio import Redis
 
@@ -12,14 +10,12 @@ from agentops.statebus import SpendCounters
 from agentops.tasks import TaskSet
 from control_plane.auth.passwords import Passwords
 from control_plane.auth.throttle import LoginThrottle
+from control_plane.jobs.context import JobContext
 from control_plane.ratelimit import RateLimiter
 from control_plane.secretbox import SecretBox
+from control_plane.services.control_state import ControlStateBus
 from control_plane.services.prices import PriceCache
 from control_plane.store.engine import Database
-from control_plane.worker import Worker
-
-if TYPE_CHECKING:  # the bus's module reads these keys: a runtime import would be a cycle
-    from control_plane.services.control_state import ControlStateBus
 
 SETTINGS = web.AppKey("settings", Settings)
 PASSWORDS = web.AppKey("passwords", Passwords)
@@ -30,7 +26,7 @@ RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 TASKS = web.AppKey("tasks", TaskSet)
 PRICE_CACHE = web.AppKey("price_cache", PriceCache)
-WORKER = web.AppKey("worker", Worker)
-STATE_BUS: web.AppKey[ControlStateBus] = web.AppKey("state_bus")
+STATE_BUS = web.AppKey("state_bus", ControlStateBus)
+JOB_CONTEXT = web.AppKey("job_context", JobContext)  # what the scheduler's jobs work with
 # Hard budgets' counters: Redis, or the in-memory set the embedded proxy shares.
 SPEND_COUNTERS: web.AppKey[SpendCounters] = web.AppKey("spend_counters")

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import aiohttp
-from aiohttp import web
 
 from agentops.settings import Settings
-from control_plane.service import ControlPlaneService
+from control_plane import app_keys
+from control_plane.jobs.context import JobContext
+from control_plane.jobs.scheduler import Job, Scheduler
+from control_plane.server import ControlPlaneServer
 from control_plane.store.migrate import upgrade
-from control_plane.worker import Worker
+from tests.control_plane.conftest import Client
 
 
 async def test_embedded_service_on_sqlite_serves_health_and_metrics(
@@ -18,7 +20,7 @@ async def test_embedded_service_on_sqlite_serves_health_and_metrics(
 ) -> None:
     settings = make_settings(control_plane={"port": 0, "password_hash_fast": True})
     upgrade(settings.control_plane.database_url)
-    service = ControlPlaneService(settings)
+    service = ControlPlaneServer(settings)
     await service.start()
     try:
         async with aiohttp.ClientSession(service.url) as http:
@@ -45,7 +47,7 @@ async def test_readiness_checks_redis_when_configured(
     settings = make_settings(
         control_plane={"port": 0, "database_url": pg_url, "redis_url": redis_url}
     )
-    service = ControlPlaneService(settings)
+    service = ControlPlaneServer(settings)
     await service.start()
     try:
         async with aiohttp.ClientSession(service.url) as http, http.get("/readyz") as response:
@@ -54,16 +56,17 @@ async def test_readiness_checks_redis_when_configured(
         await service.stop()
 
 
-async def test_a_failing_worker_job_is_logged_and_the_others_still_run() -> None:
+async def test_a_failing_worker_job_is_logged_and_the_others_still_run(client: Client) -> None:
     ran: list[str] = []
 
-    async def broken(app: web.Application) -> None:
+    async def broken(context: JobContext) -> None:
         raise RuntimeError("boom")
 
-    async def fine(app: web.Application) -> None:
+    async def fine(context: JobContext) -> None:
         ran.append("fine")
 
-    worker = Worker(web.Application(), interval=0.01, jobs=(broken, fine))
-    await worker.tick()
-    await worker.tick()
-    assert (ran, worker.ticks) == (["fine", "fine"], 2)
+    context = client.server.app[app_keys.JOB_CONTEXT]
+    scheduler = Scheduler(context, [Job("broken", broken), Job("fine", fine)], interval=0.01)
+    await scheduler.tick()
+    await scheduler.tick()
+    assert (ran, scheduler.ticks) == (["fine", "fine"], 2)

@@ -1,4 +1,4 @@
-"""The open-call closer: a worker job closing calls left ``in_progress`` past the timeout.
+"""The open-call closer: a job closing calls left ``in_progress`` past the timeout.
 
 A proxy restarted on its spool finalises the calls it was cut off in (``proxy.open_calls``);
 this job covers the rest (a proxy that never comes back, a lost spool): every minute, calls
@@ -11,23 +11,20 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from aiohttp import web
-
-from control_plane import keys
+from control_plane.jobs.context import JobContext
 from control_plane.store import open_calls as store
 from control_plane.store.tables import utcnow
 
 log = logging.getLogger(__name__)
 
 
-async def close_open_calls_job(app: web.Application) -> None:
-    database = app[keys.DATABASE]
+async def close_open_calls(ctx: JobContext) -> None:
     now = utcnow()
-    before = now - timedelta(seconds=app[keys.SETTINGS].control_plane.open_call_timeout_seconds)
-    async with database.transaction() as session:
+    before = now - timedelta(seconds=ctx.settings.control_plane.open_call_timeout_seconds)
+    async with ctx.database.transaction() as session:
         org_ids = await store.orgs_with_open_calls(session, before)
     for org_id in org_ids:
-        async with database.transaction(org_id) as session:
+        async with ctx.database.transaction(org_id) as session:
             closed = await store.close_open_calls(session, org_id, before, now)
         if closed:
             log.warning(

@@ -14,18 +14,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from agentops.wire.ingest import IngestBatchResponse
 from agentops.wire.record import CallRecord, CallStatus
 from control_plane.ingest import rows
-from control_plane.ingest.derived import DERIVED_WORK, DerivedWork, StoredCall
+from control_plane.ingest.derived import DerivedWork, StoredCall
 from control_plane.ingest.prices import apply_org_prices
 from control_plane.ingest.registry import resolve_agents
 from control_plane.ingest.validate import Outcome, Parsed, parse_records
+from control_plane.services import budget_watch, policy_alerts
 from control_plane.services.prices import PriceCache, load_org_prices
 from control_plane.store import calls, rollups, runs
 from control_plane.store.tables.runs import run_pk
+from control_plane.store.types import AsyncSession
+
+# Work caused by stored calls, in this order, inside the ingest transaction.
+DERIVED_WORK: tuple[DerivedWork, ...] = (
+    budget_watch.on_stored_calls,
+    policy_alerts.on_stored_calls,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.wire.ingest import IngestBatchResponse
-from control_plane.ingest import IngestTarget, StoredCall, ingest_records
+from control_plane.ingest.batch import IngestTarget, ingest_records
+from control_plane.ingest.derived import StoredCall
 from control_plane.store.engine import Database
 from control_plane.store.tables import Agent, Call, CostRollup, Run
 from tests.harness.records import record
