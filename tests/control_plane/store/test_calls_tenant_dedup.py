@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from control_plane.store.engine import Database
 from control_plane.store.tables import Call
-from tests.control_plane.ingest.test_service import ingest, rollup_totals
+from tests.control_plane.ingest.test_batch import ingest, rollup_totals
 from tests.harness.records import record
 from tests.harness.store_org import Org, make_org
 

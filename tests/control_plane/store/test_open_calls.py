@@ -11,7 +11,7 @@ from sqlalchemy import select
 from control_plane.store import open_calls
 from control_plane.store.engine import Database
 from control_plane.store.tables import Run
-from tests.control_plane.ingest.test_service import ingest
+from tests.control_plane.ingest.test_batch import ingest
 from tests.control_plane.store.test_calls_tenant_dedup import calls_of
 from tests.harness.records import record
 from tests.harness.store_org import Org
