@@ -8,6 +8,7 @@ import click
 
 from cli._client import api_url_option, make_client
 from cli._output import output_option, render
+from cli._resolve import BUDGET, resolve
 
 COLUMNS = (
     "id", "name", "scope", "target", "period", "enforcement", "limit_usd",
@@ -103,7 +104,7 @@ def create_budget(
 
 
 @budgets.command("update")
-@click.argument("budget_id")
+@click.argument("budget", metavar="NAME|ID")
 @click.option("--limit", "limit_usd", default=None, help="New limit in USD.")
 @click.option("--threshold", "thresholds", multiple=True, help="Replace the alert thresholds.")
 @click.option("--auto-pause", "auto_pause", default=None, help="Pause the scope at this percent.")
@@ -111,32 +112,35 @@ def create_budget(
 @api_url_option
 @output_option
 def update_budget(
-    budget_id: str, limit_usd: str | None, thresholds: tuple[str, ...], auto_pause: str | None,
+    budget: str, limit_usd: str | None, thresholds: tuple[str, ...], auto_pause: str | None,
     hard: bool | None, api_url: str | None, output: str,
 ) -> None:  # fmt: skip
-    """Change a budget's limit, thresholds, auto-pause or enforcement.
+    """Change a budget's limit, thresholds, auto-pause or enforcement (budget by name or id).
 
     \b
     Example:
-      agentops budgets update 01935f7e-… --limit 750 --hard
+      agentops budgets update team-monthly --limit 750 --hard
     """
     body = _body(
         limit_usd=limit_usd, threshold_alert_percent=list(thresholds) or None,
         auto_pause_at_percent=auto_pause,
         enforcement=None if hard is None else ("hard" if hard else "soft"),
     )  # fmt: skip
-    render(make_client(api_url).request("PATCH", f"/budgets/{budget_id}", body), output, COLUMNS)
+    client = make_client(api_url)
+    path = f"/budgets/{resolve(client, BUDGET, budget)}"
+    render(client.request("PATCH", path, body), output, COLUMNS)
 
 
 @budgets.command("delete")
-@click.argument("budget_id")
+@click.argument("budget", metavar="NAME|ID")
 @api_url_option
-def delete_budget(budget_id: str, api_url: str | None) -> None:
-    """Delete a budget.
+def delete_budget(budget: str, api_url: str | None) -> None:
+    """Delete a budget, by name or id.
 
     \b
     Example:
-      agentops budgets delete 01935f7e-…
+      agentops budgets delete team-monthly
     """
-    make_client(api_url).request("DELETE", f"/budgets/{budget_id}")
-    click.echo(f"deleted budget {budget_id}")
+    client = make_client(api_url)
+    client.request("DELETE", f"/budgets/{resolve(client, BUDGET, budget)}")
+    click.echo(f"deleted budget {budget}")
