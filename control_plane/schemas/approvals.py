@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from control_plane.schemas.common import Request
+from control_plane.schemas.costs import MoneyOut
 
 ApprovalStatus = Literal["pending", "approved", "denied", "expired"]
 
@@ -23,7 +23,7 @@ class ApprovalOut(BaseModel):
     policy_id: str
     policy_name: str
     reason: str = Field(description="Why the policy held the call")
-    estimated_cost_usd: Decimal | None = Field(
+    estimated_cost_usd: MoneyOut | None = Field(
         description="Worst-case cost of the call; null when the model is unpriced"
     )
     excerpt: str | None = Field(description="Prompt excerpt, only with content capture on")

@@ -43,7 +43,8 @@ class Figures(BaseModel):
     cost_usd: MoneyOut = Decimal(0)
     unpriced_calls: int = 0
     latency_ms_avg: float | None = None
-    latency_ms_p50: float | None = None  # upper bound of the histogram bucket
+    # Estimated from the rollups' latency histogram (control_plane/api/costs.py: percentile).
+    latency_ms_p50: float | None = None
     latency_ms_p95: float | None = None
 
 

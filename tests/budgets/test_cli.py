@@ -99,9 +99,7 @@ def test_budgets_alerts_and_reports_from_the_cli(running_url: str, cli_home: Pat
     assert table[-2].split()[-3:] == ["4.7500000000", "+", "unpriced"]  # the TOTAL line
     assert table[-1].startswith("warning: 1 calls unpriced (100 input and 20 output tokens)")
     rows = list(
-        csv.DictReader(
-            io.StringIO(run(report, ["--from", day, "--by", "agent", "-o", "csv"]))
-        )
+        csv.DictReader(io.StringIO(run(report, ["--from", day, "--by", "agent", "-o", "csv"])))
     )
     assert sum(Decimal(r["cost_usd"]) for r in rows) == Decimal("4.75")
     data = json.loads(run(report, ["--from", day, "-o", "json"]))
