@@ -49,6 +49,9 @@ def test_up_prints_what_an_agent_needs(up: Up) -> None:
     assert "NODE_EXTRA_CA_CERTS" in out
     assert bundle.read_text().count("BEGIN CERTIFICATE") > 10  # system roots + our CA
     assert (up.home / "embedded-admin.json").stat().st_mode & 0o777 == 0o600
+    log_file = up.home / "logs" / "agentops.log"
+    assert f"logs            {log_file}   (here: warnings and errors only)" in out
+    assert log_file.stat().st_size > 0  # INFO lines go to the file, not under the banner
 
 
 def test_ca_env_prints_the_ports_of_the_running_up(up: Up) -> None:
