@@ -11,19 +11,28 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import click
 
-output_option = click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format (json: the API's answer, see docs/cli.md).",
-)
+FC = TypeVar("FC", bound=Callable[..., Any])
+
+
+def _output_option(default: str) -> Callable[[FC], FC]:
+    return click.option(
+        "--output",
+        "-o",
+        type=click.Choice(["table", "json"]),
+        default=default,
+        show_default=True,
+        help="Output format (json: the API's answer, see docs/cli.md).",
+    )
+
+
+output_option = _output_option("table")
+# For commands read mostly by scripts (`config show`, `admin bootstrap`): JSON unless asked.
+json_output_option = _output_option("json")
 
 # A status word and the colour it is shown in on a terminal.
 STATUS_COLOURS = {
@@ -42,9 +51,9 @@ STATUS_COLOURS = {
 
 
 def use_colour() -> bool:
-    """Colours only on a terminal, never with NO_COLOR set (to anything)."""
+    """Colours only on a terminal, never with NO_COLOR set to a non-empty value."""
     # NO_COLOR is the no-color.org convention every terminal tool reads, not our configuration.
-    return "NO_COLOR" not in os.environ and sys.stdout.isatty()  # noqa: TID251
+    return not os.environ.get("NO_COLOR") and sys.stdout.isatty()  # noqa: TID251
 
 
 def echo(text: str = "", *, err: bool = False) -> None:
