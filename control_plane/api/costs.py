@@ -113,6 +113,8 @@ def figures(sums: dict[str, Any]) -> Figures:
         cache_write_tokens=int(sums["cache_write_tokens"] or 0),
         reasoning_tokens=int(sums["reasoning_tokens"] or 0),
         cost_usd=Decimal(sums["cost_usd"] or 0), unpriced_calls=int(sums["unpriced_calls"] or 0),
+        unpriced_input_tokens=int(sums.get("unpriced_input_tokens") or 0),
+        unpriced_output_tokens=int(sums.get("unpriced_output_tokens") or 0),
         latency_ms_avg=mean,
         latency_ms_p50=percentile(buckets, 0.50, mean),
         latency_ms_p95=percentile(buckets, 0.95, mean),

@@ -122,6 +122,8 @@ def rollup_rows(stored: list[StoredCall]) -> list[dict[str, Any]]:
         cost = money(r.cost.total_usd)
         if cost is None:
             row["unpriced_calls"] += 1
+            row["unpriced_input_tokens"] += r.tokens.input
+            row["unpriced_output_tokens"] += r.tokens.output
         else:
             row["cost_usd"] += cost
         if r.latency_ms is not None:
@@ -138,6 +140,7 @@ def empty_rollup(key: tuple[Any, ...]) -> dict[str, Any]:
         "model": model, "provider": provider, "calls": 0, "errors": 0, "input_tokens": 0,
         "output_tokens": 0, "cached_read_tokens": 0, "cache_write_tokens": 0,
         "reasoning_tokens": 0, "cost_usd": Decimal(0), "unpriced_calls": 0,
+        "unpriced_input_tokens": 0, "unpriced_output_tokens": 0,
         "latency_count": 0, "latency_ms_sum": 0.0,
     }  # fmt: skip
     row.update(dict.fromkeys(BUCKET_COLUMNS, 0))

@@ -178,16 +178,22 @@ def test_every_showing_command_answers_json_with_objects_named_by_name(
     calls = run.json("runs", "show", "walk-run")["call_list"]
     assert sorted(c["cost_usd"] for c in calls if c["cost_usd"] is not None) == [
         "0.0000000000", "0.5000000000"]  # fmt: skip
-    summary = run.json("costs", "summary")
-    assert summary["totals"]["unpriced_calls"] == 1
+    totals = run.json("costs", "summary")["totals"]
+    unpriced = ("unpriced_calls", "unpriced_input_tokens", "unpriced_output_tokens")
+    assert [totals[k] for k in unpriced] == [1, 300, 40]
+    assert run.text("costs", "summary").splitlines()[-1].startswith(
+        "warning: 1 calls unpriced (300 input and 40 output tokens)")  # fmt: skip
     assert run.json("costs", "report")["totals"]["unpriced_calls"] == 1
     hour = now.replace(minute=0, second=0, microsecond=0)
     span = ("--from", hour.isoformat(), "--to", (hour + timedelta(hours=1)).isoformat())
     assert run.json("pricing", "unpriced", *span)["items"][0]["model"] == "private-llm"
-    run.json("pricing", "reprice", *span, "--dry-run")
     run.json("pricing", "overrides", "set", "--model", "private-llm", "--provider", "openai",
              "--input-per-m", "1", "--output-per-m", "2")  # fmt: skip
     run.json("pricing", "overrides", "list")
+    assert run.json("pricing", "reprice", *span, "--dry-run")["calls_examined"] == 3
+    run.text("pricing", "reprice", *span)
+    totals = run.json("costs", "summary")["totals"]  # priced now: nothing left out
+    assert [totals[k] for k in unpriced] == [0, 0, 0]
     bills = Path(__file__).resolve().parents[1] / "budgets" / "bills" / "openai_costs.json"
     # A bill line the proxies did not capture is flagged: exit 1, the JSON report still printed.
     run.json("costs", "reconcile", "--provider", "openai", "--file", str(bills), "--no-alert",

@@ -3,13 +3,16 @@ and timeline, dashboard KPIs and cost reports that add up exactly."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from alembic import command
 
 from control_plane.api.costs import percentile
+from control_plane.store.migrate import alembic_config, upgrade
 from tests.control_plane.conftest import Session, SignUp, api_key, join
 from tests.ingest.records import T0, record
 
@@ -172,6 +175,34 @@ async def test_every_role_and_read_keys_may_read_but_ingest_keys_may_not(signup:
             await who.ok("GET", path)
     ingest_key = await api_key(owner, "ingest")
     assert (await ingest_key.call("GET", "/runs")).status == 403
+
+
+async def test_the_summary_counts_the_tokens_its_cost_leaves_out(
+    signup: SignUp, pg_url: str
+) -> None:
+    owner = await signup(org="acme")
+    await owner.ok("POST", "/agents", 201, json={"name": "bot"})
+    key = await api_key(owner, "ingest")
+    batch = [
+        record(run_id="r", cost=None, model="private-llm", input_tokens=300, output_tokens=40),
+        record(run_id="r", cost="0.5"),
+    ]
+    assert (await key.ok("POST", "/ingest/batch", json={"records": batch}))["stored"] == 2
+    span = {
+        "from": (T0 - timedelta(days=2)).isoformat(),
+        "to": (T0 + timedelta(days=1)).isoformat(),
+    }
+
+    async def unpriced() -> tuple[int, int, int]:
+        totals = (await owner.ok("GET", "/costs/summary", params=span))["totals"]
+        return (totals["unpriced_calls"], totals["unpriced_input_tokens"],
+                totals["unpriced_output_tokens"])  # fmt: skip
+
+    assert await unpriced() == (1, 300, 40)
+    # Rollups written before migration 0021_cli: it fills their tokens in from the calls.
+    await asyncio.to_thread(command.downgrade, alembic_config(pg_url), "0020")
+    await asyncio.to_thread(upgrade, pg_url)
+    assert await unpriced() == (1, 300, 40)
 
 
 @pytest.mark.parametrize(
