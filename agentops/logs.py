@@ -12,6 +12,8 @@ import logging
 import sys
 import time
 from contextvars import ContextVar
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
 from typing import Any
 
 request_id_var: ContextVar[str | None] = ContextVar("agentops_request_id", default=None)
@@ -44,21 +46,39 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str)
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
-    """Install one stderr handler on the root logger (idempotent)."""
+def configure_logging(
+    level: str = "INFO",
+    fmt: str = "json",
+    *,
+    log_file: Path | None = None,
+    console_level: str | None = None,
+) -> None:
+    """Install our handlers on the root logger (idempotent): stderr, and with ``log_file`` a
+    rotating file (10 MB x 3) that gets every line at ``level`` while stderr gets only
+    ``console_level`` and above (``agentops up`` keeps its terminal for its banner)."""
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "_agentops", False):
-            root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
-    handler._agentops = True  # type: ignore[attr-defined]
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(handler)
+    for old in list(root.handlers):
+        if getattr(old, "_agentops", False):
+            root.removeHandler(old)
+            old.close()
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if console_level is not None:
+        handlers[0].setLevel(console_level.upper())
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(RotatingFileHandler(log_file, maxBytes=10 << 20, backupCount=3))
+    for handler in handlers:
+        handler._agentops = True  # type: ignore[attr-defined]
+        handler.setFormatter(_formatter(fmt))
+        root.addHandler(handler)
     root.setLevel(level.upper())
     # mitmproxy and aiohttp access logs are noisy at INFO; our own addons log what matters.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     # Alembic narrates every plugin and revision at INFO; migrations report their own outcome.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _formatter(fmt: str) -> logging.Formatter:
+    if fmt == "json":
+        return JsonFormatter()
+    return logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")

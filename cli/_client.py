@@ -1,7 +1,10 @@
 """A small blocking client of the control plane API for the CLI.
 
 The base URL comes from ``--api-url``, else the one saved by ``agentops login``, else the
-configured control plane address. The token lives in ``<home>/cli.json`` (mode 0600).
+configured control plane address. The token lives in the user's config directory
+(``click.get_app_dir``: ``~/.config/agentops/cli.json`` on Linux, ``$XDG_CONFIG_HOME`` honoured),
+mode 0600, not next to the data; a file left at the old place (``<home>/cli.json``) is moved
+there on first use.
 """
 
 from __future__ import annotations
@@ -26,21 +29,26 @@ class ApiCallError(click.ClickException):
     """An error answer of the API, shown as ``<status> <code>: <message>``."""
 
 
-def config_path(settings: Settings) -> Path:
-    return settings.home / "cli.json"
+def config_path() -> Path:
+    return Path(click.get_app_dir("agentops")) / "cli.json"
 
 
 def load_config(settings: Settings) -> dict[str, Any]:
-    path = config_path(settings)
+    """The saved login; one left next to the data by an older version is moved here first."""
+    path = config_path()
+    legacy = settings.home / "cli.json"
+    if not path.exists() and legacy.is_file():
+        save_config(json.loads(legacy.read_text()))
+        legacy.unlink()
     if not path.exists():
         return {}
     data: dict[str, Any] = json.loads(path.read_text())
     return data
 
 
-def save_config(settings: Settings, data: dict[str, Any]) -> Path:
+def save_config(data: dict[str, Any]) -> Path:
     """Write the CLI config readable by its owner only (it holds a credential)."""
-    path = config_path(settings)
+    path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -89,7 +97,6 @@ class ApiClient:
             return False
         self.token = tokens["access_token"]
         save_config(
-            self.settings,
             {**config, "token": tokens["access_token"], "refresh_token": tokens["refresh_token"]},
         )
         return True
@@ -176,7 +183,7 @@ def _embedded_login(settings: Settings, api_url: str | None) -> dict[str, Any] |
         "refresh_token": tokens["refresh_token"],
         "kind": "user",
     }
-    save_config(settings, config)
+    save_config(config)
     return config
 
 

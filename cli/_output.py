@@ -1,40 +1,105 @@
-"""Table or JSON rendering shared by every CLI command."""
+"""Table or JSON rendering shared by every CLI command.
+
+Every command that shows something takes ``-o table|json``. JSON is the API's own answer
+(documented in docs/cli.md), indented, keys in the API's order. Tables are aligned text; on a
+terminal their header is bold and statuses are coloured, piped output is plain, and
+``NO_COLOR`` (https://no-color.org) turns colours off everywhere.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import click
 
-output_option = click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+FC = TypeVar("FC", bound=Callable[..., Any])
+
+
+def _output_option(default: str) -> Callable[[FC], FC]:
+    return click.option(
+        "--output",
+        "-o",
+        type=click.Choice(["table", "json"]),
+        default=default,
+        show_default=True,
+        help="Output format (json: the API's answer, see docs/cli.md).",
+    )
+
+
+output_option = _output_option("table")
+# For commands read mostly by scripts (`config show`, `admin bootstrap`): JSON unless asked.
+json_output_option = _output_option("json")
+
+# A status word and the colour it is shown in on a terminal.
+STATUS_COLOURS = {
+    "active": "green",
+    "applied": "green",
+    "resumed": "green",
+    "paused": "yellow",
+    "pending": "yellow",
+    "partial": "yellow",
+    "killed": "red",
+    "unpriced": "red",
+    "revoked": "red",
+    "failed": "red",
+    "denied": "red",
+}
+
+
+def use_colour() -> bool:
+    """Colours only on a terminal, never with NO_COLOR set to a non-empty value."""
+    # NO_COLOR is the no-color.org convention every terminal tool reads, not our configuration.
+    return not os.environ.get("NO_COLOR") and sys.stdout.isatty()  # noqa: TID251
+
+
+def echo(text: str = "", *, err: bool = False) -> None:
+    """``click.echo`` with the styles kept only where colours are wanted."""
+    click.echo(text, err=err, color=use_colour())
+
+
+def styled(text: str, **styles: Any) -> str:
+    return click.style(text, **styles) if use_colour() else text
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
 
 
 def render(data: Any, output: str, columns: Sequence[str] | None = None) -> None:
     """Print ``data`` (a dict or a list of dicts) as JSON or as an aligned table."""
     if output == "json":
-        click.echo(json.dumps(data, indent=2, default=str))
+        echo_json(data)
         return
     rows = data if isinstance(data, list) else [data]
     if not rows:
         click.echo("(none)")
         return
     cols = list(columns or rows[0].keys())
-    cells = [[_cell(row.get(col)) for col in cols] for row in rows]
-    widths = [max(len(col), *(len(r[i]) for r in cells)) for i, col in enumerate(cols)]
-    click.echo(
-        "  ".join(col.upper().ljust(w) for col, w in zip(cols, widths, strict=True)).rstrip()
-    )
+    table([[_cell(row.get(col)) for col in cols] for row in rows], cols)
+
+
+def table(cells: list[list[str]], header: Sequence[str]) -> None:
+    """Aligned columns under an upper-case header; colours applied after padding."""
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(header)]
+    echo(styled(_line([h.upper() for h in header], widths), bold=True))
     for row in cells:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        echo(_line([_colour(v, w) for v, w in zip(row, widths, strict=True)], None))
+
+
+def _line(values: list[str], widths: list[int] | None) -> str:
+    if widths is not None:
+        values = [v.ljust(w) for v, w in zip(values, widths, strict=True)]
+    return "  ".join(values).rstrip()
+
+
+def _colour(value: str, width: int) -> str:
+    padded = value.ljust(width)
+    colour = STATUS_COLOURS.get(value)
+    return padded if colour is None else styled(value, fg=colour) + padded[len(value) :]
 
 
 def _cell(value: Any) -> str:

@@ -20,6 +20,7 @@ import aiohttp
 import click
 
 from agentops.settings import Settings, load_settings
+from cli._output import json_output_option, render
 from control_plane.server import ControlPlaneServer
 
 PASSWORD_ENV = "AGENTOPS_BOOTSTRAP_PASSWORD"
@@ -55,6 +56,7 @@ def admin() -> None:
     default=None,
     help="Write a newly created agent key to this file (mode 0600) instead of printing it.",
 )
+@json_output_option
 def bootstrap(
     org_slug: str,
     org_name: str | None,
@@ -62,6 +64,7 @@ def bootstrap(
     password_stdin: bool,
     agent: str | None,
     key_file: Path | None,
+    output: str,
 ) -> None:
     """Create the first org and its owner (idempotent), and optionally an agent with a key.
 
@@ -92,7 +95,7 @@ def bootstrap(
         result["agent_key_file"] = str(key_file)
     elif key is not None:
         result["agent_key"] = key
-    click.echo(json.dumps(result, indent=2))
+    render(result, output)
 
 
 async def _bootstrap(

@@ -9,6 +9,7 @@ import click
 
 from cli._client import api_url_option, make_client
 from cli._output import output_option, render
+from cli._resolve import AGENT, resolve
 
 COLUMNS = ("id", "name", "team", "provider", "environment", "status")
 
@@ -118,21 +119,23 @@ def create_agent(
 
 
 @agents.command("show")
-@click.argument("agent_id")
+@click.argument("agent", metavar="NAME|ID")
 @api_url_option
 @output_option
-def show_agent(agent_id: str, api_url: str | None, output: str) -> None:
-    """Show one agent.
+def show_agent(agent: str, api_url: str | None, output: str) -> None:
+    """Show one agent, by name or id.
 
     \b
-    Example:
+    Examples:
+      agentops agents show refund-bot
       agentops agents show 01935f7e-… -o json
     """
-    render(make_client(api_url).request("GET", f"/agents/{agent_id}"), output)
+    client = make_client(api_url)
+    render(client.request("GET", f"/agents/{resolve(client, AGENT, agent)}"), output)
 
 
 @agents.command("update")
-@click.argument("agent_id")
+@click.argument("agent", metavar="NAME|ID")
 @click.option("--name", default=None, help="New name.")
 @click.option("--team", default=None, help="New team name.")
 @click.option(
@@ -143,7 +146,7 @@ def show_agent(agent_id: str, api_url: str | None, output: str) -> None:
 @api_url_option
 @output_option
 def update_agent(
-    agent_id: str,
+    agent: str,
     name: str | None,
     team: str | None,
     status: str | None,
@@ -152,11 +155,11 @@ def update_agent(
     api_url: str | None,
     output: str,
 ) -> None:
-    """Change an agent (only the given fields).
+    """Change an agent, by name or id (only the given fields).
 
     \b
     Example:
-      agentops agents update 01935f7e-… --status paused
+      agentops agents update refund-bot --status paused
     """
     body = {
         k: v
@@ -169,18 +172,21 @@ def update_agent(
         }.items()
         if v is not None
     }
-    render(make_client(api_url).request("PATCH", f"/agents/{agent_id}", body), output, COLUMNS)
+    client = make_client(api_url)
+    path = f"/agents/{resolve(client, AGENT, agent)}"
+    render(client.request("PATCH", path, body), output, COLUMNS)
 
 
 @agents.command("delete")
-@click.argument("agent_id")
+@click.argument("agent", metavar="NAME|ID")
 @api_url_option
-def delete_agent(agent_id: str, api_url: str | None) -> None:
-    """Delete an agent.
+def delete_agent(agent: str, api_url: str | None) -> None:
+    """Delete an agent, by name or id.
 
     \b
     Example:
-      agentops agents delete 01935f7e-…
+      agentops agents delete refund-bot
     """
-    make_client(api_url).request("DELETE", f"/agents/{agent_id}")
-    click.echo(f"deleted agent {agent_id}")
+    client = make_client(api_url)
+    client.request("DELETE", f"/agents/{resolve(client, AGENT, agent)}")
+    click.echo(f"deleted agent {agent}")

@@ -6,6 +6,7 @@ import click
 
 from cli._client import api_url_option, make_client
 from cli._output import output_option, render
+from cli._resolve import CHANNEL, resolve
 
 CHANNEL_COLUMNS = ("id", "name", "kind", "url", "recipients", "enabled")
 DELIVERY_COLUMNS = ("id", "event_type", "status", "attempts", "next_attempt_at", "last_error")
@@ -70,17 +71,18 @@ def add_channel(
 
 
 @channels.command("delete")
-@click.argument("channel_id")
+@click.argument("channel", metavar="NAME|ID")
 @api_url_option
-def delete_channel(channel_id: str, api_url: str | None) -> None:
-    """Delete a channel (its deliveries go with it).
+def delete_channel(channel: str, api_url: str | None) -> None:
+    """Delete a channel, by name or id (its deliveries go with it).
 
     \b
     Example:
-      agentops alerts channels delete 01935f7e-…
+      agentops alerts channels delete finance
     """
-    make_client(api_url).request("DELETE", f"/alerts/channels/{channel_id}")
-    click.echo(f"deleted channel {channel_id}")
+    client = make_client(api_url)
+    client.request("DELETE", f"/alerts/channels/{resolve(client, CHANNEL, channel)}")
+    click.echo(f"deleted channel {channel}")
 
 
 @alerts.command("deliveries")

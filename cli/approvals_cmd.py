@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from cli._output import output_option, render
+from cli._output import echo_json, output_option, render
 from cli.emergency_cmd import call_api, connection_options
 
 COLUMNS = ("id", "status", "agent", "run_id", "model", "policy_name", "estimated_cost_usd",
@@ -51,14 +51,15 @@ def list_approvals(
 @approvals.command("show")
 @click.argument("approval_id")
 @connection_options
-def show(approval_id: str, url: str | None, token: str | None) -> None:
+@output_option
+def show(approval_id: str, url: str | None, token: str | None, output: str) -> None:
     """Show one approval request: the call's summary and, once decided, who decided and why.
 
     \b
     Example:
-      agentops approvals show apr_1a2b...
+      agentops approvals show apr_1a2b... -o json
     """
-    render(call_api(url, token, "GET", f"/approvals/{approval_id}"), "json")
+    render(call_api(url, token, "GET", f"/approvals/{approval_id}"), output)
 
 
 @approvals.command("approve")
@@ -66,8 +67,9 @@ def show(approval_id: str, url: str | None, token: str | None) -> None:
 @click.option("--reason", required=True, help="Why (audited).")
 @click.option("--for-run", is_flag=True, help="Approve the rest of this run too.")
 @connection_options
+@output_option
 def approve(
-    approval_id: str, reason: str, for_run: bool, url: str | None, token: str | None
+    approval_id: str, reason: str, for_run: bool, url: str | None, token: str | None, output: str
 ) -> None:
     """Approve a held call (its proxy sends it on) or a budget top-up (in force at once).
 
@@ -77,6 +79,9 @@ def approve(
     """
     body = {"reason": reason, "for_run": for_run}
     found = call_api(url, token, "POST", f"/approvals/{approval_id}/approve", body)
+    if output == "json":
+        echo_json(found)
+        return
     if found.get("topup_until"):
         click.echo(
             f"approved top-up {found['id']}: +${found['topup_usd']} on budget "
@@ -90,7 +95,8 @@ def approve(
 @click.argument("approval_id")
 @click.option("--reason", required=True, help="Why (audited, and told to the agent).")
 @connection_options
-def deny(approval_id: str, reason: str, url: str | None, token: str | None) -> None:
+@output_option
+def deny(approval_id: str, reason: str, url: str | None, token: str | None, output: str) -> None:
     """Deny a held call: its proxy refuses it with your reason.
 
     \b
@@ -98,4 +104,7 @@ def deny(approval_id: str, reason: str, url: str | None, token: str | None) -> N
       agentops approvals deny apr_1a2b... --reason "use gpt-4o-mini"
     """
     found = call_api(url, token, "POST", f"/approvals/{approval_id}/deny", {"reason": reason})
+    if output == "json":
+        echo_json(found)
+        return
     click.echo(f"denied {found['id']}: agent {found['agent']}")

@@ -8,7 +8,8 @@ import click
 
 from cli._client import api_url_option, make_client
 from cli._output import output_option, render
-from cli.emergency_cmd import call_api, connection_options
+from cli._resolve import BUDGET, resolve
+from cli.emergency_cmd import connected_client, connection_options
 
 COLUMNS = (
     "id", "name", "scope", "target", "period", "enforcement", "limit_usd",
@@ -104,7 +105,7 @@ def create_budget(
 
 
 @budgets.command("update")
-@click.argument("budget_id")
+@click.argument("budget", metavar="NAME|ID")
 @click.option("--limit", "limit_usd", default=None, help="New limit in USD.")
 @click.option("--threshold", "thresholds", multiple=True, help="Replace the alert thresholds.")
 @click.option("--auto-pause", "auto_pause", default=None, help="Pause the scope at this percent.")
@@ -112,39 +113,42 @@ def create_budget(
 @api_url_option
 @output_option
 def update_budget(
-    budget_id: str, limit_usd: str | None, thresholds: tuple[str, ...], auto_pause: str | None,
+    budget: str, limit_usd: str | None, thresholds: tuple[str, ...], auto_pause: str | None,
     hard: bool | None, api_url: str | None, output: str,
 ) -> None:  # fmt: skip
-    """Change a budget's limit, thresholds, auto-pause or enforcement.
+    """Change a budget's limit, thresholds, auto-pause or enforcement (budget by name or id).
 
     \b
     Example:
-      agentops budgets update 01935f7e-… --limit 750 --hard
+      agentops budgets update team-monthly --limit 750 --hard
     """
     body = _body(
         limit_usd=limit_usd, threshold_alert_percent=list(thresholds) or None,
         auto_pause_at_percent=auto_pause,
         enforcement=None if hard is None else ("hard" if hard else "soft"),
     )  # fmt: skip
-    render(make_client(api_url).request("PATCH", f"/budgets/{budget_id}", body), output, COLUMNS)
+    client = make_client(api_url)
+    path = f"/budgets/{resolve(client, BUDGET, budget)}"
+    render(client.request("PATCH", path, body), output, COLUMNS)
 
 
 @budgets.command("delete")
-@click.argument("budget_id")
+@click.argument("budget", metavar="NAME|ID")
 @api_url_option
-def delete_budget(budget_id: str, api_url: str | None) -> None:
-    """Delete a budget.
+def delete_budget(budget: str, api_url: str | None) -> None:
+    """Delete a budget, by name or id.
 
     \b
     Example:
-      agentops budgets delete 01935f7e-…
+      agentops budgets delete team-monthly
     """
-    make_client(api_url).request("DELETE", f"/budgets/{budget_id}")
-    click.echo(f"deleted budget {budget_id}")
+    client = make_client(api_url)
+    client.request("DELETE", f"/budgets/{resolve(client, BUDGET, budget)}")
+    click.echo(f"deleted budget {budget}")
 
 
 @budgets.command("topup")
-@click.argument("budget_id")
+@click.argument("budget", metavar="NAME|ID")
 @click.option("--amount", "amount_usd", required=True, help="How much to add, in USD.")
 @click.option("--hours", required=True, help="For how long, from the approval (at most 168).")
 @click.option("--reason", required=True, help="Why (shown to the approvers, audited).")
@@ -152,7 +156,7 @@ def delete_budget(budget_id: str, api_url: str | None) -> None:
 @connection_options
 @output_option
 def topup(
-    budget_id: str, amount_usd: str, hours: str, reason: str, agent: str | None,
+    budget: str, amount_usd: str, hours: str, reason: str, agent: str | None,
     url: str | None, token: str | None, output: str,
 ) -> None:  # fmt: skip
     """Ask for a temporary increase of a hard budget; an owner or admin other than you decides
@@ -161,10 +165,11 @@ def topup(
 
     \b
     Example:
-      agentops budgets topup 01935f7e-… --amount 25 --hours 4 --reason "quarter-end batch"
+      agentops budgets topup team-monthly --amount 25 --hours 4 --reason "quarter-end batch"
     """
     body = _body(amount_usd=amount_usd, hours=hours, reason=reason, agent=agent)
-    found = call_api(url, token, "POST", f"/budgets/{budget_id}/topups", body)
+    client = connected_client(url, token)
+    found = client.request("POST", f"/budgets/{resolve(client, BUDGET, budget)}/topups", body)
     if output == "json":
         render(found, output, ())
         return

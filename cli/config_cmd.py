@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from agentops.settings import load_settings
 from agentops.settings_doc import render
+from cli import _output
 
 
 @click.group()
@@ -37,14 +40,32 @@ def new_secrets_key() -> None:
 
 
 @config.command()
-def show() -> None:
-    """Print the effective settings as JSON (secrets masked).
+@_output.json_output_option
+def show(output: str) -> None:
+    """Print the effective settings (secrets masked): JSON, or one `name value` line each
+    with -o table.
 
     \b
-    Example:
+    Examples:
       AGENTOPS_PROXY__LISTEN_PORT=9090 agentops config show
+      agentops config show -o table
     """
-    click.echo(load_settings().model_dump_json(indent=2))
+    settings = load_settings().model_dump(mode="json")
+    if output == "json":
+        _output.echo_json(settings)
+        return
+    rows = [{"setting": name, "value": value} for name, value in _flat(settings)]
+    _output.render(rows, output)
+
+
+def _flat(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    pairs: list[tuple[str, Any]] = []
+    for name, value in data.items():
+        if isinstance(value, dict) and value:
+            pairs += _flat(value, f"{prefix}{name}.")
+        else:
+            pairs.append((f"{prefix}{name}", value))
+    return pairs
 
 
 @config.command()

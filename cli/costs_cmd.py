@@ -10,7 +10,7 @@ from cli._client import api_url_option, make_client
 from cli._output import output_option, render
 
 COLUMNS = ("group", "calls", "errors", "input_tokens", "output_tokens", "cost_usd",
-           "unpriced_calls")  # fmt: skip
+           "unpriced_calls", "unpriced_input_tokens", "unpriced_output_tokens")  # fmt: skip
 
 
 @click.group()
@@ -49,10 +49,12 @@ def summary(
     rows = [_row(g["label"], g["figures"]) for g in report["groups"]]
     rows.append(_row("TOTAL", report["totals"]))
     render(rows, output, COLUMNS)
-    unpriced = report["totals"]["unpriced_calls"]
-    if unpriced:
-        click.echo(f"warning: {unpriced} calls unpriced: their cost is not in these totals "
-                   "(`agentops pricing unpriced` lists the models)")  # fmt: skip
+    totals = report["totals"]
+    if totals["unpriced_calls"]:
+        click.echo(f"warning: {totals['unpriced_calls']} calls unpriced "
+                   f"({totals['unpriced_input_tokens']} input and "
+                   f"{totals['unpriced_output_tokens']} output tokens): their cost is not in "
+                   "these totals (`agentops pricing unpriced` lists the models)")  # fmt: skip
 
 
 def _row(label: str, figures: dict[str, Any]) -> dict[str, Any]:

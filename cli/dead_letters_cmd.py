@@ -14,6 +14,7 @@ import click
 from pydantic import SecretStr
 
 from agentops.settings import load_settings
+from cli._output import echo_json, output_option
 
 
 def _spool(spool: Path | None) -> Path:
@@ -27,16 +28,22 @@ def dead_letters() -> None:
 
 @dead_letters.command("list")
 @click.option("--spool", type=click.Path(path_type=Path), help="Spool directory of the proxy.")
-def list_(spool: Path | None) -> None:
+@output_option
+def list_(spool: Path | None, output: str) -> None:
     """List dead letters: when, call id, org, agent, and the control plane's reason.
 
     \b
     Example:
-      agentops dead-letters list --spool /var/lib/agentops/spool
+      agentops dead-letters list --spool /var/lib/agentops/spool -o json
     """
     from proxy.dead_letters import DeadLetters
 
     letters = DeadLetters(_spool(spool)).read()
+    if output == "json":
+        echo_json(
+            {"items": [{"at": d.at, "reason": d.reason, "record": d.record} for d in letters]}
+        )
+        return
     if not letters:
         click.echo("no dead letters")
         return

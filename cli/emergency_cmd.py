@@ -7,13 +7,13 @@ key with the admin scope; read scope is enough for ``status``) say otherwise.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import click
 
-from cli._client import make_client
+from cli._client import ApiClient, make_client
+from cli._output import STATUS_COLOURS, echo, echo_json, output_option, styled
 
 
 def connection_options[F: Callable[..., Any]](func: F) -> F:
@@ -84,22 +84,36 @@ def scope_body(
     return chosen[0]
 
 
-def call_api(url: str | None, token: str | None, method: str, path: str, body: Any = None) -> Any:
-    """One API call with the explicit URL/token, else those saved by `agentops login`."""
+def connected_client(url: str | None, token: str | None) -> ApiClient:
+    """A client with the explicit URL/token, else those saved by `agentops login`."""
     client = make_client(url, authenticated=token is None)
     if token is not None:
         client.token = token
-    return client.request(method, path, body)
+    return client
+
+
+def call_api(url: str | None, token: str | None, method: str, path: str, body: Any = None) -> Any:
+    """One API call with the explicit URL/token, else those saved by `agentops login`."""
+    return connected_client(url, token).request(method, path, body)
 
 
 def _act(
-    action: str, url: str | None, token: str | None, scope: dict[str, Any], reason: str | None
+    action: str,
+    url: str | None,
+    token: str | None,
+    scope: dict[str, Any],
+    reason: str | None,
+    output: str,
 ) -> None:
     body = {**scope, **({"reason": reason} if reason is not None else {})}
     result = call_api(url, token, "POST", f"/emergency/{action}", body)
+    if output == "json":
+        echo_json(result)
+        return
     done = {"kill": "killed", "pause": "paused", "resume": "resumed"}[action]
     for rule in result["rules"]:
-        click.echo(f"{done} {rule['scope']} {rule['target']} (reference {rule['reference']})")
+        echo(f"{styled(done, fg=STATUS_COLOURS[done])} {rule['scope']} {rule['target']} "
+             f"(reference {rule['reference']})")  # fmt: skip
     for name in result["agents"]:
         click.echo(f"agent {name}: registry status {'active' if action == 'resume' else done}")
     click.echo(f"control state version {result['version']}")
@@ -115,6 +129,7 @@ def _act(
     "first call). Without it, an unknown agent is an error listing close names.",
 )
 @connection_options
+@output_option
 def kill(
     all_: bool,
     team: str | None,
@@ -126,6 +141,7 @@ def kill(
     reason: str,
     url: str | None,
     token: str | None,
+    output: str,
 ) -> None:
     """Kill: refuse every new call and cut live streams at once.
 
@@ -138,7 +154,7 @@ def kill(
       agentops kill --agent not-yet-seen --create --reason "never let it run"
     """
     body = scope_body(all_, team, agent, tag, environment, key) | _create(create, agent)
-    _act("kill", url, token, body, reason)
+    _act("kill", url, token, body, reason, output)
 
 
 @click.command("pause")
@@ -151,6 +167,7 @@ def kill(
     "first call). Without it, an unknown agent is an error listing close names.",
 )
 @connection_options
+@output_option
 def pause(
     all_: bool,
     team: str | None,
@@ -162,6 +179,7 @@ def pause(
     reason: str,
     url: str | None,
     token: str | None,
+    output: str,
 ) -> None:
     """Pause: refuse new calls, let calls in flight finish.
 
@@ -172,13 +190,14 @@ def pause(
       agentops pause --key aoh_k3y1d2x9q0ab --reason "who is using this key?"
     """
     body = scope_body(all_, team, agent, tag, environment, key) | _create(create, agent)
-    _act("pause", url, token, body, reason)
+    _act("pause", url, token, body, reason, output)
 
 
 @click.command("resume")
 @target_options
 @click.option("--reason", default=None, help="Kept in the audit log.")
 @connection_options
+@output_option
 def resume(
     all_: bool,
     team: str | None,
@@ -189,6 +208,7 @@ def resume(
     reason: str | None,
     url: str | None,
     token: str | None,
+    output: str,
 ) -> None:
     """Lift a kill or pause at the same scope (and set agents active again).
 
@@ -198,7 +218,8 @@ def resume(
       agentops resume --all --reason "incident closed"
       agentops resume --key aoh_k3y1d2x9q0ab
     """
-    _act("resume", url, token, scope_body(all_, team, agent, tag, environment, key), reason)
+    scope = scope_body(all_, team, agent, tag, environment, key)
+    _act("resume", url, token, scope, reason, output)
 
 
 def _create(create: bool, agent: str | None) -> dict[str, Any]:
@@ -208,9 +229,10 @@ def _create(create: bool, agent: str | None) -> dict[str, Any]:
 
 
 @click.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer.")
+@click.option("--json", "as_json", is_flag=True, hidden=True, help="Deprecated: -o json.")
 @connection_options
-def status(as_json: bool, url: str | None, token: str | None) -> None:
+@output_option
+def status(as_json: bool, url: str | None, token: str | None, output: str) -> None:
     """What is killed or paused, and which proxies hold the current control state.
 
     A proxy whose reported version is behind the org's is flagged NOT APPLIED: it may still
@@ -218,30 +240,36 @@ def status(as_json: bool, url: str | None, token: str | None) -> None:
     its staleness bound (cut off from Redis) is flagged STALE with the state's age.
 
     \b
-    Example:
+    Examples:
       agentops status
+      agentops status -o json
     """
     result = call_api(url, token, "GET", "/emergency")
-    if as_json:
-        click.echo(json.dumps(result, indent=2))
+    if as_json or output == "json":
+        echo_json(result)
         return
     click.echo(f"org {result['org']}  control state version {result['version']}")
     click.echo("in force:" if result["rules"] else "in force: nothing")
     for rule in result["rules"]:
-        click.echo(
-            f"  {rule['action']:<5} {rule['scope']:<5} {rule['target']}  "
+        action = styled(f"{rule['action']:<5}", fg="red" if rule["action"] == "kill" else "yellow")
+        echo(
+            f"  {action} {rule['scope']:<5} {rule['target']}  "
             f"reason: {rule['reason']}  (reference {rule['reference']}, "
             f"by {rule['created_by'] or '?'}, {rule['created_at']})"
         )
     click.echo("proxies:" if result["proxies"] else "proxies: none reporting")
     for proxy in result["proxies"]:
-        state = "applied" if proxy["applied"] else f"NOT APPLIED (behind {result['version']})"
+        state = (
+            styled("applied", fg="green")
+            if proxy["applied"]
+            else styled(f"NOT APPLIED (behind {result['version']})", fg="red", bold=True)
+        )
         age = proxy.get("state_age_seconds")
         if proxy.get("stale"):
-            state += f"  STALE (control state {age:.0f} s old)"
+            state += "  " + styled(f"STALE (control state {age:.0f} s old)", fg="yellow")
         elif age is not None:
             state += f"  state age {age:.0f} s"
-        click.echo(
+        echo(
             f"  {proxy['proxy_id']}  version {proxy['version']}  {state}  "
             f"last seen {proxy['seen_at']}"
         )

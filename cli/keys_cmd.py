@@ -6,6 +6,7 @@ import click
 
 from cli._client import api_url_option, make_client
 from cli._output import output_option, render
+from cli._resolve import AGENT, KEY, resolve
 
 COLUMNS = ("id", "name", "prefix", "scopes", "agent_id", "last_used_at", "expires_at", "revoked_at")
 
@@ -17,7 +18,7 @@ def keys() -> None:
     \b
     Examples:
       agentops keys create ci --scope read
-      agentops keys revoke 01935f7e-…
+      agentops keys revoke ci
     """
 
 
@@ -31,7 +32,10 @@ def keys() -> None:
     required=True,
     help="Scope (repeatable).",
 )
-@click.option("--agent-id", default=None, help="Bind the key to one agent.")
+@click.option(
+    "--agent", "--agent-id", "agent", default=None, metavar="NAME|ID",
+    help="Bind the key to one agent (its name or id).",
+)  # fmt: skip
 @click.option(
     "--expires-at", default=None, help="ISO 8601 time with offset when the key stops working."
 )
@@ -40,7 +44,7 @@ def keys() -> None:
 def create_key(
     name: str,
     scopes: tuple[str, ...],
-    agent_id: str | None,
+    agent: str | None,
     expires_at: str | None,
     api_url: str | None,
     output: str,
@@ -49,11 +53,13 @@ def create_key(
 
     \b
     Example:
-      agentops keys create proxy --scope ingest --agent-id 01935f7e-…
+      agentops keys create proxy --scope ingest --agent refund-bot
     """
+    client = make_client(api_url)
+    agent_id = None if agent is None else resolve(client, AGENT, agent)
     body = {"name": name, "scopes": list(scopes), "agent_id": agent_id, "expires_at": expires_at}
     render(
-        make_client(api_url).request("POST", "/api-keys", body),
+        client.request("POST", "/api-keys", body),
         output,
         ("id", "name", "key", "scopes"),
     )
@@ -77,14 +83,15 @@ def list_keys(include_revoked: bool, api_url: str | None, output: str) -> None:
 
 
 @keys.command("revoke")
-@click.argument("key_id")
+@click.argument("key", metavar="NAME|ID")
 @api_url_option
-def revoke_key(key_id: str, api_url: str | None) -> None:
-    """Revoke an API key (effective on its next request).
+def revoke_key(key: str, api_url: str | None) -> None:
+    """Revoke an API key, by name or id (effective on its next request).
 
     \b
     Example:
-      agentops keys revoke 01935f7e-…
+      agentops keys revoke ci
     """
-    make_client(api_url).request("DELETE", f"/api-keys/{key_id}")
-    click.echo(f"revoked key {key_id}")
+    client = make_client(api_url)
+    client.request("DELETE", f"/api-keys/{resolve(client, KEY, key)}")
+    click.echo(f"revoked key {key}")

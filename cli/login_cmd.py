@@ -9,7 +9,7 @@ import click
 
 from agentops.settings import load_settings
 from cli._client import api_url_option, make_client, save_config
-from cli._output import output_option, render
+from cli._output import echo, echo_json, output_option, styled
 
 
 @click.command()
@@ -34,7 +34,8 @@ def login(
     api_url: str | None,
     output: str,
 ) -> None:
-    """Sign in to the control plane and store the token in <home>/cli.json (mode 0600).
+    """Sign in to the control plane, say who you are signed in as, and store the token in
+    your config directory (~/.config/agentops/cli.json on Linux, mode 0600).
 
     With no e-mail and no key, next to `agentops up` it signs in as the embedded admin whose
     credentials `up` wrote to <home>/embedded-admin.json.
@@ -55,7 +56,9 @@ def login(
         client.token = api_key
         org_profile = client.request("GET", "/orgs/profile")
         saved = {"api_url": client.base_url, "token": api_key, "kind": "api_key"}
-        result = {"org": org_profile["slug"], "kind": "api_key"}
+        # aoh_<public id>_<secret>: the public part names the key, the secret is never shown
+        who = {"key": "_".join(api_key.split("_")[:2]), "org": org_profile["slug"]}
+        result = {**who, "kind": "api_key"}
     else:
         email = email or click.prompt("E-mail", err=True)
         password = password or click.prompt("Password", hide_input=True, err=True)
@@ -68,9 +71,22 @@ def login(
             "refresh_token": tokens["refresh_token"],
             "kind": "user",
         }
-        result = {"org": tokens["org_slug"], "kind": "user", "role": tokens["role"]}
-    path = save_config(settings, saved)
-    render({**result, "config": str(path)}, output)
+        result = {"email": email, "org": tokens["org_slug"], "kind": "user", "role": tokens["role"]}
+    path = save_config(saved)
+    result |= {"api_url": client.base_url, "config": str(path)}
+    if output == "json":
+        echo_json(result)
+    else:
+        echo(signed_in_line(result))
+        echo(f"token saved in {path} (mode 0600)")
+
+
+def signed_in_line(result: dict[str, str]) -> str:
+    """Who the saved credential is, in one sentence."""
+    where = f"org {styled(result['org'], bold=True)} at {result['api_url']}"
+    if result["kind"] == "api_key":
+        return f"signed in with API key {result['key']} to {where}"
+    return f"signed in as {styled(result['email'], bold=True)} ({result['role']}) to {where}"
 
 
 def _embedded_admin(path: Path) -> dict[str, str] | None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from agentops.settings import load_settings
 from cli._client import api_url_option, make_client, save_config
 from cli._output import output_option, render
+from cli._resolve import MEMBER, TEAM, resolve
 
 ROLES = click.Choice(["owner", "admin", "team_lead", "member", "viewer"])
 COLUMNS = ("id", "email", "role", "team_id", "created_at")
@@ -42,10 +42,12 @@ def list_members(role: str | None, api_url: str | None, output: str) -> None:
 @members.command("invite")
 @click.argument("email")
 @click.option("--role", type=ROLES, default="member", show_default=True, help="Role in the org.")
-@click.option("--team-id", default=None, help="Team a team_lead leads.")
+@click.option(
+    "--team", "--team-id", "team", default=None, metavar="NAME|ID", help="Team a team_lead leads."
+)
 @api_url_option
 @output_option
-def invite(email: str, role: str, team_id: str | None, api_url: str | None, output: str) -> None:
+def invite(email: str, role: str, team: str | None, api_url: str | None, output: str) -> None:
     """Invite a member by e-mail.
 
     A new person gets a single-use invitation token, printed this once (and e-mailed when
@@ -53,11 +55,13 @@ def invite(email: str, role: str, team_id: str | None, api_url: str | None, outp
 
     \b
     Example:
-      agentops members invite lead@example.com --role team_lead --team-id 01935f7e-…
+      agentops members invite lead@example.com --role team_lead --team payments
     """
+    client = make_client(api_url)
+    team_id = None if team is None else resolve(client, TEAM, team)
     body = {"email": email, "role": role, "team_id": team_id}
     render(
-        make_client(api_url).request("POST", "/org-members", body),
+        client.request("POST", "/org-members", body),
         output,
         (*COLUMNS, "invite_token", "invite_expires_at", "invite_emailed"),
     )
@@ -86,7 +90,6 @@ def accept(token: str, password: str | None, api_url: str | None, output: str) -
     client = make_client(api_url, authenticated=False)
     tokens = client.request("POST", "/auth/accept-invite", {"token": token, "password": password})
     path = save_config(
-        load_settings(),
         {
             "api_url": client.base_url,
             "token": tokens["access_token"],
@@ -98,52 +101,59 @@ def accept(token: str, password: str | None, api_url: str | None, output: str) -
 
 
 @members.command("reset-password")
-@click.argument("member_id")
+@click.argument("member", metavar="EMAIL|ID")
 @api_url_option
 @output_option
-def reset_password(member_id: str, api_url: str | None, output: str) -> None:
+def reset_password(member: str, api_url: str | None, output: str) -> None:
     """Issue a member a single-use password-reset token (printed once, e-mailed when the org
     has an e-mail channel). They set a new password with POST /auth/reset-password; every
     login they had ends.
 
     \b
     Example:
-      agentops members reset-password 01935f7e-…
+      agentops members reset-password bob@example.com
     """
-    issued = make_client(api_url).request("POST", f"/org-members/{member_id}/password-reset")
+    client = make_client(api_url)
+    path = f"/org-members/{resolve(client, MEMBER, member)}/password-reset"
+    issued = client.request("POST", path)
     render(issued, output)
 
 
 @members.command("update")
-@click.argument("member_id")
+@click.argument("member", metavar="EMAIL|ID")
 @click.option("--role", type=ROLES, default=None, help="New role.")
-@click.option("--team-id", default=None, help="New team (for a team_lead).")
+@click.option(
+    "--team", "--team-id", "team", default=None, metavar="NAME|ID",
+    help="New team (for a team_lead).",
+)  # fmt: skip
 @api_url_option
 @output_option
 def update(
-    member_id: str, role: str | None, team_id: str | None, api_url: str | None, output: str
+    member: str, role: str | None, team: str | None, api_url: str | None, output: str
 ) -> None:
-    """Change a member's role or team.
+    """Change a member's role or team (member by e-mail or id).
 
     \b
     Example:
-      agentops members update 01935f7e-… --role viewer
+      agentops members update bob@example.com --role viewer
     """
+    client = make_client(api_url)
+    team_id = None if team is None else resolve(client, TEAM, team)
     body = {k: v for k, v in {"role": role, "team_id": team_id}.items() if v is not None}
-    render(
-        make_client(api_url).request("PATCH", f"/org-members/{member_id}", body), output, COLUMNS
-    )
+    path = f"/org-members/{resolve(client, MEMBER, member)}"
+    render(client.request("PATCH", path, body), output, COLUMNS)
 
 
 @members.command("remove")
-@click.argument("member_id")
+@click.argument("member", metavar="EMAIL|ID")
 @api_url_option
-def remove(member_id: str, api_url: str | None) -> None:
-    """Remove a member (the last owner cannot be removed).
+def remove(member: str, api_url: str | None) -> None:
+    """Remove a member, by e-mail or id (the last owner cannot be removed).
 
     \b
     Example:
-      agentops members remove 01935f7e-…
+      agentops members remove bob@example.com
     """
-    make_client(api_url).request("DELETE", f"/org-members/{member_id}")
-    click.echo(f"removed member {member_id}")
+    client = make_client(api_url)
+    client.request("DELETE", f"/org-members/{resolve(client, MEMBER, member)}")
+    click.echo(f"removed member {member}")

@@ -6,7 +6,8 @@ import asyncio
 
 import click
 
-from agentops.settings import Settings, load_settings
+from agentops.settings import load_settings
+from control_plane.maintenance import reseal_secrets
 from control_plane.store.migrate import record_retention, upgrade
 
 
@@ -36,15 +37,3 @@ def migrate(database_url: str | None) -> None:
         click.echo(f"retention enforced by the database: {kept}")
     sealed = asyncio.run(reseal_secrets(url, settings))
     click.echo(f"alert channel secrets sealed under the current key: {sealed} updated")
-
-
-async def reseal_secrets(url: str, settings: Settings) -> int:
-    from control_plane.secretbox import load_box
-    from control_plane.services.alerts import reseal_secrets as reseal
-    from control_plane.store.engine import create_database
-
-    database = create_database(url)
-    try:
-        return await reseal(database, load_box(settings))
-    finally:
-        await database.dispose()

@@ -15,6 +15,7 @@ import click
 from cli._client import ApiClient, api_url_option, make_client
 
 PAGE = 1000
+FORMATS = ("table", "csv", "json", "focus")
 
 
 @click.command("report")
@@ -32,15 +33,26 @@ PAGE = 1000
     help="Comma-separated grouping: org, team, agent, model, provider, day, week, month.",
 )
 @click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json", "focus"]),
+    "--output",
+    "-o",
+    type=click.Choice(FORMATS),
     default="table",
     show_default=True,
     help="focus: FinOps FOCUS 1.2 CSV, one row per charge per SKU (UTC days; --by is ignored).",
 )
+@click.option(
+    "--format", "legacy_format", type=click.Choice(FORMATS), default=None, hidden=True,
+    help="Deprecated spelling of --output.",
+)  # fmt: skip
 @api_url_option
-def report(start: str | None, end: str | None, by: str, fmt: str, api_url: str | None) -> None:
+def report(
+    start: str | None,
+    end: str | None,
+    by: str,
+    output: str,
+    legacy_format: str | None,
+    api_url: str | None,
+) -> None:
     """Costs over a time range, grouped as asked; totals equal the sum of the calls.
 
     Unpriced calls are never counted as free: the table marks their lines and a warning line
@@ -50,8 +62,12 @@ def report(start: str | None, end: str | None, by: str, fmt: str, api_url: str |
     \b
     Examples:
       agentops costs report --from 2026-11-01 --to 2026-12-01 --by team,model
-      agentops costs report --from 2026-11-01 --format focus > focus.csv
+      agentops costs report --from 2026-11-01 -o focus > focus.csv
     """
+    fmt = output
+    if legacy_format is not None:
+        click.echo("warning: --format is deprecated, use -o/--output", err=True)
+        fmt = legacy_format
     query = {"from": start, "to": end, "by": by}
     client = make_client(api_url)
     if fmt in ("csv", "focus"):
@@ -99,7 +115,7 @@ def _fetch(client: ApiClient, query: dict[str, Any]) -> tuple[dict[str, Any], li
     if offset is None:
         return first, lines
     pages: int = -(-int(first["line_count"]) // PAGE)
-    # On stderr, so `--format csv > file` stays a clean file.
+    # On stderr, so `-o csv > file` stays a clean file.
     with click.progressbar(range(pages), label="Fetching report", file=sys.stderr) as bar:
         bar.update(1)
         while offset is not None:

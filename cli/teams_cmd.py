@@ -6,6 +6,7 @@ import click
 
 from cli._client import api_url_option, make_client
 from cli._output import output_option, render
+from cli._resolve import TEAM, resolve
 
 COLUMNS = ("id", "name", "description", "created_at")
 
@@ -52,33 +53,36 @@ def create_team(name: str, description: str | None, api_url: str | None, output:
 
 
 @teams.command("update")
-@click.argument("team_id")
+@click.argument("team", metavar="NAME|ID")
 @click.option("--name", default=None, help="New name.")
 @click.option("--description", default=None, help="New description.")
 @api_url_option
 @output_option
 def update_team(
-    team_id: str, name: str | None, description: str | None, api_url: str | None, output: str
+    team: str, name: str | None, description: str | None, api_url: str | None, output: str
 ) -> None:
-    """Rename or describe a team.
+    """Rename or describe a team (by name or id).
 
     \b
     Example:
-      agentops teams update 01935f7e-… --name billing
+      agentops teams update payments --name billing
     """
     body = {k: v for k, v in {"name": name, "description": description}.items() if v is not None}
-    render(make_client(api_url).request("PATCH", f"/teams/{team_id}", body), output, COLUMNS)
+    client = make_client(api_url)
+    path = f"/teams/{resolve(client, TEAM, team)}"
+    render(client.request("PATCH", path, body), output, COLUMNS)
 
 
 @teams.command("delete")
-@click.argument("team_id")
+@click.argument("team", metavar="NAME|ID")
 @api_url_option
-def delete_team(team_id: str, api_url: str | None) -> None:
-    """Delete a team (its agents keep running, without a team).
+def delete_team(team: str, api_url: str | None) -> None:
+    """Delete a team, by name or id (its agents keep running, without a team).
 
     \b
     Example:
-      agentops teams delete 01935f7e-…
+      agentops teams delete payments
     """
-    make_client(api_url).request("DELETE", f"/teams/{team_id}")
-    click.echo(f"deleted team {team_id}")
+    client = make_client(api_url)
+    client.request("DELETE", f"/teams/{resolve(client, TEAM, team)}")
+    click.echo(f"deleted team {team}")

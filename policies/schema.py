@@ -45,7 +45,7 @@ class Scope(_Strict):
     @model_validator(mode="after")
     def _values_for_kind(self) -> Scope:
         if self.kind != "org" and not self.values:
-            raise ValueError(f"a {self.kind} scope names at least one value")
+            raise ValueError(f"a scope of kind {self.kind} names at least one value")
         return self
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from pricing._codec import FORMAT, PriceFormatError, model_from_dict, model_to_dict
 from pricing._community import convert_community, is_community_table
 from pricing._resellers import direct_aliases, direct_entries
+from pricing._retired import retired_aliases, retired_entries
 from pricing._table import PriceTable, content_version, parse_json
 
 COMMUNITY_SOURCE = {
@@ -46,7 +47,9 @@ def derive_table(
 ) -> PriceTable:
     models, aliases = convert_community(community, effective_date)
     models |= direct_entries(models)
+    models |= retired_entries(models, effective_date)
     aliases |= direct_aliases(models, aliases)
+    aliases |= retired_aliases(models, aliases)
     digest = content_version(_without_dates(models), aliases, "")
     if previous is not None:
         _keep_dates(models, previous)

@@ -5,6 +5,7 @@
 - ``sqlite_url``: a fresh migrated SQLite file (the embedded store).
 - ``store_url``: parametrized over both, for store tests that must hold on each engine.
 - ``redis_url``: a Redis logical database of this worker, flushed before and after the test.
+- ``cli_config_dir`` (autouse): the CLI's login file under the test's temp dir.
 - ``make_settings``: a Settings factory rooted in a temp home, pointing at the above.
 """
 
@@ -106,6 +107,14 @@ def redis_url(redis_base_url: str, redis_db: int) -> Iterator[str]:
     finally:
         client.flushdb()
         client.close()
+
+
+@pytest.fixture(autouse=True)
+def cli_config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The CLI's login file (click.get_app_dir) in the test's own directory, never the user's."""
+    config = tmp_path / "xdg-config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    return config
 
 
 @pytest.fixture

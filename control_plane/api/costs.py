@@ -107,6 +107,7 @@ def figures(sums: dict[str, Any]) -> Figures:
     calls, errors = int(sums["calls"] or 0), int(sums["errors"] or 0)
     count = int(sums["latency_count"] or 0)
     buckets = [int(sums[name] or 0) for name in BUCKET_COLUMNS]
+    mean = float(sums["latency_ms_sum"]) / count if count else None
     return Figures(
         calls=calls, errors=errors, error_rate=errors / calls if calls else 0.0,
         input_tokens=int(sums["input_tokens"] or 0), output_tokens=int(sums["output_tokens"] or 0),
@@ -114,24 +115,37 @@ def figures(sums: dict[str, Any]) -> Figures:
         cache_write_tokens=int(sums["cache_write_tokens"] or 0),
         reasoning_tokens=int(sums["reasoning_tokens"] or 0),
         cost_usd=Decimal(sums["cost_usd"] or 0), unpriced_calls=int(sums["unpriced_calls"] or 0),
-        latency_ms_avg=float(sums["latency_ms_sum"]) / count if count else None,
-        latency_ms_p50=percentile(buckets, 0.50), latency_ms_p95=percentile(buckets, 0.95),
+        unpriced_input_tokens=int(sums.get("unpriced_input_tokens") or 0),
+        unpriced_output_tokens=int(sums.get("unpriced_output_tokens") or 0),
+        latency_ms_avg=mean,
+        latency_ms_p50=percentile(buckets, 0.50, mean),
+        latency_ms_p95=percentile(buckets, 0.95, mean),
     )  # fmt: skip
 
 
-def percentile(buckets: list[int], q: float) -> float | None:
-    """Upper bound of the histogram bucket holding the q-quantile (the open last bucket
-    reports its lower bound)."""
+def percentile(buckets: list[int], q: float, mean: float | None = None) -> float | None:
+    """The q-quantile estimated from the latency histogram, as Prometheus'
+    ``histogram_quantile`` does: linear within the bucket holding it (the first bucket starts
+    at 0; the open last bucket reports its lower bound). Latencies are never negative, so by
+    Markov's inequality the q-quantile is at most ``mean / (1 - q)``: with every call in the
+    first bucket (0-50 ms) and a 6 ms mean, p50 is at most 12 ms, not the bucket's 50 ms."""
     total = sum(buckets)
     if total == 0:
         return None
+    bounds = LATENCY_BOUNDS_MS
     rank, seen = q * total, 0
+    estimate = float(bounds[-1])
     for index, n in enumerate(buckets):
+        if n and seen + n >= rank:
+            if index >= len(bounds):
+                break
+            lower = bounds[index - 1] if index else 0.0
+            estimate = lower + (bounds[index] - lower) * (rank - seen) / n
+            break
         seen += n
-        if seen >= rank:
-            bounds = LATENCY_BOUNDS_MS
-            return float(bounds[index] if index < len(bounds) else bounds[-1])
-    return float(LATENCY_BOUNDS_MS[-1])
+    if mean is not None and q < 1:
+        estimate = min(estimate, mean / (1 - q))
+    return estimate
 
 
 def trend(rows: list[tuple[str, dict[str, Any]]]) -> list[TrendPoint]:

@@ -14,9 +14,10 @@ _HUNDRED = Decimal(100)
 
 
 def percent_of(limit: Decimal, spend: Decimal) -> Decimal:
-    """Spend as a percentage of the limit (exact; a zero limit is 100% used at once)."""
+    """Spend as a percentage of the limit (exact). A zero limit allows nothing: it shows 0%
+    used until something is spent on it, then 100% (not "100% used" while nothing was)."""
     if limit <= 0:
-        return _HUNDRED if spend >= 0 else Decimal(0)
+        return _HUNDRED if spend > 0 else Decimal(0)
     return spend * _HUNDRED / limit
 
 

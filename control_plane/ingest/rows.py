@@ -116,6 +116,9 @@ def rollup_rows(stored: list[StoredCall]) -> list[dict[str, Any]]:
         row["cached_read_tokens"] += r.tokens.cached_read
         row["cache_write_tokens"] += r.tokens.cache_write_5m + r.tokens.cache_write_1h
         row["reasoning_tokens"] += r.tokens.reasoning
+        if money(r.cost.total_usd) is None:  # count_call counted the call as unpriced
+            row["unpriced_input_tokens"] += r.tokens.input
+            row["unpriced_output_tokens"] += r.tokens.output
         if r.latency_ms is not None:
             row["latency_count"] += 1
             row["latency_ms_sum"] += r.latency_ms
@@ -144,6 +147,7 @@ def empty_rollup(key: tuple[Any, ...]) -> dict[str, Any]:
         "model": model, "provider": provider, "calls": 0, "errors": 0, "input_tokens": 0,
         "output_tokens": 0, "cached_read_tokens": 0, "cache_write_tokens": 0,
         "reasoning_tokens": 0, "cost_usd": Decimal(0), "unpriced_calls": 0,
+        "unpriced_input_tokens": 0, "unpriced_output_tokens": 0,
         "latency_count": 0, "latency_ms_sum": 0.0,
     }  # fmt: skip
     row.update(dict.fromkeys(BUCKET_COLUMNS, 0))

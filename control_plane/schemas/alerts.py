@@ -29,7 +29,7 @@ class ChannelCreate(Request):
             if not self.recipients or self.url is not None:
                 raise ValueError("an email channel takes recipients and no url")
         elif self.url is None or self.recipients:
-            raise ValueError(f"a {self.kind} channel takes a url and no recipients")
+            raise ValueError(f"a channel of kind {self.kind} takes a url and no recipients")
         _check_emails(self.recipients)
         return self
 

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from control_plane.schemas.common import Request
+from control_plane.schemas.costs import MoneyOut
 
 ApprovalStatus = Literal["pending", "approved", "denied", "expired"]
 
@@ -23,7 +24,7 @@ class ApprovalOut(BaseModel):
     policy_id: str
     policy_name: str
     reason: str = Field(description="Why the policy held the call")
-    estimated_cost_usd: Decimal | None = Field(
+    estimated_cost_usd: MoneyOut | None = Field(
         description="Worst-case cost of the call; null when the model is unpriced"
     )
     excerpt: str | None = Field(description="Prompt excerpt, only with content capture on")
@@ -37,7 +38,7 @@ class ApprovalOut(BaseModel):
     decided_at: datetime | None = None
     decision_reason: str | None = None
     topup_budget_id: str | None = Field(default=None, description="A budget top-up: the budget")
-    topup_usd: Decimal | None = Field(default=None, description="A budget top-up: how much")
+    topup_usd: MoneyOut | None = Field(default=None, description="A budget top-up: how much")
     topup_seconds: int | None = Field(default=None, description="A budget top-up: how long")
     topup_until: datetime | None = Field(
         default=None, description="An approved top-up: in force until"

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from control_plane.schemas.common import NAME_PATTERN, Instant, PageQuery, Request
+from control_plane.schemas.costs import MoneyOut
 
 Scope = Literal["org", "team", "agent", "run"]
 PeriodName = Literal["daily", "weekly", "monthly", "custom"]
@@ -109,19 +110,19 @@ class BudgetOut(BaseModel):
     period: PeriodName
     custom_start: datetime | None
     custom_end: datetime | None
-    limit_usd: Decimal
+    limit_usd: MoneyOut
     max_calls: int | None
     threshold_alert_percent: list[Decimal]
     auto_pause_at_percent: Decimal | None
     enforcement: Enforcement
     # Derived for the window containing now (a run budget: the agent's latest run).
-    current_spend_usd: Decimal
+    current_spend_usd: MoneyOut
     current_calls: int
     percent_used: Decimal
     period_key: str
     period_start: datetime | None
     period_end: datetime | None
-    forecast_usd: Decimal | None = Field(
+    forecast_usd: MoneyOut | None = Field(
         description="Projected spend at the period's end from the current run rate."
     )
     paused: bool = Field(description="The budget has paused its scope in this period.")

@@ -42,8 +42,11 @@ class Figures(BaseModel):
     reasoning_tokens: int = 0
     cost_usd: MoneyOut = Decimal(0)
     unpriced_calls: int = 0
+    unpriced_input_tokens: int = Field(0, description="Input tokens of the unpriced calls")
+    unpriced_output_tokens: int = Field(0, description="Output tokens of the unpriced calls")
     latency_ms_avg: float | None = None
-    latency_ms_p50: float | None = None  # upper bound of the histogram bucket
+    # Estimated from the rollups' latency histogram (control_plane/api/costs.py: percentile).
+    latency_ms_p50: float | None = None
     latency_ms_p95: float | None = None
 
 

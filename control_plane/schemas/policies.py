@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 
 from pydantic import Field
 
 from control_plane.schemas.common import PageQuery, Request
+from control_plane.schemas.costs import MoneyOut
 from policies import Approval, Conditions, Policy, RateLimit, Scope
 from policies.schema import NAME_PATTERN, ActionName, Mode
 
@@ -71,11 +71,11 @@ class SimulationRow(Request):
     agent: str | None = Field(description="None on the totals row")
     team: str | None = None
     calls: int
-    cost_usd: Decimal = Field(description="What the calls cost (priced calls only)")
+    cost_usd: MoneyOut = Field(description="What the calls cost (priced calls only)")
     counts: dict[str, int] = Field(description="Calls per outcome: denied, held, redacted, ...")
-    dollars: dict[str, Decimal] = Field(description="Recorded cost of those calls, per outcome")
+    dollars: dict[str, MoneyOut] = Field(description="Recorded cost of those calls, per outcome")
     unpriced: dict[str, int] = Field(description="Calls per outcome whose cost is unknown")
-    rerouted_cost_at_new_model_usd: Decimal = Field(
+    rerouted_cost_at_new_model_usd: MoneyOut = Field(
         description="Worst-case cost of the rerouted calls' tokens at the model routed to"
     )
     would_have: dict[str, int] = Field(description="Shadow (or outranked) policy -> calls")

@@ -214,7 +214,7 @@ async def _resolve_target(
             raise _invalid("target", "an org budget covers the whole org; give no target")
         return None, None
     if target is None:
-        raise _invalid("target", f"a {scope} budget needs a target")
+        raise _invalid("target", f"a budget of scope {scope} needs a target")
     if scope == "team":
         team = await teams.get_team_by_name(session, org_id, target)
         if team is None:

@@ -181,7 +181,10 @@ def _rollup_deltas(org_id: uuid.UUID, changes: list[Change]) -> list[dict[str, A
         if row is None:
             row = rows[key] = empty_rollup(key)
         row["cost_usd"] += change.delta
-        row["unpriced_calls"] -= change.old_total is None
+        if change.old_total is None:  # priced now: its tokens no longer go uncosted
+            row["unpriced_calls"] -= 1
+            row["unpriced_input_tokens"] -= r.input_tokens
+            row["unpriced_output_tokens"] -= r.output_tokens
     return list(rows.values())
 
 

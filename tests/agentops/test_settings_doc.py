@@ -9,6 +9,7 @@ import pytest
 
 from agentops.settings_doc import iter_settings, render
 from cli.main import COMMANDS, cli
+from tests.cli.commands import walk
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,18 +24,7 @@ def test_every_setting_has_a_description(env: str, field: object) -> None:
     assert getattr(field, "description", None), f"{env} has no description"
 
 
-def _walk(command: click.Command, path: str) -> list[tuple[str, click.Command]]:
-    found = [(path, command)]
-    if isinstance(command, click.Group):
-        ctx = click.Context(command)
-        for name in command.list_commands(ctx):
-            sub = command.get_command(ctx, name)
-            assert sub is not None, f"{path} {name} does not load"
-            found += _walk(sub, f"{path} {name}")
-    return found
-
-
-@pytest.mark.parametrize(("path", "command"), _walk(cli, "agentops"))
+@pytest.mark.parametrize(("path", "command"), walk())
 def test_every_command_has_help_with_an_example(path: str, command: click.Command) -> None:
     help_text = command.help or ""
     assert help_text.strip(), f"{path} has no help text"

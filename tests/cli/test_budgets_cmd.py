@@ -87,14 +87,15 @@ def test_budgets_alerts_and_reports_from_the_cli(running_url: str, cli_home: Pat
     assert table[-2].split()[-3:] == ["4.7500000000", "+", "unpriced"]  # the TOTAL line
     assert table[-1].startswith("warning: 1 calls unpriced (100 input and 20 output tokens)")
     rows = list(
-        csv.DictReader(
-            io.StringIO(run(report, ["--from", day, "--by", "agent", "--format", "csv"]))
-        )
+        csv.DictReader(io.StringIO(run(report, ["--from", day, "--by", "agent", "-o", "csv"])))
     )
     assert sum(Decimal(r["cost_usd"]) for r in rows) == Decimal("4.75")
-    data = json.loads(run(report, ["--from", day, "--format", "json"]))
+    data = json.loads(run(report, ["--from", day, "-o", "json"]))
     assert Decimal(data["totals"]["cost_usd"]) == Decimal("4.75")
-    result = CliRunner().invoke(report, ["--from", day, "--format", "focus"])
+    legacy = CliRunner().invoke(report, ["--from", day, "--format", "json"])
+    assert json.loads(legacy.stdout)["totals"] == data["totals"]  # --format: still served
+    assert legacy.stderr.startswith("warning: --format is deprecated")
+    result = CliRunner().invoke(report, ["--from", day, "-o", "focus"])
     focus = list(csv.DictReader(io.StringIO(result.stdout)))
     assert sum(Decimal(r["BilledCost"]) for r in focus) == Decimal("4.75")
     assert {r["x_PricingStatus"] for r in focus} == {"Priced", "Unpriced"}

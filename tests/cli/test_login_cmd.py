@@ -10,6 +10,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
+from cli._client import config_path
 from cli.agents_cmd import agents
 from cli.keys_cmd import keys
 from cli.login_cmd import login
@@ -35,8 +36,10 @@ def test_login_then_manage_the_registry(running_url: str, cli_home: Path) -> Non
         input="correct horse\n",
     )
     assert json.loads(out)["role"] == "owner"
-    config = cli_home / "cli.json"
+    config = config_path()
+    assert config.parent.name == "agentops"  # the user's config dir, not the data home
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert not (cli_home / "cli.json").exists()
     _invoke(teams, ["create", "payments"])
     created = json.loads(
         _invoke(

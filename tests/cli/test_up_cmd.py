@@ -49,6 +49,9 @@ def test_up_prints_what_an_agent_needs(up: Up) -> None:
     assert "NODE_EXTRA_CA_CERTS" in out
     assert bundle.read_text().count("BEGIN CERTIFICATE") > 10  # system roots + our CA
     assert (up.home / "embedded-admin.json").stat().st_mode & 0o777 == 0o600
+    log_file = up.home / "logs" / "agentops.log"
+    assert f"logs            {log_file}   (here: warnings and errors only)" in out
+    assert log_file.stat().st_size > 0  # INFO lines go to the file, not under the banner
 
 
 def test_ca_env_prints_the_ports_of_the_running_up(up: Up) -> None:
@@ -183,7 +186,8 @@ def test_the_cli_signs_in_as_the_embedded_admin_and_reads_the_call_back(up: Up) 
     def agentops(*args: str) -> str:
         result = subprocess.run(
             [sys.executable, "-c", "from cli.main import main; main()", *args],
-            env={"AGENTOPS_HOME": str(up.home), "PATH": "/usr/bin:/bin"},
+            env={"AGENTOPS_HOME": str(up.home), "PATH": "/usr/bin:/bin",
+                 "XDG_CONFIG_HOME": str(up.home / "xdg-config")},
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
@@ -197,8 +201,9 @@ def test_the_cli_signs_in_as_the_embedded_admin_and_reads_the_call_back(up: Up) 
             "items"
         ]
     assert [r["run_id"] for r in runs] == ["cli-run"]
-    assert (up.home / "cli.json").stat().st_mode & 0o777 == 0o600
-    assert "owner" in agentops("login")
+    login_file = up.home / "xdg-config" / "agentops" / "cli.json"  # click.get_app_dir
+    assert login_file.stat().st_mode & 0o777 == 0o600
+    assert "signed in as admin@agentops.local (owner)" in agentops("login")
     summary = json.loads(agentops("costs", "summary", "--by", "agent", "--output", "json"))
     assert Decimal(summary["totals"]["cost_usd"]) > 0
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -68,16 +69,19 @@ async def test_held_calls_approved_denied_timed_out_and_never_self_approved(
     assert approval["excerpt"] is None  # content capture is off
     assert not held.done()  # still waiting on its open connection
     result = await cluster.cli(
-        approvals, "approve", approval["id"], "--for-run", "--reason", "release review ok"
-    )
+        approvals, "approve", approval["id"], "--for-run", "--reason", "release review ok",
+        "-o", "json",
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["coverage"] == "run"
     decided = time.monotonic()
     completion = await held
     print(f"held call answered {time.monotonic() - decided:.3f}s after the CLI's approval")
     assert completion.choices[0].message.content
     again = await asyncio.wait_for(ask(second, "agent-a", "gpt-4o", "run-a"), timeout=30)
     assert again.choices[0].message.content
-    shown = await cluster.api("GET", f"/approvals/{approval['id']}")
+    shown_by_cli = await cluster.cli(approvals, "show", approval["id"], "-o", "json")
+    shown = json.loads(shown_by_cli.stdout)
     assert shown["status"] == "approved"
     assert shown["coverage"] == "run"
     assert shown["decided_by"] == f"owner@{cluster.org}.example.com"
@@ -88,8 +92,11 @@ async def test_held_calls_approved_denied_timed_out_and_never_self_approved(
     # Denied: refused with the approver's reason; a second decision is a conflict.
     held = asyncio.create_task(ask(second, "agent-b", "gpt-4o", "run-b"))
     approval = await pending(cluster, "agent-b")
-    result = await cluster.cli(approvals, "deny", approval["id"], "--reason", "use the mini")
+    result = await cluster.cli(
+        approvals, "deny", approval["id"], "--reason", "use the mini", "-o", "json"
+    )
     assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["status"] == "denied"
     with pytest.raises(openai.PermissionDeniedError) as denied:
         await held
     assert "use the mini" in str(denied.value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from pricing import PriceTable
@@ -86,4 +88,5 @@ def test_catalogue_fields(table: PriceTable) -> None:
     assert entry is not None
     assert (entry.provider, entry.mode) == ("openai", "chat")
     assert (entry.max_input_tokens, entry.max_output_tokens) == (128000, 16384)
-    assert entry.effective_date == table.effective_date
+    # an entry keeps the date its prices took effect; the table's is that of its latest change
+    assert date.fromisoformat(entry.effective_date) <= date.fromisoformat(table.effective_date)

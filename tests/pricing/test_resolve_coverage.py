@@ -1,6 +1,7 @@
 """Price coverage: every model name each adapter's provider documents is priced when called
 directly on that provider, including Claude snapshots the community table lists only under a
-reseller's key (Bedrock, Vertex) and Anthropic's documented aliases."""
+reseller's key (Bedrock, Vertex), Anthropic's documented aliases, and the Gemini 1.5 and 2.0
+models the community table dropped (pricing/_retired.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from pricing import Usage, load_bundled_table, price_call
 from pricing._resellers import direct_name
+from pricing._retired import GEMINI_RETIRED, retired_entries
 
 # Model names from each provider's model documentation (current, not retired), as an agent
 # sends them to the provider's own API.
@@ -31,7 +33,12 @@ DOCUMENTED = {
         "anthropic.claude-sonnet-4-20250514-v1:0", "amazon.nova-pro-v1:0", "amazon.nova-lite-v1:0",
         "meta.llama3-1-70b-instruct-v1:0", "mistral.mistral-large-2402-v1:0",
     ],
-    "gemini": ["gemini-2.5-pro", "gemini-2.5-flash"],
+    "gemini": [
+        "gemini-2.5-pro", "gemini-2.5-flash", "gemini-2.0-flash", "gemini-2.0-flash-001",
+        "gemini-2.0-flash-lite", "gemini-2.0-flash-lite-001", "gemini-1.5-pro",
+        "gemini-1.5-pro-002", "gemini-1.5-flash", "gemini-1.5-flash-002", "gemini-1.5-flash-8b",
+        "models/gemini-1.5-flash-8b-001",
+    ],
 }  # fmt: skip
 
 
@@ -71,3 +78,28 @@ def test_direct_entries_never_replace_the_providers_own() -> None:
     own = table.resolve("claude-haiku-4-5-20251001", "anthropic")
     assert own is not None
     assert own.provider == "anthropic"
+
+
+@pytest.mark.parametrize(
+    ("model", "usage", "usd"),
+    [
+        ("gemini-2.0-flash", Usage(input=1_000_000, output=1_000_000), "0.5"),
+        ("gemini-1.5-pro-002", Usage(input=100_000, output=10_000), "0.175"),
+        # a prompt over 128k tokens is billed at the higher rate set, as Google priced 1.5
+        ("gemini-1.5-pro", Usage(input=200_000, output=10_000), "0.6"),
+        ("gemini-1.5-flash-8b", Usage(input=100_000, output=100_000), "0.01875"),
+    ],
+)
+def test_retired_gemini_models_cost_what_google_published(
+    model: str, usage: Usage, usd: str
+) -> None:
+    cost = price_call(model, usage, provider="gemini")
+    assert cost.total_usd == Decimal(usd)
+
+
+def test_retired_entries_never_replace_the_community_tables_own() -> None:
+    community = {key: {"provider": "gemini", "rates": {}} for key in GEMINI_RETIRED}
+    assert retired_entries(community, "2026-12-05") == {}
+    gemini_priced = {"gemini/gemini-2.5-flash": {"provider": "gemini"}}
+    assert set(retired_entries(gemini_priced, "2026-12-05")) == set(GEMINI_RETIRED)
+    assert retired_entries({"acme-large": {"provider": "acme"}}, "2026-12-05") == {}

@@ -38,6 +38,9 @@ class _Counters:
     reasoning_tokens: Mapped[int] = mapped_column(BigInteger)
     cost_usd: Mapped[Decimal] = mapped_column(ExactMoney())
     unpriced_calls: Mapped[int] = mapped_column(BigInteger)
+    # The tokens of the unpriced calls: the usage their cost leaves out (migration 0021_cli).
+    unpriced_input_tokens: Mapped[int] = mapped_column(BigInteger)
+    unpriced_output_tokens: Mapped[int] = mapped_column(BigInteger)
     latency_count: Mapped[int] = mapped_column(BigInteger)
     latency_ms_sum: Mapped[float] = mapped_column(Float)
     lat_b0: Mapped[int] = mapped_column(Integer)

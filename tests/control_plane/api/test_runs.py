@@ -3,10 +3,16 @@ and timeline, dashboard KPIs and cost reports that add up exactly."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+from alembic import command
+
+from control_plane.api.costs import percentile
+from control_plane.store.migrate import alembic_config, upgrade
 from tests.control_plane.conftest import Session, SignUp, api_key, join
 from tests.harness.records import T0, record
 
@@ -151,7 +157,8 @@ async def test_the_dashboard_shows_kpis_top_lists_and_a_trend(signup: SignUp) ->
     kpis = home["kpis"]
     assert (kpis["calls"], kpis["errors"], kpis["unpriced_calls"]) == (24, 1, 0)
     assert kpis["input_tokens"] == 2400
-    assert (kpis["latency_ms_p50"], kpis["latency_ms_p95"]) == (100.0, 200.0)
+    # 12 calls at 100 ms (bucket 50-100) and 12 at 200 ms (bucket 100-200), interpolated
+    assert (kpis["latency_ms_p50"], kpis["latency_ms_p95"]) == (100.0, 190.0)
     assert [a["label"] for a in home["top_agents"]] == ["bot", "crawler"]  # bot costs more
     assert sum(p["calls"] for p in home["trend"]) == 24
     assert Decimal(kpis["cost_usd"]) == sum(Decimal(p["cost_usd"]) for p in home["trend"])
@@ -168,3 +175,48 @@ async def test_every_role_and_read_keys_may_read_but_ingest_keys_may_not(signup:
             await who.ok("GET", path)
     ingest_key = await api_key(owner, "ingest")
     assert (await ingest_key.call("GET", "/runs")).status == 403
+
+
+async def test_the_summary_counts_the_tokens_its_cost_leaves_out(
+    signup: SignUp, pg_url: str
+) -> None:
+    owner = await signup(org="acme")
+    await owner.ok("POST", "/agents", 201, json={"name": "bot"})
+    key = await api_key(owner, "ingest")
+    batch = [
+        record(run_id="r", cost=None, model="private-llm", input_tokens=300, output_tokens=40),
+        record(run_id="r", cost="0.5"),
+    ]
+    assert (await key.ok("POST", "/ingest/batch", json={"records": batch}))["stored"] == 2
+    span = {
+        "from": (T0 - timedelta(days=2)).isoformat(),
+        "to": (T0 + timedelta(days=1)).isoformat(),
+    }
+
+    async def unpriced() -> tuple[int, int, int]:
+        totals = (await owner.ok("GET", "/costs/summary", params=span))["totals"]
+        return (totals["unpriced_calls"], totals["unpriced_input_tokens"],
+                totals["unpriced_output_tokens"])  # fmt: skip
+
+    assert await unpriced() == (1, 300, 40)
+    # Rollups written before migration 0021_cli: it fills their tokens in from the calls.
+    await asyncio.to_thread(command.downgrade, alembic_config(pg_url), "0020")
+    await asyncio.to_thread(upgrade, pg_url)
+    assert await unpriced() == (1, 300, 40)
+
+
+@pytest.mark.parametrize(
+    ("buckets", "q", "mean", "expected"),
+    [
+        ([0], 0.5, None, None),  # no calls
+        ([10, 0, 0], 0.5, None, 25.0),  # halfway through the 0-50 ms bucket
+        ([10, 0, 0], 0.5, 6.0, 12.0),  # a 6 ms mean: p50 at most 2 x 6 ms, never 50 ms
+        ([10, 0, 0], 0.95, 6.0, 47.5),  # Markov allows 120 ms: the bucket bound holds
+        ([0, 4, 4], 0.5, None, 100.0),  # the quantile on a bucket's upper edge
+        ([0] * 11 + [3], 0.5, None, 60_000.0),  # the open last bucket: its lower bound
+    ],
+)
+def test_latency_percentiles_are_interpolated_within_their_bucket(
+    buckets: list[int], q: float, mean: float | None, expected: float | None
+) -> None:
+    assert percentile(buckets, q, mean) == expected

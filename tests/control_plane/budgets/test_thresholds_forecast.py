@@ -25,9 +25,10 @@ def test_reached_thresholds(limit: D, spend: D, thresholds: list[D], reached: li
     assert reached_thresholds(limit, spend, thresholds) == reached
 
 
-def test_percent_of_and_a_zero_limit_is_used_up_at_once() -> None:
+def test_percent_of_and_a_zero_limit_is_not_used_until_spent_on() -> None:
     assert percent_of(D("200"), D("50")) == D(25)
-    assert percent_of(D("0"), D("0")) == D(100)
+    assert percent_of(D("0"), D("0")) == D(0)
+    assert percent_of(D("0"), D("0.01")) == D(100)
     assert is_reached(D("0"), D("0"), 100)
 
 
