@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from tests.cli.commands import output_choices, walk
-from tests.ingest.records import record
+from tests.harness.records import record
 
 # Commands that show no data (they act, run a server, or print a file of their own format).
 SHOWS_NOTHING = {
