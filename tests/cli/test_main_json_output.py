@@ -50,11 +50,12 @@ SHOWS_NOTHING = {
 }
 # Commands whose -o json needs parts this test does not start; the test that runs them.
 JSON_RUN_ELSEWHERE = {
-    "agentops approvals show": "tests/policies/test_approvals.py (needs a proxy holding a call)",
-    "agentops approvals approve": "tests/policies/test_approvals.py",
-    "agentops approvals deny": "tests/policies/test_approvals.py",
-    "agentops alerts resend": "tests/budgets/test_cli.py (needs an alert delivery)",
-    "agentops admin bootstrap": "tests/control_plane/test_bootstrap.py (JSON by default)",
+    "agentops approvals show": "tests/e2e/test_approvals.py (needs a proxy holding a call)",
+    "agentops approvals approve": "tests/e2e/test_approvals.py",
+    "agentops approvals deny": "tests/e2e/test_approvals.py",
+    "agentops budgets topup": "tests/e2e/test_budget_topups.py (needs a hard budget reached)",
+    "agentops alerts resend": "tests/cli/test_budgets_cmd.py (needs an alert delivery)",
+    "agentops admin bootstrap": "tests/e2e/test_bootstrap.py (JSON by default)",
 }
 COMMANDS = dict(walk())
 TAKES_JSON = {path for path, command in COMMANDS.items() if "json" in output_choices(command)}
@@ -194,7 +195,7 @@ def test_every_showing_command_answers_json_with_objects_named_by_name(
     run.text("pricing", "reprice", *span)
     totals = run.json("costs", "summary")["totals"]  # priced now: nothing left out
     assert [totals[k] for k in unpriced] == [0, 0, 0]
-    bills = Path(__file__).resolve().parents[1] / "budgets" / "bills" / "openai_costs.json"
+    bills = Path(__file__).resolve().parents[1] / "control_plane/reconcile/bills/openai_costs.json"
     # A bill line the proxies did not capture is flagged: exit 1, the JSON report still printed.
     run.json("costs", "reconcile", "--provider", "openai", "--file", str(bills), "--no-alert",
              exit_codes=(0, 1))  # fmt: skip

@@ -5,6 +5,7 @@ as the snapshot it publishes arrives, audited, and refused again once it expires
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -69,10 +70,23 @@ async def test_a_topup_is_requested_approved_honoured_audited_and_expires(
         await spend(proxy)
     assert f"agentops budgets topup {budget['id']}" in stopped.value.message
 
-    asked = await cluster.cli(budgets, "topup", budget["id"], "--amount", "1", "--hours",
-                              "0.002", "--reason", "quarter-end batch", "--agent", "spender")  # fmt: skip
+    asked = await cluster.cli(
+        budgets,
+        "topup",
+        budget["name"],
+        "--amount",
+        "1",
+        "--hours",
+        "0.002",
+        "--reason",
+        "quarter-end batch",
+        "--agent",
+        "spender",
+        "-o",
+        "json",
+    )  # fmt: skip (by name; the JSON is the approval request)
     assert asked.exit_code == 0, asked.output
-    topup_id = asked.output.split()[1]
+    topup_id = json.loads(asked.output)["id"]
     shown = await cluster.api("GET", f"/approvals/{topup_id}")
     assert (shown["status"], Decimal(shown["topup_usd"]), shown["topup_seconds"]) == (
         "pending", 1, 8)  # fmt: skip
