@@ -120,14 +120,23 @@ def test_a_count_never_waits_for_a_load_under_way_in_another_thread() -> None:
     assert tokens.count_texts(["hello world"], "gpt-4o") == (2, True)
 
 
+def test_a_serving_proxy_preloads_every_bundled_encoding() -> None:
+    """A load while serving stalls the event loop (tiktoken builds its core holding the GIL):
+    the proxy's warm-up loads every encoding a count can ask for before it listens."""
+    assert set(tokens.SERVING_ENCODINGS) == set(tokens._ENCODINGS)
+    assert {tokens.encoding_for_model(m)[0] for m in ("gpt-4", "gpt-4o", "claude-3")} <= set(
+        tokens.SERVING_ENCODINGS
+    )
+
+
 def test_once_serving_a_missing_encoding_loads_in_the_background() -> None:
-    """While a proxy serves in the process, the first gpt-4 count is estimated while cl100k
-    loads in a thread; the counts after it are exact."""
+    """While a proxy serves in the process, a count for an encoding not loaded yet is
+    estimated while it loads in a thread; the counts after it are exact."""
     code = (
         "import time\n"
         "from proxy import tokens\n"
         "tokens.serve()\n"
-        "tokens.preload()\n"
+        "tokens.preload(('o200k_base',))\n"
         "assert 'cl100k_base' not in tokens._ENCODINGS_LOADED.loaded\n"
         "print(tokens.count_texts(['x' * 400], 'gpt-4'))\n"
         "while tokens._ENCODINGS_LOADED.loaders: time.sleep(0.01)\n"
