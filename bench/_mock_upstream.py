@@ -2,10 +2,12 @@
 
 ``POST .../chat/completions`` answers a fixed chat completion (``Content-Length``), or, when the
 body asks for ``"stream": true``, an SSE stream of ``--chunks`` content chunks, a usage chunk and
-``[DONE]`` (``Transfer-Encoding: chunked``, one write per event, as OpenAI sends them). Any other
-path gets the same JSON. Prints ``{"port": N}`` on stdout once listening.
+``[DONE]`` (``Transfer-Encoding: chunked``, one write per event, as OpenAI sends them: 50 events
+by default). With an ``x-bench-pace-ms: N`` request header the events are paced N ms apart, the
+first one too (a model generating). Any other path gets the same JSON. Prints ``{"port": N}`` on
+stdout once listening.
 
-    python bench/_mock_upstream.py [--port 0] [--chunks 20]
+    python bench/_mock_upstream.py [--port 0] [--chunks 47]
 """
 
 from __future__ import annotations
@@ -88,13 +90,19 @@ class MockProtocol(asyncio.Protocol):
             if len(self._buf) < total:
                 return
             body, self._buf = self._buf[end + 4 : total], self._buf[total:]
-            self._answer(body)
+            self._answer(head, body)
 
-    def _answer(self, body: bytes) -> None:
+    def _answer(self, head: bytes, body: bytes) -> None:
         t = self._transport
         assert t is not None
         if b'"stream":true' in body.replace(b" ", b""):
             t.write(_SSE_HEAD)
+            pace = _header_int(head, b"\r\nx-bench-pace-ms:")
+            if pace:
+                loop = asyncio.get_running_loop()
+                for i, event in enumerate(self._events):
+                    loop.call_later((i + 1) * pace / 1000, t.write, event)
+                return
             for event in self._events:  # one write each: separate segments, like a real stream
                 t.write(event)
         else:
@@ -102,11 +110,15 @@ class MockProtocol(asyncio.Protocol):
 
 
 def _content_length(head: bytes) -> int:
-    i = head.find(b"\r\ncontent-length:")
+    return _header_int(head, b"\r\ncontent-length:")
+
+
+def _header_int(head: bytes, name: bytes) -> int:
+    i = head.find(name)
     if i < 0:
         return 0
     j = head.find(b"\r\n", i + 2)
-    return int(head[i + 17 : j if j >= 0 else None])
+    return int(head[i + len(name) : j if j >= 0 else None])
 
 
 async def serve(port: int, chunks: int) -> None:
@@ -123,7 +135,7 @@ async def serve(port: int, chunks: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--chunks", type=int, default=20)
+    parser.add_argument("--chunks", type=int, default=47)  # + finish, usage, [DONE]: 50
     args = parser.parse_args()
     with suppress(KeyboardInterrupt):
         uvloop.run(serve(args.port, args.chunks))
