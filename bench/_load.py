@@ -42,7 +42,10 @@ class Sample:
     elapsed: float = 0.0
 
 
-Kind = str  # "json" (non-streamed), "sse" (full stream at once), "paced" (stream, 1 ms per event)
+# "json" (non-streamed), "sse" (full stream at once), "paced" (stream, 1 ms per event); for the
+# soak also "no-usage" (a stream without include_usage: the proxy counts its tokens) and
+# "cancel" (a paced stream the client closes after its first chunk).
+Kind = str
 KINDS: tuple[Kind, ...] = ("json", "sse", "paced")
 PACE_MS = 1
 
@@ -98,6 +101,7 @@ def _body(target: Target, kind: Kind) -> bytes:
     }
     if kind != "json":
         payload["stream"] = True
+    if kind in ("sse", "paced", "cancel"):
         payload["stream_options"] = {"include_usage": True}
     return json.dumps(payload).encode()
 
@@ -105,7 +109,7 @@ def _body(target: Target, kind: Kind) -> bytes:
 def _request(target: Target, kind: Kind) -> bytes:
     body = _body(target, kind)
     host = "api.openai.com" if target.tls_via_proxy else f"{target.host}:{target.port}"
-    pace = f"x-bench-pace-ms: {PACE_MS}\r\n" if kind == "paced" else ""
+    pace = f"x-bench-pace-ms: {PACE_MS}\r\n" if kind in ("paced", "cancel") else ""
     head = (
         f"POST {target.path} HTTP/1.1\r\nhost: {host}\r\n"
         f"authorization: Bearer {API_KEY}\r\n"
@@ -140,8 +144,9 @@ class Connection:
             self._writer.close()
         self._reader = self._writer = None
 
-    async def call(self, request: bytes) -> tuple[float, float | None]:
-        """One call on the kept-alive connection: (latency, time to first content or None)."""
+    async def call(self, request: bytes, cancel: bool = False) -> tuple[float, float | None]:
+        """One call on the kept-alive connection: (latency, time to first content or None);
+        ``cancel``: close the connection after the first chunk of the answer."""
         if self._writer is None:
             await self.open()
         reader, writer = self._reader, self._writer
@@ -159,6 +164,9 @@ class Connection:
                 data = await reader.readexactly(size + 2)
                 if size == 0:
                     break
+                if cancel:
+                    self.close()
+                    return time.perf_counter() - t0, None
                 if ttft is None and b'"content"' in data:
                     ttft = time.perf_counter() - t0
         else:
@@ -205,7 +213,7 @@ async def run_load(
             while (now := loop.time()) < t_end:
                 k = window_of(now)
                 try:
-                    latency, ttft = await conn.call(request)
+                    latency, ttft = await conn.call(request, cancel=kind == "cancel")
                 except Exception as exc:  # count it, reconnect, go on
                     conn.close()
                     if 0 <= k < windows:

@@ -226,8 +226,13 @@ async def run_matrix(args: argparse.Namespace, tmp: Path) -> None:
         print(f"  {line}")
 
 
+SOAK_MIX = (("json", 8), ("sse", 4), ("no-usage", 2), ("cancel", 2))  # concurrency 16
+
+
 async def run_soak(args: argparse.Namespace, tmp: Path) -> None:
-    """Concurrency 16 (8 json + 8 sse workers) on the metered reverse endpoint; RSS every 30 s."""
+    """Concurrency 16 on the metered reverse endpoint: 8 json, 4 sse, 2 streams without usage
+    (the proxy counts their tokens) and 2 paced streams cancelled after their first chunk;
+    RSS every 30 s, against the targets: <= 150 MiB, flat within 10% after warm-up."""
     mock_port, servers = start_servers(args, tmp)
     metered = servers["metered"]
     target = next(t for t, _, _ in make_targets(mock_port, servers) if t.name == "reverse")
@@ -239,32 +244,27 @@ async def run_soak(args: argparse.Namespace, tmp: Path) -> None:
         rss.append(metered.rss_mib())
         print(f"  t={k * period:5.0f}s  RSS {rss[-1]:.1f} MiB", flush=True)
 
-    print(f"soak: {windows * period:.0f} s at concurrency 16 (8 json + 8 sse), metered reverse")
+    mix = ", ".join(f"{n} {kind}" for kind, n in SOAK_MIX)
+    print(f"soak: {windows * period:.0f} s at concurrency 16 ({mix}), metered reverse")
     print(f"  startup RSS {metered.rss_mib():.1f} MiB")
     try:
         runs = [
-            run_load(
-                target,
-                kind="json",
-                concurrency=8,
-                warmup=5,
-                duration=period,
-                windows=windows,
-                at_boundary=report,
-            ),
-            run_load(target, kind="sse", concurrency=8, warmup=5, duration=period, windows=windows),
-        ]
-        json_s, sse_s = await asyncio.gather(*runs)
+            run_load(target, kind=kind, concurrency=n, warmup=5, duration=period,
+                     windows=windows, at_boundary=report if kind == "json" else None)
+            for kind, n in SOAK_MIX
+        ]  # fmt: skip
+        samples = [s for run in await asyncio.gather(*runs) for s in run]
     finally:
         for s in servers.values():
             s.stop()
-    calls = sum(len(s.latencies) for s in json_s + sse_s)
-    errors = sum(s.errors for s in json_s + sse_s)
+    calls = sum(len(s.latencies) for s in samples)
+    errors = sum(s.errors for s in samples)
     growth = (max(rss) - rss[0]) / rss[0] * 100
     print(f"  {calls:,} calls, {errors} errors, {calls / (windows * period):,.0f}/s")
     print(
         f"  RSS after warm-up {rss[0]:.1f} MiB, max {max(rss):.1f}, end {rss[-1]:.1f}: "
-        f"+{growth:.1f}% (flat within 10%: {'MET' if growth <= 10 else 'NOT MET'})"
+        f"+{growth:.1f}% (flat within 10%: {'PASS' if growth <= 10 else 'FAIL'}; "
+        f"<= 150 MiB: {'PASS' if max(rss) <= 150 else 'FAIL'})"
     )
 
 
