@@ -76,6 +76,7 @@ async def run_metered(mock_port: int, home: Path, otlp: str | None = None) -> No
     service = ProxyService(settings)
     await service.start()
     settle_heap(_young_threshold())  # as `agentops proxy` does once started
+    _time_collections()
     bundle = write_bundle(settings.proxy.ca_dir, home / "bundle.pem")
     reverse = service.reverse_address
     assert reverse is not None
@@ -169,6 +170,36 @@ async def run_floor(mock_port: int, home: Path, port: int, forward_port: int) ->
     await _until_term()
     await ps.servers.update([])
     await m.done()
+
+
+def _time_collections() -> None:
+    """``BENCH_GC_LOG=FILE``: time every collector pass; a summary goes to FILE at exit."""
+    path = os.environ.get("BENCH_GC_LOG")
+    if not path:
+        return
+    import atexit
+    import gc
+    import time
+
+    pauses: list[float] = []
+    started = [0.0]
+
+    def on_gc(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses.append(time.perf_counter() - started[0])
+
+    def summary() -> None:
+        ordered = sorted(pauses) or [0.0]
+        Path(path).write_text(
+            f"young threshold {gc.get_threshold()[0]}: {len(pauses)} collections, "
+            f"p50 {ordered[len(ordered) // 2] * 1000:.3f} ms, max {ordered[-1] * 1000:.3f} ms, "
+            f"total {sum(pauses) * 1000:.1f} ms\n"
+        )
+
+    gc.callbacks.append(on_gc)
+    atexit.register(summary)
 
 
 def _young_threshold() -> int | None:
