@@ -20,6 +20,9 @@ class Figures:
     ttft99: float | None
     cpu_ms: float | None  # server CPU milliseconds per call
     errors: int
+    # Share of the window the server's event loop was runnable but not running: starved by the
+    # machine's other load. Calls/s of servers with different shares are not comparable.
+    runq_wait: float | None = None
     first_error: str = ""
 
 
@@ -28,7 +31,9 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-def window_figures(sample: Sample, cpu_seconds: float | None) -> Figures | None:
+def window_figures(
+    sample: Sample, cpu_seconds: float | None, runq_wait: float | None = None
+) -> Figures | None:
     n = len(sample.latencies)
     if n == 0:
         return None
@@ -41,6 +46,7 @@ def window_figures(sample: Sample, cpu_seconds: float | None) -> Figures | None:
         cpu_ms=None if cpu_seconds is None else cpu_seconds * 1000 / n,
         errors=sample.errors,
         first_error=sample.first_error,
+        runq_wait=runq_wait,
     )
 
 
@@ -60,6 +66,7 @@ def median_figures(windows: list[Figures]) -> Figures:
         cpu_ms=med(w.cpu_ms for w in windows),
         errors=sum(w.errors for w in windows),
         first_error=next((w.first_error for w in windows if w.first_error), ""),
+        runq_wait=med(w.runq_wait for w in windows),
     )
 
 
@@ -73,7 +80,7 @@ def _d(a: float | None, b: float | None) -> str:
 
 HEADER = (
     "| target | kind | conc | calls/s | p50 ms | p99 ms | TTFT p50 | TTFT p99 | CPU ms/call "
-    "| calls/s vs floor | +p50/+p99 vs direct | +p50/+p99 vs floor | errors |"
+    "| calls/s vs floor | +p50/+p99 vs direct | +p50/+p99 vs floor | runq wait | errors |"
 )
 # Each target's floor: the lean pass-through reached the same way (reverse or forward TLS).
 FLOOR = {"reverse": "floor", "reverse-otel": "floor", "litellm": "floor", "floor": "floor",
@@ -81,7 +88,7 @@ FLOOR = {"reverse": "floor", "reverse-otel": "floor", "litellm": "floor", "floor
 
 
 def table(results: dict[Key, Figures]) -> str:
-    lines = [HEADER, "|" + "---|" * 13]
+    lines = [HEADER, "|" + "---|" * 14]
     for (target, kind, conc), f in results.items():
         direct = results.get(("direct", kind, conc))
         floor = results.get((FLOOR.get(target, ""), kind, conc))
@@ -91,7 +98,7 @@ def table(results: dict[Key, Figures]) -> str:
         lines.append(
             f"| {target} | {kind} | {conc} | {f.rps:,.0f} | {f.p50:.2f} "
             f"| {f.p99:.2f} | {_f(f.ttft50)} | {_f(f.ttft99)} | {_f(f.cpu_ms, '{:.3f}')} "
-            f"| {ratio} | {vs_direct} | {vs_floor} | {f.errors} |"
+            f"| {ratio} | {vs_direct} | {vs_floor} | {_f(f.runq_wait, '{:.0%}')} | {f.errors} |"
         )
     return "\n".join(lines)
 

@@ -153,10 +153,12 @@ async def measure(
 ) -> Figures | None:
     """One measuring window of ``duration`` seconds after ``warmup``; None if no call succeeded."""
     cpu: list[float] = []
+    waited: list[float] = []
 
     def boundary(_k: int) -> None:
         if server is not None:
             cpu.append(server.cpu_seconds())
+            waited.append(server.runqueue_wait_seconds())
 
     samples = await run_load(
         target,
@@ -171,7 +173,8 @@ async def measure(
     if not any(s.latencies for s in samples) and errors:
         print(f"  {target.name}: {errors[0]}", flush=True)
     used = cpu[1] - cpu[0] if server is not None and len(cpu) > 1 else None
-    return window_figures(samples[0], used)
+    wait = (waited[1] - waited[0]) / duration if len(waited) > 1 else None
+    return window_figures(samples[0], used, wait)
 
 
 async def run_matrix(args: argparse.Namespace, tmp: Path) -> None:
