@@ -11,11 +11,11 @@ full ones walked tens of thousands of objects that live as long as the process (
 - the control plane (``serve``) also raises the young threshold to ``INGEST_YOUNG_THRESHOLD``
   allocations, so collections are rarer, each over a young generation that is still small.
 
-The proxy keeps CPython's young threshold: at 20,000 each young collection walks ~30 calls'
-worth of objects in one go, a pause every call in flight waits for, which put its p99 at
-concurrency 1 at 7 ms against 2.1 ms with the freeze alone, at the same throughput
-(docs/benchmarks.md). Reference counting frees almost everything as before; only cyclic
-garbage waits a little longer. Only processes we own call this (the CLI's long-running
+The proxy keeps CPython's young threshold: a young collection at 20,000 walks ~30 calls' worth
+of objects in one go, a pause every call in flight waits for (issue 19 measured p99 at
+concurrency 1 of 7 ms with it against 2.1 ms with the freeze alone). A call's objects are
+freed by reference counting, so in the benchmark no collection ran at all with either setting
+(docs/benchmarks.md); the default bounds the pause whenever cyclic garbage does build up. Only processes we own call this (the CLI's long-running
 commands), never the tests: a frozen test process would keep every test's cycles.
 """
 
