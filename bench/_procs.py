@@ -34,6 +34,14 @@ class Server:
     def cpu_seconds(self) -> float:
         return sum(_cpu(pid) for pid in _tree(self.pid))
 
+    def runqueue_wait_seconds(self) -> float:
+        """Time the main thread (the event loop) spent runnable but not running: starved of
+        its core by other processes (``/proc/<pid>/schedstat``)."""
+        try:
+            return int(Path(f"/proc/{self.pid}/schedstat").read_text().split()[1]) / 1e9
+        except OSError:
+            return 0.0
+
     def rss_mib(self) -> float:
         return sum(_rss_pages(pid) for pid in _tree(self.pid)) * _PAGE / 2**20
 

@@ -4,14 +4,15 @@
 stderr, full pipeline, records to a temp spool, no control plane), with ``api.openai.com`` sent
 to the mock upstream by ``upstream_overrides``.
 
-``passthrough``: a stripped mitmproxy Master with only core, proxyserver, next_layer and
-tlsconfig, in reverse mode to the mock, plus one line that streams SSE responses (the metered
-proxy streams them too; without it mitmproxy would buffer the whole stream). No metering.
+``floor``: the lean pass-through anything built on mitmproxy costs at least: a stock mitmproxy
+Master with only core, proxyserver, next_layer and tlsconfig, a reverse listener to the mock and
+a forward listener intercepting TLS, plus a tee addon that parses the JSON request and response
+bodies and streams SSE responses event by event, parsing each (``_Tee``). No records, no gate.
 
 Each prints one JSON line with its addresses on stdout when ready and runs until SIGTERM.
 
     python bench/_servers.py metered --mock-port N --home DIR
-    python bench/_servers.py passthrough --mock-port N --home DIR --port P
+    python bench/_servers.py floor --mock-port N --home DIR --port P
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import socket
 import sys
 from pathlib import Path
 from typing import Any
 
+import orjson
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -104,7 +107,8 @@ async def run_metered(
         bus = await _publish(policies)
     service = ProxyService(settings, state_bus=bus)
     await service.start()
-    settle_heap()  # as `agentops proxy` does once started
+    settle_heap(_young_threshold())  # as `agentops proxy` does once started
+    _time_collections()
     bundle = write_bundle(settings.proxy.ca_dir, home / "bundle.pem")
     reverse = service.reverse_address
     assert reverse is not None
@@ -117,14 +121,50 @@ async def run_metered(
         await service.stop()
 
 
-class _StreamSse:
-    def responseheaders(self, flow: object) -> None:
-        response = flow.response  # type: ignore[attr-defined]
+class _Tee:
+    """The floor's metering, as lean as it gets: parse the JSON request body and the JSON
+    response body; tee an SSE response event by event and parse each event's JSON. Forward
+    (intercepted TLS) calls to ``api.openai.com`` go to the mock, as the metered proxy's
+    ``upstream_overrides`` send them."""
+
+    def __init__(self, mock_port: int) -> None:
+        self._mock_port = mock_port
+
+    def requestheaders(self, flow: Any) -> None:
+        request = flow.request
+        if request.host == "api.openai.com":
+            request.scheme, request.host, request.port = "http", "127.0.0.1", self._mock_port
+
+    def request(self, flow: Any) -> None:
+        body = flow.request.get_content(strict=False)
+        if body:
+            orjson.loads(body)
+
+    def responseheaders(self, flow: Any) -> None:
+        response = flow.response
         if "text/event-stream" in response.headers.get("content-type", ""):
-            response.stream = True
+            response.stream = _SseTee()
+
+    def response(self, flow: Any) -> None:
+        if not flow.response.stream:
+            body = flow.response.get_content(strict=False)
+            if body:
+                orjson.loads(body)
 
 
-async def run_passthrough(mock_port: int, home: Path, port: int) -> None:
+class _SseTee:
+    def __init__(self) -> None:
+        self._rest = b""
+
+    def __call__(self, chunk: bytes) -> bytes:
+        *events, self._rest = (self._rest + chunk).split(b"\n\n")
+        for event in events:
+            if event.startswith(b"data: {"):
+                orjson.loads(event[6:])
+        return chunk
+
+
+async def run_floor(mock_port: int, home: Path, port: int, forward_port: int) -> None:
     import logging
 
     from mitmproxy import master, options
@@ -133,29 +173,76 @@ async def run_passthrough(mock_port: int, home: Path, port: int) -> None:
     logging.getLogger("mitmproxy").setLevel(logging.WARNING)
     m = master.Master(options.Options(), event_loop=asyncio.get_running_loop())
     ps = proxyserver.Proxyserver()
-    m.addons.add(core.Core(), ps, next_layer.NextLayer(), tlsconfig.TlsConfig(), _StreamSse())
+    m.addons.add(core.Core(), ps, next_layer.NextLayer(), tlsconfig.TlsConfig(), _Tee(mock_port))
+    confdir = home / "floor-ca"
     m.options.update(
-        mode=[f"reverse:http://127.0.0.1:{mock_port}@127.0.0.1:{port}"],
-        confdir=str(home / "ca"),
+        mode=[
+            f"reverse:http://127.0.0.1:{mock_port}@127.0.0.1:{port}",
+            f"regular@127.0.0.1:{forward_port}",
+        ],
+        confdir=str(confdir),
         connection_strategy="lazy",
+        upstream_cert=False,
         http3=False,
     )
     if not await ps.setup_servers():
-        raise OSError(f"pass-through failed to listen on {port}")
+        raise OSError(f"the floor failed to listen on {port} and {forward_port}")
     await m.running()
     # The same collector settings as the metered proxy, so the difference is metering alone.
     from agentops.heap import settle_heap
 
-    settle_heap()
-    _announce({"reverse": ["127.0.0.1", port]})
+    settle_heap(_young_threshold())
+    _announce(
+        {
+            "reverse": ["127.0.0.1", port],
+            "forward": ["127.0.0.1", forward_port],
+            "bundle": str(confdir / "mitmproxy-ca-cert.pem"),
+        }
+    )
     await _until_term()
     await ps.servers.update([])
     await m.done()
 
 
+def _time_collections() -> None:
+    """``BENCH_GC_LOG=FILE``: time every collector pass; a summary goes to FILE at exit."""
+    path = os.environ.get("BENCH_GC_LOG")
+    if not path:
+        return
+    import atexit
+    import gc
+    import time
+
+    pauses: list[float] = []
+    started = [0.0]
+
+    def on_gc(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses.append(time.perf_counter() - started[0])
+
+    def summary() -> None:
+        ordered = sorted(pauses) or [0.0]
+        Path(path).write_text(
+            f"young threshold {gc.get_threshold()[0]}: {len(pauses)} collections, "
+            f"p50 {ordered[len(ordered) // 2] * 1000:.3f} ms, max {ordered[-1] * 1000:.3f} ms, "
+            f"total {sum(pauses) * 1000:.1f} ms\n"
+        )
+
+    gc.callbacks.append(on_gc)
+    atexit.register(summary)
+
+
+def _young_threshold() -> int | None:
+    """``BENCH_GC_YOUNG=N``: raise the collector's young threshold (an A/B of the tuning)."""
+    value = os.environ.get("BENCH_GC_YOUNG")
+    return int(value) if value else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["metered", "passthrough"])
+    parser.add_argument("kind", choices=["metered", "floor"])
     parser.add_argument("--mock-port", type=int, required=True)
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--port", type=int, default=0)
@@ -167,7 +254,7 @@ def main() -> None:
     if args.kind == "metered":
         uvloop.run(run_metered(args.mock_port, args.home, args.otlp, args.policies))
     else:
-        uvloop.run(run_passthrough(args.mock_port, args.home, args.port or _free_port()))
+        uvloop.run(run_floor(args.mock_port, args.home, args.port or _free_port(), _free_port()))
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _control_plane import bench_settings, owner
 from gen_calls import generate
 
-from agentops.heap import settle_heap
+from agentops.heap import INGEST_YOUNG_THRESHOLD, settle_heap
 from agentops.ids import uuid7
 from control_plane.server import ControlPlaneServer
 from tests.harness.databases import cloned_database, migrated_template
@@ -82,7 +82,7 @@ async def bench(database_url: str, total: int, batch: int, concurrency: int) -> 
     settings = bench_settings(database_url)
     cp = ControlPlaneServer(settings)
     await cp.start()
-    settle_heap()  # as `agentops serve` does once started
+    settle_heap(INGEST_YOUNG_THRESHOLD)  # as `agentops serve` does once started
     try:
         async with aiohttp.ClientSession(cp.url) as http:
             key = await provision(http, "bench")
@@ -128,7 +128,7 @@ async def query_bench(database_url: str, calls: int, repeat: int, timezone: str)
     settings = bench_settings(database_url)
     cp = ControlPlaneServer(settings)
     await cp.start()
-    settle_heap()
+    settle_heap(INGEST_YOUNG_THRESHOLD)
     try:
         async with aiohttp.ClientSession(cp.url) as http:
             signed = await owner(http, "q@bench.example.com", "bench")

@@ -1,24 +1,34 @@
-"""What does the proxy cost? Direct vs through the proxy, against a fast local mock upstream.
+"""What does metering cost? The product as deployed against the floor of anything built on
+mitmproxy, in one interleaved run, against a fast local mock upstream (issue 19).
 
 Processes, pinned with ``taskset`` on a 2-core machine:
 
-- core 1: the server under test, each its own process on uvloop: the metered proxy
-  (``ProxyService``, full pipeline, records to a temp spool, JSON logs as ``agentops proxy``), a
-  stripped mitmproxy pass-through (core/proxyserver/next_layer/tlsconfig, reverse mode, no
-  metering) and, with ``--litellm-venv``, LiteLLM's proxy (one worker, no database);
+- core 1: the servers under test, each its own process on uvloop under ``python -O`` with the
+  collector settled as the CLI settles it (the image sets ``PYTHONOPTIMIZE=1``): the metered
+  proxy (``ProxyService`` with default settings: full pipeline, records to a temp spool,
+  ``durable_before_response`` at its default, JSON logs), the same with OpenTelemetry export on,
+  the floor (a stock mitmproxy with only its core addons and a tee addon that parses the JSON
+  bodies and every SSE event, ``_servers.py``) and, with ``--litellm-venv``, LiteLLM's proxy;
 - core 0: this script (the load generator, raw asyncio on uvloop) and the mock upstream.
 
-Targets: ``direct`` (the mock), ``passthrough``, ``reverse`` (``/openai/v1/...`` on the reverse
-port, override api.openai.com -> mock), ``forward-tls`` (CONNECT + TLS interception, CA bundle,
-kept-alive), ``litellm``. Each is driven non-streaming and streaming at concurrency 1, 16 and 64:
-``--repeats`` rounds, each running one ``--duration`` window of every target in turn (after a
-warm-up), so that a slow spell of the machine hits all targets alike; every figure is the median
-over the rounds. Server CPU per call comes from
-``/proc/<pid>/stat`` (utime+stime) at the window edges; RSS (VmRSS) is read at start and end.
+Every call is the same ~2.5 KB chat request (system prompt, history, one tool). Kinds: ``json``
+(non-streamed), ``sse`` (a full 50-event stream, sent at once), ``paced`` (the same stream, one
+event per ms: the added time to the first token). Targets: ``direct`` (the mock), ``floor`` and
+``reverse`` (reverse endpoints), ``floor-tls`` and ``forward-tls`` (CONNECT + TLS interception,
+kept-alive), ``reverse-otel`` (export on), ``litellm``, at concurrency 1, 16 and 64.
+``--repeats`` rounds per cell, each running one ``--duration`` window of every target in turn
+(after a warm-up), so that a slow spell of the shared machine hits all targets alike; every
+figure is the median over the rounds, and the targets are checked on ratios to the floor
+measured in the same rounds (PASS / FAIL). Server CPU per call comes from ``/proc/<pid>/stat``
+(utime+stime, children included) at the window edges; RSS (VmRSS) is read at start and end.
 
     .venv/bin/python bench/proxy_bench.py [--quick] [--duration S] [--repeats N]
         [--litellm-venv bench/.venv-litellm] [--soak SECONDS] [--only reverse,...]
-        [--concurrency 1,16,64] [--rules 100 --only reverse-rules0,reverse-rules100]
+        [--concurrency 1,16,64] [--kinds json,sse,paced]
+        [--rules 100 --only reverse-rules0,reverse-rules100]
+
+``BENCH_GC_YOUNG=20000`` in the environment raises the collector's young threshold of the
+mitmproxy-based servers (the A/B of ``agentops/heap.py``).
 """
 
 from __future__ import annotations
@@ -35,7 +45,7 @@ import uvloop
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _procs
-from _load import API_KEY, Target, run_load
+from _load import API_KEY, Kind, Target, run_load
 from _procs import Server
 from _report import Figures, Key, median_figures, table, targets, window_figures
 
@@ -92,8 +102,8 @@ def _start_proxies(
         SERVER_CORE,
         tmp / "metered-otel.log",
     )  # fmt: skip
-    servers["passthrough"] = _procs.start(
-        "passthrough", [*runner, "passthrough", *common], SERVER_CORE, tmp / "passthrough.log"
+    servers["floor"] = _procs.start(
+        "floor", [*runner, "floor", *common], SERVER_CORE, tmp / "floor.log"
     )
     # Gated from a control state with 0 and with N policies: "reverse-rules0" against
     # "reverse-rulesN" is what the policies cost (the plain "reverse" has no control state).
@@ -115,57 +125,61 @@ def _start_proxies(
         )
 
 
-def make_targets(mock_port: int, servers: dict[str, Server]) -> list[tuple[Target, Server | None]]:
-    metered, passthrough = servers["metered"], servers["passthrough"]
-    rhost, rport = metered.info["reverse"]
-    fhost, fport = metered.info["forward"]
-    phost, pport = passthrough.info["reverse"]
-    ohost, oport = servers["metered-otel"].info["reverse"]
+ALL_KINDS, JSON_ONLY = ("json", "sse", "paced"), ("json",)
+
+
+def make_targets(
+    mock_port: int, servers: dict[str, Server]
+) -> list[tuple[Target, Server | None, tuple[Kind, ...]]]:
+    """(target, the server whose CPU it costs, the kinds of call it is driven with)."""
+    metered, floor = servers["metered"], servers["floor"]
     chat = "/v1/chat/completions"
-    out: list[tuple[Target, Server | None]] = [
-        (Target("direct", "127.0.0.1", mock_port, chat), None),
-        (Target("passthrough", phost, pport, chat), passthrough),
-        (Target("reverse", rhost, rport, "/openai" + chat), metered),
-        (Target("reverse-otel", ohost, oport, "/openai" + chat), servers["metered-otel"]),
-        (
-            Target(
-                "forward-tls",
-                fhost,
-                fport,
-                chat,
-                tls_via_proxy=True,
-                bundle=Path(metered.info["bundle"]),
-            ),
-            metered,
-        ),
-    ]
+
+    def at(name: str, server: Server, path: str, listener: str = "reverse") -> Target:
+        host, port = server.info[listener]
+        if listener == "reverse":
+            return Target(name, host, port, path)
+        bundle = Path(server.info["bundle"])
+        return Target(name, host, port, path, tls_via_proxy=True, bundle=bundle)
+
+    out: list[tuple[Target, Server | None, tuple[Kind, ...]]] = [
+        (Target("direct", "127.0.0.1", mock_port, chat), None, ALL_KINDS),
+        (at("floor", floor, chat), floor, ALL_KINDS),
+        (at("reverse", metered, "/openai" + chat), metered, ALL_KINDS),
+        (at("floor-tls", floor, chat, "forward"), floor, JSON_ONLY),
+        (at("forward-tls", metered, chat, "forward"), metered, JSON_ONLY),
+        (at("reverse-otel", servers["metered-otel"], "/openai" + chat), servers["metered-otel"],
+         JSON_ONLY),
+    ]  # fmt: skip
     for name in [n for n in servers if n.startswith("rules")]:
-        host, port = servers[name].info["reverse"]
-        out.append((Target(f"reverse-{name}", host, port, "/openai" + chat), servers[name]))
+        out.append(
+            (at(f"reverse-{name}", servers[name], "/openai" + chat), servers[name], ALL_KINDS)
+        )
     if "litellm" in servers:
-        lhost, lport = servers["litellm"].info["reverse"]
-        out.append((Target("litellm", lhost, lport, chat), servers["litellm"]))
+        out.append((at("litellm", servers["litellm"], chat), servers["litellm"], ALL_KINDS))
     return out
 
 
 async def measure(
     target: Target,
     server: Server | None,
-    stream: bool,
+    kind: Kind,
     conc: int,
     warmup: float,
     duration: float,
 ) -> Figures | None:
     """One measuring window of ``duration`` seconds after ``warmup``; None if no call succeeded."""
     cpu: list[float] = []
+    waited: list[float] = []
 
     def boundary(_k: int) -> None:
         if server is not None:
             cpu.append(server.cpu_seconds())
+            waited.append(server.runqueue_wait_seconds())
 
     samples = await run_load(
         target,
-        stream=stream,
+        kind=kind,
         concurrency=conc,
         warmup=warmup,
         duration=duration,
@@ -176,38 +190,43 @@ async def measure(
     if not any(s.latencies for s in samples) and errors:
         print(f"  {target.name}: {errors[0]}", flush=True)
     used = cpu[1] - cpu[0] if server is not None and len(cpu) > 1 else None
-    return window_figures(samples[0], used)
+    wait = (waited[1] - waited[0]) / duration if len(waited) > 1 else None
+    return window_figures(samples[0], used, wait)
 
 
 async def run_matrix(args: argparse.Namespace, tmp: Path) -> None:
     """Each cell (stream, concurrency) is measured in rounds: every round runs one window of
     each target in turn, so a slow spell of the machine (a noisy neighbour on the host) falls
     on all targets alike instead of on whichever ran then. Figures are medians over rounds."""
+    load_start = _load_average()
     mock_port, servers = start_servers(args, tmp)
     try:
         rss_start = {name: s.rss_mib() for name, s in servers.items()}
         results: dict[Key, Figures] = {}
         targets_ = [
-            (t, srv)
-            for t, srv in make_targets(mock_port, servers)
-            if not args.only or t.name in args.only
+            entry
+            for entry in make_targets(mock_port, servers)
+            if not args.only or entry[0].name in args.only
         ]
-        for stream in (False, True):
+        for kind in args.kinds:
             for conc in args.concurrency:
-                windows: dict[str, list[Figures]] = {t.name: [] for t, _ in targets_}
+                if kind == "paced" and conc > 16:
+                    continue  # a paced stream lasts ~50 ms: c=64 would measure the mock's pacing
+                cell = [(t, srv) for t, srv, kinds in targets_ if kind in kinds]
+                windows: dict[str, list[Figures]] = {t.name: [] for t, _ in cell}
                 for round_ in range(args.repeats):
-                    for target, server in targets_:
+                    for target, server in cell:
                         warmup = args.warmup if round_ == 0 else min(args.warmup, 0.5)
-                        f = await measure(target, server, stream, conc, warmup, args.duration)
+                        f = await measure(target, server, kind, conc, warmup, args.duration)
                         if f is not None:
                             windows[target.name].append(f)
-                for target, _ in targets_:
-                    label = f"{target.name} {'sse' if stream else 'json'} c={conc}"
+                for target, _ in cell:
+                    label = f"{target.name} {kind} c={conc}"
                     if not windows[target.name]:
                         print(f"  {label}: no successful calls", flush=True)
                         continue
                     f = median_figures(windows[target.name])
-                    results[(target.name, stream, conc)] = f
+                    results[(target.name, kind, conc)] = f
                     err = f" errors={f.errors} {f.first_error}" if f.errors else ""
                     print(f"  {label}: {f.rps:,.0f}/s p50 {f.p50:.2f} ms{err}", flush=True)
         rss_end = {name: s.rss_mib() for name, s in servers.items()}
@@ -215,6 +234,7 @@ async def run_matrix(args: argparse.Namespace, tmp: Path) -> None:
         for s in servers.values():
             s.stop()
     print()
+    print(f"load average at the start {load_start}, at the end {_load_average()}")
     print(table(results))
     print()
     print("RSS (MiB) at start -> end of the run:")
@@ -226,11 +246,16 @@ async def run_matrix(args: argparse.Namespace, tmp: Path) -> None:
         print(f"  {line}")
 
 
+SOAK_MIX = (("json", 8), ("sse", 4), ("no-usage", 2), ("cancel", 2))  # concurrency 16
+
+
 async def run_soak(args: argparse.Namespace, tmp: Path) -> None:
-    """Concurrency 16 (8 json + 8 sse workers) on the metered reverse endpoint; RSS every 30 s."""
+    """Concurrency 16 on the metered reverse endpoint: 8 json, 4 sse, 2 streams without usage
+    (the proxy counts their tokens) and 2 paced streams cancelled after their first chunk;
+    RSS every 30 s, against the targets: <= 150 MiB, flat within 10% after warm-up."""
     mock_port, servers = start_servers(args, tmp)
     metered = servers["metered"]
-    target = next(t for t, _ in make_targets(mock_port, servers) if t.name == "reverse")
+    target = next(t for t, _, _ in make_targets(mock_port, servers) if t.name == "reverse")
     period = 30.0
     windows = max(1, int(args.soak // period))
     rss: list[float] = []
@@ -239,35 +264,32 @@ async def run_soak(args: argparse.Namespace, tmp: Path) -> None:
         rss.append(metered.rss_mib())
         print(f"  t={k * period:5.0f}s  RSS {rss[-1]:.1f} MiB", flush=True)
 
-    print(f"soak: {windows * period:.0f} s at concurrency 16 (8 json + 8 sse), metered reverse")
+    mix = ", ".join(f"{n} {kind}" for kind, n in SOAK_MIX)
+    print(f"soak: {windows * period:.0f} s at concurrency 16 ({mix}), metered reverse")
     print(f"  startup RSS {metered.rss_mib():.1f} MiB")
     try:
         runs = [
-            run_load(
-                target,
-                stream=False,
-                concurrency=8,
-                warmup=5,
-                duration=period,
-                windows=windows,
-                at_boundary=report,
-            ),
-            run_load(
-                target, stream=True, concurrency=8, warmup=5, duration=period, windows=windows
-            ),
-        ]
-        json_s, sse_s = await asyncio.gather(*runs)
+            run_load(target, kind=kind, concurrency=n, warmup=5, duration=period,
+                     windows=windows, at_boundary=report if kind == "json" else None)
+            for kind, n in SOAK_MIX
+        ]  # fmt: skip
+        samples = [s for run in await asyncio.gather(*runs) for s in run]
     finally:
         for s in servers.values():
             s.stop()
-    calls = sum(len(s.latencies) for s in json_s + sse_s)
-    errors = sum(s.errors for s in json_s + sse_s)
+    calls = sum(len(s.latencies) for s in samples)
+    errors = sum(s.errors for s in samples)
     growth = (max(rss) - rss[0]) / rss[0] * 100
     print(f"  {calls:,} calls, {errors} errors, {calls / (windows * period):,.0f}/s")
     print(
         f"  RSS after warm-up {rss[0]:.1f} MiB, max {max(rss):.1f}, end {rss[-1]:.1f}: "
-        f"+{growth:.1f}% (flat within 10%: {'MET' if growth <= 10 else 'NOT MET'})"
+        f"+{growth:.1f}% (flat within 10%: {'PASS' if growth <= 10 else 'FAIL'}; "
+        f"<= 150 MiB: {'PASS' if max(rss) <= 150 else 'FAIL'})"
     )
+
+
+def _load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def parse_args() -> argparse.Namespace:
@@ -289,6 +311,12 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=0,
         help="also run reverse-rules0 and reverse-rulesN: gated on 0 and N policies",
+    )
+    p.add_argument(
+        "--kinds",
+        type=lambda s: tuple(s.split(",")),
+        default=("json", "sse", "paced"),
+        help="kinds of call: json, sse (a full 50-event stream), paced (1 ms per event)",
     )
     p.add_argument(
         "--concurrency",

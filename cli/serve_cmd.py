@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from agentops.heap import settle_heap
+from agentops.heap import INGEST_YOUNG_THRESHOLD, settle_heap
 from agentops.logs import configure_logging
 from agentops.observability import init_sentry
 from agentops.settings import load_settings
@@ -37,7 +37,7 @@ def serve(host: str | None, port: int | None, no_worker: bool) -> None:
 async def _serve(service: ControlPlaneServer) -> None:
     async with stop_signal() as stop:
         await service.start()
-        settle_heap()
+        settle_heap(INGEST_YOUNG_THRESHOLD)  # ingest batches: throughput first
         click.echo(f"control plane listening on {service.url}")
         click.echo(f"web console at {service.url}/   (API reference: {service.url}/api/v1/docs)")
         try:

@@ -71,6 +71,10 @@ TTFT = Histogram(
     ["provider"],
     buckets=_TTFT_BUCKETS,
 )
+OTEL_DROPPED = Counter(
+    "agentops_proxy_otel_dropped_calls_total",
+    "Calls not exported to OpenTelemetry: the export backlog was full (collector too slow).",
+)
 SPOOLED = Counter(
     "agentops_proxy_spooled_records_total", "Records made durable in the local spool."
 )

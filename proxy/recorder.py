@@ -12,9 +12,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from mitmproxy import http
+from prometheus_client.metrics import MetricWrapperBase
 
 from agentops.wire.record import CallRecord
 from pricing import billed_counts
@@ -67,6 +68,7 @@ class Record:
         self._count_text = count_text
         self._azure = dict(azure_deployments)
         self._proxy_id = proxy_id
+        self._series = _Series()
 
     async def responseheaders(self, flow: http.HTTPFlow) -> None:
         state = _recordable(flow)
@@ -119,7 +121,7 @@ class Record:
         seq = self._write(record)
         if self._open is not None and state.in_progress_written:
             self._open.remove(str(record.call_id))
-        _observe(record)
+        _observe(record, self._series)
         if self._observer is not None:
             self._observer.record(record, flow.request.headers)
         if state.budget is not None:
@@ -175,23 +177,38 @@ def _recordable(flow: http.HTTPFlow) -> CallState | None:
     return state
 
 
-def _observe(record: CallRecord) -> None:
-    metrics.CALLS.labels(record.provider, record.status.value).inc()
+class _Series:
+    """Each Prometheus child series looked up once: ``labels()`` takes a lock and checks its
+    label values on every call (seven lookups cost a record ~10 us). Bounded: every label value
+    is (provider, status, token class, reason, or a model through ``MODEL_LABEL``)."""
+
+    def __init__(self) -> None:
+        self._children: dict[tuple[object, ...], Any] = {}
+
+    def __call__(self, metric: MetricWrapperBase, *labels: str) -> Any:
+        key = (metric, *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
+
+def _observe(record: CallRecord, series: _Series) -> None:
+    provider, status = record.provider, record.status.value
+    series(metrics.CALLS, provider, status).inc()
     model = metrics.MODEL_LABEL(record.model_served or record.model_requested)
     if record.latency_ms is not None:
-        metrics.LLM_CALL_DURATION.labels(record.provider, model, record.status.value).observe(
-            record.latency_ms / 1000
-        )
+        series(metrics.LLM_CALL_DURATION, provider, model, status).observe(record.latency_ms / 1000)
     for token_class, count in billed_counts(record.tokens.usage()).items():
-        metrics.LLM_TOKENS.labels(record.provider, model, token_class).inc(count)
+        series(metrics.LLM_TOKENS, provider, model, token_class).inc(count)
     if record.cost.total_usd is not None:
-        metrics.LLM_COST.labels(record.provider, model).inc(float(record.cost.total_usd))
+        series(metrics.LLM_COST, provider, model).inc(float(record.cost.total_usd))
     if record.metered and record.cost.total_usd is None and record.cost.unpriced_reason:
-        metrics.UNPRICED_CALLS.labels(record.provider, record.cost.unpriced_reason).inc()
+        series(metrics.UNPRICED_CALLS, provider, record.cost.unpriced_reason).inc()
     if record.overhead_ms is not None:
         metrics.OVERHEAD.observe(record.overhead_ms / 1000)
     if record.ttft_ms is not None:
-        metrics.TTFT.labels(record.provider).observe(record.ttft_ms / 1000)
+        series(metrics.TTFT, provider).observe(record.ttft_ms / 1000)
 
 
 def _log_call(record: CallRecord) -> None:

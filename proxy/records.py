@@ -13,12 +13,11 @@ Timings, all from wall-clock stamps taken by mitmproxy and our addons:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from agentops.wire.record import CallRecord, CallStatus, CostInfo, TokenCounts
-from pricing import load_bundled_table, price_call
+from pricing import TOKEN_CLASSES, load_bundled_table, price_call
 from proxy.state import CallState
 
 CountText = Callable[[str, str | None], int]
@@ -115,7 +114,8 @@ def _tokens(state: CallState, count_text: CountText) -> TokenCounts:
     response = state.response
     if response is not None and response.usage is not None:
         source = "estimated" if response.usage_estimated else "reported"
-        return TokenCounts(**asdict(response.usage), source=source)
+        usage = response.usage  # field by field: ``asdict`` deep-copies (5 us per record)
+        return TokenCounts(**{name: getattr(usage, name) for name in TOKEN_CLASSES}, source=source)
     if state.meter is not None:
         output = count_text(state.meter.output_text(), state.request.model)
         return TokenCounts(

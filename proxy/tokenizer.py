@@ -5,11 +5,12 @@ as the o200k count times a per-family factor (``FAMILY_FACTORS``, see docs/provi
 flagged as estimated. Work is bounded: text beyond ``MAX_EXACT_CHARS`` is estimated from its
 length, so a huge request body cannot stall the hot path.
 
-Loading an encoding takes 0.3-0.5 s of CPU. The proxy calls ``preload`` in a worker thread
-before it reports ready, so no call waits for a load: a count asked for while an encoding is
-still loading (o200k at start, cl100k on the first gpt-4/gpt-3.5 call that needs it) is estimated
-from the text's length and flagged as such. Elsewhere (the CLI, tests) the first count loads the
-encoding where it is asked for.
+Loading an encoding takes 0.3-0.5 s of CPU, and tiktoken builds its Rust core holding the GIL
+(a load in a worker thread still stalled the event loop for 170 ms). So the proxy ``preload``s
+every bundled encoding in a worker thread before it listens, and no call waits for a load: a
+count asked for while an encoding is still loading (before the proxy serves, or one that is not
+bundled) is estimated from the text's length and flagged as such. Elsewhere (the CLI, tests) the
+first count loads the encoding where it is asked for.
 """
 
 from __future__ import annotations
@@ -152,7 +153,9 @@ class _Encodings:
 
 
 _ENCODINGS_LOADED = _Encodings()
-SERVING_ENCODINGS = ("o200k_base",)  # every current model family; cl100k only for gpt-4/3.5
+# Every bundled encoding: cl100k (gpt-4, gpt-3.5, embeddings) too, ~23 MiB; loading it on first
+# use while serving stalled every call in flight (see the module docstring).
+SERVING_ENCODINGS = ("o200k_base", "cl100k_base")
 
 
 def encoding(name: str) -> tiktoken.Encoding:

@@ -15,6 +15,7 @@ which the rest of the machine's load does not inflate.
 from __future__ import annotations
 
 import asyncio
+import math
 import statistics
 import time
 from collections.abc import AsyncIterator
@@ -23,8 +24,11 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
-from tests.harness.cluster import Cluster, ProxyProcess, running_cluster
+from proxy import tokenizer
+from tests.fakeprovider.expected import REPLY_TEXT
+from tests.harness.cluster import Cluster, ProxyProcess, running_cluster, wait_for
 
 MODEL = "gpt-4o-mini"
 BODY = {"model": MODEL, "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
@@ -199,3 +203,41 @@ async def test_the_first_call_without_usage_does_not_stall_others(fresh: Cluster
         f" {extra * 1000:+.2f} ms beyond a usual call ({statistics.median(usual) * 1000:.2f} ms)"
     )
     assert extra < STALL_BOUND_S
+
+
+async def test_a_cancelled_stream_first_finds_its_tokenizer_loaded(fresh: Cluster) -> None:
+    """The first call of a fresh proxy is a gpt-4 stream without usage that its client cuts
+    after the first token, then one read to the end. Both need cl100k to count their tokens.
+    Loaded on first use (in a worker thread, tiktoken holding the GIL) it stalled every call in
+    flight for 170 ms, and the first counts were estimated from the text's length meanwhile; the
+    counts are exact, so the encoding was loaded before the proxy listened."""
+    proxy = fresh.proxies[0]
+    messages: list[ChatCompletionMessageParam] = [
+        {"role": "user", "content": "Count these words exactly, please: alpha beta."}
+    ]
+    prompt, _ = tokenizer.estimate_prompt_tokens(
+        "chat.completions", {"messages": messages}, "gpt-4"
+    )
+    reply = tokenizer.count_text(REPLY_TEXT, "gpt-4")
+    assert reply != math.ceil(len(REPLY_TEXT.encode()) / tokenizer.CHARS_PER_TOKEN_BEYOND_CAP)
+    slow = {"x-fake-chunk-delay-ms": "100", "x-fake-chunks": "8"}
+    async with proxy.openai("first-cancel", **slow) as client:
+        stream = await client.chat.completions.create(model="gpt-4", messages=messages, stream=True)
+        async for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                break
+        await stream.close()
+    await wait_for(lambda: _statuses(proxy) == {"cancelled"})
+    async with proxy.openai("first-full") as client:
+        stream = await client.chat.completions.create(model="gpt-4", messages=messages, stream=True)
+        text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+    assert text == REPLY_TEXT
+    await wait_for(lambda: _statuses(proxy) == {"cancelled", "ok"})
+    by_status = {r["status"]: r for r in proxy.records().values()}
+    assert by_status["cancelled"]["tokens"]["input"] == prompt
+    assert by_status["ok"]["tokens"] == {**by_status["ok"]["tokens"], "input": prompt,
+                                         "output": reply, "source": "estimated"}  # fmt: skip
+
+
+def _statuses(proxy: ProxyProcess) -> set[str]:
+    return {r["status"] for r in proxy.records().values()}

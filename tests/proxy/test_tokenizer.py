@@ -120,14 +120,23 @@ def test_a_count_never_waits_for_a_load_under_way_in_another_thread() -> None:
     assert tokenizer.count_texts(["hello world"], "gpt-4o") == (2, True)
 
 
+def test_a_serving_proxy_preloads_every_bundled_encoding() -> None:
+    """A load while serving stalls the event loop (tiktoken builds its core holding the GIL):
+    the proxy's warm-up loads every encoding a count can ask for before it listens."""
+    assert set(tokenizer.SERVING_ENCODINGS) == set(tokenizer._ENCODINGS)
+    assert {tokenizer.encoding_for_model(m)[0] for m in ("gpt-4", "gpt-4o", "claude-3")} <= set(
+        tokenizer.SERVING_ENCODINGS
+    )
+
+
 def test_once_serving_a_missing_encoding_loads_in_the_background() -> None:
-    """While a proxy serves in the process, the first gpt-4 count is estimated while cl100k
-    loads in a thread; the counts after it are exact."""
+    """While a proxy serves in the process, a count for an encoding not loaded yet is
+    estimated while it loads in a thread; the counts after it are exact."""
     code = (
         "import time\n"
         "from proxy import tokenizer\n"
         "tokenizer.serve()\n"
-        "tokenizer.preload()\n"
+        "tokenizer.preload(('o200k_base',))\n"
         "assert 'cl100k_base' not in tokenizer._ENCODINGS_LOADED.loaded\n"
         "print(tokenizer.count_texts(['x' * 400], 'gpt-4'))\n"
         "while tokenizer._ENCODINGS_LOADED.loaders: time.sleep(0.01)\n"
