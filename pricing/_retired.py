@@ -5,7 +5,7 @@ must not come out unpriced. The rates are those Google published for the paid ti
 Gemini Developer API while each model was served, source https://ai.google.dev/gemini-api/docs/pricing
 (Gemini 1.5: prompts up to 128k tokens, then the ``above`` rate set; context-cache reads as
 ``cached_read``; Gemini 2.0: one rate for any prompt length, audio input apart, Batch API at
-half price). USD per 1M tokens. Entries the community table has under the same key win.
+half price; 2.0 Flash-Lite had no context caching, so no cached rate). USD per 1M tokens. Entries the community table has under the same key win.
 
 Snapshot names (``-001``, ``-002``) are aliases of their model, as Google priced them alike.
 """
@@ -27,15 +27,17 @@ def _tiered(below: tuple[str, str, str], above: tuple[str, str, str]) -> list[di
     ]
 
 
-def _flat(input_: str, output: str, cached: str, audio: str) -> dict[str, list[dict[str, Any]]]:
-    """Standard and batch rates of a 2.0 model (the Batch API halves every rate)."""
+def _flat(
+    input_: str, output: str, cached: str | None, audio: str
+) -> dict[str, list[dict[str, Any]]]:
+    """Standard and batch rates of a 2.0 model (the Batch API halves every rate); ``cached``
+    None where the model offered no context caching (2.0 Flash-Lite)."""
     half = {name: str(Decimal(value) / 2) for name, value in
             (("input", input_), ("output", output), ("audio_input", audio))}  # fmt: skip
-    return {
-        "standard": [{"above": 0, "input": input_, "output": output, "cached_read": cached,
-                      "audio_input": audio}],
-        "batch": [{"above": 0, **half}],
-    }  # fmt: skip
+    standard: dict[str, Any] = {"above": 0, "input": input_, "output": output, "audio_input": audio}
+    if cached is not None:
+        standard["cached_read"] = cached
+    return {"standard": [standard], "batch": [{"above": 0, **half}]}
 
 
 _CONTEXT = {"max_input_tokens": 1_048_576, "max_output_tokens": 8192}
@@ -54,7 +56,7 @@ GEMINI_RETIRED: dict[str, dict[str, Any]] = {
         "rates": {"standard": _tiered(("0.0375", "0.15", "0.01"), ("0.075", "0.3", "0.02"))},
     },
     "gemini/gemini-2.0-flash": {**_CONTEXT, "rates": _flat("0.1", "0.4", "0.025", "0.7")},
-    "gemini/gemini-2.0-flash-lite": {**_CONTEXT, "rates": _flat("0.075", "0.3", "0.01875", "0.075")},
+    "gemini/gemini-2.0-flash-lite": {**_CONTEXT, "rates": _flat("0.075", "0.3", None, "0.075")},
 }  # fmt: skip
 
 GEMINI_SNAPSHOTS = {
