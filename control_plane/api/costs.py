@@ -132,6 +132,8 @@ def percentile(buckets: list[int], q: float, mean: float | None = None) -> float
     total = sum(buckets)
     if total == 0:
         return None
+    if total == 1 and mean is not None:
+        return mean  # one call: its latency is every quantile
     bounds = LATENCY_BOUNDS_MS
     rank, seen = q * total, 0
     estimate = float(bounds[-1])

@@ -3,6 +3,8 @@
   "use strict";
   function css(name) { return getComputedStyle(document.documentElement).getPropertyValue(name).trim(); }
   var charts = [];
+  // Axis numbers as plain decimals (Chart.js writes a cost of 0.000012 as "1.2E-5").
+  function plain(value) { return Number(value).toLocaleString("en-US", { maximumSignificantDigits: 6 }); }
   function drawCharts(root) {
     if (!window.Chart) return;
     root.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
@@ -20,9 +22,9 @@
         options: { maintainAspectRatio: false, animation: false,
           plugins: { legend: { labels: { color: text } } },
           scales: { x: { ticks: { color: text }, grid: { color: grid } },
-                    y: { ticks: { color: text }, grid: { color: grid }, beginAtZero: true },
+                    y: { ticks: { color: text, callback: plain }, grid: { color: grid }, beginAtZero: true },
                     y1: { display: spec.datasets.some(function (d) { return d.yAxisID === "y1"; }),
-                          position: "right", ticks: { color: text }, grid: { drawOnChartArea: false }, beginAtZero: true } } }
+                          position: "right", ticks: { color: text, callback: plain }, grid: { drawOnChartArea: false }, beginAtZero: true } } }
       }));
     });
   }

@@ -214,6 +214,9 @@ async def test_the_summary_counts_the_tokens_its_cost_leaves_out(
         ([10, 0, 0], 0.95, 6.0, 47.5),  # Markov allows 120 ms: the bucket bound holds
         ([0, 4, 4], 0.5, None, 100.0),  # the quantile on a bucket's upper edge
         ([0] * 11 + [3], 0.5, None, 60_000.0),  # the open last bucket: its lower bound
+        ([1, 0, 0], 0.5, 24.0, 24.0),  # one call: its latency, at every quantile
+        ([1, 0, 0], 0.95, 24.0, 24.0),
+        ([0, 1, 0], 0.5, None, 75.0),  # one call, its latency unknown: the bucket's middle
     ],
 )
 def test_latency_percentiles_are_interpolated_within_their_bucket(
