@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections import deque
 from collections.abc import Mapping
@@ -62,6 +63,10 @@ WORKER_NICE = 19
 EXPORT_BATCH = 1_024
 EXPORT_QUEUE = 8_192
 EXPORT_DELAY_MS = 2_000
+# The SDK's OTLP encoder is pure Python (~0.1-0.2 ms per span, a batch at a time, on its export
+# thread): the event loop, woken meanwhile, would wait up to the interpreter's 5 ms switch
+# interval for the GIL at each wake-up. While export is on, the interval is this instead.
+SWITCH_INTERVAL_SECONDS = 0.0005
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _UNSET = Status(StatusCode.UNSET)
 
@@ -91,6 +96,8 @@ class GenAiTelemetry:
         self._started.wait()
         if self._failed is not None:
             raise self._failed
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
 
     def record(self, record: CallRecord, headers: Mapping[str, str]) -> None:
         """Queue one finished call (``headers``: the request's, for its trace context)."""
@@ -213,6 +220,7 @@ class GenAiTelemetry:
         self._worker.join()
         self._spans.shutdown()  # type: ignore[no-untyped-call]  # (the SDK leaves it untyped)
         self._metrics.shutdown()
+        sys.setswitchinterval(self._switch_interval)
 
 
 def _common(record: CallRecord) -> dict[str, str]:
