@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pricing._community import decimal_text
-from pricing._types import RATE_CLASSES, SERVICE_TIERS, ModelPrice, RateSet
+from pricing._types import RATE_CLASSES, SERVICE_TIERS, ModelPrice, RateSet, decimal_of
 
 FORMAT = "agentops-prices"
 FORMAT_VERSION = 1
@@ -87,7 +87,7 @@ def _price(key: str, value: Any) -> Decimal:
     if not isinstance(value, str | Decimal | int) or isinstance(value, bool):
         raise PriceFormatError(f"{key}: prices are decimal strings, got {value!r}")
     try:
-        price = Decimal(value)
+        price = decimal_of(str(value))
     except InvalidOperation as exc:
         raise PriceFormatError(f"{key}: not a decimal: {value!r}") from exc
     if not price.is_finite() or price < 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -228,8 +229,18 @@ def _rates_at(chain_sets: tuple[tuple[RateSet, ...], ...], threshold: int) -> di
             current = CLASS_FALLBACK.get(current)
         if current is not None:
             value = published[current]
-            per_token[rate_class] = value if rate_class == "request" else value / MILLION
+            per_token[rate_class] = decimal_of(
+                str(value) if rate_class == "request" else str(value / MILLION)
+            )
     return per_token
+
+
+# Four thousand catalogue entries share a few thousand distinct rates: one object per distinct
+# value (keyed by its exact text, so 1.0 and 1 stay apart) instead of ~80,000 Decimals.
+@functools.cache
+def decimal_of(text: str) -> Decimal:
+    """The one shared ``Decimal`` for this exact text (immutable, so safe to share)."""
+    return Decimal(text)
 
 
 def _first_published(

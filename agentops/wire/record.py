@@ -11,7 +11,8 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from functools import cache
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
@@ -21,6 +22,29 @@ RECORD_SCHEMA_VERSION = 1
 
 # Decimal serialised as a string in JSON: exact across the wire.
 Money = Annotated[Decimal, PlainSerializer(lambda d: str(d), return_type=str, when_used="json")]
+
+
+def unvalidated[M: BaseModel](cls: type[M], **values: Any) -> M:
+    """An instance of ``cls`` from values its builder already typed and bounded, without
+    pydantic's validation (what ``model_construct`` does, without its per-field walk, which
+    costs more than the validation it skips: ~20 us against ~8 us for a call record, this ~1 us).
+    For the proxy's own records only; the control plane validates every record it ingests."""
+    for name, default, factory in _defaults(cls):
+        if name not in values:
+            values[name] = factory() if factory is not None else default
+    instance = object.__new__(cls)
+    object.__setattr__(instance, "__dict__", values)
+    object.__setattr__(instance, "__pydantic_fields_set__", set())
+    object.__setattr__(instance, "__pydantic_extra__", None)
+    object.__setattr__(instance, "__pydantic_private__", None)
+    return instance
+
+
+@cache
+def _defaults(cls: type[BaseModel]) -> tuple[tuple[str, Any, Any], ...]:
+    return tuple(
+        (name, field.default, field.default_factory) for name, field in cls.model_fields.items()
+    )
 
 
 class CallStatus(StrEnum):

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from agentops.wire.record import CallRecord
+from agentops.wire.record import CallRecord, CostInfo, unvalidated
 from tests.factories import record, wire_record
 
 
@@ -44,3 +44,18 @@ def test_what_the_schema_does_not_know_is_refused(change: dict[str, object]) -> 
 def test_token_classes_reach_pricing_with_their_totals() -> None:
     tokens = wire_record(input_tokens=100, output_tokens=20).tokens
     assert (tokens.total, tokens.usage().input, tokens.usage().output) == (120, 100, 20)
+
+
+def test_an_unvalidated_record_serialises_as_the_validated_one_and_validates_back() -> None:
+    sent = wire_record(cost="0.25")
+    fields = {name: getattr(sent, name) for name in CallRecord.model_fields if name != "policies"}
+    built = unvalidated(CallRecord, **fields)
+    assert json.loads(built.model_dump_json()) == json.loads(sent.model_dump_json())
+    assert CallRecord.model_validate_json(built.model_dump_json()) == sent
+
+
+def test_unvalidated_fills_defaults_with_fresh_mutable_values() -> None:
+    first = unvalidated(CostInfo, unpriced_reason="not_metered")
+    second = unvalidated(CostInfo, unpriced_reason="not_metered")
+    first.breakdown["input"] = Decimal(1)
+    assert (second.breakdown, second.total_usd, first.unpriced_reason) == ({}, None, "not_metered")
