@@ -11,35 +11,38 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.store.pagination import Page, make_page, page_query
+from control_plane.store.pagination import Page
+from control_plane.store.rows import (
+    add_row,
+    delete_row,
+    get_org_row,
+    list_org_page,
+    list_page,
+    update_row,
+    where_given,
+)
 from control_plane.store.tables import AlertDelivery, NotificationChannel
+
+update_channel = update_row
+delete_channel = delete_row
 
 
 async def create_channel(
     session: AsyncSession, *, org_id: uuid.UUID, **fields: Any
 ) -> NotificationChannel:
-    channel = NotificationChannel(org_id=org_id, **fields)
-    session.add(channel)
-    await session.flush()
-    return channel
+    return await add_row(session, NotificationChannel(org_id=org_id, **fields))
 
 
 async def get_channel(
     session: AsyncSession, org_id: uuid.UUID, channel_id: uuid.UUID
 ) -> NotificationChannel | None:
-    stmt = select(NotificationChannel).where(
-        NotificationChannel.org_id == org_id, NotificationChannel.id == channel_id
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await get_org_row(session, NotificationChannel, org_id, channel_id)
 
 
 async def list_channels(
     session: AsyncSession, org_id: uuid.UUID, *, cursor: str | None = None, limit: int = 50
 ) -> Page[NotificationChannel]:
-    base = select(NotificationChannel).where(NotificationChannel.org_id == org_id)
-    stmt = page_query(base, NotificationChannel.id, cursor, limit)
-    rows = (await session.execute(stmt)).scalars().all()
-    return make_page(rows, limit, lambda channel: channel.id)
+    return await list_org_page(session, NotificationChannel, org_id, cursor, limit)
 
 
 async def list_enabled_channels(
@@ -53,36 +56,16 @@ async def list_enabled_channels(
     return (await session.execute(stmt)).scalars().all()
 
 
-async def update_channel(
-    session: AsyncSession, channel: NotificationChannel, changes: dict[str, Any]
-) -> NotificationChannel:
-    for field, value in changes.items():
-        setattr(channel, field, value)
-    await session.flush()
-    return channel
-
-
-async def delete_channel(session: AsyncSession, channel: NotificationChannel) -> None:
-    await session.delete(channel)
-    await session.flush()
-
-
 async def create_delivery(
     session: AsyncSession, *, org_id: uuid.UUID, **fields: Any
 ) -> AlertDelivery:
-    delivery = AlertDelivery(org_id=org_id, **fields)
-    session.add(delivery)
-    await session.flush()
-    return delivery
+    return await add_row(session, AlertDelivery(org_id=org_id, **fields))
 
 
 async def get_delivery(
     session: AsyncSession, org_id: uuid.UUID, delivery_id: uuid.UUID
 ) -> AlertDelivery | None:
-    stmt = select(AlertDelivery).where(
-        AlertDelivery.org_id == org_id, AlertDelivery.id == delivery_id
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await get_org_row(session, AlertDelivery, org_id, delivery_id)
 
 
 async def list_deliveries(
@@ -94,13 +77,12 @@ async def list_deliveries(
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[AlertDelivery]:
-    stmt = select(AlertDelivery).where(AlertDelivery.org_id == org_id)
-    if status is not None:
-        stmt = stmt.where(AlertDelivery.status == status)
-    if channel_id is not None:
-        stmt = stmt.where(AlertDelivery.channel_id == channel_id)
-    rows = (await session.execute(page_query(stmt, AlertDelivery.id, cursor, limit))).scalars()
-    return make_page(rows.all(), limit, lambda delivery: delivery.id)
+    stmt = where_given(
+        select(AlertDelivery).where(AlertDelivery.org_id == org_id),
+        (AlertDelivery.status, status),
+        (AlertDelivery.channel_id, channel_id),
+    )
+    return await list_page(session, stmt, AlertDelivery.id, cursor, limit)
 
 
 async def claim_due_deliveries(

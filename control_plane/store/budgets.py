@@ -19,7 +19,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.ids import uuid7
-from control_plane.store.pagination import Page, make_page, page_query
+from control_plane.store.pagination import Page
+from control_plane.store.rows import add_row, delete_row, get_org_row, list_org_page, update_row
 from control_plane.store.tables import (
     Budget,
     BudgetAlertEvent,
@@ -29,6 +30,9 @@ from control_plane.store.tables import (
     utcnow,
 )
 
+update_budget = update_row
+delete_budget = delete_row
+
 
 @dataclass(frozen=True)
 class Spend:
@@ -37,42 +41,24 @@ class Spend:
 
 
 async def create_budget(session: AsyncSession, *, org_id: uuid.UUID, **fields: Any) -> Budget:
-    budget = Budget(org_id=org_id, **fields)
-    session.add(budget)
-    await session.flush()
-    return budget
+    return await add_row(session, Budget(org_id=org_id, **fields))
 
 
 async def get_budget(
     session: AsyncSession, org_id: uuid.UUID, budget_id: uuid.UUID
 ) -> Budget | None:
-    stmt = select(Budget).where(Budget.org_id == org_id, Budget.id == budget_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await get_org_row(session, Budget, org_id, budget_id)
 
 
 async def list_budgets(
     session: AsyncSession, org_id: uuid.UUID, *, cursor: str | None = None, limit: int = 50
 ) -> Page[Budget]:
-    stmt = page_query(select(Budget).where(Budget.org_id == org_id), Budget.id, cursor, limit)
-    rows = (await session.execute(stmt)).scalars().all()
-    return make_page(rows, limit, lambda budget: budget.id)
+    return await list_org_page(session, Budget, org_id, cursor, limit)
 
 
 async def list_all_budgets(session: AsyncSession, org_id: uuid.UUID) -> Sequence[Budget]:
     stmt = select(Budget).where(Budget.org_id == org_id).order_by(Budget.id)
     return (await session.execute(stmt)).scalars().all()
-
-
-async def update_budget(session: AsyncSession, budget: Budget, changes: dict[str, Any]) -> Budget:
-    for field, value in changes.items():
-        setattr(budget, field, value)
-    await session.flush()
-    return budget
-
-
-async def delete_budget(session: AsyncSession, budget: Budget) -> None:
-    await session.delete(budget)
-    await session.flush()
 
 
 async def window_spend(

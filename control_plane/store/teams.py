@@ -3,33 +3,38 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.store.labels import labels_by_id
-from control_plane.store.pagination import Page, make_page, page_query
+from control_plane.store.pagination import Page
+from control_plane.store.rows import (
+    add_row,
+    delete_row,
+    find_row,
+    get_org_row,
+    list_org_page,
+    update_row,
+)
 from control_plane.store.tables import Team
+
+update_team = update_row
+delete_team = delete_row
 
 
 async def create_team(
     session: AsyncSession, *, org_id: uuid.UUID, name: str, description: str | None
 ) -> Team:
-    team = Team(org_id=org_id, name=name, description=description)
-    session.add(team)
-    await session.flush()
-    return team
+    return await add_row(session, Team(org_id=org_id, name=name, description=description))
 
 
 async def get_team(session: AsyncSession, org_id: uuid.UUID, team_id: uuid.UUID) -> Team | None:
-    stmt = select(Team).where(Team.org_id == org_id, Team.id == team_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await get_org_row(session, Team, org_id, team_id)
 
 
 async def get_team_by_name(session: AsyncSession, org_id: uuid.UUID, name: str) -> Team | None:
-    stmt = select(Team).where(Team.org_id == org_id, Team.name == name)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await find_row(session, Team, Team.org_id == org_id, Team.name == name)
 
 
 async def get_team_names(
@@ -41,21 +46,7 @@ async def get_team_names(
 async def list_teams(
     session: AsyncSession, org_id: uuid.UUID, *, cursor: str | None = None, limit: int = 50
 ) -> Page[Team]:
-    stmt = page_query(select(Team).where(Team.org_id == org_id), Team.id, cursor, limit)
-    rows = (await session.execute(stmt)).scalars().all()
-    return make_page(rows, limit, lambda team: team.id)
-
-
-async def update_team(session: AsyncSession, team: Team, changes: dict[str, Any]) -> Team:
-    for field, value in changes.items():
-        setattr(team, field, value)
-    await session.flush()
-    return team
-
-
-async def delete_team(session: AsyncSession, team: Team) -> None:
-    await session.delete(team)
-    await session.flush()
+    return await list_org_page(session, Team, org_id, cursor, limit)
 
 
 async def list_team_names(session: AsyncSession, org_id: uuid.UUID) -> list[str]:
