@@ -14,18 +14,19 @@ from control_plane.store.calls import dialect_insert
 from control_plane.store.labels import labels_by_id
 from control_plane.store.pagination import Page
 from control_plane.store.rows import (
-    add_row,
+    OrgTable,
     delete_row,
     find_row,
-    get_org_row,
     list_page,
     update_row,
     where_given,
 )
 from control_plane.store.tables import Agent
 
-update_agent = update_row
-delete_agent = delete_row
+AGENTS = OrgTable(Agent)
+create_agent = AGENTS.create
+get_agent = AGENTS.get
+update_agent, delete_agent = update_row, delete_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +44,6 @@ class AgentFilters:
     provider: str | None = None
     environment: str | None = None
     name_prefix: str | None = None
-
-
-async def create_agent(session: AsyncSession, *, org_id: uuid.UUID, **fields: Any) -> Agent:
-    return await add_row(session, Agent(org_id=org_id, **fields))
-
-
-async def get_agent(session: AsyncSession, org_id: uuid.UUID, agent_id: uuid.UUID) -> Agent | None:
-    return await get_org_row(session, Agent, org_id, agent_id)
 
 
 async def get_agent_by_name(session: AsyncSession, org_id: uuid.UUID, name: str) -> Agent | None:

@@ -6,43 +6,23 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.store.pagination import Page
-from control_plane.store.rows import (
-    add_row,
-    delete_row,
-    get_org_row,
-    list_org_page,
-    list_page,
-    update_row,
-    where_given,
-)
+from control_plane.store.rows import OrgTable, delete_row, list_page, update_row, where_given
 from control_plane.store.tables import AlertDelivery, NotificationChannel
 
-update_channel = update_row
-delete_channel = delete_row
+CHANNELS = OrgTable(NotificationChannel)
+create_channel = CHANNELS.create
+get_channel = CHANNELS.get
+list_channels = CHANNELS.page
+update_channel, delete_channel = update_row, delete_row
 
-
-async def create_channel(
-    session: AsyncSession, *, org_id: uuid.UUID, **fields: Any
-) -> NotificationChannel:
-    return await add_row(session, NotificationChannel(org_id=org_id, **fields))
-
-
-async def get_channel(
-    session: AsyncSession, org_id: uuid.UUID, channel_id: uuid.UUID
-) -> NotificationChannel | None:
-    return await get_org_row(session, NotificationChannel, org_id, channel_id)
-
-
-async def list_channels(
-    session: AsyncSession, org_id: uuid.UUID, *, cursor: str | None = None, limit: int = 50
-) -> Page[NotificationChannel]:
-    return await list_org_page(session, NotificationChannel, org_id, cursor, limit)
+DELIVERIES = OrgTable(AlertDelivery)
+create_delivery = DELIVERIES.create
+get_delivery = DELIVERIES.get
 
 
 async def list_enabled_channels(
@@ -54,18 +34,6 @@ async def list_enabled_channels(
         .order_by(NotificationChannel.id)
     )
     return (await session.execute(stmt)).scalars().all()
-
-
-async def create_delivery(
-    session: AsyncSession, *, org_id: uuid.UUID, **fields: Any
-) -> AlertDelivery:
-    return await add_row(session, AlertDelivery(org_id=org_id, **fields))
-
-
-async def get_delivery(
-    session: AsyncSession, org_id: uuid.UUID, delivery_id: uuid.UUID
-) -> AlertDelivery | None:
-    return await get_org_row(session, AlertDelivery, org_id, delivery_id)
 
 
 async def list_deliveries(

@@ -12,15 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.ids import uuid7
-from control_plane.store.pagination import Page
-from control_plane.store.rows import add_row, delete_row, get_org_row, list_org_page, update_row
+from control_plane.store.rows import OrgTable, delete_row, update_row
 from control_plane.store.tables import (
     Budget,
     BudgetAlertEvent,
@@ -30,30 +28,17 @@ from control_plane.store.tables import (
     utcnow,
 )
 
-update_budget = update_row
-delete_budget = delete_row
+BUDGETS = OrgTable(Budget)
+create_budget = BUDGETS.create
+get_budget = BUDGETS.get
+list_budgets = BUDGETS.page
+update_budget, delete_budget = update_row, delete_row
 
 
 @dataclass(frozen=True)
 class Spend:
     cost_usd: Decimal
     calls: int
-
-
-async def create_budget(session: AsyncSession, *, org_id: uuid.UUID, **fields: Any) -> Budget:
-    return await add_row(session, Budget(org_id=org_id, **fields))
-
-
-async def get_budget(
-    session: AsyncSession, org_id: uuid.UUID, budget_id: uuid.UUID
-) -> Budget | None:
-    return await get_org_row(session, Budget, org_id, budget_id)
-
-
-async def list_budgets(
-    session: AsyncSession, org_id: uuid.UUID, *, cursor: str | None = None, limit: int = 50
-) -> Page[Budget]:
-    return await list_org_page(session, Budget, org_id, cursor, limit)
 
 
 async def list_all_budgets(session: AsyncSession, org_id: uuid.UUID) -> Sequence[Budget]:

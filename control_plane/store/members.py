@@ -8,11 +8,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.store.pagination import Page, make_page, page_query
-from control_plane.store.rows import add_row, delete_row, find_row, get_org_row, update_row
+from control_plane.store.rows import OrgTable, add_row, delete_row, find_row, update_row
 from control_plane.store.tables import OrganizationMember, User
 
-update_member = update_row
-delete_member = delete_row
+get_member = OrgTable(OrganizationMember).get
+update_member, delete_member = update_row, delete_row
 
 
 async def create_member(
@@ -25,12 +25,6 @@ async def create_member(
 ) -> OrganizationMember:
     member = OrganizationMember(org_id=org_id, user_id=user_id, role=role, team_id=team_id)
     return await add_row(session, member)
-
-
-async def get_member(
-    session: AsyncSession, org_id: uuid.UUID, member_id: uuid.UUID
-) -> OrganizationMember | None:
-    return await get_org_row(session, OrganizationMember, org_id, member_id)
 
 
 async def get_member_for_user(

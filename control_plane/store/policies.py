@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.store.pagination import Page
-from control_plane.store.rows import add_row, delete_row, find_row, get_org_row, list_org_page
+from control_plane.store.rows import OrgTable, add_row, delete_row, find_row
 from control_plane.store.tables import PolicyRow
 
+POLICIES = OrgTable(PolicyRow)
+get_policy = POLICIES.get
+list_policies = POLICIES.page
 delete_policy = delete_row
 
 
@@ -32,22 +34,10 @@ async def create_policy(
     return await add_row(session, row)
 
 
-async def get_policy(
-    session: AsyncSession, org_id: uuid.UUID, policy_id: uuid.UUID
-) -> PolicyRow | None:
-    return await get_org_row(session, PolicyRow, org_id, policy_id)
-
-
 async def get_policy_by_name(
     session: AsyncSession, org_id: uuid.UUID, name: str
 ) -> PolicyRow | None:
     return await find_row(session, PolicyRow, PolicyRow.org_id == org_id, PolicyRow.name == name)
-
-
-async def list_policies(
-    session: AsyncSession, org_id: uuid.UUID, *, cursor: str | None, limit: int
-) -> Page[PolicyRow]:
-    return await list_org_page(session, PolicyRow, org_id, cursor, limit)
 
 
 async def list_enabled_policies(session: AsyncSession, org_id: uuid.UUID) -> Sequence[PolicyRow]:

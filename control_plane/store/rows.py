@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, Mapped
 
 from control_plane.store.pagination import Page, make_page, page_query
+from control_plane.store.tables import Base
 
 
 class OrgRow(Protocol):
@@ -107,3 +108,27 @@ async def update_row[T](session: AsyncSession, row: T, changes: dict[str, Any]) 
 async def delete_row(session: AsyncSession, row: object) -> None:
     await session.delete(row)
     await session.flush()
+
+
+class OrgTable[T: Base]:
+    """The usual functions of one org-scoped table, bound to it, for its store module to name
+    (``get_team = TEAMS.get``)."""
+
+    def __init__(self, model: type[T]) -> None:
+        self.model = model
+
+    async def create(self, session: AsyncSession, *, org_id: uuid.UUID, **fields: Any) -> T:
+        return await add_row(session, self.model(org_id=org_id, **fields))
+
+    async def get(self, session: AsyncSession, org_id: uuid.UUID, row_id: uuid.UUID) -> T | None:
+        return await get_org_row(session, self.model, org_id, row_id)
+
+    async def page(
+        self,
+        session: AsyncSession,
+        org_id: uuid.UUID,
+        *,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> Page[T]:
+        return await list_org_page(session, self.model, org_id, cursor, limit)
