@@ -69,6 +69,16 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
+def render_page(page: Any, output: str, columns: Sequence[str] | None = None) -> None:
+    """A list endpoint's page: all of it as JSON (with its cursor), its items as a table."""
+    render(page if output == "json" else page["items"], output, columns)
+
+
+def given(**fields: Any) -> dict[str, Any]:
+    """The fields that were given (not None): a PATCH body changes only those."""
+    return {key: value for key, value in fields.items() if value is not None}
+
+
 def render(data: Any, output: str, columns: Sequence[str] | None = None) -> None:
     """Print ``data`` (a dict or a list of dicts) as JSON or as an aligned table."""
     if output == "json":

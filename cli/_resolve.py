@@ -12,7 +12,8 @@ from typing import Any
 
 import click
 
-from cli._client import ApiClient
+from cli._client import ApiClient, make_client
+from cli._output import render
 
 
 @dataclass(frozen=True)
@@ -62,3 +63,22 @@ def resolve(client: ApiClient, kind: Kind, value: str) -> str:
             f"{len(found)} {kind.noun}s are named {value!r}: give the id ({', '.join(found)})"
         )
     return found[0]
+
+
+def object_path(client: ApiClient, kind: Kind, value: str) -> str:
+    """The API path of the object ``value`` names (by name or id)."""
+    return f"{kind.path}/{resolve(client, kind, value)}"
+
+
+def update_named(
+    client: ApiClient, kind: Kind, value: str, body: dict[str, Any], output: str, columns: Any
+) -> None:
+    """PATCH the object ``value`` names with ``body`` and show what the API returns."""
+    render(client.request("PATCH", object_path(client, kind, value), body), output, columns)
+
+
+def delete_named(api_url: str | None, kind: Kind, value: str, done: str = "deleted") -> None:
+    """DELETE the object ``value`` names and say so (``done``: the verb said)."""
+    client = make_client(api_url)
+    client.request("DELETE", object_path(client, kind, value))
+    click.echo(f"{done} {kind.noun} {value}")

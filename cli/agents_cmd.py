@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from cli._client import api_url_option, make_client
-from cli._output import output_option, render
-from cli._resolve import AGENT, resolve
+from cli._output import given, output_option, render, render_page
+from cli._resolve import AGENT, delete_named, object_path, update_named
 
 COLUMNS = ("id", "name", "team", "provider", "environment", "status")
 
@@ -79,7 +79,7 @@ def list_agents(
         "cursor": cursor,
     }
     page = make_client(api_url).request("GET", "/agents", query=query)
-    render(page if output == "json" else page["items"], output, COLUMNS)
+    render_page(page, output, COLUMNS)
 
 
 @agents.command("create")
@@ -131,7 +131,7 @@ def show_agent(agent: str, api_url: str | None, output: str) -> None:
       agentops agents show 01935f7e-… -o json
     """
     client = make_client(api_url)
-    render(client.request("GET", f"/agents/{resolve(client, AGENT, agent)}"), output)
+    render(client.request("GET", object_path(client, AGENT, agent)), output)
 
 
 @agents.command("update")
@@ -161,20 +161,8 @@ def update_agent(
     Example:
       agentops agents update refund-bot --status paused
     """
-    body = {
-        k: v
-        for k, v in {
-            "name": name,
-            "team": team,
-            "status": status,
-            "tags": _tags(tags),
-            "config": _json_object(config),
-        }.items()
-        if v is not None
-    }
-    client = make_client(api_url)
-    path = f"/agents/{resolve(client, AGENT, agent)}"
-    render(client.request("PATCH", path, body), output, COLUMNS)
+    body = given(name=name, team=team, status=status, tags=_tags(tags), config=_json_object(config))
+    update_named(make_client(api_url), AGENT, agent, body, output, COLUMNS)
 
 
 @agents.command("delete")
@@ -187,6 +175,4 @@ def delete_agent(agent: str, api_url: str | None) -> None:
     Example:
       agentops agents delete refund-bot
     """
-    client = make_client(api_url)
-    client.request("DELETE", f"/agents/{resolve(client, AGENT, agent)}")
-    click.echo(f"deleted agent {agent}")
+    delete_named(api_url, AGENT, agent)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from cli._client import api_url_option, make_client
-from cli._output import output_option, render
-from cli._resolve import CHANNEL, resolve
+from cli._output import output_option, render, render_page
+from cli._resolve import CHANNEL, delete_named
 
 CHANNEL_COLUMNS = ("id", "name", "kind", "url", "recipients", "enabled")
 DELIVERY_COLUMNS = ("id", "event_type", "status", "attempts", "next_attempt_at", "last_error")
@@ -37,7 +37,7 @@ def channels(ctx: click.Context, api_url: str | None, output: str) -> None:
     """
     if ctx.invoked_subcommand is None:
         page = make_client(api_url).request("GET", "/alerts/channels", query={"limit": 200})
-        render(page if output == "json" else page["items"], output, CHANNEL_COLUMNS)
+        render_page(page, output, CHANNEL_COLUMNS)
 
 
 @channels.command("add")
@@ -80,9 +80,7 @@ def delete_channel(channel: str, api_url: str | None) -> None:
     Example:
       agentops alerts channels delete finance
     """
-    client = make_client(api_url)
-    client.request("DELETE", f"/alerts/channels/{resolve(client, CHANNEL, channel)}")
-    click.echo(f"deleted channel {channel}")
+    delete_named(api_url, CHANNEL, channel)
 
 
 @alerts.command("deliveries")
@@ -103,7 +101,7 @@ def list_deliveries(status: str | None, api_url: str | None, output: str) -> Non
     """
     query = {"status": status, "limit": 200}
     page = make_client(api_url).request("GET", "/alerts/deliveries", query=query)
-    render(page if output == "json" else page["items"], output, DELIVERY_COLUMNS)
+    render_page(page, output, DELIVERY_COLUMNS)
 
 
 @alerts.command("resend")

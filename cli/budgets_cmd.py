@@ -7,8 +7,8 @@ from typing import Any
 import click
 
 from cli._client import api_url_option, make_client
-from cli._output import output_option, render
-from cli._resolve import BUDGET, resolve
+from cli._output import output_option, render, render_page
+from cli._resolve import BUDGET, delete_named, object_path, update_named
 from cli.emergency_cmd import connected_client, connection_options
 
 COLUMNS = (
@@ -40,7 +40,7 @@ def list_budgets(api_url: str | None, output: str) -> None:
       agentops budgets list -o json
     """
     page = make_client(api_url).request("GET", "/budgets", query={"limit": 200})
-    render(page if output == "json" else page["items"], output, COLUMNS)
+    render_page(page, output, COLUMNS)
 
 
 def _body(**fields: Any) -> dict[str, Any]:
@@ -127,9 +127,7 @@ def update_budget(
         auto_pause_at_percent=auto_pause,
         enforcement=None if hard is None else ("hard" if hard else "soft"),
     )  # fmt: skip
-    client = make_client(api_url)
-    path = f"/budgets/{resolve(client, BUDGET, budget)}"
-    render(client.request("PATCH", path, body), output, COLUMNS)
+    update_named(make_client(api_url), BUDGET, budget, body, output, COLUMNS)
 
 
 @budgets.command("delete")
@@ -142,9 +140,7 @@ def delete_budget(budget: str, api_url: str | None) -> None:
     Example:
       agentops budgets delete team-monthly
     """
-    client = make_client(api_url)
-    client.request("DELETE", f"/budgets/{resolve(client, BUDGET, budget)}")
-    click.echo(f"deleted budget {budget}")
+    delete_named(api_url, BUDGET, budget)
 
 
 @budgets.command("topup")
@@ -169,7 +165,7 @@ def topup(
     """
     body = _body(amount_usd=amount_usd, hours=hours, reason=reason, agent=agent)
     client = connected_client(url, token)
-    found = client.request("POST", f"/budgets/{resolve(client, BUDGET, budget)}/topups", body)
+    found = client.request("POST", object_path(client, BUDGET, budget) + "/topups", body)
     if output == "json":
         render(found, output, ())
         return

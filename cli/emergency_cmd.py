@@ -7,7 +7,9 @@ key with the admin scope; read scope is enough for ``status``) say otherwise.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -34,7 +36,37 @@ def connection_options[F: Callable[..., Any]](func: F) -> F:
     )(func)
 
 
-def target_options[F: Callable[..., Any]](func: F) -> F:
+@dataclass(frozen=True)
+class Target:
+    """What a kill, pause or resume applies to: exactly one of the target options."""
+
+    all_: bool
+    team: str | None
+    agent: str | None
+    tag: str | None
+    environment: str | None
+    key: str | None
+
+    def scope(self) -> dict[str, Any]:
+        return scope_body(self.all_, self.team, self.agent, self.tag, self.environment, self.key)
+
+
+def target_options(func: Callable[..., None]) -> Callable[..., None]:
+    """The target options, handed to the command as one ``target: Target`` argument."""
+
+    @functools.wraps(func)
+    def command(
+        *args: Any,
+        all_: bool,
+        team: str | None,
+        agent: str | None,
+        tag: str | None,
+        environment: str | None,
+        key: str | None,
+        **kwargs: Any,
+    ) -> None:
+        func(*args, target=Target(all_, team, agent, tag, environment, key), **kwargs)
+
     for name, help_text in reversed(
         [
             ("--all", "The whole org (everything its agents call)."),
@@ -49,11 +81,11 @@ def target_options[F: Callable[..., Any]](func: F) -> F:
         ]
     ):
         if name == "--all":
-            func = click.option("--all", "all_", is_flag=True, help=help_text)(func)
+            command = click.option("--all", "all_", is_flag=True, help=help_text)(command)
         else:
             metavar = "KEY" if name == "--key" else "NAME"
-            func = click.option(name, metavar=metavar, help=help_text)(func)
-    return func
+            command = click.option(name, metavar=metavar, help=help_text)(command)
+    return command
 
 
 def scope_body(
@@ -119,29 +151,34 @@ def _act(
     click.echo(f"control state version {result['version']}")
 
 
+def blocking_options(func: Callable[..., None]) -> Callable[..., None]:
+    """``kill`` and ``pause``: a target, a reason, and whether to register an unknown agent."""
+    for option in (
+        output_option,
+        connection_options,
+        click.option(
+            "--create",
+            is_flag=True,
+            help="With --agent: register the name first if no agent has it (block it before "
+            "its first call). Without it, an unknown agent is an error listing close names.",
+        ),
+        click.option("--reason", required=True, help="Shown to the agent in every refusal."),
+        target_options,
+    ):
+        func = option(func)
+    return func
+
+
+def _create(create: bool, agent: str | None) -> dict[str, Any]:
+    if create and agent is None:
+        raise click.UsageError("--create goes with --agent")
+    return {"create": True} if create else {}
+
+
 @click.command("kill")
-@target_options
-@click.option("--reason", required=True, help="Shown to the agent in every refusal.")
-@click.option(
-    "--create",
-    is_flag=True,
-    help="With --agent: register the name first if no agent has it (block it before its "
-    "first call). Without it, an unknown agent is an error listing close names.",
-)
-@connection_options
-@output_option
+@blocking_options
 def kill(
-    all_: bool,
-    team: str | None,
-    agent: str | None,
-    tag: str | None,
-    environment: str | None,
-    key: str | None,
-    create: bool,
-    reason: str,
-    url: str | None,
-    token: str | None,
-    output: str,
+    target: Target, create: bool, reason: str, url: str | None, token: str | None, output: str
 ) -> None:
     """Kill: refuse every new call and cut live streams at once.
 
@@ -153,33 +190,13 @@ def kill(
       agentops kill --key aoh_k3y1d2x9q0ab --reason "key leaked"
       agentops kill --agent not-yet-seen --create --reason "never let it run"
     """
-    body = scope_body(all_, team, agent, tag, environment, key) | _create(create, agent)
-    _act("kill", url, token, body, reason, output)
+    _act("kill", url, token, target.scope() | _create(create, target.agent), reason, output)
 
 
 @click.command("pause")
-@target_options
-@click.option("--reason", required=True, help="Shown to the agent in every refusal.")
-@click.option(
-    "--create",
-    is_flag=True,
-    help="With --agent: register the name first if no agent has it (block it before its "
-    "first call). Without it, an unknown agent is an error listing close names.",
-)
-@connection_options
-@output_option
+@blocking_options
 def pause(
-    all_: bool,
-    team: str | None,
-    agent: str | None,
-    tag: str | None,
-    environment: str | None,
-    key: str | None,
-    create: bool,
-    reason: str,
-    url: str | None,
-    token: str | None,
-    output: str,
+    target: Target, create: bool, reason: str, url: str | None, token: str | None, output: str
 ) -> None:
     """Pause: refuse new calls, let calls in flight finish.
 
@@ -189,8 +206,7 @@ def pause(
       agentops pause --environment staging --reason "deploy freeze"
       agentops pause --key aoh_k3y1d2x9q0ab --reason "who is using this key?"
     """
-    body = scope_body(all_, team, agent, tag, environment, key) | _create(create, agent)
-    _act("pause", url, token, body, reason, output)
+    _act("pause", url, token, target.scope() | _create(create, target.agent), reason, output)
 
 
 @click.command("resume")
@@ -199,16 +215,7 @@ def pause(
 @connection_options
 @output_option
 def resume(
-    all_: bool,
-    team: str | None,
-    agent: str | None,
-    tag: str | None,
-    environment: str | None,
-    key: str | None,
-    reason: str | None,
-    url: str | None,
-    token: str | None,
-    output: str,
+    target: Target, reason: str | None, url: str | None, token: str | None, output: str
 ) -> None:
     """Lift a kill or pause at the same scope (and set agents active again).
 
@@ -218,14 +225,7 @@ def resume(
       agentops resume --all --reason "incident closed"
       agentops resume --key aoh_k3y1d2x9q0ab
     """
-    scope = scope_body(all_, team, agent, tag, environment, key)
-    _act("resume", url, token, scope, reason, output)
-
-
-def _create(create: bool, agent: str | None) -> dict[str, Any]:
-    if create and agent is None:
-        raise click.UsageError("--create goes with --agent")
-    return {"create": True} if create else {}
+    _act("resume", url, token, target.scope(), reason, output)
 
 
 @click.command("status")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from cli._client import api_url_option, make_client
-from cli._output import output_option, render
-from cli._resolve import AGENT, KEY, resolve
+from cli._output import output_option, render, render_page
+from cli._resolve import AGENT, KEY, delete_named, resolve
 
 COLUMNS = ("id", "name", "prefix", "scopes", "agent_id", "last_used_at", "expires_at", "revoked_at")
 
@@ -79,7 +79,7 @@ def list_keys(include_revoked: bool, api_url: str | None, output: str) -> None:
     page = make_client(api_url).request(
         "GET", "/api-keys", query={"include_revoked": str(include_revoked).lower()}
     )
-    render(page if output == "json" else page["items"], output, COLUMNS)
+    render_page(page, output, COLUMNS)
 
 
 @keys.command("revoke")
@@ -92,6 +92,4 @@ def revoke_key(key: str, api_url: str | None) -> None:
     Example:
       agentops keys revoke ci
     """
-    client = make_client(api_url)
-    client.request("DELETE", f"/api-keys/{resolve(client, KEY, key)}")
-    click.echo(f"revoked key {key}")
+    delete_named(api_url, KEY, key, "revoked")

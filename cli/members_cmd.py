@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from cli._client import api_url_option, make_client, save_config
-from cli._output import output_option, render
-from cli._resolve import MEMBER, TEAM, resolve
+from cli._output import given, output_option, render, render_page
+from cli._resolve import MEMBER, TEAM, delete_named, object_path, resolve, update_named
 
 ROLES = click.Choice(["owner", "admin", "team_lead", "member", "viewer"])
 COLUMNS = ("id", "email", "role", "team_id", "created_at")
@@ -36,7 +36,7 @@ def list_members(role: str | None, api_url: str | None, output: str) -> None:
       agentops members list --role admin
     """
     page = make_client(api_url).request("GET", "/org-members", query={"role": role})
-    render(page if output == "json" else page["items"], output, COLUMNS)
+    render_page(page, output, COLUMNS)
 
 
 @members.command("invite")
@@ -114,7 +114,7 @@ def reset_password(member: str, api_url: str | None, output: str) -> None:
       agentops members reset-password bob@example.com
     """
     client = make_client(api_url)
-    path = f"/org-members/{resolve(client, MEMBER, member)}/password-reset"
+    path = object_path(client, MEMBER, member) + "/password-reset"
     issued = client.request("POST", path)
     render(issued, output)
 
@@ -139,9 +139,8 @@ def update(
     """
     client = make_client(api_url)
     team_id = None if team is None else resolve(client, TEAM, team)
-    body = {k: v for k, v in {"role": role, "team_id": team_id}.items() if v is not None}
-    path = f"/org-members/{resolve(client, MEMBER, member)}"
-    render(client.request("PATCH", path, body), output, COLUMNS)
+    body = given(role=role, team_id=team_id)
+    update_named(client, MEMBER, member, body, output, COLUMNS)
 
 
 @members.command("remove")
@@ -154,6 +153,4 @@ def remove(member: str, api_url: str | None) -> None:
     Example:
       agentops members remove bob@example.com
     """
-    client = make_client(api_url)
-    client.request("DELETE", f"/org-members/{resolve(client, MEMBER, member)}")
-    click.echo(f"removed member {member}")
+    delete_named(api_url, MEMBER, member, "removed")

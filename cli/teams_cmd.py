@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from cli._client import api_url_option, make_client
-from cli._output import output_option, render
-from cli._resolve import TEAM, resolve
+from cli._output import given, output_option, render, render_page
+from cli._resolve import TEAM, delete_named, update_named
 
 COLUMNS = ("id", "name", "description", "created_at")
 
@@ -33,7 +33,7 @@ def list_teams(api_url: str | None, output: str) -> None:
       agentops teams list
     """
     page = make_client(api_url).request("GET", "/teams")
-    render(page if output == "json" else page["items"], output, COLUMNS)
+    render_page(page, output, COLUMNS)
 
 
 @teams.command("create")
@@ -67,10 +67,8 @@ def update_team(
     Example:
       agentops teams update payments --name billing
     """
-    body = {k: v for k, v in {"name": name, "description": description}.items() if v is not None}
-    client = make_client(api_url)
-    path = f"/teams/{resolve(client, TEAM, team)}"
-    render(client.request("PATCH", path, body), output, COLUMNS)
+    body = given(name=name, description=description)
+    update_named(make_client(api_url), TEAM, team, body, output, COLUMNS)
 
 
 @teams.command("delete")
@@ -83,6 +81,4 @@ def delete_team(team: str, api_url: str | None) -> None:
     Example:
       agentops teams delete payments
     """
-    client = make_client(api_url)
-    client.request("DELETE", f"/teams/{resolve(client, TEAM, team)}")
-    click.echo(f"deleted team {team}")
+    delete_named(api_url, TEAM, team)

@@ -97,7 +97,7 @@ async def _act(req: ApiRequest, action: Literal["kill", "pause"]) -> EmergencyRe
     return _result(action, outcome)
 
 
-async def _audit(req: ApiRequest, session: AsyncSession, outcome: emergency.Outcome) -> None:
+async def _audit(req: ApiRequest, session: AsyncSession, outcome: emergency.AppliedChanges) -> None:
     for entry in outcome.changes.audit:
         await req.audit(
             session,
@@ -110,7 +110,7 @@ async def _audit(req: ApiRequest, session: AsyncSession, outcome: emergency.Outc
 
 
 def _result(
-    action: Literal["kill", "pause", "resume"], outcome: emergency.Outcome
+    action: Literal["kill", "pause", "resume"], outcome: emergency.AppliedChanges
 ) -> EmergencyResult:
     return EmergencyResult(
         action=action,

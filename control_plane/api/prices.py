@@ -151,7 +151,7 @@ def _out(row: PriceOverrideRow) -> OverrideOut:
     return OverrideOut.model_validate(row, from_attributes=True)
 
 
-def _result(body: RepriceRequest, outcome: reprice.Outcome, version: str) -> RepriceResult:
+def _result(body: RepriceRequest, outcome: reprice.RepriceTally, version: str) -> RepriceResult:
     changes = [
         CostChangeOut(
             call_id=c.row.call_id, started_at=c.row.started_at, model=c.row.model,

@@ -20,7 +20,7 @@ from control_plane.ingest import rows
 from control_plane.ingest.derived import DerivedWork, StoredCall
 from control_plane.ingest.prices import apply_org_prices
 from control_plane.ingest.registry import resolve_agents
-from control_plane.ingest.validate import Outcome, Parsed, parse_records
+from control_plane.ingest.validate import Parsed, RecordFate, parse_records
 from control_plane.services import budget_watch, policy_alerts
 from control_plane.services.prices import PriceCache, load_org_prices
 from control_plane.store import calls, rollups, runs
@@ -100,7 +100,7 @@ async def _supersede(
     session: AsyncSession,
     org_id: uuid.UUID,
     conflicts: list[tuple[Parsed, StoredCall]],
-    outcomes: list[Outcome],
+    outcomes: list[RecordFate],
 ) -> list[StoredCall]:
     """Final records whose call is stored as in_progress replace it; the rest are duplicates."""
     finals = [(p, s) for p, s in conflicts if s.final]
@@ -120,10 +120,10 @@ async def _supersede(
     return done
 
 
-def _last_per_call(parsed: list[Parsed]) -> tuple[list[Parsed], list[Outcome]]:
+def _last_per_call(parsed: list[Parsed]) -> tuple[list[Parsed], list[RecordFate]]:
     """One record per call id within a batch: a final record beats in_progress, else the last."""
     keep: dict[uuid.UUID, Parsed] = {}
-    dupes: list[Outcome] = []
+    dupes: list[RecordFate] = []
     for p in parsed:
         seen = keep.get(p.record.call_id)
         if seen is None:
@@ -153,16 +153,16 @@ def _agent_problem(target: IngestTarget, name: str, agent_id: uuid.UUID | None) 
     return ""
 
 
-def _outcome(p: Parsed, status: Any, reason: str | None = None) -> Outcome:
-    return Outcome(p.index, p.raw["call_id"], status, reason or None)  # the id as sent
+def _outcome(p: Parsed, status: Any, reason: str | None = None) -> RecordFate:
+    return RecordFate(p.index, p.raw["call_id"], status, reason or None)  # the id as sent
 
 
-def _response(outcomes: list[Outcome]) -> IngestBatchResponse:
+def _response(outcomes: list[RecordFate]) -> IngestBatchResponse:
     # One validation of plain dicts (in pydantic's core) is far cheaper than a model per record.
     outcomes.sort(key=lambda o: o.index)
     count = {s: sum(o.status == s for o in outcomes) for s in ("stored", "duplicate", "rejected")}
     return IngestBatchResponse.model_validate({**count, "outcomes": [_wire(o) for o in outcomes]})
 
 
-def _wire(o: Outcome) -> dict[str, Any]:
+def _wire(o: RecordFate) -> dict[str, Any]:
     return {"index": o.index, "call_id": o.call_id, "status": o.status, "reason": o.reason}

@@ -26,7 +26,7 @@ _NAME = re.compile(NAME_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class RecordFate:
     """A record's fate (``RecordOutcome`` on the wire; a plain class here, made 500 times)."""
 
     index: int
@@ -48,12 +48,12 @@ def parse_records(
     *,
     text_checked: bool = False,
     models: Sequence[CallRecord] | None = None,
-) -> tuple[list[Parsed], list[Outcome]]:
+) -> tuple[list[Parsed], list[RecordFate]]:
     """``text_checked``: the caller has ruled out NUL and lone surrogates in the whole body,
     so the per-record walk over every string is skipped (it dominates validation time).
     ``models``: the records already validated as a whole batch (``validate_batch_json``)."""
     parsed: list[Parsed] = []
-    rejected: list[Outcome] = []
+    rejected: list[RecordFate] = []
     for index, item in enumerate(raw):
         if models is not None:
             record, reason = _check(models[index], org_slug)
@@ -62,7 +62,7 @@ def parse_records(
         if record is None:
             call_id = item.get("call_id") if isinstance(item, dict) else None
             rejected.append(
-                Outcome(index, call_id if isinstance(call_id, str) else None, "rejected", reason)
+                RecordFate(index, call_id if isinstance(call_id, str) else None, "rejected", reason)
             )
         else:
             parsed.append(Parsed(index, record, item))

@@ -6,7 +6,12 @@ import uuid
 from typing import Any
 
 from control_plane.auth.principal import Principal
-from control_plane.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
+from control_plane.errors import (
+    ConflictError,
+    ForbiddenError,
+    ValidationFailedError,
+    found,
+)
 from control_plane.schemas.agents import AgentCreate, AgentOut, AgentUpdate
 from control_plane.store import agents, teams
 from control_plane.store.errors import IntegrityError
@@ -58,10 +63,7 @@ async def create(session: AsyncSession, principal: Principal, body: AgentCreate)
 
 
 async def get(session: AsyncSession, org_id: uuid.UUID, agent_id: uuid.UUID) -> Agent:
-    agent = await agents.get_agent(session, org_id, agent_id)
-    if agent is None:
-        raise NotFoundError(f"no such agent: {agent_id}")
-    return agent
+    return found(await agents.get_agent(session, org_id, agent_id), f"no such agent: {agent_id}")
 
 
 async def update(

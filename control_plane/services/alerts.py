@@ -19,7 +19,7 @@ from agentops.settings import ControlPlaneSettings
 from control_plane.alerts import retry, signing
 from control_plane.alerts.destinations import DestinationPolicy, DestinationRefused
 from control_plane.alerts.send import DeliveryFailed, Outbound, SendConfig, send
-from control_plane.errors import ConflictError, NotFoundError, ValidationFailedError
+from control_plane.errors import ConflictError, ValidationFailedError, found
 from control_plane.schemas.alerts import (
     ChannelCreate,
     ChannelCreated,
@@ -100,10 +100,9 @@ def masked_url(url: str) -> str:
 async def get_channel(
     session: AsyncSession, org_id: uuid.UUID, channel_id: uuid.UUID
 ) -> NotificationChannel:
-    channel = await store.get_channel(session, org_id, channel_id)
-    if channel is None:
-        raise NotFoundError(f"no such channel: {channel_id}")
-    return channel
+    return found(
+        await store.get_channel(session, org_id, channel_id), f"no such channel: {channel_id}"
+    )
 
 
 async def enqueue(
@@ -155,9 +154,9 @@ async def enqueue_test(
 
 async def resend(session: AsyncSession, org_id: uuid.UUID, delivery_id: uuid.UUID) -> AlertDelivery:
     """Queue a delivery again now, with a fresh set of tries (dead letters included)."""
-    delivery = await store.get_delivery(session, org_id, delivery_id)
-    if delivery is None:
-        raise NotFoundError(f"no such delivery: {delivery_id}")
+    delivery = found(
+        await store.get_delivery(session, org_id, delivery_id), f"no such delivery: {delivery_id}"
+    )
     delivery.status = "pending"
     delivery.attempts = 0
     delivery.next_attempt_at = utcnow()

@@ -29,7 +29,7 @@ from control_plane.ingest.derived import StoredCall
 from control_plane.schemas.emergency import EmergencyRequest, ResumeRequest
 from control_plane.services import alerts, emergency, run_alerts
 from control_plane.services import budgets as rules
-from control_plane.services.emergency import Outcome
+from control_plane.services.emergency import AppliedChanges
 from control_plane.store import budgets as store
 from control_plane.store import orgs
 from control_plane.store.audit import create_audit_log
@@ -165,7 +165,7 @@ def _system(budget: Budget) -> Principal:
     )
 
 
-async def _audit(session: AsyncSession, budget: Budget, outcome: Outcome) -> None:
+async def _audit(session: AsyncSession, budget: Budget, outcome: AppliedChanges) -> None:
     for entry in outcome.changes.audit:
         await create_audit_log(
             session,
@@ -184,13 +184,7 @@ async def _audit(session: AsyncSession, budget: Budget, outcome: Outcome) -> Non
 
 def _payload(budget: Budget, window: Window, level: Decimal, spend: Decimal) -> dict[str, Any]:
     return {
-        "budget": {
-            "id": str(budget.id),
-            "name": budget.name,
-            "scope": budget.scope,
-            "limit_usd": str(budget.limit_usd),
-            "enforcement": "hard" if budget.hard else "soft",
-        },
+        "budget": run_alerts.alerted_budget(budget),
         "org_id": str(budget.org_id),
         "period_key": window.key,
         "period_start": window.start.isoformat(),

@@ -16,8 +16,8 @@ from control_plane.budgets.periods import Period
 from control_plane.errors import (
     BadRequestError,
     ConflictError,
-    NotFoundError,
     ValidationFailedError,
+    found,
 )
 from control_plane.schemas.budgets import BudgetCreate, BudgetOut, BudgetUpdate, _ReadOnly
 from control_plane.services import targets
@@ -85,10 +85,7 @@ async def update(session: AsyncSession, budget: Budget, body: BudgetUpdate) -> B
 
 
 async def get(session: AsyncSession, org_id: uuid.UUID, budget_id: uuid.UUID) -> Budget:
-    budget = await store.get_budget(session, org_id, budget_id)
-    if budget is None:
-        raise NotFoundError(f"no such budget: {budget_id}")
-    return budget
+    return found(await store.get_budget(session, org_id, budget_id), f"no such budget: {budget_id}")
 
 
 def current_window(budget: Budget, tz: str, now: datetime) -> Window:

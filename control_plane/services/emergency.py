@@ -60,7 +60,9 @@ class Changes:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class AppliedChanges:
+    """What a kill or pause changed, and the control state it leaves."""
+
     changes: Changes
     snapshot: ControlSnapshot  # to publish once the transaction has committed
 
@@ -71,7 +73,7 @@ async def apply(
     action: Literal["kill", "pause"],
     body: EmergencyRequest,
     budgets: BudgetSource = budget_rules,
-) -> Outcome:
+) -> AppliedChanges:
     version = await control_rules.increment_version(session, principal.org_id)
     targets = await resolve(
         session, principal, body.scope, body.target, body.selector, create=body.create
@@ -104,7 +106,7 @@ async def apply(
         if target.agent is not None:
             await _set_status(session, target.agent, STATUS_OF[action], changes)
     snapshot = await build_snapshot(session, principal.org_id, version, budgets)
-    return Outcome(changes, snapshot)
+    return AppliedChanges(changes, snapshot)
 
 
 async def resume(
@@ -112,7 +114,7 @@ async def resume(
     principal: Principal,
     body: ResumeRequest,
     budgets: BudgetSource = budget_rules,
-) -> Outcome:
+) -> AppliedChanges:
     version = await control_rules.increment_version(session, principal.org_id)
     targets = await resolve(session, principal, body.scope, body.target, body.selector)
     changes = Changes()
@@ -128,7 +130,7 @@ async def resume(
         names = ", ".join(f"{t.scope} {t.name!r}" for t in targets)
         raise NotFoundError(f"nothing is killed or paused at {names}", code="not_in_force")
     snapshot = await build_snapshot(session, principal.org_id, version, budgets)
-    return Outcome(changes, snapshot)
+    return AppliedChanges(changes, snapshot)
 
 
 async def resolve(

@@ -9,7 +9,12 @@ from __future__ import annotations
 import uuid
 
 from control_plane.auth.principal import Principal
-from control_plane.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
+from control_plane.errors import (
+    ConflictError,
+    ForbiddenError,
+    ValidationFailedError,
+    found,
+)
 from control_plane.schemas.members import MemberInvite, MemberOut, MemberUpdate
 from control_plane.store import members, refresh_tokens, teams, users
 from control_plane.store.tables import OrganizationMember, User, utcnow
@@ -36,10 +41,9 @@ async def invite(session: AsyncSession, actor: Principal, body: MemberInvite) ->
 
 
 async def get(session: AsyncSession, org_id: uuid.UUID, member_id: uuid.UUID) -> OrganizationMember:
-    member = await members.get_member(session, org_id, member_id)
-    if member is None:
-        raise NotFoundError(f"no such member: {member_id}")
-    return member
+    return found(
+        await members.get_member(session, org_id, member_id), f"no such member: {member_id}"
+    )
 
 
 async def change(

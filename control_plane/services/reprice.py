@@ -51,7 +51,9 @@ class Change:
 
 
 @dataclass(slots=True)
-class Outcome:
+class RepriceTally:
+    """What one repricing pass examined and changed, with the totals before and after."""
+
     batch_id: uuid.UUID
     examined: int = 0
     changed: int = 0
@@ -69,7 +71,7 @@ async def reprice_calls(
     actor: str | None,
     dry_run: bool,
     max_calls: int = MAX_CALLS,
-) -> Outcome:
+) -> RepriceTally:
     if not dry_run:
         await store.lock_repricing(session, scope.org_id)
     count = await store.count_calls(session, scope)
@@ -79,7 +81,7 @@ async def reprice_calls(
             "change; narrow from/to or filter by model or agent, and run it in parts",
             details={"calls": count, "max_calls": max_calls},
         )
-    outcome = Outcome(batch_id=uuid.uuid4())
+    outcome = RepriceTally(batch_id=uuid.uuid4())
     after = None
     while True:
         page = await store.list_calls(session, scope, after=after, limit=PAGE)
@@ -121,7 +123,7 @@ def _reprice(row: Any, prices: OrgPrices) -> Change | None:
     return Change(row, new_total, cost.price_version, document)
 
 
-def _tally(outcome: Outcome, examined: int, changes: list[Change]) -> None:
+def _tally(outcome: RepriceTally, examined: int, changes: list[Change]) -> None:
     outcome.examined += examined
     outcome.changed += len(changes)
     for change in changes:

@@ -66,15 +66,20 @@ def _covers(budget: Budget, call: StoredCall) -> bool:
     return budget.provider is None or budget.provider == record.provider
 
 
+def alerted_budget(budget: Budget) -> dict[str, Any]:
+    """The budget as an alert names it (run and period threshold alerts alike)."""
+    return {
+        "id": str(budget.id),
+        "name": budget.name,
+        "scope": budget.scope,
+        "limit_usd": str(budget.limit_usd),
+        "enforcement": "hard" if budget.hard else "soft",
+    }
+
+
 def _payload(budget: Budget, run_id: str, level: Decimal, spend: Decimal) -> dict[str, Any]:
     return {
-        "budget": {
-            "id": str(budget.id),
-            "name": budget.name,
-            "scope": budget.scope,
-            "limit_usd": str(budget.limit_usd),
-            "enforcement": "hard" if budget.hard else "soft",
-        },
+        "budget": alerted_budget(budget),
         "org_id": str(budget.org_id),
         "period_key": period_key(run_id),
         "run_id": run_id,

@@ -4,52 +4,33 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from control_plane.store.rows import add_row, find_owning_org, find_row
 from control_plane.store.tables import AccountToken
 
 
 async def create_account_token(
-    session: AsyncSession,
-    *,
-    org_id: uuid.UUID,
-    user_id: uuid.UUID,
-    purpose: str,
-    token_hash: str,
-    expires_at: datetime,
+    session: AsyncSession, *, org_id: uuid.UUID, **fields: Any
 ) -> AccountToken:
-    token = AccountToken(
-        org_id=org_id,
-        user_id=user_id,
-        purpose=purpose,
-        token_hash=token_hash,
-        expires_at=expires_at,
-    )
-    session.add(token)
-    await session.flush()
-    return token
+    """``fields``: the user, the purpose, the token's hash and its expiry."""
+    return await add_row(session, AccountToken(org_id=org_id, **fields))
 
 
 async def find_account_token_org(session: AsyncSession, token_hash: str) -> uuid.UUID | None:
     """Pre-org lookup (accepting an invitation carries only the token): its org."""
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = select(func.agentops_account_token_org(token_hash, type_=AccountToken.org_id.type))
-    else:
-        stmt = select(AccountToken.org_id).where(AccountToken.token_hash == token_hash)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    org_of = (AccountToken.org_id, AccountToken.token_hash)
+    return await find_owning_org(session, "agentops_account_token_org", *org_of, token_hash)
 
 
 async def get_account_token_by_hash(
     session: AsyncSession, org_id: uuid.UUID, token_hash: str
 ) -> AccountToken | None:
-    stmt = (
-        select(AccountToken)
-        .where(AccountToken.org_id == org_id, AccountToken.token_hash == token_hash)
-        .with_for_update()
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    match = (AccountToken.org_id == org_id, AccountToken.token_hash == token_hash)
+    return await find_row(session, AccountToken, *match, lock=True)
 
 
 async def spend_user_tokens(

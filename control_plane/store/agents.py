@@ -12,8 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.store.calls import dialect_insert
 from control_plane.store.labels import labels_by_id
-from control_plane.store.pagination import Page, make_page, page_query
+from control_plane.store.pagination import Page
+from control_plane.store.rows import (
+    OrgTable,
+    delete_row,
+    find_row,
+    list_page,
+    update_row,
+    where_given,
+)
 from control_plane.store.tables import Agent
+
+AGENTS = OrgTable(Agent)
+create_agent = AGENTS.create
+get_agent = AGENTS.get
+update_agent, delete_agent = update_row, delete_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,21 +46,8 @@ class AgentFilters:
     name_prefix: str | None = None
 
 
-async def create_agent(session: AsyncSession, *, org_id: uuid.UUID, **fields: Any) -> Agent:
-    agent = Agent(org_id=org_id, **fields)
-    session.add(agent)
-    await session.flush()
-    return agent
-
-
-async def get_agent(session: AsyncSession, org_id: uuid.UUID, agent_id: uuid.UUID) -> Agent | None:
-    stmt = select(Agent).where(Agent.org_id == org_id, Agent.id == agent_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 async def get_agent_by_name(session: AsyncSession, org_id: uuid.UUID, name: str) -> Agent | None:
-    stmt = select(Agent).where(Agent.org_id == org_id, Agent.name == name)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await find_row(session, Agent, Agent.org_id == org_id, Agent.name == name)
 
 
 async def list_agents(
@@ -58,31 +58,16 @@ async def list_agents(
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[Agent]:
-    stmt = select(Agent).where(Agent.org_id == org_id)
-    if filters.team_id is not None:
-        stmt = stmt.where(Agent.team_id == filters.team_id)
-    if filters.status is not None:
-        stmt = stmt.where(Agent.status == filters.status)
-    if filters.provider is not None:
-        stmt = stmt.where(Agent.provider == filters.provider)
-    if filters.environment is not None:
-        stmt = stmt.where(Agent.environment == filters.environment)
+    stmt = where_given(
+        select(Agent).where(Agent.org_id == org_id),
+        (Agent.team_id, filters.team_id),
+        (Agent.status, filters.status),
+        (Agent.provider, filters.provider),
+        (Agent.environment, filters.environment),
+    )
     if filters.name_prefix is not None:
         stmt = stmt.where(Agent.name.startswith(filters.name_prefix, autoescape=True))
-    rows = (await session.execute(page_query(stmt, Agent.id, cursor, limit))).scalars().all()
-    return make_page(rows, limit, lambda agent: agent.id)
-
-
-async def update_agent(session: AsyncSession, agent: Agent, changes: dict[str, Any]) -> Agent:
-    for field, value in changes.items():
-        setattr(agent, field, value)
-    await session.flush()
-    return agent
-
-
-async def delete_agent(session: AsyncSession, agent: Agent) -> None:
-    await session.delete(agent)
-    await session.flush()
+    return await list_page(session, stmt, Agent.id, cursor, limit)
 
 
 async def find_agents(
@@ -93,11 +78,11 @@ async def find_agents(
     environment: str | None = None,
 ) -> Sequence[Agent]:
     """The org's agents (in one team, one environment), by name."""
-    stmt = select(Agent).where(Agent.org_id == org_id).order_by(Agent.name)
-    if team_id is not None:
-        stmt = stmt.where(Agent.team_id == team_id)
-    if environment is not None:
-        stmt = stmt.where(Agent.environment == environment)
+    stmt = where_given(
+        select(Agent).where(Agent.org_id == org_id).order_by(Agent.name),
+        (Agent.team_id, team_id),
+        (Agent.environment, environment),
+    )
     return (await session.execute(stmt)).scalars().all()
 
 

@@ -6,40 +6,23 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.store.pagination import Page, make_page, page_query
+from control_plane.store.pagination import Page
+from control_plane.store.rows import OrgTable, delete_row, list_page, update_row, where_given
 from control_plane.store.tables import AlertDelivery, NotificationChannel
 
+CHANNELS = OrgTable(NotificationChannel)
+create_channel = CHANNELS.create
+get_channel = CHANNELS.get
+list_channels = CHANNELS.page
+update_channel, delete_channel = update_row, delete_row
 
-async def create_channel(
-    session: AsyncSession, *, org_id: uuid.UUID, **fields: Any
-) -> NotificationChannel:
-    channel = NotificationChannel(org_id=org_id, **fields)
-    session.add(channel)
-    await session.flush()
-    return channel
-
-
-async def get_channel(
-    session: AsyncSession, org_id: uuid.UUID, channel_id: uuid.UUID
-) -> NotificationChannel | None:
-    stmt = select(NotificationChannel).where(
-        NotificationChannel.org_id == org_id, NotificationChannel.id == channel_id
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def list_channels(
-    session: AsyncSession, org_id: uuid.UUID, *, cursor: str | None = None, limit: int = 50
-) -> Page[NotificationChannel]:
-    base = select(NotificationChannel).where(NotificationChannel.org_id == org_id)
-    stmt = page_query(base, NotificationChannel.id, cursor, limit)
-    rows = (await session.execute(stmt)).scalars().all()
-    return make_page(rows, limit, lambda channel: channel.id)
+DELIVERIES = OrgTable(AlertDelivery)
+create_delivery = DELIVERIES.create
+get_delivery = DELIVERIES.get
 
 
 async def list_enabled_channels(
@@ -53,38 +36,6 @@ async def list_enabled_channels(
     return (await session.execute(stmt)).scalars().all()
 
 
-async def update_channel(
-    session: AsyncSession, channel: NotificationChannel, changes: dict[str, Any]
-) -> NotificationChannel:
-    for field, value in changes.items():
-        setattr(channel, field, value)
-    await session.flush()
-    return channel
-
-
-async def delete_channel(session: AsyncSession, channel: NotificationChannel) -> None:
-    await session.delete(channel)
-    await session.flush()
-
-
-async def create_delivery(
-    session: AsyncSession, *, org_id: uuid.UUID, **fields: Any
-) -> AlertDelivery:
-    delivery = AlertDelivery(org_id=org_id, **fields)
-    session.add(delivery)
-    await session.flush()
-    return delivery
-
-
-async def get_delivery(
-    session: AsyncSession, org_id: uuid.UUID, delivery_id: uuid.UUID
-) -> AlertDelivery | None:
-    stmt = select(AlertDelivery).where(
-        AlertDelivery.org_id == org_id, AlertDelivery.id == delivery_id
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 async def list_deliveries(
     session: AsyncSession,
     org_id: uuid.UUID,
@@ -94,13 +45,12 @@ async def list_deliveries(
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[AlertDelivery]:
-    stmt = select(AlertDelivery).where(AlertDelivery.org_id == org_id)
-    if status is not None:
-        stmt = stmt.where(AlertDelivery.status == status)
-    if channel_id is not None:
-        stmt = stmt.where(AlertDelivery.channel_id == channel_id)
-    rows = (await session.execute(page_query(stmt, AlertDelivery.id, cursor, limit))).scalars()
-    return make_page(rows.all(), limit, lambda delivery: delivery.id)
+    stmt = where_given(
+        select(AlertDelivery).where(AlertDelivery.org_id == org_id),
+        (AlertDelivery.status, status),
+        (AlertDelivery.channel_id, channel_id),
+    )
+    return await list_page(session, stmt, AlertDelivery.id, cursor, limit)
 
 
 async def claim_due_deliveries(

@@ -4,64 +4,36 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.store.pagination import Page, make_page, page_query
+from control_plane.store.pagination import Page
+from control_plane.store.rows import add_row, find_owning_org, find_row, get_org_row, list_page
 from control_plane.store.tables import Agent, ApiKey
 
 
-async def create_api_key(
-    session: AsyncSession,
-    *,
-    org_id: uuid.UUID,
-    name: str,
-    public_id: str,
-    secret_hash: str,
-    scopes: list[str],
-    agent_id: uuid.UUID | None,
-    created_by: uuid.UUID | None,
-    expires_at: datetime | None,
-) -> ApiKey:
-    key = ApiKey(
-        org_id=org_id,
-        name=name,
-        public_id=public_id,
-        secret_hash=secret_hash,
-        scopes=scopes,
-        agent_id=agent_id,
-        created_by=created_by,
-        expires_at=expires_at,
-    )
-    session.add(key)
-    await session.flush()
-    return key
+async def create_api_key(session: AsyncSession, *, org_id: uuid.UUID, **fields: Any) -> ApiKey:
+    """``fields``: name, public id, secret hash, scopes, agent, creator and expiry."""
+    return await add_row(session, ApiKey(org_id=org_id, **fields))
 
 
 async def find_api_key_org(session: AsyncSession, public_id: str) -> uuid.UUID | None:
-    """Pre-org lookup: which org owns the key with this public id.
-
-    A key is presented before the org is known; on PostgreSQL the SECURITY DEFINER function
-    answers this one question across orgs, then the key itself is read under RLS.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = select(func.agentops_api_key_org(public_id, type_=ApiKey.org_id.type))
-    else:
-        stmt = select(ApiKey.org_id).where(ApiKey.public_id == public_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    """Pre-org lookup: which org owns the key with this public id (then the key itself is read
+    under RLS)."""
+    org_of = (ApiKey.org_id, ApiKey.public_id)
+    return await find_owning_org(session, "agentops_api_key_org", *org_of, public_id)
 
 
 async def get_api_key_by_public_id(
     session: AsyncSession, org_id: uuid.UUID, public_id: str
 ) -> ApiKey | None:
-    stmt = select(ApiKey).where(ApiKey.org_id == org_id, ApiKey.public_id == public_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await find_row(session, ApiKey, ApiKey.org_id == org_id, ApiKey.public_id == public_id)
 
 
 async def get_api_key(session: AsyncSession, org_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey | None:
-    stmt = select(ApiKey).where(ApiKey.org_id == org_id, ApiKey.id == key_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await get_org_row(session, ApiKey, org_id, key_id)
 
 
 async def list_api_keys(
@@ -75,8 +47,7 @@ async def list_api_keys(
     stmt = select(ApiKey).where(ApiKey.org_id == org_id)
     if not include_revoked:
         stmt = stmt.where(ApiKey.revoked_at.is_(None))
-    rows = (await session.execute(page_query(stmt, ApiKey.id, cursor, limit))).scalars().all()
-    return make_page(rows, limit, lambda key: key.id)
+    return await list_page(session, stmt, ApiKey.id, cursor, limit)
 
 
 async def list_live_api_keys_with_agent(

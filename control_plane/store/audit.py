@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.store.pagination import Page, make_page, page_query
+from control_plane.store.pagination import Page
+from control_plane.store.rows import add_row, list_page, where_given
 from control_plane.store.tables import AuditLog
 
 
@@ -24,35 +25,9 @@ class AuditFilters:
     until: datetime | None = None
 
 
-async def create_audit_log(
-    session: AsyncSession,
-    *,
-    org_id: uuid.UUID,
-    actor_type: str,
-    actor_id: str | None,
-    actor_label: str | None,
-    action: str,
-    entity_type: str,
-    entity_id: str | None,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    request_id: str | None,
-) -> AuditLog:
-    entry = AuditLog(
-        org_id=org_id,
-        actor_type=actor_type,
-        actor_id=actor_id,
-        actor_label=actor_label,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        before=before,
-        after=after,
-        request_id=request_id,
-    )
-    session.add(entry)
-    await session.flush()
-    return entry
+async def create_audit_log(session: AsyncSession, *, org_id: uuid.UUID, **fields: Any) -> AuditLog:
+    """``fields``: the entry's actor, action, entity, before/after and request id."""
+    return await add_row(session, AuditLog(org_id=org_id, **fields))
 
 
 async def list_audit_logs(
@@ -63,18 +38,15 @@ async def list_audit_logs(
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[AuditLog]:
-    stmt = select(AuditLog).where(AuditLog.org_id == org_id)
-    if filters.action is not None:
-        stmt = stmt.where(AuditLog.action == filters.action)
-    if filters.entity_type is not None:
-        stmt = stmt.where(AuditLog.entity_type == filters.entity_type)
-    if filters.entity_id is not None:
-        stmt = stmt.where(AuditLog.entity_id == filters.entity_id)
-    if filters.actor_id is not None:
-        stmt = stmt.where(AuditLog.actor_id == filters.actor_id)
+    stmt = where_given(
+        select(AuditLog).where(AuditLog.org_id == org_id),
+        (AuditLog.action, filters.action),
+        (AuditLog.entity_type, filters.entity_type),
+        (AuditLog.entity_id, filters.entity_id),
+        (AuditLog.actor_id, filters.actor_id),
+    )
     if filters.since is not None:
         stmt = stmt.where(AuditLog.created_at >= filters.since)
     if filters.until is not None:
         stmt = stmt.where(AuditLog.created_at < filters.until)
-    rows = (await session.execute(page_query(stmt, AuditLog.id, cursor, limit))).scalars().all()
-    return make_page(rows, limit, lambda entry: entry.id)
+    return await list_page(session, stmt, AuditLog.id, cursor, limit)

@@ -12,14 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.ids import uuid7
-from control_plane.store.pagination import Page, make_page, page_query
+from control_plane.store.rows import OrgTable, delete_row, update_row
 from control_plane.store.tables import (
     Budget,
     BudgetAlertEvent,
@@ -29,6 +28,12 @@ from control_plane.store.tables import (
     utcnow,
 )
 
+BUDGETS = OrgTable(Budget)
+create_budget = BUDGETS.create
+get_budget = BUDGETS.get
+list_budgets = BUDGETS.page
+update_budget, delete_budget = update_row, delete_row
+
 
 @dataclass(frozen=True)
 class Spend:
@@ -36,43 +41,9 @@ class Spend:
     calls: int
 
 
-async def create_budget(session: AsyncSession, *, org_id: uuid.UUID, **fields: Any) -> Budget:
-    budget = Budget(org_id=org_id, **fields)
-    session.add(budget)
-    await session.flush()
-    return budget
-
-
-async def get_budget(
-    session: AsyncSession, org_id: uuid.UUID, budget_id: uuid.UUID
-) -> Budget | None:
-    stmt = select(Budget).where(Budget.org_id == org_id, Budget.id == budget_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def list_budgets(
-    session: AsyncSession, org_id: uuid.UUID, *, cursor: str | None = None, limit: int = 50
-) -> Page[Budget]:
-    stmt = page_query(select(Budget).where(Budget.org_id == org_id), Budget.id, cursor, limit)
-    rows = (await session.execute(stmt)).scalars().all()
-    return make_page(rows, limit, lambda budget: budget.id)
-
-
 async def list_all_budgets(session: AsyncSession, org_id: uuid.UUID) -> Sequence[Budget]:
     stmt = select(Budget).where(Budget.org_id == org_id).order_by(Budget.id)
     return (await session.execute(stmt)).scalars().all()
-
-
-async def update_budget(session: AsyncSession, budget: Budget, changes: dict[str, Any]) -> Budget:
-    for field, value in changes.items():
-        setattr(budget, field, value)
-    await session.flush()
-    return budget
-
-
-async def delete_budget(session: AsyncSession, budget: Budget) -> None:
-    await session.delete(budget)
-    await session.flush()
 
 
 async def window_spend(

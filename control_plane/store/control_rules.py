@@ -6,11 +6,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from control_plane.store.rows import add_row, find_row
 from control_plane.store.tables import ControlRule, ControlState, utcnow
 
 
@@ -21,31 +23,9 @@ class OrgVersion:
     version: int
 
 
-async def create_rule(
-    session: AsyncSession,
-    *,
-    org_id: uuid.UUID,
-    scope: str,
-    target: str,
-    action: str,
-    reason: str,
-    reference: str,
-    created_by: str | None,
-    created_by_label: str | None,
-) -> ControlRule:
-    rule = ControlRule(
-        org_id=org_id,
-        scope=scope,
-        target=target,
-        action=action,
-        reason=reason,
-        reference=reference,
-        created_by=created_by,
-        created_by_label=created_by_label,
-    )
-    session.add(rule)
-    await session.flush()
-    return rule
+async def create_rule(session: AsyncSession, *, org_id: uuid.UUID, **fields: Any) -> ControlRule:
+    """``fields``: scope, target, action, reason, reference and who created it."""
+    return await add_row(session, ControlRule(org_id=org_id, **fields))
 
 
 async def list_rules_in_force(session: AsyncSession, org_id: uuid.UUID) -> Sequence[ControlRule]:
@@ -60,13 +40,8 @@ async def list_rules_in_force(session: AsyncSession, org_id: uuid.UUID) -> Seque
 async def get_rule_in_force(
     session: AsyncSession, org_id: uuid.UUID, scope: str, target: str
 ) -> ControlRule | None:
-    stmt = select(ControlRule).where(
-        ControlRule.org_id == org_id,
-        ControlRule.scope == scope,
-        ControlRule.target == target,
-        ControlRule.lifted_at.is_(None),
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    match = (ControlRule.org_id == org_id, ControlRule.scope == scope, ControlRule.target == target)
+    return await find_row(session, ControlRule, *match, ControlRule.lifted_at.is_(None))
 
 
 async def lift_rule(

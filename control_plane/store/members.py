@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.store.pagination import Page, make_page, page_query
+from control_plane.store.rows import OrgTable, add_row, delete_row, find_row, update_row
 from control_plane.store.tables import OrganizationMember, User
+
+get_member = OrgTable(OrganizationMember).get
+update_member, delete_member = update_row, delete_row
 
 
 async def create_member(
@@ -21,27 +24,14 @@ async def create_member(
     team_id: uuid.UUID | None = None,
 ) -> OrganizationMember:
     member = OrganizationMember(org_id=org_id, user_id=user_id, role=role, team_id=team_id)
-    session.add(member)
-    await session.flush()
-    return member
-
-
-async def get_member(
-    session: AsyncSession, org_id: uuid.UUID, member_id: uuid.UUID
-) -> OrganizationMember | None:
-    stmt = select(OrganizationMember).where(
-        OrganizationMember.org_id == org_id, OrganizationMember.id == member_id
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await add_row(session, member)
 
 
 async def get_member_for_user(
     session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID
 ) -> OrganizationMember | None:
-    stmt = select(OrganizationMember).where(
-        OrganizationMember.org_id == org_id, OrganizationMember.user_id == user_id
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    match = (OrganizationMember.org_id == org_id, OrganizationMember.user_id == user_id)
+    return await find_row(session, OrganizationMember, *match)
 
 
 async def list_members(
@@ -69,17 +59,3 @@ async def count_owners(session: AsyncSession, org_id: uuid.UUID) -> int:
         OrganizationMember.org_id == org_id, OrganizationMember.role == "owner"
     )
     return int((await session.execute(stmt)).scalar_one())
-
-
-async def update_member(
-    session: AsyncSession, member: OrganizationMember, changes: dict[str, Any]
-) -> OrganizationMember:
-    for field, value in changes.items():
-        setattr(member, field, value)
-    await session.flush()
-    return member
-
-
-async def delete_member(session: AsyncSession, member: OrganizationMember) -> None:
-    await session.delete(member)
-    await session.flush()

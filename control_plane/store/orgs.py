@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from control_plane.store.rows import add_row, find_row, update_row
 from control_plane.store.tables import Organization
+
+update_org = update_row
 
 
 async def create_org(
     session: AsyncSession, *, org_id: uuid.UUID, slug: str, name: str, timezone: str
 ) -> Organization:
-    org = Organization(id=org_id, slug=slug, name=name, timezone=timezone)
-    session.add(org)
-    await session.flush()
-    return org
+    return await add_row(session, Organization(id=org_id, slug=slug, name=name, timezone=timezone))
 
 
 async def get_org_timezone(session: AsyncSession, org_id: uuid.UUID) -> str:
@@ -27,17 +26,7 @@ async def get_org_timezone(session: AsyncSession, org_id: uuid.UUID) -> str:
 
 
 async def get_org(session: AsyncSession, org_id: uuid.UUID) -> Organization | None:
-    result = await session.execute(select(Organization).where(Organization.id == org_id))
-    return result.scalar_one_or_none()
-
-
-async def update_org(
-    session: AsyncSession, org: Organization, changes: dict[str, Any]
-) -> Organization:
-    for field, value in changes.items():
-        setattr(org, field, value)
-    await session.flush()
-    return org
+    return await find_row(session, Organization, Organization.id == org_id)
 
 
 async def find_org_id_by_slug(session: AsyncSession, slug: str) -> uuid.UUID | None:

@@ -10,8 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.store.pagination import Page, make_page, page_query
+from control_plane.store.rows import OrgTable, add_row, delete_row, find_row
 from control_plane.store.tables import PolicyRow
+
+POLICIES = OrgTable(PolicyRow)
+get_policy = POLICIES.get
+list_policies = POLICIES.page
+delete_policy = delete_row
 
 
 async def create_policy(
@@ -26,32 +31,13 @@ async def create_policy(
         revision=1,
         created_by=created_by,
     )
-    session.add(row)
-    await session.flush()
-    return row
-
-
-async def get_policy(
-    session: AsyncSession, org_id: uuid.UUID, policy_id: uuid.UUID
-) -> PolicyRow | None:
-    stmt = select(PolicyRow).where(PolicyRow.org_id == org_id, PolicyRow.id == policy_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await add_row(session, row)
 
 
 async def get_policy_by_name(
     session: AsyncSession, org_id: uuid.UUID, name: str
 ) -> PolicyRow | None:
-    stmt = select(PolicyRow).where(PolicyRow.org_id == org_id, PolicyRow.name == name)
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def list_policies(
-    session: AsyncSession, org_id: uuid.UUID, *, cursor: str | None, limit: int
-) -> Page[PolicyRow]:
-    stmt = page_query(
-        select(PolicyRow).where(PolicyRow.org_id == org_id), PolicyRow.id, cursor, limit
-    )
-    return make_page((await session.execute(stmt)).scalars().all(), limit, lambda r: r.id)
+    return await find_row(session, PolicyRow, PolicyRow.org_id == org_id, PolicyRow.name == name)
 
 
 async def list_enabled_policies(session: AsyncSession, org_id: uuid.UUID) -> Sequence[PolicyRow]:
@@ -66,9 +52,4 @@ async def list_enabled_policies(session: AsyncSession, org_id: uuid.UUID) -> Seq
 async def update_policy(session: AsyncSession, row: PolicyRow, spec: dict[str, Any]) -> None:
     row.name, row.enabled, row.mode, row.spec = spec["name"], spec["enabled"], spec["mode"], spec
     row.revision += 1
-    await session.flush()
-
-
-async def delete_policy(session: AsyncSession, row: PolicyRow) -> None:
-    await session.delete(row)
     await session.flush()

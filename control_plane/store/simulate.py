@@ -24,6 +24,17 @@ from control_plane.store.tables import Agent, Call, Team
 FINAL = Call.status != "in_progress"
 
 
+def _tallies() -> tuple[Any, ...]:
+    """What a group or a minute of calls adds up: calls, cost, unpriced calls, tokens."""
+    return (
+        func.count().label("calls"),
+        func.coalesce(func.sum(Call.cost_usd), 0).label("cost"),
+        func.count().filter(Call.cost_usd.is_(None)).label("unpriced"),
+        func.coalesce(func.sum(Call.input_tokens), 0).label("input_tokens"),
+        func.coalesce(func.sum(Call.output_tokens), 0).label("output_tokens"),
+    )
+
+
 @dataclass(frozen=True)
 class CallGroup:
     agent_id: uuid.UUID
@@ -52,11 +63,7 @@ async def call_groups(
             Call.provider,
             Call.endpoint,
             model.label("model"),
-            func.count().label("calls"),
-            func.coalesce(func.sum(Call.cost_usd), 0).label("cost"),
-            func.count().filter(Call.cost_usd.is_(None)).label("unpriced"),
-            func.coalesce(func.sum(Call.input_tokens), 0).label("input_tokens"),
-            func.coalesce(func.sum(Call.output_tokens), 0).label("output_tokens"),
+            *_tallies(),
         )
         .where(Call.org_id == org_id, Call.started_at >= since, Call.started_at < until, FINAL)
         .where(Call.metered.is_(True))
@@ -182,11 +189,7 @@ async def call_minutes(
     stmt = (
         select(
             Call.agent_id, Call.provider, Call.endpoint, model, minute,
-            func.count().label("calls"),
-            func.coalesce(func.sum(Call.cost_usd), 0).label("cost"),
-            func.count().filter(Call.cost_usd.is_(None)).label("unpriced"),
-            func.coalesce(func.sum(Call.input_tokens), 0).label("input_tokens"),
-            func.coalesce(func.sum(Call.output_tokens), 0).label("output_tokens"),
+            *_tallies(),
         )
         .where(Call.org_id == org_id, Call.started_at >= since, Call.started_at < until, FINAL)
         .where(Call.metered.is_(True), _in_groups(by_key))

@@ -17,13 +17,12 @@ from proxy.providers import fields as f
 from proxy.providers import refusals
 from proxy.providers.base import (
     Endpoint,
-    Refusal,
     RequestFacts,
     ResponseFacts,
-    RunningLength,
     StreamMeter,
 )
 from proxy.providers.sse import SseParser
+from proxy.providers.stream_meter import TextStreamMeter
 
 _NON_METERED = ("/count_tokens", "/batches", "/models", "/files")
 
@@ -69,32 +68,23 @@ def error_facts(body: Any, facts: ResponseFacts) -> None:
     facts.error_message = f.text(err, "message")
 
 
-class AnthropicStreamMeter:
+class AnthropicStreamMeter(TextStreamMeter):
     """message_start (model, input-side usage) → content blocks → message_delta (cumulative
     output_tokens, stop_reason) → message_stop. ``handle`` takes one decoded event, so Bedrock's
     InvokeModelWithResponseStream reuses it."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._sse = SseParser()
-        self._facts = ResponseFacts()
         self._usage: dict[str, Any] | None = None
-        self._texts: list[str] = []
-        self._length = RunningLength(self._texts)
-        self._broken = False
 
-    def feed(self, chunk: bytes) -> None:
-        if self._broken:
-            return
-        try:
-            for event in self._sse.feed(chunk):
-                data, error = f.loads(event.data)
-                if error or not isinstance(data, dict):
-                    self._facts.parse_error = error or "stream: event is not an object"
-                    continue
-                self.handle(data)
-        except (ValueError, TypeError, AttributeError) as exc:
-            self._broken = True
-            self._facts.parse_error = f"stream: {str(exc)[:160]}"
+    def _feed(self, chunk: bytes) -> None:
+        for event in self._sse.feed(chunk):
+            data, error = f.loads(event.data)
+            if error or not isinstance(data, dict):
+                self._facts.parse_error = error or "stream: event is not an object"
+                continue
+            self.handle(data)
 
     def handle(self, data: dict[str, Any]) -> None:
         kind = data.get("type")
@@ -127,26 +117,17 @@ class AnthropicStreamMeter:
         elif kind == "error":
             error_facts(data, self._facts)
 
-    def first_token_seen(self) -> bool:
-        return bool(self._texts)
-
-    def output_text(self) -> str:
-        return "".join(self._texts)
-
-    def output_chars(self) -> int:
-        return self._length()
+    def _close(self) -> None:
+        for event in self._sse.close():
+            data, _ = f.loads(event.data)
+            if isinstance(data, dict):
+                self.handle(data)
 
     def finish(self) -> ResponseFacts:
-        if not self._broken:
-            for event in self._sse.close():
-                data, _ = f.loads(event.data)
-                if isinstance(data, dict):
-                    self.handle(data)
-        self._facts.usage = anthropic_usage(self._usage)
-        self._facts.service_tier = f.text(self._usage, "service_tier")
-        self._facts.completion_text = self.output_text()
-        self._facts.output_text_chars = len(self._facts.completion_text)
-        return self._facts
+        facts = super().finish()
+        facts.usage = anthropic_usage(self._usage)
+        facts.service_tier = f.text(self._usage, "service_tier")
+        return facts
 
 
 def parse_anthropic_request(endpoint: Endpoint, body: bytes) -> RequestFacts:
@@ -179,7 +160,8 @@ def parse_anthropic_response(status: int, body: bytes) -> ResponseFacts:
     return facts
 
 
-class AnthropicAdapter:
+class AnthropicAdapter(refusals.RefusesInShape):
+    error_shape = refusals.ANTHROPIC
     name = "anthropic"
 
     def classify(self, method: str, host: str, path: str) -> Endpoint:
@@ -202,11 +184,3 @@ class AnthropicAdapter:
 
     def stream_meter(self, endpoint: Endpoint, request: RequestFacts) -> StreamMeter:
         return AnthropicStreamMeter()
-
-    def refusal(
-        self, status: int, message: str, code: str, reference: str, *, streaming: bool
-    ) -> Refusal:
-        return refusals.anthropic_refusal(status, message, code, reference)
-
-    def stream_error_event(self, message: str, code: str) -> bytes:
-        return refusals.anthropic_stream_error(message, code)

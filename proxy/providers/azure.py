@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 from proxy.providers import openai as oa
 from proxy.providers import refusals
-from proxy.providers.base import Endpoint, Refusal, RequestFacts, ResponseFacts, StreamMeter
+from proxy.providers.base import Endpoint, RequestFacts, ResponseFacts, StreamMeter
 
 _DEPLOYMENTS = "/openai/deployments/"
 
@@ -26,7 +26,8 @@ def deployment_from_path(path: str) -> str | None:
     return unquote(deployment) or None
 
 
-class AzureOpenAIAdapter:
+class AzureOpenAIAdapter(refusals.RefusesInShape):
+    error_shape = refusals.OPENAI
     name = "azure"
 
     def classify(self, method: str, host: str, path: str) -> Endpoint:
@@ -42,11 +43,3 @@ class AzureOpenAIAdapter:
 
     def stream_meter(self, endpoint: Endpoint, request: RequestFacts) -> StreamMeter:
         return oa.openai_stream_meter(endpoint)
-
-    def refusal(
-        self, status: int, message: str, code: str, reference: str, *, streaming: bool
-    ) -> Refusal:
-        return refusals.openai_refusal(status, message, code, reference)
-
-    def stream_error_event(self, message: str, code: str) -> bytes:
-        return refusals.openai_stream_error(message, code)

@@ -21,13 +21,12 @@ from proxy.providers import fields as f
 from proxy.providers import refusals
 from proxy.providers.base import (
     Endpoint,
-    Refusal,
     RequestFacts,
     ResponseFacts,
-    RunningLength,
     StreamMeter,
 )
 from proxy.providers.eventstream import EventStreamError, Frame, FrameDecoder
+from proxy.providers.stream_meter import TextStreamMeter
 
 _PATH = re.compile(
     r"^/model/([^/]+)/(converse|converse-stream|invoke|invoke-with-response-stream)$"
@@ -61,26 +60,19 @@ def converse_facts(body: dict[str, Any], facts: ResponseFacts) -> None:
     facts.output_text_chars = len(facts.completion_text)
 
 
-class ConverseStreamMeter:
+class ConverseStreamMeter(TextStreamMeter):
     """Frames: messageStart, contentBlockStart/Delta/Stop, messageStop, metadata (usage).
     Exception frames (``:message-type: exception``) become the error facts."""
 
-    def __init__(self, model: str | None) -> None:
-        self._frames = FrameDecoder()
-        self._facts = ResponseFacts(model_served=model)
-        self._texts: list[str] = []
-        self._length = RunningLength(self._texts)
-        self._broken = False
+    _errors = (EventStreamError, *TextStreamMeter._errors)
 
-    def feed(self, chunk: bytes) -> None:
-        if self._broken:
-            return
-        try:
-            for frame in self._frames.feed(chunk):
-                self._frame(frame)
-        except (EventStreamError, ValueError, TypeError, AttributeError) as exc:
-            self._broken = True
-            self._facts.parse_error = f"stream: {str(exc)[:160]}"
+    def __init__(self, model: str | None) -> None:
+        super().__init__(ResponseFacts(model_served=model))
+        self._frames = FrameDecoder()
+
+    def _feed(self, chunk: bytes) -> None:
+        for frame in self._frames.feed(chunk):
+            self._frame(frame)
 
     def _frame(self, frame: Frame) -> None:
         data, error = f.loads(frame.payload)
@@ -110,21 +102,9 @@ class ConverseStreamMeter:
             self._facts.usage = converse_usage(data.get("usage"))
             self._facts.stream_completed = True
 
-    def first_token_seen(self) -> bool:
-        return bool(self._texts)
-
-    def output_text(self) -> str:
-        return "".join(self._texts)
-
-    def output_chars(self) -> int:
-        return self._length()
-
-    def finish(self) -> ResponseFacts:
-        if self._frames.pending and not self._broken:
+    def _close(self) -> None:
+        if self._frames.pending:
             self._facts.parse_error = f"stream: {self._frames.pending} bytes of an incomplete frame"
-        self._facts.completion_text = self.output_text()
-        self._facts.output_text_chars = len(self._facts.completion_text)
-        return self._facts
 
 
 class InvokeStreamMeter(ConverseStreamMeter):
@@ -160,7 +140,8 @@ class InvokeStreamMeter(ConverseStreamMeter):
         return facts
 
 
-class BedrockAdapter:
+class BedrockAdapter(refusals.RefusesInShape):
+    error_shape = refusals.BEDROCK
     name = "bedrock"
 
     def classify(self, method: str, host: str, path: str) -> Endpoint:
@@ -219,11 +200,3 @@ class BedrockAdapter:
         if endpoint.name == "invoke":
             return InvokeStreamMeter(endpoint.model_from_path)
         return ConverseStreamMeter(endpoint.model_from_path)
-
-    def refusal(
-        self, status: int, message: str, code: str, reference: str, *, streaming: bool
-    ) -> Refusal:
-        return refusals.bedrock_refusal(status, message, code, reference)
-
-    def stream_error_event(self, message: str, code: str) -> bytes:
-        return refusals.bedrock_stream_error(message, code)

@@ -18,7 +18,7 @@ from proxy import tokenizer
 from proxy.providers import fields as f
 from proxy.providers import openai as oa
 from proxy.providers import refusals
-from proxy.providers.base import Endpoint, Refusal, RequestFacts, ResponseFacts, StreamMeter
+from proxy.providers.base import Endpoint, RequestFacts, ResponseFacts, StreamMeter
 from proxy.providers.gemini_stream import GeminiStreamMeter
 
 _MODEL_CALL = re.compile(r"/models/([^/:]+):([A-Za-z]+)$")
@@ -65,7 +65,9 @@ def chunk_facts(chunk: dict[str, Any], facts: ResponseFacts, texts: list[str]) -
         facts.finish_reason = f.text(feedback, "blockReason")
 
 
-class GeminiAdapter:
+class GeminiAdapter(refusals.RefusesInShape):
+    error_shape = refusals.GEMINI
+
     def __init__(self, name: str = "gemini") -> None:
         self.name = name
         self._openai = oa.OpenAIAdapter(name)
@@ -134,11 +136,3 @@ class GeminiAdapter:
         if endpoint.name in ("chat.completions", "responses"):
             return self._openai.stream_meter(endpoint, request)
         return GeminiStreamMeter(chunk_facts)
-
-    def refusal(
-        self, status: int, message: str, code: str, reference: str, *, streaming: bool
-    ) -> Refusal:
-        return refusals.gemini_refusal(status, message, code, reference)
-
-    def stream_error_event(self, message: str, code: str) -> bytes:
-        return refusals.gemini_stream_error(message, code)

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 from proxy.providers import fields as f
-from proxy.providers.base import ResponseFacts, RunningLength
+from proxy.providers.base import ResponseFacts
 from proxy.providers.sse import SseParser
+from proxy.providers.stream_meter import TextStreamMeter
 
 ChunkFolder = Callable[[dict[str, Any], ResponseFacts, list[str]], None]
 _MAX_PENDING = 16 * 1024 * 1024
@@ -45,28 +46,21 @@ class _JsonArrayReader:
             self._buf = self._buf[end:]
 
 
-class GeminiStreamMeter:
+class GeminiStreamMeter(TextStreamMeter):
     def __init__(self, fold: ChunkFolder) -> None:
+        super().__init__()
         self._fold = fold
-        self._facts = ResponseFacts()
-        self._texts: list[str] = []
-        self._length = RunningLength(self._texts)
         self._sse: SseParser | None = None
         self._array: _JsonArrayReader | None = None
-        self._broken = False
 
-    def feed(self, chunk: bytes) -> None:
-        if self._broken or not chunk:
+    def _feed(self, chunk: bytes) -> None:
+        if not chunk:
             return
-        try:
-            for value in self._decode(chunk):
-                if isinstance(value, dict):
-                    self._fold(value, self._facts, self._texts)
-                    # The last chunk carries a candidate's finishReason.
-                    self._facts.stream_completed |= self._facts.finish_reason is not None
-        except (ValueError, TypeError, AttributeError) as exc:
-            self._broken = True
-            self._facts.parse_error = f"stream: {str(exc)[:160]}"
+        for value in self._decode(chunk):
+            if isinstance(value, dict):
+                self._fold(value, self._facts, self._texts)
+                # The last chunk carries a candidate's finishReason.
+                self._facts.stream_completed |= self._facts.finish_reason is not None
 
     def _decode(self, chunk: bytes) -> list[Any]:
         if self._sse is None and self._array is None:
@@ -88,21 +82,9 @@ class GeminiStreamMeter:
             values.append(value)
         return values
 
-    def first_token_seen(self) -> bool:
-        return bool(self._texts)
-
-    def output_text(self) -> str:
-        return "".join(self._texts)
-
-    def output_chars(self) -> int:
-        return self._length()
-
-    def finish(self) -> ResponseFacts:
-        if self._sse is not None and not self._broken:
+    def _close(self) -> None:
+        if self._sse is not None:
             for event in self._sse.close():
                 value, _ = f.loads(event.data)
                 if isinstance(value, dict):
                     self._fold(value, self._facts, self._texts)
-        self._facts.completion_text = self.output_text()
-        self._facts.output_text_chars = len(self._facts.completion_text)
-        return self._facts

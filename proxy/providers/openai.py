@@ -10,7 +10,7 @@ from proxy import tokenizer
 from proxy.providers import fields as f
 from proxy.providers import openai_wire as wire
 from proxy.providers import refusals
-from proxy.providers.base import Endpoint, Refusal, RequestFacts, ResponseFacts, StreamMeter
+from proxy.providers.base import Endpoint, RequestFacts, ResponseFacts, StreamMeter
 from proxy.providers.openai_stream import ChatStreamMeter, ResponsesStreamMeter
 
 # Path suffixes → endpoint names. Suffixes, because the prefix varies by host: /v1 (OpenAI),
@@ -95,8 +95,10 @@ def openai_stream_meter(endpoint: Endpoint) -> StreamMeter:
     return ResponsesStreamMeter() if endpoint.name == "responses" else ChatStreamMeter()
 
 
-class OpenAIAdapter:
+class OpenAIAdapter(refusals.RefusesInShape):
     """The OpenAI wire format under a provider name (``openai``, ``groq``, ``vllm``…)."""
+
+    error_shape = refusals.OPENAI
 
     def __init__(self, name: str = "openai") -> None:
         self.name = name
@@ -112,12 +114,3 @@ class OpenAIAdapter:
 
     def stream_meter(self, endpoint: Endpoint, request: RequestFacts) -> StreamMeter:
         return openai_stream_meter(endpoint)
-
-    def refusal(
-        self, status: int, message: str, code: str, reference: str, *, streaming: bool
-    ) -> Refusal:
-        # Even for stream=true the provider refuses with a plain JSON error before any event.
-        return refusals.openai_refusal(status, message, code, reference)
-
-    def stream_error_event(self, message: str, code: str) -> bytes:
-        return refusals.openai_stream_error(message, code)

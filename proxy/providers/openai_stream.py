@@ -6,51 +6,37 @@ from typing import Any
 
 from proxy.providers import fields as f
 from proxy.providers import openai_wire as wire
-from proxy.providers.base import ResponseFacts
 from proxy.providers.sse import SseEvent, SseParser
+from proxy.providers.stream_meter import TextStreamMeter
 
 
-class _SseMeter:
-    """Shared plumbing: SSE framing, text accumulation, never raising out of ``feed``."""
+class _SseMeter(TextStreamMeter):
+    """SSE framing; text is counted as it comes, since a chat stream keeps a text per choice."""
+
+    _errors = (*TextStreamMeter._errors, KeyError)
 
     def __init__(self) -> None:
+        super().__init__()
         self._sse = SseParser()
-        self._facts = ResponseFacts()
-        self._texts: list[str] = []
         self._chars = 0
         self._first = False
-        self._broken = False
 
-    def feed(self, chunk: bytes) -> None:
-        if self._broken:
-            return
-        try:
-            for event in self._sse.feed(chunk):
-                self._event(event)
-        except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            self._broken = True
-            self._facts.parse_error = f"stream: {str(exc)[:160]}"
+    def _feed(self, chunk: bytes) -> None:
+        for event in self._sse.feed(chunk):
+            self._event(event)
 
     def first_token_seen(self) -> bool:
         return self._first
 
-    def output_text(self) -> str:
-        return "".join(self._texts)
-
     def output_chars(self) -> int:
         return self._chars
 
-    def finish(self) -> ResponseFacts:
-        if not self._broken:
-            try:
-                for event in self._sse.close():
-                    self._event(event)
-            except ValueError as exc:
-                self._facts.parse_error = f"stream: {str(exc)[:160]}"
-        text = self.output_text()
-        self._facts.output_text_chars = len(text)
-        self._facts.completion_text = text
-        return self._facts
+    def _close(self) -> None:
+        try:
+            for event in self._sse.close():
+                self._event(event)
+        except ValueError as exc:
+            self._facts.parse_error = f"stream: {str(exc)[:160]}"
 
     def _text(self, piece: Any, texts: list[str] | None = None) -> None:
         if isinstance(piece, str) and piece:

@@ -8,7 +8,9 @@ A refusal must read to the agent's SDK like the provider's own answer: the right
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from proxy.providers.base import Refusal
 from proxy.providers.eventstream import exception_frame
@@ -105,3 +107,32 @@ def bedrock_refusal(status: int, message: str, code: str, reference: str) -> Ref
 
 def bedrock_stream_error(message: str, code: str) -> bytes:
     return exception_frame("accessDeniedException", _dump({"message": message}))
+
+
+@dataclass(frozen=True)
+class ErrorShape:
+    """One provider's error format: a refusal before the call (even for ``stream=true`` the
+    providers refuse with a plain error before any event), and the event that cuts a stream."""
+
+    refusal: Callable[[int, str, str, str], Refusal]
+    stream_error: Callable[[str, str], bytes]
+
+
+OPENAI = ErrorShape(openai_refusal, openai_stream_error)
+ANTHROPIC = ErrorShape(anthropic_refusal, anthropic_stream_error)
+GEMINI = ErrorShape(gemini_refusal, gemini_stream_error)
+BEDROCK = ErrorShape(bedrock_refusal, bedrock_stream_error)
+
+
+class RefusesInShape:
+    """An adapter's ``refusal`` and ``stream_error_event``, in its class's ``error_shape``."""
+
+    error_shape: ClassVar[ErrorShape]
+
+    def refusal(
+        self, status: int, message: str, code: str, reference: str, *, streaming: bool
+    ) -> Refusal:
+        return self.error_shape.refusal(status, message, code, reference)
+
+    def stream_error_event(self, message: str, code: str) -> bytes:
+        return self.error_shape.stream_error(message, code)

@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, Numeric, Uuid
+from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, Numeric, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -75,6 +75,15 @@ class Base(DeclarativeBase):
 def id_column() -> Mapped[uuid.UUID]:
     """Primary key: a client-side UUIDv7, so ids are time-ordered and known before INSERT."""
     return mapped_column(primary_key=True, default=uuid7)
+
+
+def org_column() -> Mapped[uuid.UUID]:
+    """The owning org: its rows go when the org goes (row-level security keys on it)."""
+    return mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+
+
+def updated_column() -> Mapped[datetime]:
+    return mapped_column(default=utcnow, onupdate=utcnow)
 
 
 def created_column() -> Mapped[datetime]:

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, created_column, id_column
+from control_plane.store.tables._base import Base, created_column, id_column, org_column
 
 PURPOSES = ("invite", "reset", "admin_reset")  # admin_reset: shown to an admin
 
@@ -26,7 +26,7 @@ class AccountToken(Base):
     )
 
     id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    org_id: Mapped[uuid.UUID] = org_column()
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )

@@ -9,7 +9,13 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, created_column, id_column, utcnow
+from control_plane.store.tables._base import (
+    Base,
+    created_column,
+    id_column,
+    org_column,
+    updated_column,
+)
 
 AGENT_STATUSES = ("active", "paused", "killed")
 
@@ -22,7 +28,7 @@ class Agent(Base):
     )
 
     id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    org_id: Mapped[uuid.UUID] = org_column()
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(String(1000))
     team_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -34,4 +40,4 @@ class Agent(Base):
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(10), default="active")
     created_at: Mapped[datetime] = created_column()
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = updated_column()

@@ -13,7 +13,14 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, created_column, id_column, utcnow
+from control_plane.store.tables._base import (
+    Base,
+    created_column,
+    id_column,
+    org_column,
+    updated_column,
+    utcnow,
+)
 
 DELIVERY_STATUSES = ("pending", "delivered", "dead")
 
@@ -27,7 +34,7 @@ class AlertDelivery(Base):
     )
 
     id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    org_id: Mapped[uuid.UUID] = org_column()
     channel_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("notification_channels.id", ondelete="CASCADE"), index=True
     )
@@ -42,4 +49,4 @@ class AlertDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(1000))
     delivered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_column()
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = updated_column()

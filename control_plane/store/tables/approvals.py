@@ -15,10 +15,10 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, Money, created_column
+from control_plane.store.tables._base import Base, Money, created_column, org_column
 
 STATUSES = ("pending", "approved", "denied")  # "expired" is pending past expires_at
 
@@ -31,7 +31,7 @@ class ApprovalRequest(Base):
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    org_id: Mapped[uuid.UUID] = org_column()
     agent: Mapped[str] = mapped_column(String(200))
     run_id: Mapped[str] = mapped_column(String(200))
     provider: Mapped[str] = mapped_column(String(50))

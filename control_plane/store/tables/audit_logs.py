@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, created_column, id_column
+from control_plane.store.tables._base import Base, created_column, id_column, org_column
 
 
 class AuditLog(Base):
@@ -17,7 +17,7 @@ class AuditLog(Base):
     __table_args__ = (Index(None, "org_id", "id"),)
 
     id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    org_id: Mapped[uuid.UUID] = org_column()
     actor_type: Mapped[str] = mapped_column(String(20))  # user | api_key | system
     actor_id: Mapped[str | None] = mapped_column(String(64))
     actor_label: Mapped[str | None] = mapped_column(String(320))

@@ -15,7 +15,13 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, created_column, id_column, utcnow
+from control_plane.store.tables._base import (
+    Base,
+    created_column,
+    id_column,
+    org_column,
+    updated_column,
+)
 from control_plane.store.tables.calls import ExactMoney
 
 BUDGET_SCOPES = ("org", "team", "agent", "run")
@@ -37,7 +43,7 @@ class Budget(Base):
     )
 
     id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    org_id: Mapped[uuid.UUID] = org_column()
     name: Mapped[str] = mapped_column(String(200))
     scope: Mapped[str] = mapped_column(String(10))
     # Targets by id, so renaming a team or an agent keeps its budgets; names are resolved when
@@ -61,7 +67,7 @@ class Budget(Base):
     # The period in which this budget paused its scope, until the worker resumes it.
     paused_period_key: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = created_column()
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = updated_column()
 
 
 class BudgetAlertEvent(Base):

@@ -14,7 +14,13 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, created_column, id_column, utcnow
+from control_plane.store.tables._base import (
+    Base,
+    created_column,
+    id_column,
+    org_column,
+    updated_column,
+)
 
 CONTROL_SCOPES = ("org", "team", "agent", "key")
 CONTROL_ACTIONS = ("kill", "pause")
@@ -39,7 +45,7 @@ class ControlRule(Base):
     )
 
     id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    org_id: Mapped[uuid.UUID] = org_column()
     scope: Mapped[str] = mapped_column(String(10))
     target: Mapped[str] = mapped_column(
         String(200)
@@ -64,4 +70,4 @@ class ControlState(Base):
         ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
     )
     version: Mapped[int] = mapped_column(BigInteger)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = updated_column()

@@ -11,10 +11,10 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, id_column, utcnow
+from control_plane.store.tables._base import Base, id_column, org_column, utcnow
 from control_plane.store.tables.calls import ExactMoney
 
 
@@ -26,7 +26,7 @@ class CostCorrection(Base):
     )
 
     id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    org_id: Mapped[uuid.UUID] = org_column()
     call_id: Mapped[uuid.UUID] = mapped_column()
     call_started_at: Mapped[datetime] = mapped_column()
     old_total: Mapped[Decimal | None] = mapped_column(ExactMoney())

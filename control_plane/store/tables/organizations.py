@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, created_column, id_column, utcnow
+from control_plane.store.tables._base import Base, created_column, id_column, updated_column
 
 
 class Organization(Base):
@@ -22,4 +22,4 @@ class Organization(Base):
     # (True) or refused by the proxy before forwarding (False). Published in the snapshot.
     auto_register_agents: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = created_column()
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = updated_column()

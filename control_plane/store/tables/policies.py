@@ -11,10 +11,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, created_column, id_column, utcnow
+from control_plane.store.tables._base import (
+    Base,
+    created_column,
+    id_column,
+    org_column,
+    updated_column,
+)
 
 
 class PolicyRow(Base):
@@ -22,7 +28,7 @@ class PolicyRow(Base):
     __table_args__ = (UniqueConstraint("org_id", "name"), Index(None, "org_id", "id"))
 
     id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    org_id: Mapped[uuid.UUID] = org_column()
     name: Mapped[str] = mapped_column(String(100))
     enabled: Mapped[bool] = mapped_column(default=True)
     mode: Mapped[str] = mapped_column(String(10))
@@ -30,4 +36,4 @@ class PolicyRow(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = created_column()
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = updated_column()

@@ -12,10 +12,10 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, created_column, id_column
+from control_plane.store.tables._base import Base, created_column, id_column, org_column
 from control_plane.store.tables.calls import ExactMoney
 from pricing import RATE_CLASSES
 
@@ -33,7 +33,7 @@ class PriceOverrideRow(Base):
     )
 
     id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    org_id: Mapped[uuid.UUID] = org_column()
     model: Mapped[str] = mapped_column(String(200))
     provider: Mapped[str | None] = mapped_column(String(50))
     input: Mapped[Decimal | None] = mapped_column(ExactMoney())

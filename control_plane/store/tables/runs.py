@@ -11,10 +11,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base
+from control_plane.store.tables._base import Base, org_column
 from control_plane.store.tables.calls import ExactMoney
 
 RUN_STATUSES = ("running", "ok", "error")
@@ -34,7 +34,7 @@ class Run(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    org_id: Mapped[uuid.UUID] = org_column()
     run_key: Mapped[str] = mapped_column(String(200))  # the run id the record carried
     run_source: Mapped[str] = mapped_column(String(20))
     agent_id: Mapped[uuid.UUID] = mapped_column()

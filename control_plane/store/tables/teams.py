@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, created_column, id_column
+from control_plane.store.tables._base import Base, created_column, id_column, org_column
 
 
 class Team(Base):
@@ -16,7 +16,7 @@ class Team(Base):
     __table_args__ = (UniqueConstraint("org_id", "name"),)
 
     id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    org_id: Mapped[uuid.UUID] = org_column()
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = created_column()
