@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TypedDict, Unpack
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,10 +13,18 @@ from control_plane.store.rows import add_row, find_owning_org, find_row
 from control_plane.store.tables import AccountToken
 
 
+class AccountTokenFields(TypedDict):
+    """What create_account_token is given besides the org (every key required)."""
+
+    user_id: uuid.UUID
+    purpose: str
+    token_hash: str
+    expires_at: datetime
+
+
 async def create_account_token(
-    session: AsyncSession, *, org_id: uuid.UUID, **fields: Any
+    session: AsyncSession, *, org_id: uuid.UUID, **fields: Unpack[AccountTokenFields]
 ) -> AccountToken:
-    """``fields``: the user, the purpose, the token's hash and its expiry."""
     return await add_row(session, AccountToken(org_id=org_id, **fields))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TypedDict, Unpack
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,8 +14,21 @@ from control_plane.store.rows import add_row, find_owning_org, find_row, get_org
 from control_plane.store.tables import Agent, ApiKey
 
 
-async def create_api_key(session: AsyncSession, *, org_id: uuid.UUID, **fields: Any) -> ApiKey:
-    """``fields``: name, public id, secret hash, scopes, agent, creator and expiry."""
+class ApiKeyFields(TypedDict):
+    """What create_api_key is given besides the org (every key required)."""
+
+    name: str
+    public_id: str
+    secret_hash: str
+    scopes: list[str]
+    agent_id: uuid.UUID | None
+    created_by: uuid.UUID | None
+    expires_at: datetime | None
+
+
+async def create_api_key(
+    session: AsyncSession, *, org_id: uuid.UUID, **fields: Unpack[ApiKeyFields]
+) -> ApiKey:
     return await add_row(session, ApiKey(org_id=org_id, **fields))
 
 

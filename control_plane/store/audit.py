@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,8 +25,23 @@ class AuditFilters:
     until: datetime | None = None
 
 
-async def create_audit_log(session: AsyncSession, *, org_id: uuid.UUID, **fields: Any) -> AuditLog:
-    """``fields``: the entry's actor, action, entity, before/after and request id."""
+class AuditFields(TypedDict):
+    """What create_audit_log is given besides the org (every key required)."""
+
+    actor_type: str
+    actor_id: str | None
+    actor_label: str | None
+    action: str
+    entity_type: str
+    entity_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    request_id: str | None
+
+
+async def create_audit_log(
+    session: AsyncSession, *, org_id: uuid.UUID, **fields: Unpack[AuditFields]
+) -> AuditLog:
     return await add_row(session, AuditLog(org_id=org_id, **fields))
 
 

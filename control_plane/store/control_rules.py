@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TypedDict, Unpack
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,8 +23,21 @@ class OrgVersion:
     version: int
 
 
-async def create_rule(session: AsyncSession, *, org_id: uuid.UUID, **fields: Any) -> ControlRule:
-    """``fields``: scope, target, action, reason, reference and who created it."""
+class RuleFields(TypedDict):
+    """What create_rule is given besides the org (every key required)."""
+
+    scope: str
+    target: str
+    action: str
+    reason: str
+    reference: str
+    created_by: str | None
+    created_by_label: str | None
+
+
+async def create_rule(
+    session: AsyncSession, *, org_id: uuid.UUID, **fields: Unpack[RuleFields]
+) -> ControlRule:
     return await add_row(session, ControlRule(org_id=org_id, **fields))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TypedDict, Unpack
 
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,10 +13,18 @@ from control_plane.store.rows import add_row, find_owning_org, find_row
 from control_plane.store.tables import RefreshToken
 
 
+class RefreshTokenFields(TypedDict):
+    """What create_refresh_token is given besides the org (every key required)."""
+
+    user_id: uuid.UUID
+    family_id: uuid.UUID
+    token_hash: str
+    expires_at: datetime
+
+
 async def create_refresh_token(
-    session: AsyncSession, *, org_id: uuid.UUID, **fields: Any
+    session: AsyncSession, *, org_id: uuid.UUID, **fields: Unpack[RefreshTokenFields]
 ) -> RefreshToken:
-    """``fields``: the user, the login (family) id, the token's hash and its expiry."""
     return await add_row(session, RefreshToken(org_id=org_id, **fields))
 
 
