@@ -1,4 +1,4 @@
-"""`agentops runs …`: list runs and show one run with its calls."""
+"""`agentops runs …`: list runs, show one run with its calls, resume a paused run."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import click
 
 from cli._client import api_url_option, make_client
 from cli._output import output_option, render
+from cli.emergency_cmd import connected_client, connection_options
 
 COLUMNS = ("run_id", "agent", "team", "status", "calls", "errors", "cost_usd", "started_at")
 CALL_COLUMNS = ("call_id", "started_at", "model", "status", "input_tokens", "output_tokens",
@@ -22,6 +23,7 @@ def runs() -> None:
     Examples:
       agentops runs list --agent refund-bot --status error
       agentops runs show nightly-42
+      agentops runs resume nightly-42 --reason "the loop was a retry storm, fixed"
     """
 
 
@@ -89,6 +91,29 @@ def show_run(run: str, api_url: str | None, output: str) -> None:
         if call["cost_usd"] is None:
             call["cost_usd"] = f"unpriced ({call['unpriced_reason']})"
     render(calls, output, CALL_COLUMNS)
+
+
+@runs.command("resume")
+@click.argument("run")
+@click.option("--reason", default=None, help="Kept in the audit log.")
+@connection_options
+@output_option
+def resume_run(
+    run: str, reason: str | None, url: str | None, token: str | None, output: str
+) -> None:
+    """Lift the pause a pause_run policy (runaway-loop detection) put on a run, before it
+    expires. Every proxy lets the run's next call through. The run's counts stay: a loop that
+    carries on is paused again.
+
+    \b
+    Example:
+      agentops runs resume nightly-42 --reason "checked: not a loop"
+    """
+    result = connected_client(url, token).request("POST", f"/runs/{run}/resume", {"reason": reason})
+    if output == "json":
+        render(result, output)
+        return
+    click.echo(f"resumed run {result['run_id']} (was: {result['pause']})")
 
 
 def _marked(run: dict[str, Any]) -> dict[str, Any]:

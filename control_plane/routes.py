@@ -138,6 +138,8 @@ ROUTES: tuple[Route, ...] = (
           query=rn.RunQuery, response=rn.RunPage),
     Route("GET", "/runs/{run_id}", runs.get_run, P.RUNS_READ, "Show a run (by id or run key) with its calls", "runs",
           response=rn.RunDetail),
+    Route("POST", "/runs/{run_id}/resume", runs.resume_run, P.EMERGENCY_WRITE, "Lift a run's pause (a pause_run policy's) before it expires", "runs",
+          body=rn.RunResumeRequest, response=rn.RunResumed),
     Route("GET", "/calls", calls.list_call_records, P.RUNS_READ, "List call records (filters as for runs, newest first)", "calls",
           query=cl.CallQuery, response=cl.CallPage),
     Route("GET", "/calls/{call_id}", calls.get_call_record, P.RUNS_READ, "One call with everything stored: tokens, cost breakdown, timings", "calls",

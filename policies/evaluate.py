@@ -19,9 +19,10 @@ from pydantic import ValidationError
 
 from policies.detectors import Detector, Scanner, detectors_for, scanner_for
 from policies.facts import Facts
+from policies.plan import Plan
 from policies.runs import DEFAULT_PAUSE_SECONDS, run_reasons
 from policies.schema import DAYS, ActionName, Mode, Policy, RateLimit, TimeWindow
-from policies.screen import Screen, screen
+from policies.screen import Screen, Single, screen, single
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Compiled:
     detectors: tuple[Detector, ...]
     window: Window | None
     screen: Screen | None = None  # the per-call conditions as one quick test
+    single: Single | None = None  # the only per-call condition, when there is one
 
 
 StaticKey = tuple[str, str, str | None, str, str | None, str | None, str | None, frozenset[str]]
@@ -67,24 +69,31 @@ class PolicySet:
     # Memo of the conditions that depend only on who calls which model (scope, provider,
     # endpoint, model globs): the same agent calling the same model skips them after the
     # first call. A cache of a pure function, bounded, and dropped with the snapshot version.
-    _static: dict[StaticKey, Candidates] = field(default_factory=dict, compare=False, repr=False)
+    # With each candidate list, the plan that screens it a group at a time (policies.plan).
+    _static: dict[StaticKey, tuple[Candidates, Plan]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def __len__(self) -> int:
         return len(self.policies)
 
     def candidates(self, f: Facts) -> Candidates:
+        return self.planned(f)[0]
+
+    def planned(self, f: Facts) -> tuple[Candidates, Plan]:
         key = (f.provider, f.endpoint, f.model, f.agent, f.team, f.environment, f.api_key,
                frozenset(f.tag_names()))  # fmt: skip
         found = self._static.get(key)
         if found is None:
-            found = []
+            listed = []
             for compiled in self.policies:
                 reasons = _static_match(compiled, f)
                 if reasons is not None:
-                    found.append((compiled, reasons))
+                    listed.append((compiled, reasons))
+            plan = Plan.of([(c.single, c.screen) for c, _ in listed], self.scanner is not None)
             if len(self._static) >= _MAX_CACHED:
                 self._static.clear()
-            self._static[key] = found
+            found = self._static[key] = (listed, plan)
         return found
 
 
@@ -114,6 +123,7 @@ def compile_one(policy_id: str, policy: Policy, windows: dict[str, Window]) -> C
         detectors,
         window,
         screen(when, tools, detectors, window),
+        single(when, tools, detectors, window),
     )
 
 
@@ -140,10 +150,9 @@ def compile_policies(documents: list[dict[str, Any]]) -> PolicySet:
 def evaluate(policies: PolicySet, facts: Facts) -> list[Hit]:
     hits = []
     scanner = policies.scanner
-    for compiled, static in policies.candidates(facts):
-        quick = compiled.screen
-        if quick is not None and not quick(facts, scanner):
-            continue
+    candidates, plan = policies.planned(facts)
+    for i in plan.survivors(facts, scanner):
+        compiled, static = candidates[i]
         reasons = _dynamic_match(compiled, facts, static, scanner)
         if reasons is not None:
             p = compiled.policy

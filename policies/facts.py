@@ -3,7 +3,7 @@ only extracted from the request body when a policy in force asks about them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -98,54 +98,73 @@ class Facts:
         return set()
 
 
-def _strings(value: Any, key: str | None = None) -> Iterator[str]:
+def _strings(value: Any) -> list[str]:
+    """Every string a model would read, in document order (not ids, roles, model names)."""
     if isinstance(value, str):
-        if key not in _NOT_PROMPT:
-            yield value
-    elif isinstance(value, dict):
+        return [value]
+    out: list[str] = []
+    _walk(value, None, out)
+    return out
+
+
+def _walk(value: Any, key: str | None, out: list[str]) -> None:
+    # Strings are taken where they are met, without a call per leaf: this walk is most of
+    # what reading a prompt costs (a call's body is walked once, when a content rule asks).
+    if isinstance(value, dict):
         for k, v in value.items():
-            yield from _strings(v, k)
+            if isinstance(v, str):
+                if k not in _NOT_PROMPT:
+                    out.append(v)
+            elif isinstance(v, (dict, list)):
+                _walk(v, k, out)
     elif isinstance(value, list):
+        keep = key not in _NOT_PROMPT
         for item in value:
-            yield from _strings(item, key)
+            if isinstance(item, str):
+                if keep:
+                    out.append(item)
+            elif isinstance(item, (dict, list)):
+                _walk(item, key, out)
 
 
-def _tool_names(body: Any) -> Iterator[str]:
+def _tool_names(body: Any) -> list[str]:
     """Tools offered (``tools``; Gemini's ``functionDeclarations``) and tools called in the
     conversation (OpenAI ``tool_calls``, Anthropic ``tool_use`` blocks, Responses
     ``function_call`` items), read where each wire format puts them; no deep walk."""
+    out: list[str] = []
     if not isinstance(body, dict):
-        return
+        return out
     for tool in _dicts(body.get("tools")):
-        yield from _names(tool)
-        for declared in _dicts(
-            tool.get("functionDeclarations") or tool.get("function_declarations")
-        ):
-            yield from _names(declared)
+        _names(tool, out)
+        declared = tool.get("functionDeclarations") or tool.get("function_declarations")
+        for function in _dicts(declared):
+            _names(function, out)
     for key in ("messages", "input", "contents"):
         for item in _dicts(body.get(key)):
             if item.get("type") in _TOOL_BLOCKS:
-                yield from _names(item)
+                _names(item, out)
             for call in _dicts(item.get("tool_calls")):
-                yield from _names(call)
+                _names(call, out)
             for block in _dicts(item.get("content") or item.get("parts")):
                 if block.get("type") in _TOOL_BLOCKS:
-                    yield from _names(block)
-                yield from _names(block.get("functionCall"))
+                    _names(block, out)
+                _names(block.get("functionCall"), out)
+    return out
 
 
-def _dicts(value: Any) -> Iterator[dict[str, Any]]:
+def _dicts(value: Any) -> list[dict[str, Any]]:
     if isinstance(value, list):
-        yield from (item for item in value if isinstance(item, dict))
+        return [item for item in value if isinstance(item, dict)]
+    return []
 
 
-def _names(value: Any) -> Iterator[str]:
+def _names(value: Any, out: list[str]) -> None:
     """``name``, or ``function.name`` (OpenAI nests it)."""
     if not isinstance(value, dict):
         return
     name = value.get("name")
     if isinstance(name, str):
-        yield name
+        out.append(name)
     function = value.get("function")
     if isinstance(function, dict) and isinstance(function.get("name"), str):
-        yield function["name"]
+        out.append(function["name"])

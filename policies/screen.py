@@ -11,12 +11,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 from policies.detectors import Detector, Scanner
 from policies.facts import Clock, Facts
 from policies.schema import Conditions
 
 Screen = Callable[[Facts, Scanner | None], bool]
+
+
+@dataclass(frozen=True)
+class Single:
+    """A policy's only per-call condition, in a form ``policies.plan`` can test for a group."""
+
+    kind: Literal["bytes", "max_tokens", "window", "tools", "content"]
+    threshold: int = 0
+    window: Clock | None = None
+    tools: re.Pattern[str] | None = None
+    detectors: tuple[Detector, ...] = ()
 
 
 def screen(
@@ -42,6 +55,28 @@ def screen(
     if detectors:
         checks.append(_content(tuple(detectors)))
     return _all(checks)
+
+
+def single(
+    when: Conditions,
+    tools: re.Pattern[str] | None,
+    detectors: Sequence[Detector],
+    window: Clock | None,
+) -> Single | None:
+    """The policy's per-call condition when it states exactly one; else None."""
+    found = [
+        Single("bytes", threshold=when.request_bytes_over)
+        if when.request_bytes_over is not None
+        else None,
+        Single("max_tokens", threshold=when.max_tokens_over)
+        if when.max_tokens_over is not None
+        else None,
+        Single("window", window=window) if window is not None else None,
+        Single("tools", tools=tools) if tools is not None else None,
+        Single("content", detectors=tuple(detectors)) if detectors else None,
+    ]
+    stated = [s for s in found if s is not None]
+    return stated[0] if len(stated) == 1 else None
 
 
 def _content(found: tuple[Detector, ...]) -> Screen:

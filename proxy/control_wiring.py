@@ -20,7 +20,6 @@ from agentops.settings import Settings
 from agentops.statebus import (
     COUNTER_SCRIPTS,
     MemoryRateLimiter,
-    MemoryRunCounters,
     MemorySpendCounters,
     MemoryStateBus,
     RateLimiter,
@@ -123,7 +122,7 @@ class ControlState:
             )
             counters = counters or MemorySpendCounters()
             limiter = MemoryRateLimiter()
-            runs = MemoryRunCounters()
+            runs = bus.runs  # shared with the embedded control plane, which lifts pauses
             unsubscribe = bus.subscribe_verdicts(desk.hear)
         else:
             return None

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from agentops.statebus.codec import Announcement, encode_snapshot
 from agentops.statebus.directory import KeyEntry, encode_entry
+from agentops.statebus.runs import MemoryRunCounters
 from agentops.wire.approvals import ApprovalVerdict
 from agentops.wire.control import ControlSnapshot
 
@@ -32,6 +33,7 @@ class MemoryStateBus:
         self._key_entries: dict[str, dict[str, bytes]] = {}  # org -> public id -> entry
         self._key_listeners: list[KeysListener] = []
         self._verdict_listeners: list[VerdictListener] = []
+        self.runs = MemoryRunCounters()  # the run counters the embedded proxy and API share
 
     async def publish(self, snapshot: ControlSnapshot) -> bool:
         current = self._stored.get(snapshot.org)

@@ -1,7 +1,9 @@
 """Per-run counters shared by every proxy replica: calls and prompt tokens of a run, how often
 it sent the same prompt or the same tool call within a window, how long its prompt has grown
 step over step, and whether a ``pause_run`` policy paused it. One Redis script per call (and
-its in-memory twin for the embedded single process).
+its in-memory twin for the embedded single process). An admin lifts a pause early with
+``resume`` (the control plane writes the same counters): the next call of the run, through any
+replica, reads the pause gone.
 
 A run's keys share one hash tag (``{org:run}``), so the script stays on one Redis Cluster
 slot. Counters expire ``RUN_TTL_SECONDS`` after the run's last call; repeat counters expire
@@ -88,6 +90,14 @@ class RunCounters(Protocol):
 
     async def pause(self, run: str, reason: str, seconds: int) -> None: ...
 
+    async def paused(self, run: str) -> str | None:
+        """Why ``run`` is paused, or None when it is not."""
+        ...
+
+    async def resume(self, run: str) -> bool:
+        """Lift ``run``'s pause; whether it was paused."""
+        ...
+
 
 class RedisRunCounters:
     def __init__(self, client: Redis[Any], prefix: str, *, timeout_seconds: float = 0.2) -> None:
@@ -128,6 +138,22 @@ class RedisRunCounters:
                 await self._client.set(f"{self._base(run)}:paused", reason, ex=seconds)
         except (RedisError, OSError, TimeoutError) as exc:
             raise CounterUnavailable(f"run counters unreachable: {type(exc).__name__}") from exc
+
+    async def paused(self, run: str) -> str | None:
+        try:
+            async with asyncio.timeout(self._timeout):
+                raw = await self._client.get(f"{self._base(run)}:paused")
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise CounterUnavailable(f"run counters unreachable: {type(exc).__name__}") from exc
+        return raw.decode() if isinstance(raw, bytes) else raw
+
+    async def resume(self, run: str) -> bool:
+        try:
+            async with asyncio.timeout(self._timeout):
+                removed = await self._client.delete(f"{self._base(run)}:paused")
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise CounterUnavailable(f"run counters unreachable: {type(exc).__name__}") from exc
+        return bool(removed)
 
 
 class MemoryRunCounters:
@@ -184,3 +210,12 @@ class MemoryRunCounters:
 
     async def pause(self, run: str, reason: str, seconds: int) -> None:
         self._set(f"{run}:paused", reason, seconds)
+
+    async def paused(self, run: str) -> str | None:
+        found = self._get(f"{run}:paused")
+        return None if found is None else str(found)
+
+    async def resume(self, run: str) -> bool:
+        was = self._get(f"{run}:paused") is not None
+        self._values.pop(f"{run}:paused", None)
+        return was

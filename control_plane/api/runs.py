@@ -1,15 +1,26 @@
-"""/runs: list runs with filters and keyset pagination; show one run with its calls."""
+"""/runs: list runs with filters and keyset pagination; show one run with its calls; lift a
+run's pause early (audited)."""
 
 from __future__ import annotations
 
 import uuid
 from decimal import Decimal
 
+from control_plane import app_keys
 from control_plane.api._names import NothingNamed, id_named
 from control_plane.api.costs import time_range
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import ValidationFailedError, found
-from control_plane.schemas.runs import CallOut, RunDetail, RunOut, RunPage, RunQuery
+from control_plane.schemas.runs import (
+    CallOut,
+    RunDetail,
+    RunOut,
+    RunPage,
+    RunQuery,
+    RunResumed,
+    RunResumeRequest,
+)
+from control_plane.services import run_pauses
 from control_plane.store import agents, calls, runs, teams
 from control_plane.store.pagination import InvalidCursorError
 from control_plane.store.runs import RunFilters
@@ -50,6 +61,22 @@ async def get_run(req: ApiRequest) -> RunDetail:
         out = (await runs_out(session, org_id, [run]))[0]
         rows = await calls.list_calls_for_run(session, org_id, run.id)
     return RunDetail(**out.model_dump(), call_list=[call_out(row) for row in rows])
+
+
+async def resume_run(req: ApiRequest) -> RunResumed:
+    ref = req.request.match_info["run_id"]
+    body = req.body_as(RunResumeRequest)
+    counters = req.app_get(app_keys.STATE_BUS).runs
+    assert counters is not None, "the state bus carries the run counters"
+    async with req.transaction() as session:
+        paused = await run_pauses.get_paused_run(session, req.principal, ref, counters)
+        run = paused.run
+        after = {"run_id": run.run_key, "paused": None, "reason": body.reason}
+        await req.audit(
+            session, "run.resume", "run", run.id, before={"paused": paused.pause}, after=after
+        )
+    await run_pauses.lift(paused, counters)  # after the commit, like every emergency control
+    return RunResumed(id=run.id, run_id=run.run_key, pause=paused.pause)
 
 
 def call_out(row: Call) -> CallOut:

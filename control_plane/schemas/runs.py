@@ -101,3 +101,13 @@ class EventOut(BaseModel):
 class EventPage(BaseModel):
     run: uuid.UUID
     items: list[EventOut]
+
+
+class RunResumeRequest(BaseModel):
+    reason: str | None = Field(None, max_length=1000, description="Kept in the audit log.")
+
+
+class RunResumed(BaseModel):
+    id: uuid.UUID
+    run_id: str = Field(description="The run id its calls carried.")
+    pause: str = Field(description="What the lifted pause said: the policy and why.")

@@ -112,8 +112,10 @@ async def enqueue(
     payload: dict[str, Any],
     *,
     event_id: uuid.UUID | None = None,
+    dedupe_key: str | None = None,
 ) -> list[AlertDelivery]:
-    """One pending delivery per enabled channel of the org, in the caller's transaction."""
+    """One pending delivery per enabled channel of the org, in the caller's transaction;
+    ``dedupe_key``: at most one per channel with this key (a unique index holds it)."""
     channels = await store.list_enabled_channels(session, org_id)
     return [
         await store.create_delivery(
@@ -123,6 +125,7 @@ async def enqueue(
             event_id=event_id,
             event_type=event_type,
             payload=payload | {"type": event_type},
+            dedupe_key=dedupe_key,
             status="pending",
             attempts=0,
             next_attempt_at=utcnow(),

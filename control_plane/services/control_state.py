@@ -20,8 +20,10 @@ from redis.asyncio import Redis
 from agentops.statebus import (
     MemoryStateBus,
     RedisKeyDirectory,
+    RedisRunCounters,
     RedisStatePublisher,
     RedisStateReader,
+    RunCounters,
     StatePublisher,
     StateReader,
 )
@@ -38,6 +40,9 @@ from control_plane.store.types import AsyncSession
 
 log = logging.getLogger(__name__)
 
+# An admin's resume waits this long for the run counters, then answers 503.
+RUN_COUNTERS_TIMEOUT_SECONDS = 2.0
+
 BudgetSource = Callable[[AsyncSession, uuid.UUID], Awaitable[list[BudgetRule]]]
 
 
@@ -51,6 +56,7 @@ class ControlStateBus:
     directory: KeyDirectory
     memory: MemoryStateBus | None = None
     verdicts: VerdictPublisher | None = None  # approval verdicts to the proxies
+    runs: RunCounters | None = None  # the proxies' run counters (lifting a run's pause)
     # Hard budgets are part of every snapshot, whichever path builds it (an API change, the
     # worker's republish, an auto-pause): a snapshot without them would switch budgets off.
     budgets: BudgetSource = budget_rules
@@ -159,6 +165,7 @@ def open_state_bus(client: Redis[bytes] | None, prefix: str) -> ControlStateBus:
             RedisStateReader(client, prefix),
             RedisKeyDirectory(client, prefix),
             verdicts=RedisVerdictPublisher(client, prefix),
+            runs=RedisRunCounters(client, prefix, timeout_seconds=RUN_COUNTERS_TIMEOUT_SECONDS),
         )
     memory = MemoryStateBus()
-    return ControlStateBus(memory, memory, memory, memory, verdicts=memory)
+    return ControlStateBus(memory, memory, memory, memory, verdicts=memory, runs=memory.runs)

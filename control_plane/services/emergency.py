@@ -152,7 +152,7 @@ async def resolve(
         team = await teams.get_team_by_name(session, org_id, target)
         if team is None:
             raise targets.unknown("team", target, await teams.list_team_names(session, org_id))
-        _check_team(principal, team.id, f"team {target!r}")
+        check_team(principal, team.id, f"team {target!r}")
         return [Target("team", team.name)]
     if scope == "agent":
         assert target is not None
@@ -179,7 +179,7 @@ async def select_agents(
         team = await teams.get_team_by_name(session, principal.org_id, selector.team)
         if team is None:
             raise NotFoundError(f"no team named {selector.team!r}")
-        _check_team(principal, team.id, f"team {selector.team!r}")
+        check_team(principal, team.id, f"team {selector.team!r}")
         team_id = team.id
     rows = await agents.find_agents(
         session, principal.org_id, team_id=team_id, environment=selector.environment
@@ -200,7 +200,7 @@ async def _agent_target(
     session: AsyncSession, principal: Principal, name: str, create: bool
 ) -> Target:
     agent = await agents.get_agent_by_name(session, principal.org_id, name)
-    _check_team(principal, agent.team_id if agent else None, f"agent {name!r}")
+    check_team(principal, agent.team_id if agent else None, f"agent {name!r}")
     if agent is not None:
         return Target("agent", name, agent)
     if not create:
@@ -222,7 +222,7 @@ async def _org_target(session: AsyncSession, principal: Principal, target: str |
     return Target("org", org.slug)
 
 
-def _check_team(principal: Principal, team_id: uuid.UUID | None, what: str) -> None:
+def check_team(principal: Principal, team_id: uuid.UUID | None, what: str) -> None:
     """A team_lead acts on its own team and its team's registered agents, nothing else."""
     if principal.role == "team_lead" and (team_id is None or team_id != principal.team_id):
         raise ForbiddenError(

@@ -40,7 +40,7 @@ async def on_stored_calls(session: AsyncSession, calls: Sequence[StoredCall]) ->
             event_type = EVENT_TYPES[outcome.action]
             if not await delivery_queued(session, call.org_id, event_type, key):
                 payload = _payload(call.record, outcome) | {"dedupe": key}
-                await alerts.enqueue(session, call.org_id, event_type, payload)
+                await alerts.enqueue(session, call.org_id, event_type, payload, dedupe_key=key)
 
 
 def dedupe_key(outcome: PolicyOutcome, run_id: str) -> str:

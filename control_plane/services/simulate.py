@@ -5,12 +5,16 @@ Each (agent, team, provider, endpoint, model) group of calls is first judged on 
 that depend only on those (scope, provider, endpoint, model globs): groups no policy can match
 are never read call by call, and when every policy that can match a group is judged by those
 conditions alone, the group is decided once for all its calls. Only groups where a per-call
-condition matters (time window, request size, tools, cost, content) are replayed call by call.
+condition matters (time window, request size, tools, cost, content, calls or tokens per run)
+are replayed call by call; each call comes with its place in its run, counted in SQL (window
+functions over the run's calls in time order), as the proxy's run counters would have had it.
 The folding is ``policies.fold``, the very one the proxy uses.
 
 What the store cannot show is reported, not guessed: ``max_tokens`` is not stored (a
 ``max_tokens_over`` condition counts every call as over), prompt content only where capture
-was on, and a call's estimated cost is its recorded cost.
+was on, a call's estimated cost is its recorded cost, a run's tokens are its calls' recorded
+input tokens (the proxy counts its estimate), a run begun before the window is counted from
+the window's start, and runaway loops (repeated prompts or tool calls) are not replayed.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 
 from control_plane.store.simulate import CallGroup, CallRow, call_groups, call_minutes, call_rows
 from control_plane.store.types import AsyncSession
-from policies import Facts, Policy, PolicySet, compile_policies, evaluate, fold
+from policies import Facts, Policy, PolicySet, RunFacts, compile_policies, evaluate, fold
 from pricing import estimate_worst_case_cost
 
 ACTIONS = ("denied", "held", "redacted", "rerouted", "rate_limited", "alerted")
@@ -82,7 +86,10 @@ async def simulate(
         _count(_tally(result, group), policies, facts, bucket.calls, bucket.cost_usd,
                bucket.unpriced, (bucket.input_tokens, bucket.output_tokens), group)  # fmt: skip
     reads_record = any(_reads_record(p) for p in drafts)
-    rows = call_rows(session, org_id, since, until, per_call, with_record=reads_record)
+    reads_run = any(p.when.reads_run for p in drafts)
+    rows = call_rows(
+        session, org_id, since, until, per_call, with_record=reads_record, with_run=reads_run
+    )
     async for group, row in rows:
         result.calls_replayed_one_by_one += 1
         facts = _facts(group, row)
@@ -102,14 +109,17 @@ def _tally(result: Simulation, group: CallGroup) -> Tally:
 def _static_only(policy: Policy) -> bool:
     w = policy.when
     dynamic = (w.request_bytes_over, w.estimated_cost_over_usd, w.max_tokens_over, w.time_window)
-    return all(v is None for v in dynamic) and not (w.tools or w.detectors or w.patterns)
+    per_call = w.tools or w.detectors or w.patterns or w.reads_run
+    return all(v is None for v in dynamic) and not per_call
 
 
 def _windowed(policy: Policy) -> bool:
     """Only a time window is judged per call (its bounds are whole minutes)."""
     w = policy.when
     rest = (w.request_bytes_over, w.estimated_cost_over_usd, w.max_tokens_over)
-    return all(v is None for v in rest) and not (w.tools or w.detectors or w.patterns)
+    return all(v is None for v in rest) and not (
+        w.tools or w.detectors or w.patterns or w.reads_run
+    )
 
 
 def _reads_record(policy: Policy) -> bool:
@@ -125,6 +135,9 @@ def _facts(group: CallGroup, row: CallRow | None = None) -> Facts:
         "messages": [{"role": "user", "content": prompt}] if isinstance(prompt, str) else [],
     }
     cost = row.cost_usd if row is not None else None
+    run = None
+    if row is not None and row.run_calls:
+        run = RunFacts(row.run_calls, row.run_tokens, context_tokens=row.input_tokens)
     return Facts(
         provider=group.provider,
         endpoint=group.endpoint,
@@ -138,6 +151,7 @@ def _facts(group: CallGroup, row: CallRow | None = None) -> Facts:
         now=row.started_at if row is not None else None,
         body=lambda: body,
         estimated_cost=lambda: cost,
+        run=run,
     )
 
 
@@ -188,7 +202,10 @@ def _limitations(drafts: list[Policy]) -> list[str]:
     if any(p.when.estimated_cost_over_usd is not None for p in drafts):
         notes.append("estimated_cost_over_usd is judged on each call's recorded cost")
     if any(p.when.reads_run for p in drafts):
-        notes.append("run conditions (calls, tokens per run, loops) are not replayed: no match")
+        notes.append("calls and tokens per run count from the window's start; tokens are the "
+                     "recorded input tokens")  # fmt: skip
+    if any(p.when.loop is not None for p in drafts):
+        notes.append("runaway loops (repeated prompts or tool calls) are not replayed: no match")
     if any(p.action == "rate_limit" for p in drafts):
         notes.append("rate_limited counts the calls a limit covers, not how many it would refuse")
     return notes

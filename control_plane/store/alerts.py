@@ -103,11 +103,12 @@ async def every_orgs_channels(session: AsyncSession) -> AsyncIterator[list[Notif
 async def delivery_queued(
     session: AsyncSession, org_id: uuid.UUID, event_type: str, key: str
 ) -> bool:
-    """Whether a delivery of ``event_type`` with this ``dedupe`` key was already queued."""
+    """Whether a delivery of ``event_type`` with this dedupe key was already queued (the
+    unique index on org, type, key and channel serves the lookup)."""
     found = await session.execute(
         select(AlertDelivery.id)
         .where(AlertDelivery.org_id == org_id, AlertDelivery.event_type == event_type)
-        .where(AlertDelivery.payload["dedupe"].as_string() == key)
+        .where(AlertDelivery.dedupe_key == key)
         .limit(1)
     )
     return found.first() is not None

@@ -4,7 +4,9 @@
 cost and tokens, computed in SQL: a policy whose conditions depend only on those is decided once
 per group, so a million calls cost one grouped scan. ``call_rows``: the calls of a few groups,
 one by one, with what per-call conditions read (start time, request size, tools, captured
-prompt, cost), for the policies that need them.
+prompt, cost), for the policies that need them; with ``with_run``, also where each call stood in
+its run (window functions over the run's calls in time order: its call number and the input
+tokens of the run so far, this call's included), as the proxy's run counters would have had it.
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ class CallRow:
     input_tokens: int
     output_tokens: int
     record: dict[str, Any]
+    run_calls: int = 0  # with_run: this call's number in its run (1 for the first)
+    run_tokens: int = 0  # with_run: input tokens of the run's calls up to this one
 
 
 async def call_rows(
@@ -104,37 +108,50 @@ async def call_rows(
     groups: Sequence[CallGroup],
     *,
     with_record: bool = True,
+    with_run: bool = False,
     batch: int = 5000,
 ) -> AsyncIterator[tuple[CallGroup, CallRow]]:
     """The calls of ``groups``, streamed in batches (SQL pre-filtered to those groups);
-    ``with_record``: read each call's JSON document too (request size, tools, prompt)."""
-    model = func.coalesce(Call.model_requested, Call.model)
+    ``with_record``: read each call's JSON document too (request size, tools, prompt);
+    ``with_run``: each call's place in its run (``run_calls``, ``run_tokens``)."""
     by_key = _by_key(groups)
     if not by_key:
         return
-    stmt = (
-        select(
-            Call.agent_id,
-            Call.provider,
-            Call.endpoint,
-            model.label("model"),
-            Call.started_at,
-            Call.cost_usd,
-            Call.input_tokens,
-            Call.output_tokens,
-            Call.record,
+    model = func.coalesce(Call.model_requested, Call.model).label("model")
+    columns = (Call.agent_id, Call.provider, Call.endpoint, model, Call.started_at,
+               Call.cost_usd, Call.input_tokens, Call.output_tokens, Call.record)  # fmt: skip
+    window = (Call.org_id == org_id, Call.started_at >= since, Call.started_at < until, FINAL,
+              Call.metered.is_(True))  # fmt: skip
+    if with_run:
+        # Over every call of the window (all groups: a run may call several models), then
+        # narrowed to the groups replayed.
+        order = (Call.started_at, Call.call_id)
+        inner = (
+            select(
+                *columns,
+                func.row_number().over(partition_by=Call.run_pk, order_by=order).label("n"),
+                func.sum(Call.input_tokens)
+                .over(partition_by=Call.run_pk, order_by=order, rows=(None, 0))
+                .label("run_tokens"),
+            )
+            .where(*window)
+            .subquery()
         )
-        .where(Call.org_id == org_id, Call.started_at >= since, Call.started_at < until, FINAL)
-        .where(Call.metered.is_(True), _in_groups(by_key))
-        .execution_options(yield_per=batch)
-    )
-    result = await session.stream(stmt)
+        c = inner.c
+        stmt = select(inner).where(_in_groups(by_key, c.agent_id, c.provider, c.endpoint, c.model))
+    else:
+        stmt = select(*columns).where(*window, _in_groups(by_key))
+    result = await session.stream(stmt.execution_options(yield_per=batch))
     async for row in result:
-        group = by_key[(row.agent_id, row.provider, row.endpoint, row.model or "")]
+        m = row._mapping
+        group = by_key[(m["agent_id"], m["provider"], m["endpoint"], m["model"] or "")]
         yield (
             group,
-            CallRow(row.started_at, row.cost_usd, row.input_tokens, row.output_tokens, row.record),
-        )
+            CallRow(
+                m["started_at"], m["cost_usd"], m["input_tokens"], m["output_tokens"],
+                m["record"], int(m.get("n") or 0), int(m.get("run_tokens") or 0),
+            ),
+        )  # fmt: skip
 
 
 GroupKey = tuple[uuid.UUID, str, str, str]
@@ -144,13 +161,17 @@ def _by_key(groups: Sequence[CallGroup]) -> dict[GroupKey, CallGroup]:
     return {(g.agent_id, g.provider, g.endpoint, g.model or ""): g for g in groups}
 
 
-def _in_groups(by_key: dict[GroupKey, CallGroup]) -> Any:
-    model = func.coalesce(Call.model_requested, Call.model)
+def _in_groups(
+    by_key: dict[GroupKey, CallGroup],
+    agent: Any = Call.agent_id,
+    provider: Any = Call.provider,
+    endpoint: Any = Call.endpoint,
+    model: Any = None,
+) -> Any:
+    """The calls of these groups (columns of ``calls``, or of a subquery over it)."""
+    model = func.coalesce(Call.model_requested, Call.model) if model is None else model
     return or_(
-        *(
-            and_(Call.agent_id == a, Call.provider == p, Call.endpoint == e, model == m)
-            for a, p, e, m in by_key
-        )
+        *(and_(agent == a, provider == p, endpoint == e, model == m) for a, p, e, m in by_key)
     )
 
 

@@ -56,6 +56,7 @@ JSON_RUN_ELSEWHERE = {
     "agentops budgets topup": "tests/e2e/test_budget_topups.py (needs a hard budget reached)",
     "agentops alerts resend": "tests/cli/test_budgets_cmd.py (needs an alert delivery)",
     "agentops admin bootstrap": "tests/e2e/test_bootstrap.py (JSON by default)",
+    "agentops runs resume": "tests/e2e/test_policies.py (needs a run a policy paused)",
 }
 COMMANDS = dict(walk())
 TAKES_JSON = {path for path, command in COMMANDS.items() if "json" in output_choices(command)}

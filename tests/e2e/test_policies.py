@@ -13,6 +13,7 @@ from typing import Any
 import openai
 import pytest
 
+from cli.runs_cmd import runs
 from control_plane import app_keys
 from control_plane.alerts.destinations import DestinationPolicy
 from control_plane.alerts.send import SendConfig
@@ -199,3 +200,36 @@ async def test_a_runaway_loop_is_paused_alerted_and_other_runs_go_on(
     alert = json.loads(body)
     assert (alert["type"], alert["run_id"], alert["agent"]) == ("run.paused", "loop-1", "looper")
     assert alert["policy"]["name"] == "runaway-loops"
+
+
+async def test_an_admin_resumes_a_paused_run_from_the_cli(shipping: Cluster) -> None:
+    await apply(shipping, LOOPS)
+    first, second = shipping.proxies
+    for proxy in (first, second):
+        assert (await loop_step(proxy, "loop-9")).choices
+    with pytest.raises(openai.PermissionDeniedError):
+        await loop_step(first, "loop-9")  # the third time: paused for 600 s
+    with pytest.raises(openai.PermissionDeniedError):
+        await loop_step(second, "loop-9", "a new question")
+
+    async def stored() -> bool:
+        page = await shipping.api("GET", "/runs?agent=looper")
+        return "loop-9" in {run["run_id"] for run in page["items"]}
+
+    await wait_for(stored)
+    result = await shipping.cli(runs, "resume", "loop-9", "--reason", "checked", "-o", "json")
+    assert result.exit_code == 0, result.output
+    resumed = json.loads(result.stdout)
+    assert resumed["run_id"] == "loop-9"
+    assert "policy 'runaway-loops' paused it" in resumed["pause"]
+    # At once, through the other replica too: the pause was on the counters both read.
+    assert (await loop_step(second, "loop-9", "a new question")).choices
+    with pytest.raises(openai.PermissionDeniedError) as again:
+        await loop_step(first, "loop-9")  # the run's counts stayed: the loop trips again
+    assert "the same prompt 4 times in 60s" in again.value.message
+
+    audit = await shipping.api("GET", "/audit-logs?action=run.resume")
+    [entry] = audit["items"]
+    assert entry["entity_id"] == resumed["id"]
+    assert entry["after"]["reason"] == "checked"
+    assert "runaway-loops" in entry["before"]["paused"]

@@ -31,6 +31,9 @@ class AlertDelivery(Base):
         CheckConstraint(f"status IN {DELIVERY_STATUSES!r}", name="status"),
         Index(None, "status", "next_attempt_at"),
         Index(None, "org_id", "id"),
+        # A policy alert is queued once per channel: the lookup before queueing and the
+        # guarantee under two racing ingests (the loser's batch rolls back; its retry finds it).
+        Index(None, "org_id", "event_type", "dedupe_key", "channel_id", unique=True),
     )
 
     id: Mapped[uuid.UUID] = id_column()
@@ -43,6 +46,7 @@ class AlertDelivery(Base):
     )
     event_type: Mapped[str] = mapped_column(String(50))
     payload: Mapped[dict[str, Any]] = mapped_column()
+    dedupe_key: Mapped[str | None] = mapped_column(String(64))  # one alert per cause
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -55,6 +55,19 @@ async def test_a_paused_run_counts_nothing_and_says_why(counters: RunCounters) -
     assert (await counters.count(step("o:r2", "p", 1))).paused is None
 
 
+async def test_a_resumed_run_counts_again_from_where_it_was(counters: RunCounters) -> None:
+    await counters.count(step("o:r1", "p", 5))
+    await counters.pause("o:r1", "why", 600)
+    await counters.pause("o:r2", "why", 600)
+    assert await counters.paused("o:r1") == "why"
+    assert await counters.resume("o:r1") is True
+    assert await counters.paused("o:r1") is None
+    assert await counters.resume("o:r1") is False  # nothing left to lift
+    again = await counters.count(step("o:r1", "q", 7))
+    assert (again.paused, again.calls, again.tokens) == (None, 2, 12)
+    assert await counters.paused("o:r2") == "why"  # only the run named
+
+
 async def test_memory_repeat_window_and_pause_expire() -> None:
     clock = Clock()
     counters = MemoryRunCounters(clock)

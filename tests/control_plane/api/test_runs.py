@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from alembic import command
 
+from control_plane import app_keys
 from control_plane.api.costs import percentile
 from control_plane.store.migrate import alembic_config, upgrade
 from tests.control_plane.conftest import Session, SignUp, api_key, join
@@ -223,3 +224,29 @@ def test_latency_percentiles_are_interpolated_within_their_bucket(
     buckets: list[int], q: float, mean: float | None, expected: float | None
 ) -> None:
     assert percentile(buckets, q, mean) == expected
+
+
+async def test_a_paused_run_is_resumed_once_audited_and_checked(signup: SignUp) -> None:
+    owner, _ = await seeded(signup)
+    counters = owner.client.app[app_keys.STATE_BUS].runs
+    assert counters is not None
+    slug = (await owner.ok("GET", "/orgs/profile"))["slug"]
+    not_paused = await owner.ok("POST", "/runs/run-01/resume", 404, json={})
+    assert not_paused["error"]["code"] == "not_paused"
+    missing = await owner.ok("POST", "/runs/no-such-run/resume", 404, json={})
+    assert missing["error"]["code"] == "not_found"
+
+    await counters.pause(f"{slug}:run-01", "policy 'loops' paused it", 600)
+    viewer = await join(owner, signup, "viewer")
+    await viewer.ok("POST", "/runs/run-01/resume", 403, json={})
+    too_long = await owner.ok("POST", "/runs/run-01/resume", 422, json={"reason": "x" * 1001})
+    assert too_long["error"]["code"] == "validation_error"
+    assert await counters.paused(f"{slug}:run-01") == "policy 'loops' paused it"
+
+    resumed = await owner.ok("POST", "/runs/run-01/resume", json={"reason": "checked"})
+    assert (resumed["run_id"], resumed["pause"]) == ("run-01", "policy 'loops' paused it")
+    assert await counters.paused(f"{slug}:run-01") is None
+    again = await owner.ok("POST", "/runs/run-01/resume", 404, json={})
+    assert again["error"]["code"] == "not_paused"
+    [entry] = (await owner.ok("GET", "/audit-logs", params={"action": "run.resume"}))["items"]
+    assert (entry["entity_id"], entry["after"]["reason"]) == (resumed["id"], "checked")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from control_plane import app_keys
 from control_plane.store.tables import Call
@@ -113,3 +113,61 @@ async def test_bad_drafts_get_a_422(org: Org) -> None:
     )
     assert "route_to" in str(answer["error"])
     await org.owner.ok("POST", "/policies/simulate", 422, json={"policies": []})
+
+
+async def test_calls_and_tokens_per_run_are_replayed_in_run_order(org: Org) -> None:
+    await org.agent("bot")
+    await org.agent("other")
+    minutes = iter(range(1000))
+    records = []
+
+    def step(run: str, model: str = "gpt-4o-mini", agent: str = "bot", days: int = 1) -> None:
+        when = NOW - timedelta(days=days, minutes=500 - next(minutes))
+        records.append(call_record(org.slug, agent, "0.01", when, model=model, run_id=run,
+                                   input_tokens=100))  # fmt: skip
+
+    step("run-a", days=40)  # before the window: the run is counted from the window's start
+    for _ in range(5):
+        step("run-a")
+    step("run-b")
+    step("run-b")
+    for model in ("gpt-4o-mini", "gpt-4o", "gpt-4o-mini", "gpt-4o"):  # one run, two models
+        step("run-c", model)
+    for _ in range(4):
+        step("run-d", agent="other")  # not in the policies' scope, still its own run
+    await org.ingest_calls(*records)
+
+    busy = {"name": "busy-runs", "action": "deny", "scope": {"kind": "agent", "values": ["bot"]},
+            "when": {"run_calls_over": 2, "models": ["gpt-4o-mini"]}}  # fmt: skip
+    report = await org.owner.ok("POST", "/policies/simulate", json={"policies": [busy]})
+    expected = await run_count(org, "n > 2", model="gpt-4o-mini", agent="bot")
+    assert report["totals"]["counts"]["denied"] == expected == 4  # a: 3rd-5th, c: 3rd
+    assert report["calls_replayed_one_by_one"] == 9  # bot's gpt-4o-mini calls
+
+    heavy = {"name": "heavy-runs", "action": "alert", "when": {"run_tokens_over": 250}}
+    report = await org.owner.ok("POST", "/policies/simulate", json={"policies": [heavy]})
+    expected = await run_count(org, "tokens > 250")
+    assert report["totals"]["counts"]["alerted"] == expected == 3 + 2 + 2
+    assert not any("not replayed" in note for note in report["limitations"])
+
+
+async def run_count(org: Org, condition: str, **where: str) -> int:
+    """Calls of the window whose place in their run meets ``condition``, by window functions
+    over each run's calls in time order (the simulation's own window: 30 days)."""
+    app = app_of(org)
+    org_id = uuid.UUID(org.owner.org_id)
+    since = NOW - timedelta(days=30)
+    filters = "".join(f" AND {k} = :{k}" for k in where)
+    sql = f"""
+        SELECT count(*) FROM (
+            SELECT c.model_requested AS model, a.name AS agent,
+                   row_number() OVER (PARTITION BY c.run_pk ORDER BY c.started_at, c.call_id) AS n,
+                   sum(c.input_tokens) OVER (PARTITION BY c.run_pk ORDER BY c.started_at,
+                                             c.call_id) AS tokens
+            FROM calls c JOIN agents a ON a.id = c.agent_id
+            WHERE c.org_id = :org AND c.started_at >= :since
+        ) AS placed WHERE {condition}{filters}
+    """  # the conditions are this test's own literals
+    async with app[app_keys.DATABASE].transaction(org_id) as session:
+        found = await session.execute(text(sql), {"org": org_id, "since": since, **where})
+    return int(found.scalar_one())
