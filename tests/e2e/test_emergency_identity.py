@@ -101,6 +101,10 @@ async def test_a_renamed_agent_is_registered_stored_and_caught_by_a_key_kill(
     answered += 1
     await cluster.cli(resume, "--key", prefix)
     await wait_for(cluster.all_applied)
+    # Every record so far is stored (the refused names registered) before the setting changes:
+    # a record still in flight when it is turned off names an agent the org no longer
+    # registers, and is rejected into the proxy's dead letters (replayable once registered).
+    await wait_for(lambda: _stored_total(cluster, recorded))
 
     # Setting off: an unknown name is refused before forwarding, a registered one still works.
     await cluster.api("PATCH", "/orgs/profile", {"auto_register_agents": False})
