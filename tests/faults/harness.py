@@ -171,16 +171,18 @@ async def call_figures(
     extra: dict[str, Any],
 ) -> Figures:
     """Figures of a scenario whose calls (agent ``worker``) all had to be answered: waits until
-    every answered call is stored (the shipper retries), then counts."""
+    every answered call is stored (the shipper retries), then counts the stored calls that went
+    upstream (a call the scenario's fault refused is recorded too, as ``refused``, and may be
+    shipped before or after the count: it is not one of the answered calls)."""
     answered = statuses.count(200)
     await wait_for(lambda: _stored_at_least(pg_url, answered), deadline=60)
-    rows, distinct = await stored_calls(pg_url, "worker")
+    rows, distinct = await stored_calls(pg_url, "worker", refused=False)
     return Figures(scenario, answered, distinct, rows - distinct, len(statuses) - answered,
                    round(seconds_to_recover, 2), extra)  # fmt: skip
 
 
 async def _stored_at_least(pg_url: str, answered: int) -> bool:
-    return (await stored_calls(pg_url, "worker"))[0] >= answered
+    return (await stored_calls(pg_url, "worker", refused=False))[0] >= answered
 
 
 def figures_dir(basetemp: Path) -> Path:
