@@ -1,14 +1,17 @@
-"""A small blocking client of the control plane API for the CLI.
+"""A small blocking client of the control plane API for the CLI, and the login file.
 
-The base URL comes from ``--api-url``, else the one saved by ``agentops login``, else the
-configured control plane address. The token lives in the user's config directory
-(``click.get_app_dir``: ``~/.config/agentops/cli.json`` on Linux, ``$XDG_CONFIG_HOME`` honoured),
-mode 0600, not next to the data; a file left at the old place (``<home>/cli.json``) is moved
-there on first use.
+The login file lives in the user's config directory (``click.get_app_dir``:
+``~/.config/agentops/cli.json`` on Linux, ``$XDG_CONFIG_HOME`` honoured), mode 0600, not next to
+the data; a file left at the old place (``<home>/cli.json``) is moved there on first use. Which
+URL and token a command uses is decided in ``cli/_connection.py``.
+
+Every failure to talk to the API is a ``click.ClickException`` (one line on stderr, exit 1, no
+traceback): an error answer, a refused token, an unreachable control plane.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import urllib.error
@@ -20,13 +23,25 @@ from typing import Any
 
 import click
 
-from agentops.settings import Settings, load_settings
+from agentops.settings import Settings
 
 API_PREFIX = "/api/v1"
 
 
 class ApiCallError(click.ClickException):
     """An error answer of the API, shown as ``<status> <code>: <message>``."""
+
+
+class NotSignedIn(click.ClickException):
+    """No token: none given, none saved (or the login file cannot be read)."""
+
+
+class TokenRefused(ApiCallError):
+    """The API answered 401 to the token the command sent (after one refresh, for a login)."""
+
+
+class Unreachable(ApiCallError):
+    """No answer from the control plane, or an answer that is not the API's."""
 
 
 def config_path() -> Path:
@@ -42,7 +57,14 @@ def load_config(settings: Settings) -> dict[str, Any]:
         legacy.unlink()
     if not path.exists():
         return {}
-    data: dict[str, Any] = json.loads(path.read_text())
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise NotSignedIn(
+            f"cannot read the login file {path} ({exc}): run `agentops login`"
+        ) from None
+    if not isinstance(data, dict):
+        raise NotSignedIn(f"the login file {path} is not a login: run `agentops login`")
     return data
 
 
@@ -77,9 +99,23 @@ class ApiClient:
         try:
             return self._request(method, path, body, query)
         except ApiCallError as exc:
-            if not exc.message.startswith("401 ") or not self._refresh():
-                raise
+            self._renew_or_raise(exc)
             return self._request(method, path, body, query)
+
+    def _renew_or_raise(self, exc: ApiCallError) -> None:
+        """After a 401: renew a saved login once, else say the token was refused."""
+        if not exc.message.startswith("401 ") or self.token is None:
+            raise exc
+        if self._refresh():
+            return
+        if self.settings is not None:
+            raise TokenRefused(
+                f"the saved login was refused ({exc.message}): it has expired or was revoked; "
+                "run `agentops login` again"
+            ) from None
+        raise TokenRefused(
+            f"the control plane at {self.base_url} refused the token ({exc.message})"
+        ) from None
 
     def _refresh(self) -> bool:
         """Rotate the saved refresh token for a new access token; False when there is none."""
@@ -106,8 +142,7 @@ class ApiClient:
         try:
             return self._request("GET", path, None, query, raw=True)  # type: ignore[no-any-return]
         except ApiCallError as exc:
-            if not exc.message.startswith("401 ") or not self._refresh():
-                raise
+            self._renew_or_raise(exc)
             return self._request("GET", path, None, query, raw=True)  # type: ignore[no-any-return]
 
     def _request(
@@ -139,10 +174,19 @@ class ApiClient:
         except urllib.error.HTTPError as exc:
             raise _api_error(exc) from None
         except urllib.error.URLError as exc:
-            raise ApiCallError(
-                f"cannot reach the control plane at {self.base_url}: {exc.reason}"
-            ) from None
-        return json.loads(content) if content else None
+            raise self._unreachable(exc.reason) from None
+        except (OSError, http.client.HTTPException) as exc:  # cut off mid-answer, timed out
+            raise self._unreachable(exc) from None
+        try:
+            return json.loads(content) if content else None
+        except ValueError:
+            raise self._unreachable("its answer is not JSON: is this the AgentOps API?") from None
+
+    def _unreachable(self, reason: object) -> Unreachable:
+        return Unreachable(
+            f"cannot reach the control plane at {self.base_url}: {reason} "
+            "(choose it with --api-url or AGENTOPS_API_URL)"
+        )
 
 
 def _api_error(exc: urllib.error.HTTPError) -> ApiCallError:
@@ -152,44 +196,3 @@ def _api_error(exc: urllib.error.HTTPError) -> ApiCallError:
     except (ValueError, KeyError, TypeError):
         message = f"{exc.code} {exc.reason}"
     return ApiCallError(message)
-
-
-def make_client(api_url: str | None, *, authenticated: bool = True) -> ApiClient:
-    settings = load_settings()
-    config = load_config(settings)
-    if authenticated and not config.get("token"):
-        config = _embedded_login(settings, api_url) or config
-    base = api_url or config.get("api_url") or default_api_url(settings)
-    token = config.get("token") if authenticated else None
-    if authenticated and not token:
-        raise click.ClickException("not logged in: run `agentops login` first")
-    return ApiClient(base, token, settings=settings)
-
-
-def _embedded_login(settings: Settings, api_url: str | None) -> dict[str, Any] | None:
-    """Next to `agentops up` (its credentials file in this home), sign in as its admin on
-    first use, as `agentops login` would: the laptop flow needs no separate login step."""
-    path = settings.home / "embedded-admin.json"
-    if not path.is_file():
-        return None
-    admin = json.loads(path.read_text())
-    client = ApiClient(api_url or admin.get("api_url") or default_api_url(settings), None)
-    tokens = client.request(
-        "POST", "/auth/login", {"email": admin["email"], "password": admin["password"]}
-    )
-    config = {
-        "api_url": client.base_url,
-        "token": tokens["access_token"],
-        "refresh_token": tokens["refresh_token"],
-        "kind": "user",
-    }
-    save_config(config)
-    return config
-
-
-api_url_option = click.option(
-    "--api-url",
-    default=None,
-    metavar="URL",
-    help="Control plane base URL (default: saved by `agentops login`, else the configured host:port).",
-)

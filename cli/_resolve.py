@@ -12,7 +12,8 @@ from typing import Any
 
 import click
 
-from cli._client import ApiClient, make_client
+from cli._client import ApiClient
+from cli._connection import Connection
 from cli._output import render
 
 
@@ -77,8 +78,8 @@ def update_named(
     render(client.request("PATCH", object_path(client, kind, value), body), output, columns)
 
 
-def delete_named(api_url: str | None, kind: Kind, value: str, done: str = "deleted") -> None:
+def delete_named(api: Connection, kind: Kind, value: str, done: str = "deleted") -> None:
     """DELETE the object ``value`` names and say so (``done``: the verb said)."""
-    client = make_client(api_url)
+    client = api.client()
     client.request("DELETE", object_path(client, kind, value))
     click.echo(f"{done} {kind.noun} {value}")

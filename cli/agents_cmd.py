@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from cli._client import api_url_option, make_client
+from cli._connection import Connection, connection_options
 from cli._output import given, output_option, render, render_page
 from cli._resolve import AGENT, delete_named, object_path, update_named
 
@@ -54,7 +54,7 @@ def agents() -> None:
 @click.option("--environment", default=None, help="Only agents of this environment.")
 @click.option("--limit", type=int, default=50, show_default=True, help="Page size.")
 @click.option("--cursor", default=None, help="Cursor of the next page (from --output json).")
-@api_url_option
+@connection_options
 @output_option
 def list_agents(
     team: str | None,
@@ -62,7 +62,7 @@ def list_agents(
     environment: str | None,
     limit: int,
     cursor: str | None,
-    api_url: str | None,
+    api: Connection,
     output: str,
 ) -> None:
     """List agents, newest first.
@@ -78,7 +78,7 @@ def list_agents(
         "limit": limit,
         "cursor": cursor,
     }
-    page = make_client(api_url).request("GET", "/agents", query=query)
+    page = api.request("GET", "/agents", query=query)
     render_page(page, output, COLUMNS)
 
 
@@ -89,7 +89,7 @@ def list_agents(
 @click.option("--environment", default=None, help="Environment (prod, staging, …).")
 @click.option("--tag", "tags", multiple=True, help="key=value tag (repeatable).")
 @click.option("--config", "config", default=None, help="Agent config as a JSON object.")
-@api_url_option
+@connection_options
 @output_option
 def create_agent(
     name: str,
@@ -98,7 +98,7 @@ def create_agent(
     environment: str | None,
     tags: tuple[str, ...],
     config: str | None,
-    api_url: str | None,
+    api: Connection,
     output: str,
 ) -> None:
     """Register an agent.
@@ -115,14 +115,14 @@ def create_agent(
     }
     body["tags"] = _tags(tags) or {}
     body["config"] = _json_object(config) or {}
-    render(make_client(api_url).request("POST", "/agents", body), output, COLUMNS)
+    render(api.request("POST", "/agents", body), output, COLUMNS)
 
 
 @agents.command("show")
 @click.argument("agent", metavar="NAME|ID")
-@api_url_option
+@connection_options
 @output_option
-def show_agent(agent: str, api_url: str | None, output: str) -> None:
+def show_agent(agent: str, api: Connection, output: str) -> None:
     """Show one agent, by name or id.
 
     \b
@@ -130,7 +130,7 @@ def show_agent(agent: str, api_url: str | None, output: str) -> None:
       agentops agents show refund-bot
       agentops agents show 01935f7e-… -o json
     """
-    client = make_client(api_url)
+    client = api.client()
     render(client.request("GET", object_path(client, AGENT, agent)), output)
 
 
@@ -143,7 +143,7 @@ def show_agent(agent: str, api_url: str | None, output: str) -> None:
 )
 @click.option("--tag", "tags", multiple=True, help="Replace tags with these key=value pairs.")
 @click.option("--config", "config", default=None, help="Replace config with this JSON object.")
-@api_url_option
+@connection_options
 @output_option
 def update_agent(
     agent: str,
@@ -152,7 +152,7 @@ def update_agent(
     status: str | None,
     tags: tuple[str, ...],
     config: str | None,
-    api_url: str | None,
+    api: Connection,
     output: str,
 ) -> None:
     """Change an agent, by name or id (only the given fields).
@@ -162,17 +162,17 @@ def update_agent(
       agentops agents update refund-bot --status paused
     """
     body = given(name=name, team=team, status=status, tags=_tags(tags), config=_json_object(config))
-    update_named(make_client(api_url), AGENT, agent, body, output, COLUMNS)
+    update_named(api.client(), AGENT, agent, body, output, COLUMNS)
 
 
 @agents.command("delete")
 @click.argument("agent", metavar="NAME|ID")
-@api_url_option
-def delete_agent(agent: str, api_url: str | None) -> None:
+@connection_options
+def delete_agent(agent: str, api: Connection) -> None:
     """Delete an agent, by name or id.
 
     \b
     Example:
       agentops agents delete refund-bot
     """
-    delete_named(api_url, AGENT, agent)
+    delete_named(api, AGENT, agent)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli._client import api_url_option, make_client
+from cli._connection import Connection, connection_options
 from cli._output import output_option, render, render_page
 from cli._resolve import CHANNEL, delete_named
 
@@ -25,10 +25,10 @@ def alerts() -> None:
 
 
 @alerts.group("channels", invoke_without_command=True)
-@api_url_option
+@connection_options
 @output_option
 @click.pass_context
-def channels(ctx: click.Context, api_url: str | None, output: str) -> None:
+def channels(ctx: click.Context, api: Connection, output: str) -> None:
     """List channels (or add and delete them with the subcommands).
 
     \b
@@ -36,7 +36,7 @@ def channels(ctx: click.Context, api_url: str | None, output: str) -> None:
       agentops alerts channels -o json
     """
     if ctx.invoked_subcommand is None:
-        page = make_client(api_url).request("GET", "/alerts/channels", query={"limit": 200})
+        page = api.request("GET", "/alerts/channels", query={"limit": 200})
         render_page(page, output, CHANNEL_COLUMNS)
 
 
@@ -50,10 +50,10 @@ def channels(ctx: click.Context, api_url: str | None, output: str) -> None:
 )
 @click.option("--url", default=None, help="Webhook or Slack incoming-webhook URL.")
 @click.option("--to", "recipients", multiple=True, help="E-mail recipient (repeatable).")
-@api_url_option
+@connection_options
 @output_option
 def add_channel(
-    name: str, kind: str, url: str | None, recipients: tuple[str, ...], api_url: str | None,
+    name: str, kind: str, url: str | None, recipients: tuple[str, ...], api: Connection,
     output: str,
 ) -> None:  # fmt: skip
     """Add a channel; a webhook's signing secret is printed once.
@@ -64,7 +64,7 @@ def add_channel(
     """
     body = {"name": name, "kind": kind, "url": url, "recipients": list(recipients)}
     render(
-        make_client(api_url).request("POST", "/alerts/channels", body),
+        api.request("POST", "/alerts/channels", body),
         output,
         (*CHANNEL_COLUMNS, "secret"),
     )
@@ -72,15 +72,15 @@ def add_channel(
 
 @channels.command("delete")
 @click.argument("channel", metavar="NAME|ID")
-@api_url_option
-def delete_channel(channel: str, api_url: str | None) -> None:
+@connection_options
+def delete_channel(channel: str, api: Connection) -> None:
     """Delete a channel, by name or id (its deliveries go with it).
 
     \b
     Example:
       agentops alerts channels delete finance
     """
-    delete_named(api_url, CHANNEL, channel)
+    delete_named(api, CHANNEL, channel)
 
 
 @alerts.command("deliveries")
@@ -90,9 +90,9 @@ def delete_channel(channel: str, api_url: str | None) -> None:
     default=None,
     help="Only deliveries in this state.",
 )
-@api_url_option
+@connection_options
 @output_option
-def list_deliveries(status: str | None, api_url: str | None, output: str) -> None:
+def list_deliveries(status: str | None, api: Connection, output: str) -> None:
     """List alert deliveries, newest first.
 
     \b
@@ -100,15 +100,15 @@ def list_deliveries(status: str | None, api_url: str | None, output: str) -> Non
       agentops alerts deliveries --status dead
     """
     query = {"status": status, "limit": 200}
-    page = make_client(api_url).request("GET", "/alerts/deliveries", query=query)
+    page = api.request("GET", "/alerts/deliveries", query=query)
     render_page(page, output, DELIVERY_COLUMNS)
 
 
 @alerts.command("resend")
 @click.argument("delivery_id")
-@api_url_option
+@connection_options
 @output_option
-def resend(delivery_id: str, api_url: str | None, output: str) -> None:
+def resend(delivery_id: str, api: Connection, output: str) -> None:
     """Queue a delivery again now (dead letters included).
 
     \b
@@ -116,4 +116,4 @@ def resend(delivery_id: str, api_url: str | None, output: str) -> None:
       agentops alerts resend 01935f7e-…
     """
     path = f"/alerts/deliveries/{delivery_id}/resend"
-    render(make_client(api_url).request("POST", path), output, DELIVERY_COLUMNS)
+    render(api.request("POST", path), output, DELIVERY_COLUMNS)

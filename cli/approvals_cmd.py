@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import click
 
+from cli._connection import Connection, connection_options, url_alias
 from cli._output import echo_json, output_option, render
-from cli.emergency_cmd import call_api, connection_options
 
 COLUMNS = ("id", "status", "agent", "run_id", "model", "policy_name", "estimated_cost_usd",
            "expires_at")  # fmt: skip
@@ -33,10 +33,9 @@ def approvals() -> None:
               help="Which requests to list.")  # fmt: skip
 @click.option("--all", "all_", is_flag=True, help="Every status (overrides --status).")
 @connection_options
+@url_alias
 @output_option
-def list_approvals(
-    status: str, all_: bool, url: str | None, token: str | None, output: str
-) -> None:
+def list_approvals(status: str, all_: bool, api: Connection, output: str) -> None:
     """List approval requests, newest first (pending ones by default).
 
     \b
@@ -44,22 +43,23 @@ def list_approvals(
       agentops approvals list --all -o json
     """
     query = "?limit=200" + ("" if all_ else f"&status={status}")
-    page = call_api(url, token, "GET", f"/approvals{query}")
+    page = api.request("GET", f"/approvals{query}")
     render(page["items"] if output == "table" else page, output, COLUMNS)
 
 
 @approvals.command("show")
 @click.argument("approval_id")
 @connection_options
+@url_alias
 @output_option
-def show(approval_id: str, url: str | None, token: str | None, output: str) -> None:
+def show(approval_id: str, api: Connection, output: str) -> None:
     """Show one approval request: the call's summary and, once decided, who decided and why.
 
     \b
     Example:
       agentops approvals show apr_1a2b... -o json
     """
-    render(call_api(url, token, "GET", f"/approvals/{approval_id}"), output)
+    render(api.request("GET", f"/approvals/{approval_id}"), output)
 
 
 @approvals.command("approve")
@@ -67,10 +67,9 @@ def show(approval_id: str, url: str | None, token: str | None, output: str) -> N
 @click.option("--reason", required=True, help="Why (audited).")
 @click.option("--for-run", is_flag=True, help="Approve the rest of this run too.")
 @connection_options
+@url_alias
 @output_option
-def approve(
-    approval_id: str, reason: str, for_run: bool, url: str | None, token: str | None, output: str
-) -> None:
+def approve(approval_id: str, reason: str, for_run: bool, api: Connection, output: str) -> None:
     """Approve a held call (its proxy sends it on) or a budget top-up (in force at once).
 
     \b
@@ -78,7 +77,7 @@ def approve(
       agentops approvals approve apr_1a2b... --reason "reviewed the prompt"
     """
     body = {"reason": reason, "for_run": for_run}
-    found = call_api(url, token, "POST", f"/approvals/{approval_id}/approve", body)
+    found = api.request("POST", f"/approvals/{approval_id}/approve", body)
     if output == "json":
         echo_json(found)
         return
@@ -95,15 +94,16 @@ def approve(
 @click.argument("approval_id")
 @click.option("--reason", required=True, help="Why (audited, and told to the agent).")
 @connection_options
+@url_alias
 @output_option
-def deny(approval_id: str, reason: str, url: str | None, token: str | None, output: str) -> None:
+def deny(approval_id: str, reason: str, api: Connection, output: str) -> None:
     """Deny a held call: its proxy refuses it with your reason.
 
     \b
     Example:
       agentops approvals deny apr_1a2b... --reason "use gpt-4o-mini"
     """
-    found = call_api(url, token, "POST", f"/approvals/{approval_id}/deny", {"reason": reason})
+    found = api.request("POST", f"/approvals/{approval_id}/deny", {"reason": reason})
     if output == "json":
         echo_json(found)
         return

@@ -6,10 +6,9 @@ from typing import Any
 
 import click
 
-from cli._client import api_url_option, make_client
+from cli._connection import Connection, connection_options, url_alias
 from cli._output import output_option, render, render_page
 from cli._resolve import BUDGET, delete_named, object_path, update_named
-from cli.emergency_cmd import connected_client, connection_options
 
 COLUMNS = (
     "id", "name", "scope", "target", "period", "enforcement", "limit_usd",
@@ -30,16 +29,16 @@ def budgets() -> None:
 
 
 @budgets.command("list")
-@api_url_option
+@connection_options
 @output_option
-def list_budgets(api_url: str | None, output: str) -> None:
+def list_budgets(api: Connection, output: str) -> None:
     """List budgets with this period's spend and the month-end forecast.
 
     \b
     Example:
       agentops budgets list -o json
     """
-    page = make_client(api_url).request("GET", "/budgets", query={"limit": 200})
+    page = api.request("GET", "/budgets", query={"limit": 200})
     render_page(page, output, COLUMNS)
 
 
@@ -80,13 +79,13 @@ def _body(**fields: Any) -> dict[str, Any]:
     default=False,
     help="hard: the proxy refuses calls over the limit; soft: alerts only.",
 )
-@api_url_option
+@connection_options
 @output_option
 def create_budget(
     name: str, scope: str, target: str | None, limit_usd: str, period: str,
     custom_start: str | None, custom_end: str | None, model: str | None, provider: str | None,
     thresholds: tuple[str, ...], auto_pause: str | None, max_calls: int | None, hard: bool,
-    api_url: str | None, output: str,
+    api: Connection, output: str,
 ) -> None:  # fmt: skip
     """Create a budget.
 
@@ -101,7 +100,7 @@ def create_budget(
         threshold_alert_percent=list(thresholds) or None, auto_pause_at_percent=auto_pause,
         max_calls=max_calls, enforcement="hard" if hard else "soft",
     )  # fmt: skip
-    render(make_client(api_url).request("POST", "/budgets", body), output, COLUMNS)
+    render(api.request("POST", "/budgets", body), output, COLUMNS)
 
 
 @budgets.command("update")
@@ -110,11 +109,11 @@ def create_budget(
 @click.option("--threshold", "thresholds", multiple=True, help="Replace the alert thresholds.")
 @click.option("--auto-pause", "auto_pause", default=None, help="Pause the scope at this percent.")
 @click.option("--hard/--soft", default=None, help="Change the enforcement.")
-@api_url_option
+@connection_options
 @output_option
 def update_budget(
     budget: str, limit_usd: str | None, thresholds: tuple[str, ...], auto_pause: str | None,
-    hard: bool | None, api_url: str | None, output: str,
+    hard: bool | None, api: Connection, output: str,
 ) -> None:  # fmt: skip
     """Change a budget's limit, thresholds, auto-pause or enforcement (budget by name or id).
 
@@ -127,20 +126,20 @@ def update_budget(
         auto_pause_at_percent=auto_pause,
         enforcement=None if hard is None else ("hard" if hard else "soft"),
     )  # fmt: skip
-    update_named(make_client(api_url), BUDGET, budget, body, output, COLUMNS)
+    update_named(api.client(), BUDGET, budget, body, output, COLUMNS)
 
 
 @budgets.command("delete")
 @click.argument("budget", metavar="NAME|ID")
-@api_url_option
-def delete_budget(budget: str, api_url: str | None) -> None:
+@connection_options
+def delete_budget(budget: str, api: Connection) -> None:
     """Delete a budget, by name or id.
 
     \b
     Example:
       agentops budgets delete team-monthly
     """
-    delete_named(api_url, BUDGET, budget)
+    delete_named(api, BUDGET, budget)
 
 
 @budgets.command("topup")
@@ -150,10 +149,11 @@ def delete_budget(budget: str, api_url: str | None) -> None:
 @click.option("--reason", required=True, help="Why (shown to the approvers, audited).")
 @click.option("--agent", default=None, help="The agent the budget stopped, for the approvers.")
 @connection_options
+@url_alias
 @output_option
 def topup(
-    budget: str, amount_usd: str, hours: str, reason: str, agent: str | None,
-    url: str | None, token: str | None, output: str,
+    budget: str, amount_usd: str, hours: str, reason: str, agent: str | None, api: Connection,
+    output: str,
 ) -> None:  # fmt: skip
     """Ask for a temporary increase of a hard budget; an owner or admin other than you decides
     it with `agentops approvals approve|deny`. Approved, every proxy raises the limit at once
@@ -164,7 +164,7 @@ def topup(
       agentops budgets topup team-monthly --amount 25 --hours 4 --reason "quarter-end batch"
     """
     body = _body(amount_usd=amount_usd, hours=hours, reason=reason, agent=agent)
-    client = connected_client(url, token)
+    client = api.client()
     found = client.request("POST", object_path(client, BUDGET, budget) + "/topups", body)
     if output == "json":
         render(found, output, ())

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cli._client import api_url_option, make_client
+from cli._connection import Connection, connection_options
 from cli._output import output_option, render
 
 COLUMNS = ("group", "calls", "errors", "input_tokens", "output_tokens", "cost_usd",
@@ -30,11 +30,9 @@ def costs() -> None:
               help="Dimension to group by.")  # fmt: skip
 @click.option("--from", "from_", default=None, metavar="ISO", help="Start (default: 30 days ago).")
 @click.option("--to", default=None, metavar="ISO", help="End, exclusive (default: now).")
-@api_url_option
+@connection_options
 @output_option
-def summary(
-    group_by: str, from_: str | None, to: str | None, api_url: str | None, output: str
-) -> None:
+def summary(group_by: str, from_: str | None, to: str | None, api: Connection, output: str) -> None:
     """Costs grouped by one dimension, with totals (hour-aligned, UTC days).
 
     \b
@@ -42,7 +40,7 @@ def summary(
       agentops costs summary --by team --from 2026-11-01T00:00:00Z --to 2026-11-08T00:00:00Z
     """
     query = {"group_by": group_by, "from": from_, "to": to}
-    report = make_client(api_url).request("GET", "/costs/summary", query=query)
+    report = api.request("GET", "/costs/summary", query=query)
     if output == "json":
         render(report, output)
         return

@@ -1,8 +1,9 @@
 """``agentops kill | pause | resume | status``: the emergency controls, thin over the API.
 
 The control plane and the credential are those saved by ``agentops login``, unless
-``--api-url`` (``AGENTOPS_URL``) and ``--token`` (``AGENTOPS_TOKEN``: an access token, or an API
-key with the admin scope; read scope is enough for ``status``) say otherwise.
+``--api-url`` (``AGENTOPS_API_URL``) and ``--token`` (``AGENTOPS_TOKEN``: an access token, or an
+API key with the admin scope; read scope is enough for ``status``) say otherwise: with a token
+given no login file is needed (see cli/_connection.py).
 """
 
 from __future__ import annotations
@@ -14,26 +15,8 @@ from typing import Any
 
 import click
 
-from cli._client import ApiClient, make_client
+from cli._connection import Connection, connection_options, url_alias
 from cli._output import STATUS_COLOURS, echo, echo_json, output_option, styled
-
-
-def connection_options[F: Callable[..., Any]](func: F) -> F:
-    func = click.option(
-        "--token",
-        envvar="AGENTOPS_TOKEN",
-        default=None,
-        help="Access token or API key (env AGENTOPS_TOKEN); default: the `agentops login` one.",
-    )(func)
-    return click.option(
-        "--api-url",
-        "--url",
-        "url",
-        envvar="AGENTOPS_URL",
-        default=None,
-        metavar="URL",
-        help="Control plane base URL (env AGENTOPS_URL); default: the `agentops login` one.",
-    )(func)
 
 
 @dataclass(frozen=True)
@@ -116,29 +99,15 @@ def scope_body(
     return chosen[0]
 
 
-def connected_client(url: str | None, token: str | None) -> ApiClient:
-    """A client with the explicit URL/token, else those saved by `agentops login`."""
-    client = make_client(url, authenticated=token is None)
-    if token is not None:
-        client.token = token
-    return client
-
-
-def call_api(url: str | None, token: str | None, method: str, path: str, body: Any = None) -> Any:
-    """One API call with the explicit URL/token, else those saved by `agentops login`."""
-    return connected_client(url, token).request(method, path, body)
-
-
 def _act(
     action: str,
-    url: str | None,
-    token: str | None,
+    api: Connection,
     scope: dict[str, Any],
     reason: str | None,
     output: str,
 ) -> None:
     body = {**scope, **({"reason": reason} if reason is not None else {})}
-    result = call_api(url, token, "POST", f"/emergency/{action}", body)
+    result = api.request("POST", f"/emergency/{action}", body)
     if output == "json":
         echo_json(result)
         return
@@ -156,6 +125,7 @@ def blocking_options(func: Callable[..., None]) -> Callable[..., None]:
     for option in (
         output_option,
         connection_options,
+        url_alias,
         click.option(
             "--create",
             is_flag=True,
@@ -177,9 +147,7 @@ def _create(create: bool, agent: str | None) -> dict[str, Any]:
 
 @click.command("kill")
 @blocking_options
-def kill(
-    target: Target, create: bool, reason: str, url: str | None, token: str | None, output: str
-) -> None:
+def kill(target: Target, create: bool, reason: str, api: Connection, output: str) -> None:
     """Kill: refuse every new call and cut live streams at once.
 
     \b
@@ -190,14 +158,12 @@ def kill(
       agentops kill --key aoh_k3y1d2x9q0ab --reason "key leaked"
       agentops kill --agent not-yet-seen --create --reason "never let it run"
     """
-    _act("kill", url, token, target.scope() | _create(create, target.agent), reason, output)
+    _act("kill", api, target.scope() | _create(create, target.agent), reason, output)
 
 
 @click.command("pause")
 @blocking_options
-def pause(
-    target: Target, create: bool, reason: str, url: str | None, token: str | None, output: str
-) -> None:
+def pause(target: Target, create: bool, reason: str, api: Connection, output: str) -> None:
     """Pause: refuse new calls, let calls in flight finish.
 
     \b
@@ -206,17 +172,16 @@ def pause(
       agentops pause --environment staging --reason "deploy freeze"
       agentops pause --key aoh_k3y1d2x9q0ab --reason "who is using this key?"
     """
-    _act("pause", url, token, target.scope() | _create(create, target.agent), reason, output)
+    _act("pause", api, target.scope() | _create(create, target.agent), reason, output)
 
 
 @click.command("resume")
 @target_options
 @click.option("--reason", default=None, help="Kept in the audit log.")
 @connection_options
+@url_alias
 @output_option
-def resume(
-    target: Target, reason: str | None, url: str | None, token: str | None, output: str
-) -> None:
+def resume(target: Target, reason: str | None, api: Connection, output: str) -> None:
     """Lift a kill or pause at the same scope (and set agents active again).
 
     \b
@@ -225,14 +190,15 @@ def resume(
       agentops resume --all --reason "incident closed"
       agentops resume --key aoh_k3y1d2x9q0ab
     """
-    _act("resume", url, token, target.scope(), reason, output)
+    _act("resume", api, target.scope(), reason, output)
 
 
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, hidden=True, help="Deprecated: -o json.")
 @connection_options
+@url_alias
 @output_option
-def status(as_json: bool, url: str | None, token: str | None, output: str) -> None:
+def status(as_json: bool, api: Connection, output: str) -> None:
     """What is killed or paused, and which proxies hold the current control state.
 
     A proxy whose reported version is behind the org's is flagged NOT APPLIED: it may still
@@ -244,7 +210,7 @@ def status(as_json: bool, url: str | None, token: str | None, output: str) -> No
       agentops status
       agentops status -o json
     """
-    result = call_api(url, token, "GET", "/emergency")
+    result = api.request("GET", "/emergency")
     if as_json or output == "json":
         echo_json(result)
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli._client import api_url_option, make_client
+from cli._connection import Connection, connection_options
 from cli._output import output_option, render, render_page
 from cli._resolve import AGENT, KEY, delete_named, resolve
 
@@ -39,14 +39,14 @@ def keys() -> None:
 @click.option(
     "--expires-at", default=None, help="ISO 8601 time with offset when the key stops working."
 )
-@api_url_option
+@connection_options
 @output_option
 def create_key(
     name: str,
     scopes: tuple[str, ...],
     agent: str | None,
     expires_at: str | None,
-    api_url: str | None,
+    api: Connection,
     output: str,
 ) -> None:
     """Create an API key. The key is printed once: store it now.
@@ -55,7 +55,7 @@ def create_key(
     Example:
       agentops keys create proxy --scope ingest --agent refund-bot
     """
-    client = make_client(api_url)
+    client = api.client()
     agent_id = None if agent is None else resolve(client, AGENT, agent)
     body = {"name": name, "scopes": list(scopes), "agent_id": agent_id, "expires_at": expires_at}
     render(
@@ -67,29 +67,27 @@ def create_key(
 
 @keys.command("list")
 @click.option("--include-revoked", is_flag=True, help="Also list revoked keys.")
-@api_url_option
+@connection_options
 @output_option
-def list_keys(include_revoked: bool, api_url: str | None, output: str) -> None:
+def list_keys(include_revoked: bool, api: Connection, output: str) -> None:
     """List API keys (prefixes only; keys are never shown again).
 
     \b
     Example:
       agentops keys list --include-revoked
     """
-    page = make_client(api_url).request(
-        "GET", "/api-keys", query={"include_revoked": str(include_revoked).lower()}
-    )
+    page = api.request("GET", "/api-keys", query={"include_revoked": str(include_revoked).lower()})
     render_page(page, output, COLUMNS)
 
 
 @keys.command("revoke")
 @click.argument("key", metavar="NAME|ID")
-@api_url_option
-def revoke_key(key: str, api_url: str | None) -> None:
+@connection_options
+def revoke_key(key: str, api: Connection) -> None:
     """Revoke an API key, by name or id (effective on its next request).
 
     \b
     Example:
       agentops keys revoke ci
     """
-    delete_named(api_url, KEY, key, "revoked")
+    delete_named(api, KEY, key, "revoked")

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from agentops.settings import load_settings
-from cli._client import api_url_option, make_client, save_config
+from cli._client import config_path, save_config
+from cli._connection import Connection, api_url_option, save_login
 from cli._output import echo, echo_json, output_option, styled
 
 
@@ -31,7 +32,7 @@ def login(
     password: str | None,
     org: str | None,
     api_key: str | None,
-    api_url: str | None,
+    api: Connection,
     output: str,
 ) -> None:
     """Sign in to the control plane, say who you are signed in as, and store the token in
@@ -50,12 +51,12 @@ def login(
     embedded = _embedded_admin(settings.home / "embedded-admin.json")
     if email is None and api_key is None and embedded is not None:
         email, password = embedded["email"], embedded["password"]
-        api_url = api_url or embedded.get("api_url")
-    client = make_client(api_url, authenticated=False)
+        api = Connection(api.api_url or embedded.get("api_url"))
+    client = api.client(authenticated=False)
     if api_key is not None:
         client.token = api_key
         org_profile = client.request("GET", "/orgs/profile")
-        saved = {"api_url": client.base_url, "token": api_key, "kind": "api_key"}
+        path = save_config({"api_url": client.base_url, "token": api_key, "kind": "api_key"})
         # aoh_<public id>_<secret>: the public part names the key, the secret is never shown
         who = {"key": "_".join(api_key.split("_")[:2]), "org": org_profile["slug"]}
         result = {**who, "kind": "api_key"}
@@ -65,14 +66,9 @@ def login(
         tokens = client.request(
             "POST", "/auth/login", {"email": email, "password": password, "org": org}
         )
-        saved = {
-            "api_url": client.base_url,
-            "token": tokens["access_token"],
-            "refresh_token": tokens["refresh_token"],
-            "kind": "user",
-        }
+        save_login(client.base_url, tokens)
+        path = config_path()
         result = {"email": email, "org": tokens["org_slug"], "kind": "user", "role": tokens["role"]}
-    path = save_config(saved)
     result |= {"api_url": client.base_url, "config": str(path)}
     if output == "json":
         echo_json(result)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli._client import api_url_option, make_client, save_config
+from cli._client import config_path
+from cli._connection import Connection, api_url_option, connection_options, save_login
 from cli._output import given, output_option, render, render_page
 from cli._resolve import MEMBER, TEAM, delete_named, object_path, resolve, update_named
 
@@ -26,16 +27,16 @@ def members() -> None:
 
 @members.command("list")
 @click.option("--role", type=ROLES, default=None, help="Only members with this role.")
-@api_url_option
+@connection_options
 @output_option
-def list_members(role: str | None, api_url: str | None, output: str) -> None:
+def list_members(role: str | None, api: Connection, output: str) -> None:
     """List the org's members.
 
     \b
     Example:
       agentops members list --role admin
     """
-    page = make_client(api_url).request("GET", "/org-members", query={"role": role})
+    page = api.request("GET", "/org-members", query={"role": role})
     render_page(page, output, COLUMNS)
 
 
@@ -45,9 +46,9 @@ def list_members(role: str | None, api_url: str | None, output: str) -> None:
 @click.option(
     "--team", "--team-id", "team", default=None, metavar="NAME|ID", help="Team a team_lead leads."
 )
-@api_url_option
+@connection_options
 @output_option
-def invite(email: str, role: str, team: str | None, api_url: str | None, output: str) -> None:
+def invite(email: str, role: str, team: str | None, api: Connection, output: str) -> None:
     """Invite a member by e-mail.
 
     A new person gets a single-use invitation token, printed this once (and e-mailed when
@@ -57,7 +58,7 @@ def invite(email: str, role: str, team: str | None, api_url: str | None, output:
     Example:
       agentops members invite lead@example.com --role team_lead --team payments
     """
-    client = make_client(api_url)
+    client = api.client()
     team_id = None if team is None else resolve(client, TEAM, team)
     body = {"email": email, "role": role, "team_id": team_id}
     render(
@@ -77,7 +78,7 @@ def invite(email: str, role: str, team: str | None, api_url: str | None, output:
 )
 @api_url_option
 @output_option
-def accept(token: str, password: str | None, api_url: str | None, output: str) -> None:
+def accept(token: str, password: str | None, api: Connection, output: str) -> None:
     """Accept an invitation: set your password and sign in (token stored like `login`).
 
     \b
@@ -87,24 +88,19 @@ def accept(token: str, password: str | None, api_url: str | None, output: str) -
     password = password or click.prompt(
         "New password", hide_input=True, confirmation_prompt=True, err=True
     )
-    client = make_client(api_url, authenticated=False)
+    client = api.client(authenticated=False)
     tokens = client.request("POST", "/auth/accept-invite", {"token": token, "password": password})
-    path = save_config(
-        {
-            "api_url": client.base_url,
-            "token": tokens["access_token"],
-            "refresh_token": tokens["refresh_token"],
-            "kind": "user",
-        },
+    save_login(client.base_url, tokens)
+    render(
+        {"org": tokens["org_slug"], "role": tokens["role"], "config": str(config_path())}, output
     )
-    render({"org": tokens["org_slug"], "role": tokens["role"], "config": str(path)}, output)
 
 
 @members.command("reset-password")
 @click.argument("member", metavar="EMAIL|ID")
-@api_url_option
+@connection_options
 @output_option
-def reset_password(member: str, api_url: str | None, output: str) -> None:
+def reset_password(member: str, api: Connection, output: str) -> None:
     """Issue a member a single-use password-reset token (printed once, e-mailed when the org
     has an e-mail channel). They set a new password with POST /auth/reset-password; every
     login they had ends.
@@ -113,7 +109,7 @@ def reset_password(member: str, api_url: str | None, output: str) -> None:
     Example:
       agentops members reset-password bob@example.com
     """
-    client = make_client(api_url)
+    client = api.client()
     path = object_path(client, MEMBER, member) + "/password-reset"
     issued = client.request("POST", path)
     render(issued, output)
@@ -126,18 +122,16 @@ def reset_password(member: str, api_url: str | None, output: str) -> None:
     "--team", "--team-id", "team", default=None, metavar="NAME|ID",
     help="New team (for a team_lead).",
 )  # fmt: skip
-@api_url_option
+@connection_options
 @output_option
-def update(
-    member: str, role: str | None, team: str | None, api_url: str | None, output: str
-) -> None:
+def update(member: str, role: str | None, team: str | None, api: Connection, output: str) -> None:
     """Change a member's role or team (member by e-mail or id).
 
     \b
     Example:
       agentops members update bob@example.com --role viewer
     """
-    client = make_client(api_url)
+    client = api.client()
     team_id = None if team is None else resolve(client, TEAM, team)
     body = given(role=role, team_id=team_id)
     update_named(client, MEMBER, member, body, output, COLUMNS)
@@ -145,12 +139,12 @@ def update(
 
 @members.command("remove")
 @click.argument("member", metavar="EMAIL|ID")
-@api_url_option
-def remove(member: str, api_url: str | None) -> None:
+@connection_options
+def remove(member: str, api: Connection) -> None:
     """Remove a member, by e-mail or id (the last owner cannot be removed).
 
     \b
     Example:
       agentops members remove bob@example.com
     """
-    delete_named(api_url, MEMBER, member, "removed")
+    delete_named(api, MEMBER, member, "removed")

@@ -15,7 +15,8 @@ import click
 import yaml
 from pydantic import ValidationError
 
-from cli._client import ApiCallError, ApiClient, api_url_option, make_client
+from cli._client import ApiCallError, ApiClient
+from cli._connection import Connection, connection_options
 from cli._output import output_option, render
 from policies import Policy
 
@@ -36,16 +37,16 @@ def policies() -> None:
 
 
 @policies.command("list")
-@api_url_option
+@connection_options
 @output_option
-def list_policies(api_url: str | None, output: str) -> None:
+def list_policies(api: Connection, output: str) -> None:
     """List the org's policies in evaluation order (priority, then name).
 
     \b
     Example:
       agentops policies list -o json
     """
-    page = make_client(api_url).request("GET", "/policies", query={"limit": 200})
+    page = api.request("GET", "/policies", query={"limit": 200})
     items = sorted(page["items"], key=lambda p: (p["priority"], p["name"]))
     for item in items:
         item["scope"] = _scope(item["scope"])
@@ -54,17 +55,17 @@ def list_policies(api_url: str | None, output: str) -> None:
 
 @policies.command("show")
 @click.argument("policy")
-@api_url_option
+@connection_options
 @click.option("--output", "-o", type=click.Choice(["yaml", "json"]), default="yaml",
               show_default=True, help="Output format.")  # fmt: skip
-def show(policy: str, api_url: str | None, output: str) -> None:
+def show(policy: str, api: Connection, output: str) -> None:
     """Show one policy (by name or id) as the YAML document `apply` takes.
 
     \b
     Example:
       agentops policies show no-gpt4 > no-gpt4.yaml
     """
-    found = make_client(api_url).request("GET", f"/policies/{policy}")
+    found = api.request("GET", f"/policies/{policy}")
     if output == "json":
         render(found, "json")
         return
@@ -76,8 +77,8 @@ def show(policy: str, api_url: str | None, output: str) -> None:
 @click.option("--file", "-f", "path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               required=True, help="YAML file: one policy, several (--- separated) or a list.")  # fmt: skip
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
-@api_url_option
-def apply(path: Path, dry_run: bool, api_url: str | None) -> None:
+@connection_options
+def apply(path: Path, dry_run: bool, api: Connection) -> None:
     """Create or update the policies of a YAML file; unchanged ones are left alone.
 
     \b
@@ -86,7 +87,7 @@ def apply(path: Path, dry_run: bool, api_url: str | None) -> None:
       agentops policies apply -f policies.yaml
     """
     wanted = _load(path)
-    client = make_client(api_url)
+    client = api.client()
     for policy in wanted:
         _apply_one(client, policy, dry_run)
 
@@ -94,10 +95,10 @@ def apply(path: Path, dry_run: bool, api_url: str | None) -> None:
 @policies.command("simulate")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--since", default="30d", show_default=True, help="Window to replay: Nd (days).")
-@api_url_option
+@connection_options
 @click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")  # fmt: skip
-def simulate(path: Path, since: str, api_url: str | None, output: str) -> None:
+def simulate(path: Path, since: str, api: Connection, output: str) -> None:
     """Replay the stored calls of a window through the policies of a YAML file, before
     enabling them: what would be denied, held, redacted or rerouted, and the dollars.
 
@@ -109,7 +110,7 @@ def simulate(path: Path, since: str, api_url: str | None, output: str) -> None:
     if not days.isdigit() or not 1 <= int(days) <= 400:
         raise click.BadParameter("a number of days from 1 to 400, e.g. 30d", param_hint="--since")
     body = {"policies": _load(path), "since_days": int(days)}
-    report = make_client(api_url).request("POST", "/policies/simulate", body)
+    report = api.request("POST", "/policies/simulate", body)
     if output == "json":
         render(report, "json")
         return
@@ -123,8 +124,8 @@ def simulate(path: Path, since: str, api_url: str | None, output: str) -> None:
 @policies.command("delete")
 @click.argument("policy")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@api_url_option
-def delete(policy: str, yes: bool, api_url: str | None) -> None:
+@connection_options
+def delete(policy: str, yes: bool, api: Connection) -> None:
     """Delete a policy (by name or id); proxies stop applying it at once.
 
     \b
@@ -133,7 +134,7 @@ def delete(policy: str, yes: bool, api_url: str | None) -> None:
     """
     if not yes:
         click.confirm(f"Delete policy {policy}?", abort=True)
-    make_client(api_url).request("DELETE", f"/policies/{policy}")
+    api.request("DELETE", f"/policies/{policy}")
     click.echo(f"deleted {policy}")
 
 

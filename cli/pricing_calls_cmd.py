@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cli._client import api_url_option, make_client
+from cli._connection import Connection, connection_options
 from cli._output import output_option, render
 
 
@@ -15,9 +15,9 @@ from cli._output import output_option, render
     "--from", "start", default=None, help="Start (ISO 8601 with offset); default 30 days ago."
 )
 @click.option("--to", "end", default=None, help="End, exclusive; default now.")
-@api_url_option
+@connection_options
 @output_option
-def unpriced_command(start: str | None, end: str | None, api_url: str | None, output: str) -> None:
+def unpriced_command(start: str | None, end: str | None, api: Connection, output: str) -> None:
     """Models the org's calls used that have no price, with call counts: add a price for
     them with `agentops pricing overrides set`.
 
@@ -26,7 +26,7 @@ def unpriced_command(start: str | None, end: str | None, api_url: str | None, ou
       agentops pricing unpriced --from 2026-11-01T00:00:00Z
     """
     query = {"from": start, "to": end}
-    data = make_client(api_url).request("GET", "/prices/unpriced", query=query)
+    data = api.request("GET", "/prices/unpriced", query=query)
     if output == "json":
         render(data, output)
         return
@@ -39,7 +39,7 @@ def unpriced_command(start: str | None, end: str | None, api_url: str | None, ou
 @click.option("--model", "-m", default=None, help="Only calls to this model.")
 @click.option("--agent", default=None, help="Only calls of this agent.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
-@api_url_option
+@connection_options
 @output_option
 def reprice_command(
     start: str,
@@ -47,7 +47,7 @@ def reprice_command(
     model: str | None,
     agent: str | None,
     dry_run: bool,
-    api_url: str | None,
+    api: Connection,
     output: str,
 ) -> None:
     """Price the calls of a range again (catalogue + the org's overrides) and record every
@@ -60,7 +60,7 @@ def reprice_command(
     """
     body: dict[str, Any] = {"from": start, "to": end, "dry_run": dry_run}
     body |= {k: v for k, v in (("model", model), ("agent", agent)) if v is not None}
-    data = make_client(api_url).request("POST", "/costs/reprice", body=body)
+    data = api.request("POST", "/costs/reprice", body=body)
     if output == "json":
         render(data, output)
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli._client import api_url_option, make_client
+from cli._connection import Connection, connection_options
 from cli._output import output_option, render
 
 OVERRIDE_COLUMNS = ("model", "provider", "input", "output", "cached_read", "request",
@@ -24,16 +24,16 @@ def overrides() -> None:
 
 
 @overrides.command("list")
-@api_url_option
+@connection_options
 @output_option
-def overrides_list(api_url: str | None, output: str) -> None:
+def overrides_list(api: Connection, output: str) -> None:
     """List the org's overrides in force and the price version they give.
 
     \b
     Example:
       agentops pricing overrides list -o json
     """
-    data = make_client(api_url).request("GET", "/prices/overrides")
+    data = api.request("GET", "/prices/overrides")
     if output == "json":
         render(data, output)
         return
@@ -52,7 +52,7 @@ def overrides_list(api_url: str | None, output: str) -> None:
 @click.option(
     "--effective-from", default=None, help="Calls from this instant (ISO 8601 with offset)."
 )
-@api_url_option
+@connection_options
 @output_option
 def overrides_set(
     model: str,
@@ -63,7 +63,7 @@ def overrides_set(
     request_fee: str | None,
     discount: str | None,
     effective_from: str | None,
-    api_url: str | None,
+    api: Connection,
     output: str,
 ) -> None:
     """Set MODEL's price for the org (replaces its earlier override; a new version).
@@ -78,15 +78,15 @@ def overrides_set(
         "effective_from": effective_from,
     }  # fmt: skip
     body = {k: v for k, v in fields.items() if v is not None}
-    row = make_client(api_url).request("POST", "/prices/overrides", body=body)
+    row = api.request("POST", "/prices/overrides", body=body)
     render(row, output, OVERRIDE_COLUMNS)
 
 
 @overrides.command("delete")
 @click.option("--model", "-m", required=True, help="Model name the override was set for.")
 @click.option("--provider", default=None, help="Provider it was set for, if any.")
-@api_url_option
-def overrides_delete(model: str, provider: str | None, api_url: str | None) -> None:
+@connection_options
+def overrides_delete(model: str, provider: str | None, api: Connection) -> None:
     """Remove MODEL's override: its calls are priced from the catalogue again.
 
     \b
@@ -94,5 +94,5 @@ def overrides_delete(model: str, provider: str | None, api_url: str | None) -> N
       agentops pricing overrides delete --model gpt-4o
     """
     query = {"model": model, "provider": provider}
-    make_client(api_url).request("DELETE", "/prices/overrides", query=query)
+    api.request("DELETE", "/prices/overrides", query=query)
     click.echo(f"Deleted the price override for {model}")

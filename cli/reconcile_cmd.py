@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli._client import api_url_option, make_client
+from cli._connection import Connection, connection_options
 from cli._output import output_option, render
 
 COLUMNS = ("day", "model", "status", "provider_usd", "captured_usd", "drift_usd",
@@ -26,10 +26,10 @@ COLUMNS = ("day", "model", "status", "provider_usd", "captured_usd", "drift_usd"
 @click.option("--threshold", default="5", show_default=True, metavar="PERCENT",
               help="Flag a day and model drifting more than this % of the bill.")  # fmt: skip
 @click.option("--no-alert", is_flag=True, help="Report only; do not alert the org's channels.")
-@api_url_option
+@connection_options
 @output_option
 def reconcile(
-    provider: str, path: Path, threshold: str, no_alert: bool, api_url: str | None, output: str
+    provider: str, path: Path, threshold: str, no_alert: bool, api: Connection, output: str
 ) -> None:
     """Compare a provider's usage/cost export with the captured calls, per UTC day and model.
 
@@ -43,7 +43,7 @@ def reconcile(
     """
     body = {"provider": provider, "content": path.read_text(encoding="utf-8"),
             "threshold_percent": threshold, "notify": not no_alert}  # fmt: skip
-    result = make_client(api_url).request("POST", "/costs/reconcile", body)
+    result = api.request("POST", "/costs/reconcile", body)
     if output == "json":
         render(result, output)
     else:

@@ -12,7 +12,8 @@ from typing import Any
 
 import click
 
-from cli._client import ApiClient, api_url_option, make_client
+from cli._client import ApiClient
+from cli._connection import Connection, connection_options
 
 PAGE = 1000
 FORMATS = ("table", "csv", "json", "focus")
@@ -44,14 +45,14 @@ FORMATS = ("table", "csv", "json", "focus")
     "--format", "legacy_format", type=click.Choice(FORMATS), default=None, hidden=True,
     help="Deprecated spelling of --output.",
 )  # fmt: skip
-@api_url_option
+@connection_options
 def report(
     start: str | None,
     end: str | None,
     by: str,
     output: str,
     legacy_format: str | None,
-    api_url: str | None,
+    api: Connection,
 ) -> None:
     """Costs over a time range, grouped as asked; totals equal the sum of the calls.
 
@@ -69,7 +70,7 @@ def report(
         click.echo("warning: --format is deprecated, use -o/--output", err=True)
         fmt = legacy_format
     query = {"from": start, "to": end, "by": by}
-    client = make_client(api_url)
+    client = api.client()
     if fmt in ("csv", "focus"):
         text, headers = client.request_text("/reports/costs", query | {"format": fmt})
         click.echo(text, nl=False)

@@ -6,9 +6,8 @@ from typing import Any
 
 import click
 
-from cli._client import api_url_option, make_client
+from cli._connection import Connection, connection_options, url_alias
 from cli._output import output_option, render
-from cli.emergency_cmd import connected_client, connection_options
 
 COLUMNS = ("run_id", "agent", "team", "status", "calls", "errors", "cost_usd", "started_at")
 CALL_COLUMNS = ("call_id", "started_at", "model", "status", "input_tokens", "output_tokens",
@@ -42,13 +41,13 @@ def runs() -> None:
               show_default=True, help="Newest first, or costliest first.")  # fmt: skip
 @click.option("--limit", type=int, default=50, show_default=True, help="Runs per page.")
 @click.option("--cursor", default=None, help="next_cursor of a previous page.")
-@api_url_option
+@connection_options
 @output_option
 def list_runs(
     agent: str | None, team: str | None, status: str | None, model: str | None,
     provider: str | None, tag: str | None, min_cost: str | None, max_cost: str | None,
     from_: str | None, to: str | None, sort: str, limit: int, cursor: str | None,
-    api_url: str | None, output: str,
+    api: Connection, output: str,
 ) -> None:  # fmt: skip
     """List runs, newest (or costliest) first.
 
@@ -60,7 +59,7 @@ def list_runs(
     query = {"agent": agent, "team": team, "status": status, "model": model,
              "provider": provider, "tag": tag, "min_cost": min_cost, "max_cost": max_cost,
              "from": from_, "to": to, "sort": sort, "limit": limit, "cursor": cursor}  # fmt: skip
-    page = make_client(api_url).request("GET", "/runs", query=query)
+    page = api.request("GET", "/runs", query=query)
     if output == "json":
         render(page, output)
         return
@@ -71,16 +70,16 @@ def list_runs(
 
 @runs.command("show")
 @click.argument("run")
-@api_url_option
+@connection_options
 @output_option
-def show_run(run: str, api_url: str | None, output: str) -> None:
+def show_run(run: str, api: Connection, output: str) -> None:
     """Show a run (by its id or the run id its calls carried) and its calls.
 
     \b
     Example:
       agentops runs show nightly-42
     """
-    detail = make_client(api_url).request("GET", f"/runs/{run}")
+    detail = api.request("GET", f"/runs/{run}")
     if output == "json":
         render(detail, output)
         return
@@ -97,10 +96,9 @@ def show_run(run: str, api_url: str | None, output: str) -> None:
 @click.argument("run")
 @click.option("--reason", default=None, help="Kept in the audit log.")
 @connection_options
+@url_alias
 @output_option
-def resume_run(
-    run: str, reason: str | None, url: str | None, token: str | None, output: str
-) -> None:
+def resume_run(run: str, reason: str | None, api: Connection, output: str) -> None:
     """Lift the pause a pause_run policy (runaway-loop detection) put on a run, before it
     expires. Every proxy lets the run's next call through. The run's counts stay: a loop that
     carries on is paused again.
@@ -109,7 +107,7 @@ def resume_run(
     Example:
       agentops runs resume nightly-42 --reason "checked: not a loop"
     """
-    result = connected_client(url, token).request("POST", f"/runs/{run}/resume", {"reason": reason})
+    result = api.request("POST", f"/runs/{run}/resume", {"reason": reason})
     if output == "json":
         render(result, output)
         return

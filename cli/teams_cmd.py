@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli._client import api_url_option, make_client
+from cli._connection import Connection, connection_options
 from cli._output import given, output_option, render, render_page
 from cli._resolve import TEAM, delete_named, update_named
 
@@ -23,25 +23,25 @@ def teams() -> None:
 
 
 @teams.command("list")
-@api_url_option
+@connection_options
 @output_option
-def list_teams(api_url: str | None, output: str) -> None:
+def list_teams(api: Connection, output: str) -> None:
     """List teams.
 
     \b
     Example:
       agentops teams list
     """
-    page = make_client(api_url).request("GET", "/teams")
+    page = api.request("GET", "/teams")
     render_page(page, output, COLUMNS)
 
 
 @teams.command("create")
 @click.argument("name")
 @click.option("--description", default=None, help="What the team does.")
-@api_url_option
+@connection_options
 @output_option
-def create_team(name: str, description: str | None, api_url: str | None, output: str) -> None:
+def create_team(name: str, description: str | None, api: Connection, output: str) -> None:
     """Create a team.
 
     \b
@@ -49,17 +49,17 @@ def create_team(name: str, description: str | None, api_url: str | None, output:
       agentops teams create payments --description "Refunds and billing agents"
     """
     body = {"name": name, "description": description}
-    render(make_client(api_url).request("POST", "/teams", body), output, COLUMNS)
+    render(api.request("POST", "/teams", body), output, COLUMNS)
 
 
 @teams.command("update")
 @click.argument("team", metavar="NAME|ID")
 @click.option("--name", default=None, help="New name.")
 @click.option("--description", default=None, help="New description.")
-@api_url_option
+@connection_options
 @output_option
 def update_team(
-    team: str, name: str | None, description: str | None, api_url: str | None, output: str
+    team: str, name: str | None, description: str | None, api: Connection, output: str
 ) -> None:
     """Rename or describe a team (by name or id).
 
@@ -68,17 +68,17 @@ def update_team(
       agentops teams update payments --name billing
     """
     body = given(name=name, description=description)
-    update_named(make_client(api_url), TEAM, team, body, output, COLUMNS)
+    update_named(api.client(), TEAM, team, body, output, COLUMNS)
 
 
 @teams.command("delete")
 @click.argument("team", metavar="NAME|ID")
-@api_url_option
-def delete_team(team: str, api_url: str | None) -> None:
+@connection_options
+def delete_team(team: str, api: Connection) -> None:
     """Delete a team, by name or id (its agents keep running, without a team).
 
     \b
     Example:
       agentops teams delete payments
     """
-    delete_named(api_url, TEAM, team)
+    delete_named(api, TEAM, team)
