@@ -133,12 +133,18 @@ def _as_connection(func: Callable[..., Any], *, with_token: bool) -> Callable[..
 
     @functools.wraps(func)
     def command(*args: Any, **kwargs: Any) -> Any:
-        legacy_url = kwargs.pop("legacy_url", None)
-        api_url = kwargs.pop("api_url") or legacy_url
+        api_url, legacy_url = kwargs.pop("api_url"), kwargs.pop("legacy_url", None)
+        if legacy_url is not None and not _given_as_flag("api_url"):
+            api_url = legacy_url  # --url beats AGENTOPS_API_URL as --api-url does
         token = kwargs.pop("token") if with_token else None
         return func(*args, api=Connection(api_url, token), **kwargs)
 
     return command
+
+
+def _given_as_flag(name: str) -> bool:
+    source = click.get_current_context().get_parameter_source(name)
+    return source is click.core.ParameterSource.COMMANDLINE
 
 
 def connection_options[F: Callable[..., Any]](func: F) -> F:
