@@ -1,6 +1,7 @@
 """Policies: the schema admins write, a compiler, and an evaluator returning matches with
 reasons. Pure code (a lint rule bans I/O frameworks and our other packages here)."""
 
+from policies.applied import AppliedHits, fold
 from policies.detectors import DETECTORS, Detector, compile_pattern, luhn_ok
 from policies.evaluate import (
     EMPTY,
@@ -12,7 +13,6 @@ from policies.evaluate import (
     run_windows,
 )
 from policies.facts import Facts
-from policies.outcome import Outcome, fold
 from policies.redact import redact
 from policies.runs import DEFAULT_PAUSE_SECONDS, Fingerprints, RunFacts, fingerprints
 from policies.schema import (
@@ -31,6 +31,7 @@ __all__ = [
     "DETECTORS",
     "EMPTY",
     "SCHEMA_VERSION",
+    "AppliedHits",
     "Approval",
     "Conditions",
     "Detector",
@@ -38,7 +39,6 @@ __all__ = [
     "Fingerprints",
     "Hit",
     "Loop",
-    "Outcome",
     "Policy",
     "PolicySet",
     "RateLimit",

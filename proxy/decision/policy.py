@@ -1,6 +1,6 @@
 """What the policies in force make of a call (pure): the matches folded into a ``Decision``.
 
-The folding rules live in ``policies.fold`` (shared with the simulation); here they become
+The folding rules live in ``policies.applied`` (shared with the simulation); here they become
 the call's ``Decision``: a deny is a 403 naming the policy, a require_approval a hold, and
 every match is kept in ``matched`` (shadow ones as what they would have done).
 """
@@ -44,15 +44,15 @@ def policy_decision(policies: PolicySet, call: Call, who: AgentProfile) -> Decis
     hits = evaluate(policies, facts_of(call, who))
     if not hits:
         return ALLOW
-    outcome = fold(hits)
+    folded = fold(hits)
     matched = tuple(
         Match("policy", h.policy_id, h.reason, h.name, h.action, applied=a, mode=h.mode)
-        for h, a in zip(hits, outcome.applied, strict=True)
+        for h, a in zip(hits, folded.applied, strict=True)
     )
-    route_to, redact = outcome.route_to, outcome.redact
-    if outcome.final is not None:
-        return _final(outcome.final, matched, route_to, redact)
-    takes = [take for hit in outcome.rate_limits for take in rate_takes(hit, call, who)]
+    route_to, redact = folded.route_to, folded.redact
+    if folded.final is not None:
+        return _final(folded.final, matched, route_to, redact)
+    takes = [take for hit in folded.rate_limits for take in rate_takes(hit, call, who)]
     return Decision(
         matched=matched,
         route_to=route_to,

@@ -1,5 +1,5 @@
-"""What the matches of one call add up to (pure; the proxy's decision and the simulation both
-fold matches here, so a simulation predicts exactly what enforcement does).
+"""Which of one call's matches apply, and what they add up to (pure; the proxy's decision and
+the simulation both fold matches here, so a simulation predicts exactly what enforcement does).
 
 Enforced matches apply in evaluation order: ``allow`` exempts the call from every policy after
 it; the first ``deny``, ``require_approval`` or ``pause_run`` decides and nothing after it applies; every
@@ -17,7 +17,10 @@ from policies.evaluate import Hit
 
 
 @dataclass(frozen=True)
-class Outcome:
+class AppliedHits:
+    """One call's matches folded: which applied, and the verdict, route, redaction and rate
+    limits they add up to (the proxy turns it into its ``Decision``)."""
+
     final: Hit | None  # the deny, require_approval or pause_run that decides, if any
     applied: tuple[bool, ...]  # per hit, in order: did it apply
     route_to: str | None
@@ -25,7 +28,7 @@ class Outcome:
     rate_limits: tuple[Hit, ...]
 
 
-def fold(hits: list[Hit]) -> Outcome:
+def fold(hits: list[Hit]) -> AppliedHits:
     applied: list[bool] = []
     final: Hit | None = None
     exempt = False
@@ -47,4 +50,4 @@ def fold(hits: list[Hit]) -> Outcome:
             elif hit.action == "rate_limit":
                 limits.append(hit)
         applied.append(applies)
-    return Outcome(final, tuple(applied), route_to, tuple(redact), tuple(limits))
+    return AppliedHits(final, tuple(applied), route_to, tuple(redact), tuple(limits))
