@@ -123,6 +123,16 @@ def _token(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def password_option[F: Callable[..., Any]](what: str) -> Callable[[F], F]:
+    """``--password`` of the commands that sign in with one (prompted when omitted)."""
+    return click.option(
+        "--password",
+        envvar="AGENTOPS_PASSWORD",
+        default=None,
+        help=f"{what} (env AGENTOPS_PASSWORD; prompted, hidden, when omitted).",
+    )
+
+
 def url_alias(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--url``: the older name of ``--api-url`` on the commands that had it (hidden)."""
     return click.option("--url", "legacy_url", default=None, hidden=True)(func)

@@ -13,7 +13,6 @@ from typing import Any
 import click
 
 from cli._client import ApiClient
-from cli._connection import Connection
 from cli._output import render
 
 
@@ -24,6 +23,11 @@ class Kind:
     # The field a user names the object by.
     name_field: str = "name"
     query: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def metavar(self) -> str:
+        """How a command names the object: by its name field or its id."""
+        return f"{self.name_field.upper()}|ID"
 
 
 AGENT = Kind("agent", "/agents")
@@ -76,10 +80,3 @@ def update_named(
 ) -> None:
     """PATCH the object ``value`` names with ``body`` and show what the API returns."""
     render(client.request("PATCH", object_path(client, kind, value), body), output, columns)
-
-
-def delete_named(api: Connection, kind: Kind, value: str, done: str = "deleted") -> None:
-    """DELETE the object ``value`` names and say so (``done``: the verb said)."""
-    client = api.client()
-    client.request("DELETE", object_path(client, kind, value))
-    click.echo(f"{done} {kind.noun} {value}")

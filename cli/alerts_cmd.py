@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import click
 
+from cli._commands import delete_command, list_command
 from cli._connection import Connection, connection_options
 from cli._output import output_option, render, render_page
-from cli._resolve import CHANNEL, delete_named
+from cli._resolve import CHANNEL
 
 CHANNEL_COLUMNS = ("id", "name", "kind", "url", "recipients", "enabled")
 DELIVERY_COLUMNS = ("id", "event_type", "status", "attempts", "next_attempt_at", "last_error")
+KINDS = click.Choice(["webhook", "slack", "email"])
+DELIVERY_STATES = click.Choice(["pending", "delivered", "dead"])
 
 
 @click.group()
@@ -44,7 +47,7 @@ def channels(ctx: click.Context, api: Connection, output: str) -> None:
 @click.argument("name")
 @click.option(
     "--kind",
-    type=click.Choice(["webhook", "slack", "email"]),
+    type=KINDS,
     required=True,
     help="webhook (signed, Standard Webhooks), slack (incoming webhook) or email.",
 )
@@ -70,38 +73,28 @@ def add_channel(
     )
 
 
-@channels.command("delete")
-@click.argument("channel", metavar="NAME|ID")
-@connection_options
-def delete_channel(channel: str, api: Connection) -> None:
-    """Delete a channel, by name or id (its deliveries go with it).
-
-    \b
-    Example:
-      agentops alerts channels delete finance
-    """
-    delete_named(api, CHANNEL, channel)
-
-
-@alerts.command("deliveries")
-@click.option(
-    "--status",
-    type=click.Choice(["pending", "delivered", "dead"]),
-    default=None,
-    help="Only deliveries in this state.",
+delete_channel = delete_command(
+    channels,
+    CHANNEL,
+    "Delete a channel, by name or id (its deliveries go with it).",
+    "agentops alerts channels delete finance",
 )
-@connection_options
-@output_option
-def list_deliveries(status: str | None, api: Connection, output: str) -> None:
-    """List alert deliveries, newest first.
 
-    \b
-    Example:
-      agentops alerts deliveries --status dead
-    """
-    query = {"status": status, "limit": 200}
-    page = api.request("GET", "/alerts/deliveries", query=query)
-    render_page(page, output, DELIVERY_COLUMNS)
+
+list_deliveries = list_command(
+    alerts,
+    "/alerts/deliveries",
+    DELIVERY_COLUMNS,
+    "List alert deliveries, newest first.",
+    "agentops alerts deliveries --status dead",
+    query={"limit": 200},
+    filters=[
+        click.option(
+            "--status", type=DELIVERY_STATES, default=None, help="Only deliveries in this state."
+        )
+    ],
+    name="deliveries",
+)
 
 
 @alerts.command("resend")

@@ -6,9 +6,10 @@ from typing import Any
 
 import click
 
+from cli._commands import delete_command, list_command
 from cli._connection import Connection, connection_options, url_alias
-from cli._output import output_option, render, render_page
-from cli._resolve import BUDGET, delete_named, object_path, update_named
+from cli._output import output_option, render
+from cli._resolve import BUDGET, object_path, update_named
 
 COLUMNS = (
     "id", "name", "scope", "target", "period", "enforcement", "limit_usd",
@@ -28,18 +29,14 @@ def budgets() -> None:
     """
 
 
-@budgets.command("list")
-@connection_options
-@output_option
-def list_budgets(api: Connection, output: str) -> None:
-    """List budgets with this period's spend and the month-end forecast.
-
-    \b
-    Example:
-      agentops budgets list -o json
-    """
-    page = api.request("GET", "/budgets", query={"limit": 200})
-    render_page(page, output, COLUMNS)
+list_budgets = list_command(
+    budgets,
+    "/budgets",
+    COLUMNS,
+    "List budgets with this period's spend and the month-end forecast.",
+    "agentops budgets list -o json",
+    query={"limit": 200},
+)
 
 
 def _body(**fields: Any) -> dict[str, Any]:
@@ -129,17 +126,9 @@ def update_budget(
     update_named(api.client(), BUDGET, budget, body, output, COLUMNS)
 
 
-@budgets.command("delete")
-@click.argument("budget", metavar="NAME|ID")
-@connection_options
-def delete_budget(budget: str, api: Connection) -> None:
-    """Delete a budget, by name or id.
-
-    \b
-    Example:
-      agentops budgets delete team-monthly
-    """
-    delete_named(api, BUDGET, budget)
+delete_budget = delete_command(
+    budgets, BUDGET, "Delete a budget, by name or id.", "agentops budgets delete team-monthly"
+)
 
 
 @budgets.command("topup")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
+from cli._commands import delete_command
 from cli._connection import Connection, connection_options
 from cli._output import output_option, render, render_page
-from cli._resolve import AGENT, KEY, delete_named, resolve
+from cli._resolve import AGENT, KEY, resolve
 
 COLUMNS = ("id", "name", "prefix", "scopes", "agent_id", "last_used_at", "expires_at", "revoked_at")
 
@@ -80,14 +81,11 @@ def list_keys(include_revoked: bool, api: Connection, output: str) -> None:
     render_page(page, output, COLUMNS)
 
 
-@keys.command("revoke")
-@click.argument("key", metavar="NAME|ID")
-@connection_options
-def revoke_key(key: str, api: Connection) -> None:
-    """Revoke an API key, by name or id (effective on its next request).
-
-    \b
-    Example:
-      agentops keys revoke ci
-    """
-    delete_named(api, KEY, key, "revoked")
+revoke_key = delete_command(
+    keys,
+    KEY,
+    "Revoke an API key, by name or id (effective on its next request).",
+    "agentops keys revoke ci",
+    verb="revoke",
+    done="revoked",
+)

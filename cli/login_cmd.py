@@ -9,18 +9,13 @@ import click
 
 from agentops.settings import load_settings
 from cli._client import config_path, save_config
-from cli._connection import Connection, api_url_option, save_login
+from cli._connection import Connection, api_url_option, password_option, save_login
 from cli._output import echo, echo_json, output_option, styled
 
 
 @click.command()
 @click.option("--email", default=None, help="Account e-mail (prompted when omitted).")
-@click.option(
-    "--password",
-    envvar="AGENTOPS_PASSWORD",
-    default=None,
-    help="Password (env AGENTOPS_PASSWORD; prompted, hidden, when omitted).",
-)
+@password_option("Password")
 @click.option("--org", default=None, help="Org slug, when the account belongs to several orgs.")
 @click.option(
     "--api-key", default=None, help="Log in with an API key (aoh_…) instead of a password."

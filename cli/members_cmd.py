@@ -5,9 +5,16 @@ from __future__ import annotations
 import click
 
 from cli._client import config_path
-from cli._connection import Connection, api_url_option, connection_options, save_login
-from cli._output import given, output_option, render, render_page
-from cli._resolve import MEMBER, TEAM, delete_named, object_path, resolve, update_named
+from cli._commands import delete_command, list_command
+from cli._connection import (
+    Connection,
+    api_url_option,
+    connection_options,
+    password_option,
+    save_login,
+)
+from cli._output import given, output_option, render
+from cli._resolve import MEMBER, TEAM, object_path, resolve, update_named
 
 ROLES = click.Choice(["owner", "admin", "team_lead", "member", "viewer"])
 COLUMNS = ("id", "email", "role", "team_id", "created_at")
@@ -25,19 +32,14 @@ def members() -> None:
     """
 
 
-@members.command("list")
-@click.option("--role", type=ROLES, default=None, help="Only members with this role.")
-@connection_options
-@output_option
-def list_members(role: str | None, api: Connection, output: str) -> None:
-    """List the org's members.
-
-    \b
-    Example:
-      agentops members list --role admin
-    """
-    page = api.request("GET", "/org-members", query={"role": role})
-    render_page(page, output, COLUMNS)
+list_members = list_command(
+    members,
+    "/org-members",
+    COLUMNS,
+    "List the org's members.",
+    "agentops members list --role admin",
+    filters=[click.option("--role", type=ROLES, default=None, help="Only members with this role.")],
+)
 
 
 @members.command("invite")
@@ -70,12 +72,7 @@ def invite(email: str, role: str, team: str | None, api: Connection, output: str
 
 @members.command("accept")
 @click.option("--token", required=True, help="The invitation token (aoa_…).")
-@click.option(
-    "--password",
-    envvar="AGENTOPS_PASSWORD",
-    default=None,
-    help="New password (env AGENTOPS_PASSWORD; prompted, hidden, when omitted).",
-)
+@password_option("New password")
 @api_url_option
 @output_option
 def accept(token: str, password: str | None, api: Connection, output: str) -> None:
@@ -137,14 +134,11 @@ def update(member: str, role: str | None, team: str | None, api: Connection, out
     update_named(client, MEMBER, member, body, output, COLUMNS)
 
 
-@members.command("remove")
-@click.argument("member", metavar="EMAIL|ID")
-@connection_options
-def remove(member: str, api: Connection) -> None:
-    """Remove a member, by e-mail or id (the last owner cannot be removed).
-
-    \b
-    Example:
-      agentops members remove bob@example.com
-    """
-    delete_named(api, MEMBER, member, "removed")
+remove = delete_command(
+    members,
+    MEMBER,
+    "Remove a member, by e-mail or id (the last owner cannot be removed).",
+    "agentops members remove bob@example.com",
+    verb="remove",
+    done="removed",
+)

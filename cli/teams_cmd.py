@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
+from cli._commands import delete_command, list_command
 from cli._connection import Connection, connection_options
-from cli._output import given, output_option, render, render_page
-from cli._resolve import TEAM, delete_named, update_named
+from cli._output import given, output_option, render
+from cli._resolve import TEAM, update_named
 
 COLUMNS = ("id", "name", "description", "created_at")
 
@@ -22,18 +23,7 @@ def teams() -> None:
     """
 
 
-@teams.command("list")
-@connection_options
-@output_option
-def list_teams(api: Connection, output: str) -> None:
-    """List teams.
-
-    \b
-    Example:
-      agentops teams list
-    """
-    page = api.request("GET", "/teams")
-    render_page(page, output, COLUMNS)
+list_teams = list_command(teams, "/teams", COLUMNS, "List teams.", "agentops teams list")
 
 
 @teams.command("create")
@@ -71,14 +61,9 @@ def update_team(
     update_named(api.client(), TEAM, team, body, output, COLUMNS)
 
 
-@teams.command("delete")
-@click.argument("team", metavar="NAME|ID")
-@connection_options
-def delete_team(team: str, api: Connection) -> None:
-    """Delete a team, by name or id (its agents keep running, without a team).
-
-    \b
-    Example:
-      agentops teams delete payments
-    """
-    delete_named(api, TEAM, team)
+delete_team = delete_command(
+    teams,
+    TEAM,
+    "Delete a team, by name or id (its agents keep running, without a team).",
+    "agentops teams delete payments",
+)
