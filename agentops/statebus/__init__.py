@@ -41,6 +41,7 @@ from agentops.statebus.runs import (
 )
 from agentops.statebus.spend import (
     CounterState,
+    HoldRequest,
     Reservation,
     SpendCounters,
     from_micros,
@@ -67,6 +68,7 @@ __all__ = [
     "Announcement",
     "CounterState",
     "CounterUnavailable",
+    "HoldRequest",
     "KeyDirectoryPublisher",
     "KeyDirectoryReader",
     "KeyEntry",

@@ -50,6 +50,19 @@ class CounterState:
 
 
 @dataclass(frozen=True)
+class HoldRequest:
+    """What a call asks one budget's counter to hold before it goes upstream."""
+
+    budget_id: str
+    period_key: str
+    hold_id: str
+    amount: Decimal
+    limit: Decimal
+    ttl_seconds: float
+    max_calls: int | None = None  # a cap on settled calls plus live holds
+
+
+@dataclass(frozen=True)
 class Reservation:
     ok: bool
     reason: RefusalReason  # "ok", or which limit refused it
@@ -60,17 +73,7 @@ class Reservation:
 class SpendCounters(Protocol):
     """Implemented over Redis (every replica shares it) and in memory (embedded mode)."""
 
-    async def reserve(
-        self,
-        budget_id: str,
-        period_key: str,
-        hold_id: str,
-        amount: Decimal,
-        limit: Decimal,
-        ttl_seconds: float,
-        *,
-        max_calls: int | None = None,
-    ) -> Reservation:
+    async def reserve(self, request: HoldRequest) -> Reservation:
         """Atomically: purge expired holds, then hold ``amount`` if spent + held + amount stays
         within ``limit`` (and settled calls + holds stays within ``max_calls``). Reserving an
         existing hold id again is a no-op that succeeds."""

@@ -11,7 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from agentops.statebus.spend import CounterState, Reservation, from_micros, reservation, to_micros
+from agentops.statebus.spend import (
+    CounterState,
+    HoldRequest,
+    Reservation,
+    from_micros,
+    reservation,
+    to_micros,
+)
 
 
 @dataclass
@@ -40,27 +47,18 @@ class MemorySpendCounters:
         counter.purge(self._clock())
         return counter
 
-    async def reserve(
-        self,
-        budget_id: str,
-        period_key: str,
-        hold_id: str,
-        amount: Decimal,
-        limit: Decimal,
-        ttl_seconds: float,
-        *,
-        max_calls: int | None = None,
-    ) -> Reservation:
-        counter = self._counter(budget_id, period_key)
-        if hold_id in counter.holds:
+    async def reserve(self, request: HoldRequest) -> Reservation:
+        counter = self._counter(request.budget_id, request.period_key)
+        limit, max_calls = request.limit, request.max_calls
+        if request.hold_id in counter.holds:
             return reservation(True, "ok", limit, counter.usage())
         committed = counter.spent + sum(m for m, _ in counter.holds.values())
-        micros, limit_micros = to_micros(amount), to_micros(limit)
+        micros, limit_micros = to_micros(request.amount), to_micros(limit)
         if committed >= limit_micros or committed + micros > limit_micros:
             return reservation(False, "limit", limit, counter.usage())
         if max_calls is not None and counter.calls + len(counter.holds) + 1 > max_calls:
             return reservation(False, "calls", limit, counter.usage())
-        counter.holds[hold_id] = (micros, self._clock() + ttl_seconds)
+        counter.holds[request.hold_id] = (micros, self._clock() + request.ttl_seconds)
         return reservation(True, "ok", limit, counter.usage())
 
     async def settle(

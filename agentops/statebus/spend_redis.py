@@ -20,6 +20,7 @@ from agentops.statebus.errors import CounterUnavailable
 from agentops.statebus.redis_keys import SpendKeys, spend_marker
 from agentops.statebus.spend import (
     CounterState,
+    HoldRequest,
     RefusalReason,
     Reservation,
     from_micros,
@@ -53,27 +54,17 @@ class RedisSpendCounters:
         self._rebuild = client.register_script(spend_lua.REBUILD)
         self._usage = client.register_script(spend_lua.USAGE)
 
-    async def reserve(
-        self,
-        budget_id: str,
-        period_key: str,
-        hold_id: str,
-        amount: Decimal,
-        limit: Decimal,
-        ttl_seconds: float,
-        *,
-        max_calls: int | None = None,
-    ) -> Reservation:
+    async def reserve(self, request: HoldRequest) -> Reservation:
         args: list[str | int] = [
-            hold_id,
-            to_micros(amount),
-            to_micros(limit),
-            int(ttl_seconds * 1000),
-            "" if max_calls is None else max_calls,
+            request.hold_id,
+            to_micros(request.amount),
+            to_micros(request.limit),
+            int(request.ttl_seconds * 1000),
+            "" if request.max_calls is None else request.max_calls,
         ]
-        reply = await self._run(self._reserve, budget_id, period_key, args)
+        reply = await self._run(self._reserve, request.budget_id, request.period_key, args)
         ok, reason, usage = _parse(reply)
-        return reservation(ok, reason, limit, usage)
+        return reservation(ok, reason, request.limit, usage)
 
     async def settle(
         self, budget_id: str, period_key: str, hold_id: str, real_cost: Decimal

@@ -22,6 +22,7 @@ from decimal import Decimal
 from agentops.settings import ProxySettings
 from agentops.statebus import (
     CounterUnavailable,
+    HoldRequest,
     RateLimiter,
     Reservation,
     RunCounters,
@@ -307,13 +308,15 @@ class ControlGate:
             return None
         try:
             result = await self._counters.reserve(
-                hold.budget_id,
-                hold.period_key,
-                hold_id,
-                estimate or Decimal(0),
-                rule.limit_at(self._now()),
-                self._ttl,
-                max_calls=rule.max_calls,
+                HoldRequest(
+                    hold.budget_id,
+                    hold.period_key,
+                    hold_id,
+                    estimate or Decimal(0),
+                    rule.limit_at(self._now()),
+                    self._ttl,
+                    max_calls=rule.max_calls,
+                )
             )
         except CounterUnavailable:
             self._failed("reserve")

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from redis.asyncio import Redis
 
-from agentops.statebus import RedisSpendCounters
+from agentops.statebus import HoldRequest, RedisSpendCounters
 
 LIMIT = Decimal("10")
 AMOUNT = Decimal("0.25")
@@ -25,7 +25,9 @@ async def main(url: str, prefix: str, name: str, attempts: int) -> None:
     committed: list[str] = []
 
     async def one(n: int) -> None:
-        result = await counters.reserve("shared", "p", f"{name}-{n}", AMOUNT, LIMIT, 60)
+        result = await counters.reserve(
+            HoldRequest("shared", "p", f"{name}-{n}", AMOUNT, LIMIT, 60)
+        )
         if result.ok:
             committed.append(str(result.usage.committed))
             await asyncio.sleep(0)

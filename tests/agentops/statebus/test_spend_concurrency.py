@@ -11,7 +11,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from agentops.statebus import RedisSpendCounters
+from agentops.statebus import HoldRequest, RedisSpendCounters
 from tests.agentops.statebus.spend_worker import AMOUNT, LIMIT
 from tests.harness.builders import FakeClock
 
@@ -42,7 +42,7 @@ async def test_200_concurrent_attempts_from_clients_and_processes_never_exceed_t
     seen: list[D] = []
 
     async def attempt(counters: RedisSpendCounters, hold_id: str) -> None:
-        result = await counters.reserve("shared", "p", hold_id, AMOUNT, LIMIT, 60)
+        result = await counters.reserve(HoldRequest("shared", "p", hold_id, AMOUNT, LIMIT, 60))
         if result.ok:
             seen.append(result.usage.committed)
             await counters.settle("shared", "p", hold_id, AMOUNT)
@@ -75,12 +75,18 @@ async def test_holds_of_crashed_callers_are_reclaimed_under_contention(
     clock = FakeClock()
     counters = RedisSpendCounters(aredis, prefix, clock_ms=clock.ms, timeout_seconds=5.0)
     grants = await asyncio.gather(
-        *(counters.reserve("b", "p", f"lost-{n}", D("1"), D("10"), 30) for n in range(50))
+        *(
+            counters.reserve(HoldRequest("b", "p", f"lost-{n}", D("1"), D("10"), 30))
+            for n in range(50)
+        )
     )
     assert sum(g.ok for g in grants) == 10  # then every holder "crashes": nobody settles
     clock.advance(31)
     regrants = await asyncio.gather(
-        *(counters.reserve("b", "p", f"new-{n}", D("1"), D("10"), 30) for n in range(50))
+        *(
+            counters.reserve(HoldRequest("b", "p", f"new-{n}", D("1"), D("10"), 30))
+            for n in range(50)
+        )
     )
     assert sum(g.ok for g in regrants) == 10
     assert (await counters.usage("b", "p")).holds == 10
