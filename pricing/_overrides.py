@@ -56,14 +56,14 @@ def _target_key(models: Mapping[str, ModelPrice], override: PriceOverride) -> st
 def _new_model(override: PriceOverride, default_date: str) -> ModelPrice:
     if override.discount_percent is not None:
         raise ValueError(f"{override.model}: a discount needs a catalogue model to apply to")
-    if override.service_tier != "standard" or not override.explicit_rates():
+    if override.service_tier != "standard" or not override.published():
         raise ValueError(f"{override.model}: a new model needs standard-tier rates")
     return ModelPrice(
         key=override.model,
         provider=override.provider or "custom",
         mode=override.mode,
         effective_date=override.effective_date or default_date,
-        rates={"standard": (RateSet(above=override.above, **override.explicit_rates()),)},
+        rates={"standard": (RateSet(above=override.above, **override.published()),)},
         max_input_tokens=override.max_input_tokens,
         max_output_tokens=override.max_output_tokens,
     )
@@ -76,7 +76,7 @@ def _overridden(model: ModelPrice, override: PriceOverride, default_date: str) -
             raise ValueError(f"{override.model}: discount_percent must be within 0..100")
         factor = (HUNDRED - override.discount_percent) / HUNDRED
         rates = {tier: tuple(_scaled(r, factor) for r in sets) for tier, sets in rates.items()}
-    explicit = override.explicit_rates()
+    explicit = override.published()
     if explicit:
         sets = {r.above: r for r in rates.get(override.service_tier, ())}
         current = sets.get(override.above, RateSet(above=override.above))
@@ -100,4 +100,4 @@ def _scaled(rate_set: RateSet, factor: Decimal) -> RateSet:
 def _with_rates(rate_set: RateSet, values: Mapping[str, Decimal]) -> RateSet:
     merged: dict[str, Decimal | None] = {c: rate_set.get(c) for c in RATE_CLASSES}
     merged.update(values)
-    return RateSet(rate_set.above, **merged)
+    return RateSet(above=rate_set.above, **merged)

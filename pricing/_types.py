@@ -84,14 +84,11 @@ class Cost:
     effective_date: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RateSet:
-    """Published rates for one service tier above one context threshold (input tokens).
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rates:
+    """A rate per class of `RATE_CLASSES`: USD per million tokens (`request`: USD per
+    request); None means not published (not given, for an override)."""
 
-    Values are USD per million tokens (`request`: USD per request); None means not published.
-    """
-
-    above: int = 0
     input: Decimal | None = None
     output: Decimal | None = None
     cached_read: Decimal | None = None
@@ -107,7 +104,15 @@ class RateSet:
         return value
 
     def published(self) -> dict[str, Decimal]:
+        """The rates given, by class, in `RATE_CLASSES` order."""
         return {c: v for c in RATE_CLASSES if (v := self.get(c)) is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class RateSet(Rates):
+    """Published rates for one service tier above one context threshold (input tokens)."""
+
+    above: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,35 +139,22 @@ class ModelPrice:
 
 
 @dataclass(frozen=True, slots=True)
-class PriceOverride:
+class PriceOverride(Rates):
     """An org's own price for a model: a negotiated discount, or rates for a private model.
 
-    Rates are USD per million tokens (`request`: USD per request). `discount_percent` scales
-    every rate the model already has; explicit rates then replace the classes they name.
+    `discount_percent` scales every rate the model already has; the rates given (`published`)
+    then replace the classes they name.
     """
 
     model: str
     provider: str | None = None
     service_tier: str = "standard"
     above: int = 0
-    input: Decimal | None = None
-    output: Decimal | None = None
-    cached_read: Decimal | None = None
-    cache_write_5m: Decimal | None = None
-    cache_write_1h: Decimal | None = None
-    reasoning: Decimal | None = None
-    audio_input: Decimal | None = None
-    audio_output: Decimal | None = None
-    request: Decimal | None = None
     discount_percent: Decimal | None = None
     effective_date: str | None = None
     mode: str = "chat"
     max_input_tokens: int | None = None
     max_output_tokens: int | None = None
-
-    def explicit_rates(self) -> dict[str, Decimal]:
-        values = {c: getattr(self, c) for c in RATE_CLASSES}
-        return {c: v for c, v in values.items() if v is not None}
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,8 @@ RECORD_SCHEMA_VERSION = 1
 
 # Decimal serialised as a string in JSON: exact across the wire.
 Money = Annotated[Decimal, PlainSerializer(lambda d: str(d), return_type=str, when_used="json")]
+# A number of tokens.
+Count = Annotated[int, Field(ge=0)]
 
 
 def unvalidated[M: BaseModel](cls: type[M], **values: Any) -> M:
@@ -69,14 +71,14 @@ class TokenCounts(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    input: int = Field(0, ge=0)
-    output: int = Field(0, ge=0)
-    cached_read: int = Field(0, ge=0)
-    cache_write_5m: int = Field(0, ge=0)
-    cache_write_1h: int = Field(0, ge=0)
-    reasoning: int = Field(0, ge=0)
-    audio_input: int = Field(0, ge=0)
-    audio_output: int = Field(0, ge=0)
+    input: Count = 0
+    output: Count = 0
+    cached_read: Count = 0
+    cache_write_5m: Count = 0
+    cache_write_1h: Count = 0
+    reasoning: Count = 0
+    audio_input: Count = 0
+    audio_output: Count = 0
     # "reported": from the provider's own usage; "estimated": counted by us (tiktoken or the
     # documented approximation for other tokenizers); "none": nothing known.
     source: str = Field("reported", pattern="^(reported|estimated|none)$")
