@@ -136,10 +136,10 @@ class Resolver:
 
     def _lookup(self, name: str, provider: str | None) -> ModelPrice | None:
         if provider is None:
-            return self._get(name)
+            return self.get(name)
         fallback = None
         for prefix in PROVIDER_PREFIXES.get(provider, ("",)):
-            entry = self._get(prefix + name)
+            entry = self.get(prefix + name)
             if entry is None:
                 continue
             if entry.provider == provider:
@@ -148,7 +148,8 @@ class Resolver:
                 fallback = entry
         return fallback
 
-    def _get(self, key: str) -> ModelPrice | None:
+    def get(self, key: str) -> ModelPrice | None:
+        """The entry stored under exactly this key (or alias); no name resolution."""
         entry = self._models.get(key)
         if entry is None and key in self._aliases:
             entry = self._models.get(self._aliases[key])

@@ -22,14 +22,15 @@ from pricing._resolve import Resolver
 from pricing._types import ModelPrice, PriceOverride
 
 
-class PriceTable:
-    """An immutable catalogue of model prices with one version id.
+class PriceTable(Resolver):
+    """An immutable catalogue of model prices with one version id, and the resolver of
+    traffic names to its entries (`resolve`; see `pricing._resolve` for the rules).
 
     `version` is what a cost records; with org overrides applied it is
     `<base version>+<override version>`.
     """
 
-    __slots__ = ("_aliases", "_models", "_resolver", "effective_date", "source", "version")
+    __slots__ = ("effective_date", "source", "version")
 
     def __init__(
         self,
@@ -40,12 +41,10 @@ class PriceTable:
         aliases: Mapping[str, str] | None = None,
         source: Mapping[str, Any] | None = None,
     ) -> None:
-        self._models = dict(models)
-        self._aliases = dict(aliases or {})
+        super().__init__(dict(models), dict(aliases or {}))
         self.version = version
         self.effective_date = effective_date
         self.source: dict[str, Any] = dict(source or {})
-        self._resolver = Resolver(self._models, self._aliases)
 
     def __len__(self) -> int:
         return len(self._models)
@@ -59,22 +58,6 @@ class PriceTable:
     def models(self) -> Iterator[str]:
         """Catalogue keys, e.g. `gpt-4o`, `gemini/gemini-2.5-pro`, `azure/gpt-4o`."""
         return iter(self._models)
-
-    def get(self, key: str) -> ModelPrice | None:
-        """The entry stored under exactly this key (or alias); no name resolution."""
-        entry = self._models.get(key)
-        if entry is None and key in self._aliases:
-            entry = self._models.get(self._aliases[key])
-        return entry
-
-    def resolve(
-        self,
-        model: str,
-        provider: str | None = None,
-        azure_deployments: Mapping[str, str] | None = None,
-    ) -> ModelPrice | None:
-        """The entry pricing a name as traffic sends it; see `pricing._resolve` for rules."""
-        return self._resolver.resolve(model, provider, azure_deployments)
 
     def with_overrides(self, overrides: list[PriceOverride], version: str) -> PriceTable:
         """A new table with an org's prices applied; this table is unchanged."""

@@ -8,11 +8,9 @@ write counts as 5-minute (the default TTL).
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from pricing import Usage
-from proxy import tokenizer
 from proxy.providers import fields as f
 from proxy.providers import refusals
 from proxy.providers.base import (
@@ -20,6 +18,7 @@ from proxy.providers.base import (
     RequestFacts,
     ResponseFacts,
     StreamMeter,
+    json_request,
 )
 from proxy.providers.sse import SseParser
 from proxy.providers.stream_meter import TextStreamMeter
@@ -131,29 +130,25 @@ class AnthropicStreamMeter(TextStreamMeter):
 
 
 def parse_anthropic_request(endpoint: Endpoint, body: bytes) -> RequestFacts:
-    data, error = f.loads(body)
-    if error or not isinstance(data, dict):
-        return RequestFacts(
-            model=endpoint.model_from_path, parse_error=error or "body is not an object"
-        )
-    model = f.text(data, "model") or endpoint.model_from_path
-    facts = RequestFacts(
+    return json_request(endpoint, body, _request_facts)
+
+
+def _request_facts(endpoint: Endpoint, data: dict[str, Any], model: str | None) -> RequestFacts:
+    return RequestFacts(
         model=model,
         stream=data.get("stream") is True or endpoint.streaming_hint,
         max_output_tokens=f.num(data, "max_tokens") or None,
         tool_names=[f.text(t, "name") or f.text(t, "type") or "" for t in f.items(data, "tools")],
         service_tier=f.text(data, "service_tier"),
     )
-    facts.defer_estimate(partial(tokenizer.estimate_prompt_tokens, endpoint.name, data, model))
-    return facts
 
 
 def parse_anthropic_response(status: int, body: bytes) -> ResponseFacts:
     facts = ResponseFacts()
-    data, error = f.loads(body)
-    if error or not isinstance(data, dict):
-        facts.parse_error = error or "body is not an object"
-    elif status >= 400 or data.get("type") == "error":
+    data, facts.parse_error = f.loads_object(body)
+    if data is None:
+        return facts
+    if status >= 400 or data.get("type") == "error":
         error_facts(data, facts)
     else:
         message_facts(data, facts)

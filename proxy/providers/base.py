@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from functools import partial
+from typing import Any, Protocol
 
 from pricing import Usage  # the token classes, as normalised by every adapter
+from proxy import tokenizer
+from proxy.providers import fields
 
 Estimator = Callable[[], tuple[int, bool]]
 
@@ -71,6 +74,23 @@ class RequestFacts:
         if self._estimate is None and self._estimator is not None:
             self._estimate, self._estimator = self._estimator(), None
         return self._estimate
+
+
+def json_request(
+    endpoint: Endpoint,
+    body: bytes,
+    facts_of: Callable[[Endpoint, dict[str, Any], str | None], RequestFacts],
+) -> RequestFacts:
+    """The facts of a JSON request body that names its model (OpenAI's and Anthropic's wire
+    formats): ``facts_of(endpoint, body, model)`` reads the rest; the prompt estimate is
+    deferred. A body that is not a JSON object gives the path's model and the parse error."""
+    data, error = fields.loads_object(body)
+    if data is None:
+        return RequestFacts(model=endpoint.model_from_path, parse_error=error)
+    model = fields.text(data, "model") or endpoint.model_from_path
+    facts = facts_of(endpoint, data, model)
+    facts.defer_estimate(partial(tokenizer.estimate_prompt_tokens, endpoint.name, data, model))
+    return facts
 
 
 @dataclass(slots=True)

@@ -161,11 +161,9 @@ class BedrockAdapter(refusals.RefusesInShape):
             return RequestFacts()
         if endpoint.name == "invoke":
             return an.parse_anthropic_request(endpoint, body)
-        data, error = f.loads(body)
-        if error or not isinstance(data, dict):
-            return RequestFacts(
-                model=endpoint.model_from_path, parse_error=error or "body is not an object"
-            )
+        data, error = f.loads_object(body)
+        if data is None:
+            return RequestFacts(model=endpoint.model_from_path, parse_error=error)
         facts = RequestFacts(
             model=endpoint.model_from_path,
             stream=endpoint.streaming_hint,
@@ -186,10 +184,10 @@ class BedrockAdapter(refusals.RefusesInShape):
             facts.model_served = facts.model_served or endpoint.model_from_path
             return facts
         facts = ResponseFacts(model_served=endpoint.model_from_path)
-        data, error = f.loads(body)
-        if error or not isinstance(data, dict):
-            facts.parse_error = error or "body is not an object"
-        elif status >= 400:
+        data, facts.parse_error = f.loads_object(body)
+        if data is None:
+            return facts
+        if status >= 400:
             facts.error_type = f.text(data, "__type") or f"http_{status}"
             facts.error_message = f.text(data, "message") or f.text(data, "Message")
         else:

@@ -15,6 +15,14 @@ def loads(body: bytes | str) -> tuple[Any, str | None]:
         return None, f"invalid json: {str(exc)[:120]}"
 
 
+def loads_object(body: bytes | str) -> tuple[dict[str, Any], None] | tuple[None, str]:
+    """(the JSON object, None) or (None, a short reason it is not one)."""
+    data, error = loads(body)
+    if error is None and isinstance(data, dict):
+        return data, None
+    return None, error or "body is not an object"
+
+
 def obj(value: Any, *keys: str) -> dict[str, Any]:
     """The dict at ``value[k1][k2]...``, or an empty dict."""
     for key in keys:

@@ -94,11 +94,9 @@ class GeminiAdapter(refusals.RefusesInShape):
     def parse_request(self, endpoint: Endpoint, body: bytes) -> RequestFacts:
         if endpoint.name in ("chat.completions", "responses") or not endpoint.metered:
             return self._openai.parse_request(endpoint, body)
-        data, error = f.loads(body)
-        if error or not isinstance(data, dict):
-            return RequestFacts(
-                model=endpoint.model_from_path, parse_error=error or "body is not an object"
-            )
+        data, error = f.loads_object(body)
+        if data is None:
+            return RequestFacts(model=endpoint.model_from_path, parse_error=error)
         config = f.obj(data, "generationConfig")
         facts = RequestFacts(
             model=endpoint.model_from_path,
@@ -120,9 +118,8 @@ class GeminiAdapter(refusals.RefusesInShape):
         if endpoint.name in ("chat.completions", "responses"):
             return self._openai.parse_response(endpoint, status, body)
         facts = ResponseFacts()
-        data, error = f.loads(body)
-        if error or not isinstance(data, dict):
-            facts.parse_error = error or "body is not an object"
+        data, facts.parse_error = f.loads_object(body)
+        if data is None:
             return facts
         texts: list[str] = []
         chunk_facts(data, facts, texts)

@@ -3,14 +3,12 @@ OpenRouter, xAI, vLLM, Ollama…): one wire format, reported under the host's pr
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
-from proxy import tokenizer
 from proxy.providers import fields as f
 from proxy.providers import openai_wire as wire
 from proxy.providers import refusals
-from proxy.providers.base import Endpoint, RequestFacts, ResponseFacts, StreamMeter
+from proxy.providers.base import Endpoint, RequestFacts, ResponseFacts, StreamMeter, json_request
 from proxy.providers.openai_stream import ChatStreamMeter, ResponsesStreamMeter
 
 # Path suffixes → endpoint names. Suffixes, because the prefix varies by host: /v1 (OpenAI),
@@ -35,13 +33,11 @@ def classify_openai_path(provider: str, method: str, path: str) -> Endpoint:
 def parse_openai_request(endpoint: Endpoint, body: bytes) -> RequestFacts:
     if not endpoint.metered:
         return RequestFacts(model=endpoint.model_from_path)
-    data, error = f.loads(body)
-    if error or not isinstance(data, dict):
-        return RequestFacts(
-            model=endpoint.model_from_path, parse_error=error or "body is not an object"
-        )
-    model = f.text(data, "model") or endpoint.model_from_path
-    facts = RequestFacts(
+    return json_request(endpoint, body, _request_facts)
+
+
+def _request_facts(endpoint: Endpoint, data: dict[str, Any], model: str | None) -> RequestFacts:
+    return RequestFacts(
         model=model,
         stream=data.get("stream") is True,
         include_usage=f.obj(data, "stream_options").get("include_usage") is True,
@@ -50,8 +46,6 @@ def parse_openai_request(endpoint: Endpoint, body: bytes) -> RequestFacts:
         tool_names=_tool_names(data.get("tools")),
         service_tier=f.text(data, "service_tier"),
     )
-    facts.defer_estimate(partial(tokenizer.estimate_prompt_tokens, endpoint.name, data, model))
-    return facts
 
 
 def _max_tokens(data: dict[str, Any]) -> int | None:
@@ -75,9 +69,8 @@ def _tool_names(tools: Any) -> list[str]:
 
 def parse_openai_response(endpoint: Endpoint, status: int, body: bytes) -> ResponseFacts:
     facts = ResponseFacts()
-    data, error = f.loads(body)
-    if error or not isinstance(data, dict):
-        facts.parse_error = error or "body is not an object"
+    data, facts.parse_error = f.loads_object(body)
+    if data is None:
         return facts
     if status >= 400 or ("error" in data and endpoint.name != "responses"):
         wire.error_facts(data, facts)

@@ -11,33 +11,26 @@ from proxy.providers.base import ResponseFacts
 
 def chat_usage(usage: Any) -> Usage | None:
     """``prompt_tokens`` already includes cached tokens and ``completion_tokens`` reasoning."""
-    if not isinstance(usage, dict):
-        return None
-    prompt, completion = (
-        f.obj(usage, "prompt_tokens_details"),
-        f.obj(usage, "completion_tokens_details"),
-    )
-    return Usage(
-        input=f.num(usage, "prompt_tokens"),
-        output=f.num(usage, "completion_tokens"),
-        cached_read=f.num(prompt, "cached_tokens"),
-        cache_write_5m=f.num(prompt, "cache_write_tokens"),
-        reasoning=f.num(completion, "reasoning_tokens"),
-        audio_input=f.num(prompt, "audio_tokens"),
-        audio_output=f.num(completion, "audio_tokens"),
-    )
+    return _usage(usage, "prompt", "completion")
 
 
 def responses_usage(usage: Any) -> Usage | None:
+    """The Responses API's usage: the same as chat's, its fields named input and output."""
+    return _usage(usage, "input", "output")
+
+
+def _usage(usage: Any, given: str, made: str) -> Usage | None:
     if not isinstance(usage, dict):
         return None
-    inp, out = f.obj(usage, "input_tokens_details"), f.obj(usage, "output_tokens_details")
+    read, wrote = f.obj(usage, f"{given}_tokens_details"), f.obj(usage, f"{made}_tokens_details")
     return Usage(
-        input=f.num(usage, "input_tokens"),
-        output=f.num(usage, "output_tokens"),
-        cached_read=f.num(inp, "cached_tokens"),
-        cache_write_5m=f.num(inp, "cache_write_tokens"),
-        reasoning=f.num(out, "reasoning_tokens"),
+        input=f.num(usage, f"{given}_tokens"),
+        output=f.num(usage, f"{made}_tokens"),
+        cached_read=f.num(read, "cached_tokens"),
+        cache_write_5m=f.num(read, "cache_write_tokens"),
+        reasoning=f.num(wrote, "reasoning_tokens"),
+        audio_input=f.num(read, "audio_tokens"),
+        audio_output=f.num(wrote, "audio_tokens"),
     )
 
 
