@@ -35,6 +35,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _one_set[M: BaseModel](model: M, what: str, *names: str) -> M:
+    """``model`` when at least one of the fields ``names`` is set, else the error saying so."""
+    if all(getattr(model, name) is None for name in names):
+        raise ValueError(f"{what} sets {' or '.join(names)}")
+    return model
+
+
 class Scope(_Strict):
     """``org`` covers every call; the others cover calls whose agent has one of ``values``
     (team names, agent names, tags as ``key=value`` or a bare tag, environments, API key ids)."""
@@ -87,9 +94,7 @@ class Loop(_Strict):
 
     @model_validator(mode="after")
     def _something(self) -> Loop:
-        if self.repeats is None and self.context_tokens_over is None:
-            raise ValueError("a loop condition sets repeats or context_tokens_over")
-        return self
+        return _one_set(self, "a loop condition", "repeats", "context_tokens_over")
 
 
 class Conditions(_Strict):
@@ -155,9 +160,7 @@ class RateLimit(_Strict):
 
     @model_validator(mode="after")
     def _something(self) -> RateLimit:
-        if self.requests_per_minute is None and self.tokens_per_minute is None:
-            raise ValueError("a rate limit sets requests_per_minute or tokens_per_minute")
-        return self
+        return _one_set(self, "a rate limit", "requests_per_minute", "tokens_per_minute")
 
 
 class Policy(_Strict):

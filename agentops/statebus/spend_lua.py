@@ -15,30 +15,24 @@ local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+local function drop_hold(id)
+  local amount = redis.call('HGET', KEYS[3], id)
+  if amount then redis.call('HINCRBY', KEYS[1], 'held', int(-tonumber(amount))) end
+  redis.call('HDEL', KEYS[3], id)
+  redis.call('ZREM', KEYS[2], id)
+end
 local function purge(now)
-  local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', int(now))
-  for _, id in ipairs(expired) do
-    local amount = redis.call('HGET', KEYS[3], id)
-    if amount then redis.call('HINCRBY', KEYS[1], 'held', int(-tonumber(amount))) end
-    redis.call('HDEL', KEYS[3], id)
-    redis.call('ZREM', KEYS[2], id)
-  end
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', int(now))) do drop_hold(id) end
 end
 local function usage(reason, ok)
   local v = redis.call('HMGET', KEYS[1], 'spent', 'held', 'calls')
   return {ok, reason, tonumber(v[1] or 0), tonumber(v[2] or 0), tonumber(v[3] or 0),
           redis.call('ZCARD', KEYS[2])}
 end
-local function touch()
+-- After a change: keep the three keys for the retention period, and answer the counter.
+local function changed()
   for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
-end
-local function drop_hold(id)
-  local amount = redis.call('HGET', KEYS[3], id)
-  if amount then
-    redis.call('HINCRBY', KEYS[1], 'held', int(-tonumber(amount)))
-    redis.call('HDEL', KEYS[3], id)
-    redis.call('ZREM', KEYS[2], id)
-  end
+  return usage('ok', 1)
 end
 local now = now_ms()
 purge(now)
@@ -58,8 +52,7 @@ if ARGV[7] ~= '' and u[5] + u[6] + 1 > tonumber(ARGV[7]) then return usage('call
 redis.call('ZADD', KEYS[2], int(now + tonumber(ARGV[6])), ARGV[3])
 redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
 redis.call('HINCRBY', KEYS[1], 'held', ARGV[4])
-touch()
-return usage('ok', 1)
+return changed()
 """
 )
 
@@ -70,8 +63,7 @@ SETTLE = (
 drop_hold(ARGV[3])
 redis.call('HINCRBY', KEYS[1], 'spent', ARGV[4])
 redis.call('HINCRBY', KEYS[1], 'calls', 1)
-touch()
-return usage('ok', 1)
+return changed()
 """
 )
 
@@ -91,8 +83,7 @@ REBUILD = (
 local held = 0
 for _, amount in ipairs(redis.call('HVALS', KEYS[3])) do held = held + tonumber(amount) end
 redis.call('HSET', KEYS[1], 'spent', ARGV[3], 'calls', ARGV[4], 'held', int(held))
-touch()
-return usage('ok', 1)
+return changed()
 """
 )
 
