@@ -9,21 +9,13 @@ from redis.asyncio import Redis
 
 from agentops.statebus.codec import encode_announcement, encode_snapshot
 from agentops.statebus.redis_keys import StateKeys
+from agentops.statebus.redis_publish import versioned_publish
 from agentops.wire.control import ControlSnapshot
 
-# SET only if newer, then PUBLISH, in one script: two control-plane replicas racing on the same
-# org cannot store an older version over a newer one, and a proxy never hears of a version that
-# was not stored. Versions compare as Lua numbers (doubles): exact up to 2**53.
-_PUBLISH = """
-local current = redis.call('HGET', KEYS[2], ARGV[1])
-if current and tonumber(current) >= tonumber(ARGV[2]) then
-  return 0
-end
-redis.call('SET', KEYS[1], ARGV[3])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('PUBLISH', ARGV[4], ARGV[5])
-return 1
-"""
+# SET only if newer, then PUBLISH, in one script (redis_publish.py): two control-plane replicas
+# racing on the same org cannot store an older version over a newer one. KEYS: the org's state,
+# the index. ARGV: org, version, channel, announcement, snapshot.
+_PUBLISH = versioned_publish("redis.call('SET', KEYS[1], ARGV[5])")
 
 
 class RedisStatePublisher:
@@ -40,9 +32,9 @@ class RedisStatePublisher:
             args=[
                 snapshot.org,
                 snapshot.version,
-                encode_snapshot(snapshot),
                 self._keys.channel,
                 encode_announcement(snapshot),
+                encode_snapshot(snapshot),
             ],
         )
         return bool(stored)

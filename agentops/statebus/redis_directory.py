@@ -20,15 +20,12 @@ from agentops.statebus.directory import (
     parse_versions,
 )
 from agentops.statebus.redis_keys import StateKeys
+from agentops.statebus.redis_publish import versioned_publish
 
 # KEYS: entries hash, index hash, the org's id set. ARGV: org, version, channel, announcement,
 # then public id / entry pairs. HDEL one id at a time: unpack() of a long list overflows Lua's
 # stack.
-_PUBLISH_KEYS = """
-local current = redis.call('HGET', KEYS[2], ARGV[1])
-if current and tonumber(current) >= tonumber(ARGV[2]) then
-  return 0
-end
+_PUBLISH_KEYS = versioned_publish("""
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   redis.call('HDEL', KEYS[1], id)
 end
@@ -37,10 +34,7 @@ for i = 5, #ARGV, 2 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
   redis.call('SADD', KEYS[3], ARGV[i])
 end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('PUBLISH', ARGV[3], ARGV[4])
-return 1
-"""
+""")
 
 
 class RedisKeyDirectory:
