@@ -31,7 +31,7 @@ from agentops.statebus.ratelimit import (
 )
 from agentops.statebus.redis_bus import RedisStatePublisher, RedisStateReader
 from agentops.statebus.redis_directory import RedisKeyDirectory
-from agentops.statebus.redis_keys import SpendKeys, StateKeys
+from agentops.statebus.redis_keys import StateKeys, spend_keys
 from agentops.statebus.runs import (
     MemoryRunCounters,
     RedisRunCounters,
@@ -90,7 +90,6 @@ __all__ = [
     "RunCounters",
     "RunState",
     "SpendCounters",
-    "SpendKeys",
     "StateBusError",
     "StateKeys",
     "StatePublisher",
@@ -101,6 +100,7 @@ __all__ = [
     "decode_snapshot",
     "encode_snapshot",
     "from_micros",
+    "spend_keys",
     "to_micros",
     "warm",
 ]

@@ -5,16 +5,26 @@ Kept in one place so the control plane (writer) and the proxies (readers) cannot
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 # ``{prefix}state:index`` shares the ``state:`` namespace with the per-org keys, so an org slug
 # equal to this word would overwrite the index. The control plane reserves the slug.
 RESERVED_ORG = "index"
 
 
-@dataclass(frozen=True)
 class StateKeys:
-    prefix: str
+    """The state bus's and the key directory's names under one prefix."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        # Hash of org -> version of the snapshot stored for it.
+        self.index = f"{prefix}state:index"
+        # Pub/sub channel announcing {org, version} after each accepted publish.
+        self.channel = f"{prefix}state:changed"
+        # Hash of API key public id -> key directory entry (JSON).
+        self.key_entries = f"{prefix}keys"
+        # Hash of org -> version its key directory entries were published at.
+        self.key_index = f"{prefix}keys:index"
+        # Pub/sub channel announcing {org, version} after each accepted key publish.
+        self.key_channel = f"{prefix}keys:changed"
 
     def state(self, org: str) -> str:
         """String key holding the org's latest snapshot as JSON."""
@@ -22,34 +32,9 @@ class StateKeys:
             raise ValueError(f"org slug {RESERVED_ORG!r} is reserved")
         return f"{self.prefix}state:{org}"
 
-    @property
-    def index(self) -> str:
-        """Hash of org -> version of the snapshot stored for it."""
-        return f"{self.prefix}state:index"
-
-    @property
-    def channel(self) -> str:
-        """Pub/sub channel announcing {org, version} after each accepted publish."""
-        return f"{self.prefix}state:changed"
-
-    @property
-    def key_entries(self) -> str:
-        """Hash of API key public id -> key directory entry (JSON)."""
-        return f"{self.prefix}keys"
-
-    @property
-    def key_index(self) -> str:
-        """Hash of org -> version its key directory entries were published at."""
-        return f"{self.prefix}keys:index"
-
     def org_key_ids(self, org: str) -> str:
         """Set of the public ids an org's last publish listed."""
         return f"{self.prefix}keys:org:{org}"
-
-    @property
-    def key_channel(self) -> str:
-        """Pub/sub channel announcing {org, version} after each accepted key publish."""
-        return f"{self.prefix}keys:changed"
 
 
 def spend_marker(prefix: str) -> str:
@@ -58,32 +43,10 @@ def spend_marker(prefix: str) -> str:
     return f"{prefix}spend:rebuilt"
 
 
-@dataclass(frozen=True)
-class SpendKeys:
-    """The three keys of one budget counter; ``period_key`` is ``run:<id>`` for run budgets."""
-
-    prefix: str
-    budget_id: str
-    period_key: str
-
-    @property
-    def _base(self) -> str:
-        return f"{self.prefix}spend:{self.budget_id}:{self.period_key}"
-
-    @property
-    def counter(self) -> str:
-        """Hash {spent, held, calls}: settled micro-dollars, held micro-dollars, settled calls."""
-        return self._base
-
-    @property
-    def holds(self) -> str:
-        """Sorted set of hold ids scored by expiry (ms since the epoch)."""
-        return f"{self._base}:holds"
-
-    @property
-    def amounts(self) -> str:
-        """Hash of hold id -> held micro-dollars."""
-        return f"{self._base}:amounts"
-
-    def all(self) -> list[str]:
-        return [self.counter, self.holds, self.amounts]
+def spend_keys(prefix: str, budget_id: str, period_key: str) -> list[str]:
+    """The three keys of one budget counter (``period_key`` is ``run:<id>`` for run budgets):
+    the hash {spent, held, calls} (settled micro-dollars, held micro-dollars, settled calls),
+    the sorted set of hold ids scored by expiry (ms since the epoch), and the hash of hold id
+    -> held micro-dollars."""
+    base = f"{prefix}spend:{budget_id}:{period_key}"
+    return [base, f"{base}:holds", f"{base}:amounts"]

@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 
 from agentops.statebus import spend_lua
 from agentops.statebus.errors import CounterUnavailable
-from agentops.statebus.redis_keys import SpendKeys, spend_marker
+from agentops.statebus.redis_keys import spend_keys, spend_marker
 from agentops.statebus.spend import (
     CounterState,
     HoldRequest,
@@ -103,7 +103,7 @@ class RedisSpendCounters:
         self, script: Any, budget_id: str, period_key: str, args: Sequence[str | int]
     ) -> Any:
         now = "" if self._clock_ms is None else str(self._clock_ms())
-        keys = SpendKeys(self._prefix, budget_id, period_key).all()
+        keys = spend_keys(self._prefix, budget_id, period_key)
         return await self._call(script(keys=keys, args=[now, self._retain, *args]))
 
 

@@ -7,11 +7,11 @@ import pytest
 from agentops.statebus import (
     Announcement,
     MalformedState,
-    SpendKeys,
     StateKeys,
     decode_announcement,
     decode_snapshot,
     encode_snapshot,
+    spend_keys,
 )
 from tests.harness.builders import budget, rule, snap
 
@@ -29,8 +29,7 @@ def test_the_index_slug_is_reserved_so_no_org_can_overwrite_the_index() -> None:
 
 
 def test_spend_keys_group_one_budget_period() -> None:
-    keys = SpendKeys("p:", "b1", "2025-06")
-    assert keys.all() == [
+    assert spend_keys("p:", "b1", "2025-06") == [
         "p:spend:b1:2025-06",
         "p:spend:b1:2025-06:holds",
         "p:spend:b1:2025-06:amounts",
