@@ -44,21 +44,32 @@ class Connection:
 
 def connect(api_url: str | None, token: str | None, authenticated: bool = True) -> ApiClient:
     """The one place the URL and the token are chosen: given, else saved, else defaults."""
+    if api_url is not None and (token is not None or not authenticated):
+        # All given: nothing on this machine is read (an emergency command from CI or a pager).
+        return ApiClient(_checked_url(api_url), token)
     settings = load_settings()
+    if token is not None or not authenticated:
+        saved = _saved_url(settings)
+        return ApiClient(_checked_url(api_url or saved or default_api_url(settings)), token)
     config = load_config(settings)
-    if authenticated and token is None and not config.get("token"):
+    if not config.get("token"):
         config = _embedded_login(settings, api_url) or config
-    base = _checked_url(api_url or config.get("api_url") or default_api_url(settings))
-    if not authenticated:
-        return ApiClient(base, None)
-    if token is not None:
-        return ApiClient(base, token)
     if not config.get("token"):
         raise NotSignedIn(
             "not signed in: run `agentops login`, or give --token (env AGENTOPS_TOKEN)"
         )
+    base = _checked_url(api_url or config.get("api_url") or default_api_url(settings))
     # The saved login: an expired access token is renewed with its refresh token.
     return ApiClient(base, config["token"], settings=settings)
+
+
+def _saved_url(settings: Settings) -> str | None:
+    """The login file's URL, for a command given its token; an unreadable file is ignored."""
+    try:
+        url = load_config(settings).get("api_url")
+    except NotSignedIn:
+        return None
+    return url if isinstance(url, str) else None
 
 
 def _checked_url(url: str) -> str:

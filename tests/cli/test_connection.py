@@ -101,6 +101,14 @@ def test_a_token_alone_needs_no_login_file(running_url: str, cli_home: Path) -> 
         assert run(*command, "-o", "json", env=env).exit_code == 0
     assert not config_path().exists()
 
+    # Given both, nothing on the machine is read: a broken login file or settings do not matter.
+    config_path().parent.mkdir(parents=True)
+    config_path().write_text("{not json")
+    broken = {**env, "AGENTOPS_PROXY__LISTEN_PORT": "not-a-port"}
+    resumed = run("resume", "--all", "-o", "json", env=broken)
+    assert resumed.exit_code == 0, resumed.output
+    assert org_of(env=broken) == "pager"
+
 
 @pytest.mark.parametrize("token", ["not-a-token", "aoh_nope_nope", "a.b.c"])
 def test_a_malformed_token_is_refused_in_one_line(
