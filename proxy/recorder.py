@@ -12,10 +12,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from mitmproxy import http
-from prometheus_client.metrics import MetricWrapperBase
 
 from agentops.wire.record import CallRecord
 from pricing import billed_counts
@@ -68,7 +67,6 @@ class Record:
         self._count_text = count_text
         self._azure = dict(azure_deployments)
         self._proxy_id = proxy_id
-        self._series = _Series()
 
     async def responseheaders(self, flow: http.HTTPFlow) -> None:
         state = _recordable(flow)
@@ -121,7 +119,7 @@ class Record:
         seq = self._write(record)
         if self._open is not None and state.in_progress_written:
             self._open.remove(str(record.call_id))
-        _observe(record, self._series)
+        _observe(record)
         if self._observer is not None:
             self._observer.record(record, flow.request.headers)
         if state.budget is not None:
@@ -177,38 +175,22 @@ def _recordable(flow: http.HTTPFlow) -> CallState | None:
     return state
 
 
-class _Series:
-    """Each Prometheus child series looked up once: ``labels()`` takes a lock and checks its
-    label values on every call (seven lookups cost a record ~10 us). Bounded: every label value
-    is (provider, status, token class, reason, or a model through ``MODEL_LABEL``)."""
-
-    def __init__(self) -> None:
-        self._children: dict[tuple[object, ...], Any] = {}
-
-    def __call__(self, metric: MetricWrapperBase, *labels: str) -> Any:
-        key = (metric, *labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*labels)
-        return child
-
-
-def _observe(record: CallRecord, series: _Series) -> None:
+def _observe(record: CallRecord) -> None:
     provider, status = record.provider, record.status.value
-    series(metrics.CALLS, provider, status).inc()
+    metrics.CALLS.inc((provider, status))
     model = metrics.MODEL_LABEL(record.model_served or record.model_requested)
     if record.latency_ms is not None:
-        series(metrics.LLM_CALL_DURATION, provider, model, status).observe(record.latency_ms / 1000)
+        metrics.LLM_CALL_DURATION.observe((provider, model, status), record.latency_ms / 1000)
     for token_class, count in billed_counts(record.tokens.usage()).items():
-        series(metrics.LLM_TOKENS, provider, model, token_class).inc(count)
+        metrics.LLM_TOKENS.inc((provider, model, token_class), count)
     if record.cost.total_usd is not None:
-        series(metrics.LLM_COST, provider, model).inc(float(record.cost.total_usd))
+        metrics.LLM_COST.inc((provider, model), float(record.cost.total_usd))
     if record.metered and record.cost.total_usd is None and record.cost.unpriced_reason:
-        series(metrics.UNPRICED_CALLS, provider, record.cost.unpriced_reason).inc()
+        metrics.UNPRICED_CALLS.inc((provider, record.cost.unpriced_reason))
     if record.overhead_ms is not None:
-        metrics.OVERHEAD.observe(record.overhead_ms / 1000)
+        metrics.OVERHEAD.observe((), record.overhead_ms / 1000)
     if record.ttft_ms is not None:
-        series(metrics.TTFT, provider).observe(record.ttft_ms / 1000)
+        metrics.TTFT.observe((provider,), record.ttft_ms / 1000)
 
 
 def _log_call(record: CallRecord) -> None:
