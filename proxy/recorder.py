@@ -70,19 +70,32 @@ class Record:
 
     async def responseheaders(self, flow: http.HTTPFlow) -> None:
         state = _recordable(flow)
-        if state is not None and state.meter is not None and not state.in_progress_written:
-            state.in_progress_written = True
-            # In the spool before the first byte reaches the agent: a crash mid-stream leaves a
-            # visible unfinished call, never nothing.
-            record = self._build(flow, state, in_progress=True)
-            document = record.model_dump_json().encode()
-            if self._open is not None:
-                # Finalised as interrupted from here if the proxy dies before the stream ends;
-                # a stream still running a moment later gets its prompt estimate added then.
-                self._open.add(str(record.call_id), document)
-                loop = asyncio.get_running_loop()
-                loop.call_later(OPEN_ESTIMATE_AFTER_SECONDS, self._estimate_open, flow, state)
-            await self._durable(self._write_document(record, document))
+        if state is None or state.meter is None or state.in_progress_written:
+            return
+        if self._durable_before_response:
+            # fsync'd before the first byte reaches the agent.
+            await self._durable(self._open_stream(flow, state))
+        else:
+            # Written in the loop's next turn, right after the headers (and the chunks that came
+            # with them) are handed over to be sent: off the path to the first byte. A crash in
+            # between loses the stream's record (docs/reliability.md).
+            asyncio.get_running_loop().call_soon(self._open_stream, flow, state)
+
+    def _open_stream(self, flow: http.HTTPFlow, state: CallState) -> int | None:
+        """The stream's ``in_progress`` record: a crash mid-stream leaves a visible unfinished
+        call, never nothing. Skipped once the call has ended (its final record supersedes)."""
+        if state.in_progress_written or state.t_done is not None:
+            return None
+        state.in_progress_written = True
+        record = self._build(flow, state, in_progress=True)
+        document = record.model_dump_json().encode()
+        if self._open is not None:
+            # Finalised as interrupted from here if the proxy dies before the stream ends;
+            # a stream still running a moment later gets its prompt estimate added then.
+            self._open.add(str(record.call_id), document)
+            loop = asyncio.get_running_loop()
+            loop.call_later(OPEN_ESTIMATE_AFTER_SECONDS, self._estimate_open, flow, state)
+        return self._write_document(record, document)
 
     async def response(self, flow: http.HTTPFlow) -> None:
         await self._durable(self._finish(flow))
