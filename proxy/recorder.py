@@ -103,6 +103,10 @@ class Record:
     def error(self, flow: http.HTTPFlow) -> None:
         self._finish(flow)  # the client is gone: nobody to hold the answer from
 
+    def done(self) -> None:
+        if self._open is not None:
+            self._open.close()
+
     def _estimate_open(self, flow: http.HTTPFlow, state: CallState) -> None:
         if self._open is None or state.t_done is not None:
             return  # finished meanwhile: its final record is written, its file removed
