@@ -17,10 +17,10 @@ from typing import Protocol
 from mitmproxy import http
 
 from agentops.wire.record import CallRecord
-from pricing import billed_counts
+from pricing import Usage, billed_counts
 from proxy import capture, metrics
 from proxy.open_calls import OpenCalls
-from proxy.records import CountText, build_record
+from proxy.records import CountText, build_record, record_usage
 from proxy.state import CallState, call_state
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ class Record:
         seq = self._write(record)
         if self._open is not None and state.in_progress_written:
             self._open.remove(str(record.call_id))
-        _observe(record)
+        _observe(record, record_usage(state, record.tokens, in_progress=False))
         if self._observer is not None:
             self._observer.record(record, flow.request.headers)
         if state.budget is not None:
@@ -192,13 +192,13 @@ def _recordable(flow: http.HTTPFlow) -> CallState | None:
     return state
 
 
-def _observe(record: CallRecord) -> None:
+def _observe(record: CallRecord, usage: Usage) -> None:
     provider, status = record.provider, record.status.value
     metrics.CALLS.inc((provider, status))
     model = metrics.MODEL_LABEL(record.model_served or record.model_requested)
     if record.latency_ms is not None:
         metrics.LLM_CALL_DURATION.observe((provider, model, status), record.latency_ms / 1000)
-    for token_class, count in billed_counts(record.tokens.usage()).items():
+    for token_class, count in billed_counts(usage).items():
         metrics.LLM_TOKENS.inc((provider, model, token_class), count)
     if record.cost.total_usd is not None:
         metrics.LLM_COST.inc((provider, model), float(record.cost.total_usd))
