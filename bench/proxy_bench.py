@@ -15,7 +15,9 @@ Every call is the same ~2.5 KB chat request (system prompt, history, one tool). 
 (non-streamed), ``sse`` (a full 50-event stream, sent at once), ``paced`` (the same stream, one
 event per ms: the added time to the first token). Targets: ``direct`` (the mock), ``floor`` and
 ``reverse`` (reverse endpoints), ``floor-tls`` and ``forward-tls`` (CONNECT + TLS interception,
-kept-alive), ``reverse-otel`` (export on), ``litellm``, at concurrency 1, 16 and 64.
+kept-alive), ``reverse-otel`` (export on), ``litellm``, at concurrency 1, 16 and 64; with
+``--baseline TREE``, ``reverse-base`` and ``forward-tls-base`` are another checkout's metered
+proxy (a before/after in one run).
 ``--repeats`` rounds per cell, each running one ``--duration`` window of every target in turn
 (after a warm-up), so that a slow spell of the shared machine hits all targets alike; every
 figure is the median over the rounds, and the targets are checked on ratios to the floor
@@ -25,7 +27,7 @@ measured in the same rounds (PASS / FAIL). Server CPU per call comes from ``/pro
     .venv/bin/python bench/proxy_bench.py [--quick] [--duration S] [--repeats N]
         [--litellm-venv bench/.venv-litellm] [--soak SECONDS] [--only reverse,...]
         [--concurrency 1,16,64] [--kinds json,sse,paced]
-        [--rules 100 --only reverse-rules0,reverse-rules100]
+        [--rules 100 --only reverse-rules0,reverse-rules100] [--baseline TREE]
 
 ``BENCH_GC_YOUNG=20000`` in the environment raises the collector's young threshold of the
 mitmproxy-based servers (the A/B of ``agentops/heap.py``).
@@ -117,6 +119,18 @@ def _start_proxies(
             SERVER_CORE,
             tmp / f"rules{count}.log",
         )  # fmt: skip
+    if args.baseline:
+        # Another checkout's metered proxy (e.g. main's tree, ``git archive main``) on the same
+        # venv: "reverse-base" against "reverse" is a before/after in one interleaved run.
+        home = tmp / "baseline"
+        home.mkdir()
+        runner_base = [PY, *runner[1:-1], str(args.baseline / "bench" / "_servers.py")]
+        servers["baseline"] = _procs.start(
+            "baseline",
+            [*runner_base, "metered", "--mock-port", str(port), "--home", str(home)],
+            SERVER_CORE,
+            tmp / "baseline.log",
+        )
     if args.litellm_venv:
         config = tmp / "litellm.yaml"
         config.write_text(LITELLM_CONFIG.format(port=port, key=API_KEY))
@@ -155,6 +169,10 @@ def make_targets(
         out.append(
             (at(f"reverse-{name}", servers[name], "/openai" + chat), servers[name], ALL_KINDS)
         )
+    if "baseline" in servers:
+        base = servers["baseline"]
+        out.append((at("reverse-base", base, "/openai" + chat), base, ALL_KINDS))
+        out.append((at("forward-tls-base", base, chat, "forward"), base, JSON_ONLY))
     if "litellm" in servers:
         out.append((at("litellm", servers["litellm"], chat), servers["litellm"], ALL_KINDS))
     return out
@@ -303,6 +321,12 @@ def parse_args() -> argparse.Namespace:
         "--debug-python",
         action="store_true",
         help="run the proxies without -O (mitmproxy's debug-only type checks on)",
+    )
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="a checkout whose metered proxy runs as reverse-base and forward-tls-base",
     )
     p.add_argument("--soak", type=float, default=0, help="run only the RSS soak, for S seconds")
     p.add_argument("--only", type=lambda s: s.split(","), default=None, help="targets to run")

@@ -1,8 +1,8 @@
 """Everything that touches mitmproxy's Master and Options, in one place.
 
 mitmproxy's embedding API is not a stable promise (the exact version is pinned in pyproject),
-so the rest of ``proxy/`` sees only ``MitmServer``, ``ensure_ca`` and ``close_upstream``; addons
-see ``HTTPFlow``.
+so the rest of ``proxy/`` sees only ``MitmServer``, ``ensure_ca``, ``close_upstream`` and
+``retarget``; addons see ``HTTPFlow``.
 
 We do not call ``Master.run()``: it swaps the running loop's task factory and exception handler
 for its whole lifetime, which would change the behaviour of everything else sharing the loop
@@ -145,6 +145,19 @@ def close_upstream(f: http.HTTPFlow) -> bool:
         return False
     handler.close_connection(server)
     return True
+
+
+def retarget(request: http.Request, scheme: str, host: str, port: int, path: str) -> None:
+    """Point a request elsewhere: what setting ``scheme``, ``host``, ``port`` and ``path`` one
+    by one does, with the Host header and authority rewritten once instead of twice (each of
+    mitmproxy's host and port setters rewrites them). ``host`` is a str, which mitmproxy's
+    setter keeps as is too."""
+    data = request.data
+    data.scheme = scheme.encode()
+    data.host = host
+    data.port = port
+    data.path = path.encode("utf-8", "surrogateescape")
+    request._update_host_and_authority()
 
 
 Handler = Callable[..., Any]

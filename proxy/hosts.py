@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 def pattern_regex(pattern: str) -> str:
@@ -28,10 +28,16 @@ def _glob(pattern: str) -> str:
     return body.removeprefix("(?s:").removesuffix(r")\Z")
 
 
+# Answers remembered per (host, port): every forward request asks, and ~20 patterns are
+# searched otherwise. Hosts come from clients, so the memo is bounded (cleared when full).
+_MEMO_MAX = 4096
+
+
 @dataclass(frozen=True, slots=True)
 class HostMatcher:
     regexes: tuple[str, ...]
     _compiled: tuple[re.Pattern[str], ...]
+    _memo: dict[tuple[str, int], bool] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_patterns(cls, patterns: Iterable[str]) -> HostMatcher:
@@ -39,5 +45,12 @@ class HostMatcher:
         return cls(regexes, tuple(re.compile(r, re.IGNORECASE) for r in regexes))
 
     def matches(self, host: str, port: int) -> bool:
-        target = f"{host.lower()}:{port}"
-        return any(rex.search(target) for rex in self._compiled)
+        key = (host, port)
+        found = self._memo.get(key)
+        if found is None:
+            target = f"{host.lower()}:{port}"
+            found = any(rex.search(target) for rex in self._compiled)
+            if len(self._memo) >= _MEMO_MAX:
+                self._memo.clear()
+            self._memo[key] = found
+        return found

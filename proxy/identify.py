@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 AGENT_HEADER = "x-agentops-agent"
 RUN_HEADER = "x-agentops-run-id"
 TAGS_HEADER = "x-agentops-tags"
-_PREFIX = "x-agentops-"
+_PREFIX_B = b"x-agentops-"
 UNIDENTIFIED = "unidentified"
 
 
@@ -85,14 +85,13 @@ class Identify:
             flow.response = _refused(verdict, flow)
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
-        headers = flow.request.headers
-        credentials = parse_proxy_authorization(headers.get("proxy-authorization"))
+        read = _take_headers(flow.request.headers)
+        credentials = parse_proxy_authorization(read.get(b"proxy-authorization"))
         credentials = credentials or self._tunnels.get(flow.client_conn)
-        agent_header = clean_name(headers.get(AGENT_HEADER))
-        run_header = clean_name(headers.get(RUN_HEADER))
-        traceparent = headers.get("traceparent")
-        tags = parse_tags(headers.get(TAGS_HEADER))
-        _strip(headers)
+        agent_header = clean_name(read.get(AGENT_HEADER_B))
+        run_header = clean_name(read.get(RUN_HEADER_B))
+        traceparent = read.get(b"traceparent")
+        tags = parse_tags(read.get(TAGS_HEADER_B))
         state = call_state(flow)
         if state is None or flow.response is not None:
             return
@@ -154,10 +153,34 @@ class Identify:
         return self._sessions.run_for(org, agent), "session"
 
 
-def _strip(headers: http.Headers) -> None:
-    headers.pop("proxy-authorization", None)
-    for name in [n for n in headers if n.lower().startswith(_PREFIX)]:
-        headers.pop(name, None)
+AGENT_HEADER_B, RUN_HEADER_B, TAGS_HEADER_B = (
+    name.encode() for name in (AGENT_HEADER, RUN_HEADER, TAGS_HEADER)
+)
+
+
+def _take_headers(headers: http.Headers) -> dict[bytes, str]:
+    """The headers identity reads (lower-cased names; repeats folded with ", " as
+    ``Headers.get`` folds them), with ``Proxy-Authorization`` and every ``X-AgentOps-*`` header
+    removed from the request: one pass over the raw fields instead of a scan per header."""
+    found: dict[bytes, list[bytes]] = {}
+    strip = False
+    for name, value in headers.fields:
+        lower = name.lower()
+        if lower.startswith(_PREFIX_B) or lower == b"proxy-authorization":
+            strip = True
+        elif lower != b"traceparent":
+            continue
+        found.setdefault(lower, []).append(value)
+    if strip:
+        headers.fields = tuple(
+            (name, value)
+            for name, value in headers.fields
+            if not (name.lower().startswith(_PREFIX_B) or name.lower() == b"proxy-authorization")
+        )
+    return {
+        name: ", ".join(v.decode("utf-8", "surrogateescape") for v in values)
+        for name, values in found.items()
+    }
 
 
 CREDENTIALS_REQUIRED = "credentials required (HTTPS_PROXY=http://<agent>:<key>@host:port)"

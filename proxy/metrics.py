@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, Counter, Gauge
 
 from agentops.build_metrics import BUILD_INFO as BUILD_INFO
+from proxy.call_metrics import CallMetrics, CounterSeries, HistogramSeries
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 _TTFT_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -34,42 +35,47 @@ class BoundedLabels:
 
 MODEL_LABEL = BoundedLabels(MAX_MODEL_LABELS)
 
-LLM_TOKENS = Counter(
+# Counted per call on the event loop, exposed at scrape time (``proxy.call_metrics``).
+LLM_TOKENS = CounterSeries(
     "agentops_llm_tokens_total",
     "Tokens of LLM calls by billed class (input, cached_read, cache_write_5m, cache_write_1h, "
     "audio_input, output, reasoning, audio_output); model as served.",
     ["provider", "model", "token_class"],
 )
-LLM_COST = Counter(
+LLM_COST = CounterSeries(
     "agentops_llm_cost_usd_total",
     "Cost of priced LLM calls in USD (unpriced calls: agentops_proxy_unpriced_calls_total).",
     ["provider", "model"],
 )
-LLM_CALL_DURATION = Histogram(
+LLM_CALL_DURATION = HistogramSeries(
     "agentops_llm_call_duration_seconds",
     "Duration of LLM calls as the agent saw them, by provider, model as served and status.",
     ["provider", "model", "status"],
     buckets=_CALL_BUCKETS,
 )
 
-CALLS = Counter(
+CALLS = CounterSeries(
     "agentops_proxy_calls_total", "LLM calls seen by the proxy.", ["provider", "status"]
 )
-UNPRICED_CALLS = Counter(
+UNPRICED_CALLS = CounterSeries(
     "agentops_proxy_unpriced_calls_total",
     "Metered calls whose cost is unknown (unpriced model, no usage).",
     ["provider", "reason"],
 )
-OVERHEAD = Histogram(
+OVERHEAD = HistogramSeries(
     "agentops_proxy_overhead_seconds",
     "Time the proxy itself added to a call (latency minus upstream and upload time).",
+    [],
     buckets=_LATENCY_BUCKETS,
 )
-TTFT = Histogram(
+TTFT = HistogramSeries(
     "agentops_proxy_ttft_seconds",
     "Time to first token of streamed calls, as the agent saw it.",
     ["provider"],
     buckets=_TTFT_BUCKETS,
+)
+REGISTRY.register(
+    CallMetrics(LLM_TOKENS, LLM_COST, LLM_CALL_DURATION, CALLS, UNPRICED_CALLS, OVERHEAD, TTFT)
 )
 OTEL_DROPPED = Counter(
     "agentops_proxy_otel_dropped_calls_total",

@@ -1,12 +1,18 @@
 """Streamed calls still open, kept beside the spool so a crash cannot leave them open forever.
 
-When a streamed call's ``in_progress`` record is written, its document is also written to
-``<spool>/open/<call_id>.json``; the call's final record removes it. A proxy killed mid-stream
-(``kill -9``, OOM) leaves those files behind, and the next start on the same spool turns each
-into a final record with status ``interrupted`` (tokens and cost as the ``in_progress`` record
-knew them: the prompt estimate), appends it to the spool and removes the file, before any call
-is served. Like the spool's own lines, a file whose ``write`` returned survives a killed
-process (the kernel holds it); a torn or unreadable file is logged and removed.
+When a streamed call's ``in_progress`` record is written, its document is also appended to the
+journal ``<spool>/open/journal`` as ``+<document>``; the call's final record appends
+``-<call_id>``. A proxy killed mid-stream (``kill -9``, OOM) leaves a journal behind, and the
+next start on the same spool turns each call added and not removed into a final record with
+status ``interrupted`` (tokens and cost as the ``in_progress`` record knew them: the prompt
+estimate), appends it to the spool and removes the journal, before any call is served. Like
+the spool's own lines, a journal line whose ``write`` returned survives a killed process (the
+kernel holds it); a torn line is logged and skipped.
+
+One ``write`` per event on one open file, instead of a file created and unlinked per stream
+(~0.2 ms of the loop's CPU per stream here). The journal is rewritten with only the calls
+still open (``rename``, atomic) once it passes ``compact_bytes``. Files of an earlier version
+(``<call_id>.json``, one per open call) are finalised the same way.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from agentops.wire.record import CallStatus
 log = logging.getLogger(__name__)
 
 OPEN_DIR = "open"
+JOURNAL = "journal"
+COMPACT_BYTES = 4 << 20
 
 
 class Appender(Protocol):
@@ -31,26 +39,53 @@ class Appender(Protocol):
 
 
 class OpenCalls:
-    def __init__(self, spool_dir: Path) -> None:
+    def __init__(self, spool_dir: Path, compact_bytes: int = COMPACT_BYTES) -> None:
         self.directory = spool_dir / OPEN_DIR
-
-    def _path(self, call_id: str) -> Path:
-        return self.directory / f"{call_id}.json"
+        self._compact_bytes = compact_bytes
+        self._open: dict[str, bytes] = {}  # call id -> its latest document
+        self._fd: int | None = None
+        self._size = 0
 
     def add(self, call_id: str, document: bytes) -> None:
-        try:
-            fd = os.open(self._path(call_id), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        except FileNotFoundError:
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(self._path(call_id), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, document)
-        finally:
-            os.close(fd)
+        """Open (or update: a later document supersedes) the call's entry."""
+        self._append(b"+" + document + b"\n")
+        self._open[call_id] = document
 
     def remove(self, call_id: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self._path(call_id).unlink()
+        if self._open.pop(call_id, None) is not None:
+            self._append(b"-" + call_id.encode() + b"\n")
+
+    @property
+    def journal_bytes(self) -> int:
+        return self._size
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _append(self, line: bytes) -> None:
+        if self._fd is None or self._size + len(line) > self._compact_bytes:
+            self._rewrite()
+        assert self._fd is not None
+        os.write(self._fd, line)
+        self._size += len(line)
+
+    def _rewrite(self) -> None:
+        """A fresh journal holding only the calls open now, swapped in atomically."""
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fresh = self.directory / f"{JOURNAL}.new"
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+        body = b"".join(b"+" + document + b"\n" for document in self._open.values())
+        try:
+            if body:
+                os.write(fd, body)
+            os.replace(fresh, self.directory / JOURNAL)
+        except BaseException:
+            os.close(fd)
+            raise
+        self.close()
+        self._fd, self._size = fd, len(body)
 
     def finalise(self, spool: Appender, now: datetime | None = None) -> int:
         """Spool an ``interrupted`` record for every call a previous process left open;
@@ -59,24 +94,47 @@ class OpenCalls:
             return 0
         ended = now or datetime.now(UTC)
         done = 0
-        for path in sorted(self.directory.glob("*.json")):
-            try:
-                document = json.loads(path.read_bytes())
-            except (OSError, ValueError) as exc:
-                log.error(
-                    "unreadable open-call file removed",
-                    extra={"file": path.name, "error": str(exc)},
-                )
-                path.unlink(missing_ok=True)
-                continue
+        for document in self._left_open():
             if spool.append_json(_interrupted(document, ended)) is not None:
                 done += 1
+        for path in (self.directory / JOURNAL, self.directory / f"{JOURNAL}.new"):
             path.unlink(missing_ok=True)
         if done:
             log.warning(
                 "calls cut by a proxy crash finalised as interrupted", extra={"calls": done}
             )
         return done
+
+    def _left_open(self) -> list[dict[str, Any]]:
+        left: dict[str, dict[str, Any]] = {}
+        journal = self.directory / JOURNAL
+        with contextlib.suppress(FileNotFoundError):
+            for line in journal.read_bytes().splitlines():
+                if line.startswith(b"-"):
+                    left.pop(line[1:].decode("utf-8", "replace"), None)
+                    continue
+                document = _document(line[1:] if line.startswith(b"+") else line, journal.name)
+                if document is not None:
+                    left[str(document.get("call_id"))] = document
+        for path in sorted(self.directory.glob("*.json")):  # an earlier version's files
+            with contextlib.suppress(FileNotFoundError):
+                document = _document(path.read_bytes(), path.name)
+                if document is not None:
+                    left.setdefault(str(document.get("call_id")), document)
+            path.unlink(missing_ok=True)
+        return list(left.values())
+
+
+def _document(raw: bytes, source: str) -> dict[str, Any] | None:
+    try:
+        document = json.loads(raw)
+    except ValueError as exc:
+        log.error("unreadable open-call entry skipped", extra={"file": source, "error": str(exc)})
+        return None
+    if not isinstance(document, dict):
+        log.error("unreadable open-call entry skipped", extra={"file": source})
+        return None
+    return document
 
 
 def _interrupted(document: dict[str, Any], ended: datetime) -> bytes:

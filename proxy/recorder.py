@@ -12,16 +12,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from mitmproxy import http
-from prometheus_client.metrics import MetricWrapperBase
 
 from agentops.wire.record import CallRecord
-from pricing import billed_counts
+from pricing import Usage, billed_counts
 from proxy import capture, metrics
 from proxy.open_calls import OpenCalls
-from proxy.records import CountText, build_record
+from proxy.records import CountText, build_record, record_usage
 from proxy.state import CallState, call_state
 
 log = logging.getLogger(__name__)
@@ -68,29 +67,45 @@ class Record:
         self._count_text = count_text
         self._azure = dict(azure_deployments)
         self._proxy_id = proxy_id
-        self._series = _Series()
 
     async def responseheaders(self, flow: http.HTTPFlow) -> None:
         state = _recordable(flow)
-        if state is not None and state.meter is not None and not state.in_progress_written:
-            state.in_progress_written = True
-            # In the spool before the first byte reaches the agent: a crash mid-stream leaves a
-            # visible unfinished call, never nothing.
-            record = self._build(flow, state, in_progress=True)
-            document = record.model_dump_json().encode()
-            if self._open is not None:
-                # Finalised as interrupted from here if the proxy dies before the stream ends;
-                # a stream still running a moment later gets its prompt estimate added then.
-                self._open.add(str(record.call_id), document)
-                loop = asyncio.get_running_loop()
-                loop.call_later(OPEN_ESTIMATE_AFTER_SECONDS, self._estimate_open, flow, state)
-            await self._durable(self._write_document(record, document))
+        if state is None or state.meter is None or state.in_progress_written:
+            return
+        if self._durable_before_response:
+            # fsync'd before the first byte reaches the agent.
+            await self._durable(self._open_stream(flow, state))
+        else:
+            # Written in the loop's next turn, right after the headers (and the chunks that came
+            # with them) are handed over to be sent: off the path to the first byte. A crash in
+            # between loses the stream's record (docs/reliability.md).
+            asyncio.get_running_loop().call_soon(self._open_stream, flow, state)
+
+    def _open_stream(self, flow: http.HTTPFlow, state: CallState) -> int | None:
+        """The stream's ``in_progress`` record: a crash mid-stream leaves a visible unfinished
+        call, never nothing. Skipped once the call has ended (its final record supersedes)."""
+        if state.in_progress_written or state.t_done is not None:
+            return None
+        state.in_progress_written = True
+        record = self._build(flow, state, in_progress=True)
+        document = record.model_dump_json().encode()
+        if self._open is not None:
+            # Finalised as interrupted from here if the proxy dies before the stream ends;
+            # a stream still running a moment later gets its prompt estimate added then.
+            self._open.add(str(record.call_id), document)
+            loop = asyncio.get_running_loop()
+            loop.call_later(OPEN_ESTIMATE_AFTER_SECONDS, self._estimate_open, flow, state)
+        return self._write_document(record, document)
 
     async def response(self, flow: http.HTTPFlow) -> None:
         await self._durable(self._finish(flow))
 
     def error(self, flow: http.HTTPFlow) -> None:
         self._finish(flow)  # the client is gone: nobody to hold the answer from
+
+    def done(self) -> None:
+        if self._open is not None:
+            self._open.close()
 
     def _estimate_open(self, flow: http.HTTPFlow, state: CallState) -> None:
         if self._open is None or state.t_done is not None:
@@ -121,7 +136,7 @@ class Record:
         seq = self._write(record)
         if self._open is not None and state.in_progress_written:
             self._open.remove(str(record.call_id))
-        _observe(record, self._series)
+        _observe(record, record_usage(state, record.tokens, in_progress=False))
         if self._observer is not None:
             self._observer.record(record, flow.request.headers)
         if state.budget is not None:
@@ -177,38 +192,22 @@ def _recordable(flow: http.HTTPFlow) -> CallState | None:
     return state
 
 
-class _Series:
-    """Each Prometheus child series looked up once: ``labels()`` takes a lock and checks its
-    label values on every call (seven lookups cost a record ~10 us). Bounded: every label value
-    is (provider, status, token class, reason, or a model through ``MODEL_LABEL``)."""
-
-    def __init__(self) -> None:
-        self._children: dict[tuple[object, ...], Any] = {}
-
-    def __call__(self, metric: MetricWrapperBase, *labels: str) -> Any:
-        key = (metric, *labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*labels)
-        return child
-
-
-def _observe(record: CallRecord, series: _Series) -> None:
+def _observe(record: CallRecord, usage: Usage) -> None:
     provider, status = record.provider, record.status.value
-    series(metrics.CALLS, provider, status).inc()
+    metrics.CALLS.inc((provider, status))
     model = metrics.MODEL_LABEL(record.model_served or record.model_requested)
     if record.latency_ms is not None:
-        series(metrics.LLM_CALL_DURATION, provider, model, status).observe(record.latency_ms / 1000)
-    for token_class, count in billed_counts(record.tokens.usage()).items():
-        series(metrics.LLM_TOKENS, provider, model, token_class).inc(count)
+        metrics.LLM_CALL_DURATION.observe((provider, model, status), record.latency_ms / 1000)
+    for token_class, count in billed_counts(usage).items():
+        metrics.LLM_TOKENS.inc((provider, model, token_class), count)
     if record.cost.total_usd is not None:
-        series(metrics.LLM_COST, provider, model).inc(float(record.cost.total_usd))
+        metrics.LLM_COST.inc((provider, model), float(record.cost.total_usd))
     if record.metered and record.cost.total_usd is None and record.cost.unpriced_reason:
-        series(metrics.UNPRICED_CALLS, provider, record.cost.unpriced_reason).inc()
+        metrics.UNPRICED_CALLS.inc((provider, record.cost.unpriced_reason))
     if record.overhead_ms is not None:
-        metrics.OVERHEAD.observe(record.overhead_ms / 1000)
+        metrics.OVERHEAD.observe((), record.overhead_ms / 1000)
     if record.ttft_ms is not None:
-        series(metrics.TTFT, provider).observe(record.ttft_ms / 1000)
+        metrics.TTFT.observe((provider,), record.ttft_ms / 1000)
 
 
 def _log_call(record: CallRecord) -> None:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from agentops.wire.record import CallRecord, CallStatus, CostInfo, TokenCounts, unvalidated
-from pricing import TOKEN_CLASSES, load_bundled_table, price_call
+from pricing import TOKEN_CLASSES, Usage, load_bundled_table, price_call
 from proxy.state import CallState
 
 CountText = Callable[[str, str | None], int]
@@ -57,7 +57,7 @@ def build_record(
     else:
         cost = _cost(
             model_served or state.routed_to or model_requested,  # priced as served
-            tokens,
+            record_usage(state, tokens, in_progress=in_progress),
             endpoint.provider,
             service_tier,
             azure_deployments,
@@ -139,14 +139,22 @@ def _estimate_only(estimate: int | None) -> TokenCounts:
     return unvalidated(TokenCounts, input=estimate, source="estimated")
 
 
+def record_usage(state: CallState, tokens: TokenCounts, *, in_progress: bool) -> Usage:
+    """The token classes of a record's ``tokens`` as pricing takes them: the provider's own
+    ``Usage`` when the record's counts were copied from it (no second object built)."""
+    response = state.response
+    if not in_progress and response is not None and response.usage is not None:
+        return response.usage
+    return tokens.usage()
+
+
 def _cost(
     model: str | None,
-    tokens: TokenCounts,
+    usage: Usage,
     provider: str,
     service_tier: str | None,
     azure_deployments: Mapping[str, str],
 ) -> CostInfo:
-    usage = tokens.usage()
     cost = price_call(
         model,
         usage,

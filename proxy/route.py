@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from mitmproxy import http
 from mitmproxy.proxy import mode_specs
 
+from proxy._mitm import retarget
 from proxy.hosts import HostMatcher
 from proxy.state import CallState, Mode, attach
 
@@ -90,7 +91,7 @@ class Route:
             return  # already addressed where it goes (transparent: the original destination)
         # Each of mitmproxy's host/port setters rewrites the Host header and authority, so the
         # final target (override applied) is worked out first and set once.
-        request.scheme, request.host, request.port, request.path = scheme, host, port, path
+        retarget(request, scheme, host, port, path)
 
     def _on_reverse_listener(self, flow: http.HTTPFlow) -> bool:
         sockname = flow.client_conn.sockname

@@ -6,9 +6,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 
 def loads(body: bytes | str) -> tuple[Any, str | None]:
-    """(value, None) or (None, a short reason)."""
+    """(value, None) or (None, a short reason).
+
+    orjson first (half the CPU of ``json`` on a chat request); what it refuses and ``json``
+    accepts (integers past 64 bits, ``NaN``, a UTF-16 body, a lone surrogate) and every error
+    message still come from ``json``."""
+    try:
+        return orjson.loads(body), None
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(body), None
     except (ValueError, UnicodeDecodeError) as exc:

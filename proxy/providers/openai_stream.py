@@ -72,22 +72,50 @@ class ChatStreamMeter(_SseMeter):
             wire.error_facts(chunk, self._facts)
             return
         facts = self._facts
-        facts.model_served = facts.model_served or f.text(chunk, "model")
-        facts.service_tier = f.text(chunk, "service_tier") or facts.service_tier
+        if not facts.model_served:
+            facts.model_served = f.text(chunk, "model")
+        tier = chunk.get("service_tier")
+        if tier and isinstance(tier, str):
+            facts.service_tier = tier
         if isinstance(chunk.get("usage"), dict):
             facts.usage = wire.chat_usage(chunk["usage"])
-        for choice in f.items(chunk, "choices"):
-            delta = f.obj(choice, "delta")
-            texts = self._choices.setdefault(f.num(choice, "index"), [])
-            self._text(delta.get("content"), texts)
-            self._text(delta.get("refusal"), texts)
-            for call in f.items(delta, "tool_calls"):
-                function = f.obj(call, "function")
-                name = f.text(function, "name")
-                if name:
-                    facts.tool_names.append(name)
-                self._text(function.get("arguments"), texts)
-            facts.finish_reason = f.text(choice, "finish_reason") or facts.finish_reason
+        # One such event per token: the fields' readers (``fields``) are inlined here.
+        choices = chunk.get("choices")
+        for choice in choices if isinstance(choices, list) else ():
+            if isinstance(choice, dict):
+                self._choice(choice)
+            else:
+                self._choices.setdefault(0, [])
+
+    def _choice(self, choice: dict[str, Any]) -> None:
+        index = choice.get("index")
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+            index = 0
+        texts = self._choices.get(index)
+        if texts is None:
+            texts = self._choices[index] = []
+        delta = choice.get("delta")
+        if isinstance(delta, dict):
+            content = delta.get("content")
+            if content and isinstance(content, str):
+                texts.append(content)
+                self._chars += len(content)
+                self._first = True
+            if delta.get("refusal"):
+                self._text(delta["refusal"], texts)
+            if delta.get("tool_calls"):
+                self._tool_calls(delta["tool_calls"], texts)
+        reason = choice.get("finish_reason")
+        if reason and isinstance(reason, str):
+            self._facts.finish_reason = reason
+
+    def _tool_calls(self, calls: Any, texts: list[str]) -> None:
+        for call in calls if isinstance(calls, list) else ():
+            function = f.obj(call, "function")
+            name = f.text(function, "name")
+            if name:
+                self._facts.tool_names.append(name)
+            self._text(function.get("arguments"), texts)
 
 
 _TEXT_DELTAS = frozenset(

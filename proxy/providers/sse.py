@@ -6,13 +6,12 @@ line is kept between feeds. Lines end in LF or CRLF (every provider we meter use
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _MAX_LINE = 16 * 1024 * 1024  # one event this large means we are not reading SSE
 
 
-@dataclass(frozen=True, slots=True)
-class SseEvent:
+class SseEvent(NamedTuple):
     event: str | None
     data: str
 
@@ -29,22 +28,25 @@ class SseParser:
             if len(self._tail) > _MAX_LINE:
                 raise ValueError("SSE line too long")
             return []
-        lines = (self._tail + chunk).split(b"\n")
+        lines = (self._tail + chunk if self._tail else chunk).split(b"\n")
         self._tail = lines.pop()
         events: list[SseEvent] = []
-        for raw in lines:
-            line = raw[:-1] if raw.endswith(b"\r") else raw
+        for line in lines:
+            if line.endswith(b"\r"):
+                line = line[:-1]
             if not line:
                 if self._data:
                     events.append(SseEvent(self._event, "\n".join(self._data)))
-                self._event, self._data = None, []
-                continue
-            field, _, value = line.partition(b":")
-            text = value[1:] if value.startswith(b" ") else value
-            if field == b"data":
-                self._data.append(text.decode("utf-8", "replace"))
-            elif field == b"event":
-                self._event = text.decode("utf-8", "replace")
+                    self._data = []
+                self._event = None
+            elif line.startswith(b"data"):
+                value = _value(line, 4)
+                if value is not None:
+                    self._data.append(value.decode("utf-8", "replace"))
+            elif line.startswith(b"event"):
+                value = _value(line, 5)
+                if value is not None:
+                    self._event = value.decode("utf-8", "replace")
         return events
 
     def close(self) -> list[SseEvent]:
@@ -52,3 +54,17 @@ class SseParser:
         events = self.feed(b"\n\n") if self._tail or self._data else []
         self._tail = b""
         return events
+
+
+def _value(line: bytes, name_length: int) -> bytes | None:
+    """The value of a ``name: value`` line whose name is exactly the ``name_length`` bytes it
+    starts with (``data``, ``data:x``, ``data: x``), or None when the name only starts so."""
+    if len(line) == name_length:
+        return b""
+    if line[name_length] != 0x3A:  # ":"
+        return None
+    return (
+        line[name_length + 2 :]
+        if line[name_length + 1 : name_length + 2] == b" "
+        else (line[name_length + 1 :])
+    )

@@ -61,3 +61,40 @@ def test_an_empty_spool_has_nothing_to_finalise(tmp_path: Path) -> None:
         assert _spooled(spool) == []
     finally:
         spool.close()
+
+
+def test_the_journal_keeps_only_open_calls_when_it_compacts(tmp_path: Path) -> None:
+    calls = [uuid.uuid4() for _ in range(40)]
+    opened = OpenCalls(tmp_path, compact_bytes=4096)
+    for i, call in enumerate(calls):
+        opened.add(str(call), _in_progress(call))
+        opened.add(str(call), _in_progress(call))  # updated: the estimate came in
+        if i % 10:
+            opened.remove(str(call))  # finished
+    assert opened.journal_bytes <= 4096
+    opened.close()
+
+    spool = Spool(tmp_path, max_bytes=1 << 20)
+    spool.open()
+    try:
+        assert OpenCalls(tmp_path).finalise(spool) == 4
+        records = _spooled(spool)
+    finally:
+        spool.close()
+    assert sorted(r.call_id for r in records) == sorted(calls[::10])
+    assert {r.status for r in records} == {CallStatus.INTERRUPTED}
+    assert list(opened.directory.iterdir()) == []
+
+
+def test_open_call_files_of_an_earlier_version_are_finalised(tmp_path: Path) -> None:
+    cut = uuid.uuid4()
+    (tmp_path / "open").mkdir()
+    (tmp_path / "open" / f"{cut}.json").write_bytes(_in_progress(cut))
+    spool = Spool(tmp_path, max_bytes=1 << 20)
+    spool.open()
+    try:
+        assert OpenCalls(tmp_path).finalise(spool) == 1
+        [record] = _spooled(spool)
+    finally:
+        spool.close()
+    assert (record.call_id, record.status) == (cut, CallStatus.INTERRUPTED)

@@ -37,6 +37,15 @@ def test_only_llm_hosts_are_intercepted(host: str, port: int, intercepted: bool)
     assert matcher.matches(host, port) is intercepted
 
 
+def test_remembered_answers_stay_right_past_the_memo_bound() -> None:
+    matcher = HostMatcher.from_patterns(["api.openai.com", "*.openai.azure.com"])
+    hosts = [(f"h{i}.openai.azure.com" if i % 2 else f"h{i}.example.org", 443) for i in range(5000)]
+    for _ in range(2):  # asked again: from the memo, or after it was cleared
+        assert [matcher.matches(h, p) for h, p in hosts] == [i % 2 == 1 for i in range(5000)]
+    assert matcher.matches("api.openai.com", 443)
+    assert not matcher.matches("api.openai.com.example.org", 443)
+
+
 def _basic(value: str) -> str:
     return "Basic " + base64.b64encode(value.encode()).decode()
 
