@@ -15,13 +15,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import (
-    Base,
-    created_column,
-    id_column,
-    org_column,
-    updated_column,
-)
+from control_plane.store.tables._base import Base, OrgOwned, Timestamped, created_column, id_column
 from control_plane.store.tables.calls import ExactMoney
 
 BUDGET_SCOPES = ("org", "team", "agent", "run")
@@ -32,7 +26,7 @@ ALERT_EVENT_KINDS = ("threshold", "auto_pause")
 Percent = ExactMoney
 
 
-class Budget(Base):
+class Budget(OrgOwned, Timestamped, Base):
     __tablename__ = "budgets"
     __table_args__ = (
         UniqueConstraint("org_id", "name"),
@@ -42,8 +36,6 @@ class Budget(Base):
         Index(None, "org_id", "id"),
     )
 
-    id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = org_column()
     name: Mapped[str] = mapped_column(String(200))
     scope: Mapped[str] = mapped_column(String(10))
     # Targets by id, so renaming a team or an agent keeps its budgets; names are resolved when
@@ -66,8 +58,6 @@ class Budget(Base):
     hard: Mapped[bool] = mapped_column(default=False)
     # The period in which this budget paused its scope, until the worker resumes it.
     paused_period_key: Mapped[str | None] = mapped_column(String(80))
-    created_at: Mapped[datetime] = created_column()
-    updated_at: Mapped[datetime] = updated_column()
 
 
 class BudgetAlertEvent(Base):

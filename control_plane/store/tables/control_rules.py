@@ -14,19 +14,13 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import (
-    Base,
-    created_column,
-    id_column,
-    org_column,
-    updated_column,
-)
+from control_plane.store.tables._base import Base, OrgOwned, created_column, updated_column
 
 CONTROL_SCOPES = ("org", "team", "agent", "key")
 CONTROL_ACTIONS = ("kill", "pause")
 
 
-class ControlRule(Base):
+class ControlRule(OrgOwned, Base):
     __tablename__ = "control_rules"
     __table_args__ = (
         CheckConstraint(f"scope IN {CONTROL_SCOPES!r}", name="scope"),
@@ -44,8 +38,6 @@ class ControlRule(Base):
         ),
     )
 
-    id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = org_column()
     scope: Mapped[str] = mapped_column(String(10))
     target: Mapped[str] = mapped_column(
         String(200)
