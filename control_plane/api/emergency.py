@@ -7,6 +7,7 @@ from typing import Literal
 
 from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
+from control_plane.schemas.common import from_row
 from control_plane.schemas.emergency import (
     ControlRuleOut,
     EmergencyRequest,
@@ -121,16 +122,4 @@ def _result(
 
 
 def rule_out(rule: ControlRule) -> ControlRuleOut:
-    return ControlRuleOut.model_validate(
-        {
-            "id": rule.id,
-            "scope": rule.scope,
-            "target": rule.target,
-            "action": rule.action,
-            "reason": rule.reason,
-            "reference": rule.reference,
-            "created_by": rule.created_by_label or rule.created_by,
-            "created_at": rule.created_at,
-            "lifted_at": rule.lifted_at,
-        }
-    )
+    return from_row(ControlRuleOut, rule, created_by=rule.created_by_label or rule.created_by)
