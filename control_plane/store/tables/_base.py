@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, Numeric, Uuid
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, MetaData, Numeric, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -90,6 +90,11 @@ def created_column() -> Mapped[datetime]:
     # Python-side defaults, not server defaults: inserts need no RETURNING, which matters
     # under row-level security (RETURNING re-checks the SELECT policy).
     return mapped_column(default=utcnow)
+
+
+def one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    """CHECK that ``column`` holds one of ``values`` (the constraint is named after the column)."""
+    return CheckConstraint(f"{column} IN {values!r}", name=column)
 
 
 class OrgOwned:

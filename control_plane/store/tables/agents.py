@@ -5,20 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, OrgOwned, Timestamped
+from control_plane.store.tables._base import Base, OrgOwned, Timestamped, one_of
 
 AGENT_STATUSES = ("active", "paused", "killed")
 
 
 class Agent(OrgOwned, Timestamped, Base):
     __tablename__ = "agents"
-    __table_args__ = (
-        UniqueConstraint("org_id", "name"),
-        CheckConstraint(f"status IN {AGENT_STATUSES!r}", name="status"),
-    )
+    __table_args__ = (UniqueConstraint("org_id", "name"), one_of("status", AGENT_STATUSES))
 
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(String(1000))

@@ -10,10 +10,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, OrgOwned, Timestamped, utcnow
+from control_plane.store.tables._base import Base, OrgOwned, Timestamped, one_of, utcnow
 
 DELIVERY_STATUSES = ("pending", "delivered", "dead")
 
@@ -21,7 +21,7 @@ DELIVERY_STATUSES = ("pending", "delivered", "dead")
 class AlertDelivery(OrgOwned, Timestamped, Base):
     __tablename__ = "alert_deliveries"
     __table_args__ = (
-        CheckConstraint(f"status IN {DELIVERY_STATUSES!r}", name="status"),
+        one_of("status", DELIVERY_STATUSES),
         Index(None, "status", "next_attempt_at"),
         Index(None, "org_id", "id"),
         # A policy alert is queued once per channel: the lookup before queueing and the

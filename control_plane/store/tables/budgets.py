@@ -15,7 +15,14 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, OrgOwned, Timestamped, created_column, id_column
+from control_plane.store.tables._base import (
+    Base,
+    OrgOwned,
+    Timestamped,
+    created_column,
+    id_column,
+    one_of,
+)
 from control_plane.store.tables.calls import ExactMoney
 
 BUDGET_SCOPES = ("org", "team", "agent", "run")
@@ -30,8 +37,8 @@ class Budget(OrgOwned, Timestamped, Base):
     __tablename__ = "budgets"
     __table_args__ = (
         UniqueConstraint("org_id", "name"),
-        CheckConstraint(f"scope IN {BUDGET_SCOPES!r}", name="scope"),
-        CheckConstraint(f"period IN {BUDGET_PERIODS!r}", name="period"),
+        one_of("scope", BUDGET_SCOPES),
+        one_of("period", BUDGET_PERIODS),
         CheckConstraint("limit_usd >= 0", name="limit_usd"),
         Index(None, "org_id", "id"),
     )
@@ -64,7 +71,7 @@ class BudgetAlertEvent(Base):
     __tablename__ = "budget_alert_events"
     __table_args__ = (
         UniqueConstraint("budget_id", "period_key", "kind", "threshold"),
-        CheckConstraint(f"kind IN {ALERT_EVENT_KINDS!r}", name="kind"),
+        one_of("kind", ALERT_EVENT_KINDS),
     )
 
     id: Mapped[uuid.UUID] = id_column()

@@ -11,10 +11,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, OrgOwned, created_column, updated_column
+from control_plane.store.tables._base import Base, OrgOwned, created_column, one_of, updated_column
 
 CONTROL_SCOPES = ("org", "team", "agent", "key")
 CONTROL_ACTIONS = ("kill", "pause")
@@ -23,8 +23,8 @@ CONTROL_ACTIONS = ("kill", "pause")
 class ControlRule(OrgOwned, Base):
     __tablename__ = "control_rules"
     __table_args__ = (
-        CheckConstraint(f"scope IN {CONTROL_SCOPES!r}", name="scope"),
-        CheckConstraint(f"action IN {CONTROL_ACTIONS!r}", name="action"),
+        one_of("scope", CONTROL_SCOPES),
+        one_of("action", CONTROL_ACTIONS),
         # One rule in force per target: the partial index is what makes two admins racing on
         # the same agent end with one rule, not two.
         Index(

@@ -20,10 +20,7 @@ from control_plane.store.tables.calls import ExactMoney
 
 class CostCorrection(OrgOwned, Base):
     __tablename__ = "cost_corrections"
-    __table_args__ = (
-        Index(None, "org_id", "batch_id"),
-        Index(None, "org_id", "call_id"),
-    )
+    __table_args__ = (Index(None, "org_id", "batch_id"), Index(None, "org_id", "call_id"))
 
     call_id: Mapped[uuid.UUID] = mapped_column()
     call_started_at: Mapped[datetime] = mapped_column()

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, OrgOwned, Timestamped
+from control_plane.store.tables._base import Base, OrgOwned, Timestamped, one_of
 
 ROLES = ("owner", "admin", "team_lead", "member", "viewer")
 
 
 class OrganizationMember(OrgOwned, Timestamped, Base):
     __tablename__ = "organization_members"
-    __table_args__ = (
-        UniqueConstraint("org_id", "user_id"),
-        CheckConstraint(f"role IN {ROLES!r}", name="role"),
-    )
+    __table_args__ = (UniqueConstraint("org_id", "user_id"), one_of("role", ROLES))
 
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, String, Text, UniqueConstraint
+from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, OrgOwned, Timestamped
+from control_plane.store.tables._base import Base, OrgOwned, Timestamped, one_of
 
 CHANNEL_KINDS = ("webhook", "slack", "email")
 
 
 class NotificationChannel(OrgOwned, Timestamped, Base):
     __tablename__ = "notification_channels"
-    __table_args__ = (
-        UniqueConstraint("org_id", "name"),
-        CheckConstraint(f"kind IN {CHANNEL_KINDS!r}", name="kind"),
-    )
+    __table_args__ = (UniqueConstraint("org_id", "name"), one_of("kind", CHANNEL_KINDS))
 
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(10))
