@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,12 +10,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, Table, and_, case, cast, exists, func, or_, select
+from sqlalchemy import String, Table, case, cast, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.store.calls import bulk_params, bulk_statement
-from control_plane.store.pagination import InvalidCursorError, Page
+from control_plane.store.pagination import Keyset, Page
 from control_plane.store.tables import Call, Run
+from control_plane.store.types import Span
 
 RUNS: Table = Run.__table__  # type: ignore[assignment]
 ADDED = ("calls", "in_progress", "errors", "input_tokens", "output_tokens", "cost_usd",
@@ -51,12 +49,12 @@ def _add_deltas(insert: Any, least: Any = func.min, greatest: Any = func.max) ->
     return insert.on_conflict_do_update(index_elements=["id"], set_=set_)
 
 
+_NEWEST_FIRST = Keyset("started_at", Run.started_at, Run.id, datetime.fromisoformat)
+_COSTLIEST_FIRST = Keyset("cost", Run.cost_usd, Run.id, Decimal)
+
+
 @dataclass(frozen=True)
-class RunFilters:
-    start: datetime
-    end: datetime
-    agent_id: uuid.UUID | None = None
-    team_id: uuid.UUID | None = None
+class RunFilters(Span):
     status: str | None = None
     model: str | None = None
     provider: str | None = None
@@ -99,15 +97,8 @@ async def list_runs(
         if f.provider is not None:
             calls = calls.where(Call.provider == f.provider)
         stmt = stmt.where(exists(calls))
-    key = Run.cost_usd if sort == "cost" else Run.started_at
-    if cursor is not None:
-        value, last_id = _decode(cursor, sort)
-        stmt = stmt.where(or_(key < value, and_(key == value, Run.id < last_id)))
-    stmt = stmt.order_by(key.desc(), Run.id.desc()).limit(limit + 1)
-    rows = list((await session.execute(stmt)).scalars().all())
-    items = rows[:limit]
-    next_cursor = _encode(items[-1], sort) if len(rows) > limit else None
-    return Page(items=items, next_cursor=next_cursor)
+    order = _COSTLIEST_FIRST if sort == "cost" else _NEWEST_FIRST
+    return await order.page(session, stmt, cursor, limit)
 
 
 async def get_run(session: AsyncSession, org_id: uuid.UUID, ref: str) -> Run | None:
@@ -129,24 +120,6 @@ async def list_recent_runs(
         .limit(limit)
     )
     return list((await session.execute(stmt)).scalars().all())
-
-
-def _encode(run: Run, sort: str) -> str:
-    value = str(run.cost_usd) if sort == "cost" else run.started_at.isoformat()
-    raw = json.dumps([sort, value, str(run.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        kind, value, last_id = json.loads(raw)
-        if kind != sort:
-            raise ValueError("cursor of another sort order")
-        parsed = Decimal(value) if sort == "cost" else datetime.fromisoformat(value)
-        return parsed, uuid.UUID(last_id)
-    except (ValueError, TypeError, binascii.Error, ArithmeticError) as exc:
-        raise InvalidCursorError("cursor is not valid") from exc
 
 
 async def get_run_cost(session: AsyncSession, run_pk: uuid.UUID) -> Decimal | None:
