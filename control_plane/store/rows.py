@@ -9,6 +9,7 @@ Like every store function they flush and never commit: the handler owns the tran
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -41,6 +42,18 @@ async def find_row[T](
     if lock:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def list_rows[T](
+    session: AsyncSession,
+    model: type[T],
+    *where: ColumnElement[bool],
+    order_by: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]],
+    limit: int | None = None,
+) -> list[T]:
+    """The rows of ``model`` that match ``where``, in ``order_by`` order (at most ``limit``)."""
+    stmt = select(model).where(*where).order_by(*order_by).limit(limit)
+    return list((await session.execute(stmt)).scalars().all())
 
 
 async def find_owning_org(

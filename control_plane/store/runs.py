@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.store.calls import bulk_params, bulk_statement
 from control_plane.store.pagination import Keyset, Page
+from control_plane.store.rows import list_rows
 from control_plane.store.tables import Call, Run
 from control_plane.store.types import Span
 
@@ -113,13 +114,8 @@ async def get_run(session: AsyncSession, org_id: uuid.UUID, ref: str) -> Run | N
 async def list_recent_runs(
     session: AsyncSession, org_id: uuid.UUID, agent_id: uuid.UUID, limit: int = 5
 ) -> list[Run]:
-    stmt = (
-        select(Run)
-        .where(Run.org_id == org_id, Run.agent_id == agent_id)
-        .order_by(Run.started_at.desc())
-        .limit(limit)
-    )
-    return list((await session.execute(stmt)).scalars().all())
+    match = (Run.org_id == org_id, Run.agent_id == agent_id)
+    return await list_rows(session, Run, *match, order_by=[Run.started_at.desc()], limit=limit)
 
 
 async def get_run_cost(session: AsyncSession, run_pk: uuid.UUID) -> Decimal | None:
