@@ -10,12 +10,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.store.labels import labels_by_id
 from control_plane.store.pagination import Keyset, Page
-from control_plane.store.runs import RunFilters
+from control_plane.store.rows import where_given
+from control_plane.store.runs import RunFilters, where_filters
 from control_plane.store.tables import Call, Run
 
 _NEWEST_FIRST = Keyset("calls", Call.started_at, Call.call_id, datetime.fromisoformat)
@@ -39,28 +40,14 @@ async def list_calls(
 ) -> Page[Call]:
     """Calls started in the range, newest first, keyset-paginated."""
     f = filters
-    stmt = select(Call).where(
-        Call.org_id == org_id, Call.started_at >= f.start, Call.started_at < f.end
-    )
-    for column, value in (
-        (Call.agent_id, f.agent_id),
-        (Call.team_id, f.team_id),
+    stmt = where_given(
+        where_filters(select(Call), Call, org_id, f, tags=Call.record["tags"]),
         (Call.run_pk, f.run_pk),
-        (Call.status, f.status),
         (Call.model, f.model),
         (Call.provider, f.provider),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
+    )
     if f.priced is not None:
         stmt = stmt.where(Call.cost_usd.is_not(None) if f.priced else Call.cost_usd.is_(None))
-    if f.min_cost is not None:
-        stmt = stmt.where(Call.cost_usd >= f.min_cost)
-    if f.max_cost is not None:
-        stmt = stmt.where(Call.cost_usd <= f.max_cost)
-    if f.tag is not None:
-        tags = cast(Call.record["tags"], String)
-        stmt = stmt.where(tags.icontains(f.tag, autoescape=True))
     return await _NEWEST_FIRST.page(session, stmt, cursor, limit)
 
 

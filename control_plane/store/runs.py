@@ -10,12 +10,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, Table, case, cast, exists, func, or_, select
+from sqlalchemy import Select, String, Table, case, cast, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.store.calls import bulk_params, bulk_statement
 from control_plane.store.pagination import Keyset, Page
-from control_plane.store.rows import list_rows
+from control_plane.store.rows import list_rows, where_given
 from control_plane.store.tables import Call, Run
 from control_plane.store.types import Span
 
@@ -75,22 +75,7 @@ async def list_runs(
 ) -> Page[Run]:
     """Runs started in the range, newest (or costliest) first, keyset-paginated."""
     f = filters
-    stmt = select(Run).where(
-        Run.org_id == org_id, Run.started_at >= f.start, Run.started_at < f.end
-    )
-    for column, value in (
-        (Run.agent_id, f.agent_id),
-        (Run.team_id, f.team_id),
-        (Run.status, f.status),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if f.min_cost is not None:
-        stmt = stmt.where(Run.cost_usd >= f.min_cost)
-    if f.max_cost is not None:
-        stmt = stmt.where(Run.cost_usd <= f.max_cost)
-    if f.tag is not None:
-        stmt = stmt.where(cast(Run.tags, String).icontains(f.tag, autoescape=True))
+    stmt = where_filters(select(Run), Run, org_id, f, tags=Run.tags)
     if f.model is not None or f.provider is not None:
         calls = select(Call.call_id).where(Call.org_id == org_id, Call.run_pk == Run.id)
         if f.model is not None:
@@ -100,6 +85,27 @@ async def list_runs(
         stmt = stmt.where(exists(calls))
     order = _COSTLIEST_FIRST if sort == "cost" else _NEWEST_FIRST
     return await order.page(session, stmt, cursor, limit)
+
+
+def where_filters[S: Select[*tuple[Any, ...]]](
+    stmt: S, table: type[Run] | type[Call], org_id: uuid.UUID, f: RunFilters, tags: Any
+) -> S:
+    """``stmt`` narrowed by what the run and call filters share: the org's rows started in the
+    range, of the agent, team and status given, within the cost bounds, with the tag (in
+    ``tags``, a JSON column)."""
+    stmt = where_given(
+        stmt.where(table.org_id == org_id, table.started_at >= f.start, table.started_at < f.end),
+        (table.agent_id, f.agent_id),
+        (table.team_id, f.team_id),
+        (table.status, f.status),
+    )
+    if f.min_cost is not None:
+        stmt = stmt.where(table.cost_usd >= f.min_cost)
+    if f.max_cost is not None:
+        stmt = stmt.where(table.cost_usd <= f.max_cost)
+    if f.tag is not None:
+        stmt = stmt.where(cast(tags, String).icontains(f.tag, autoescape=True))
+    return stmt
 
 
 async def get_run(session: AsyncSession, org_id: uuid.UUID, ref: str) -> Run | None:
