@@ -90,6 +90,17 @@ def where_given[S: Select[*tuple[Any, ...]]](
     return stmt
 
 
+def where_within[S: Select[*tuple[Any, ...]]](
+    stmt: S, column: InstrumentedAttribute[Any], start: Any, end: Any
+) -> S:
+    """``stmt`` narrowed to ``start <= column < end``, each bound when given (not None)."""
+    if start is not None:
+        stmt = stmt.where(column >= start)
+    if end is not None:
+        stmt = stmt.where(column < end)
+    return stmt
+
+
 async def list_page[T](
     session: AsyncSession,
     stmt: Select[T],

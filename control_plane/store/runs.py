@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.store.calls import bulk_params, bulk_statement
 from control_plane.store.pagination import Keyset, Page
-from control_plane.store.rows import list_rows, where_given
+from control_plane.store.rows import list_rows, where_given, where_within
 from control_plane.store.tables import Call, Run
 from control_plane.store.types import Span
 
@@ -94,7 +94,7 @@ def where_filters[S: Select[*tuple[Any, ...]]](
     range, of the agent, team and status given, within the cost bounds, with the tag (in
     ``tags``, a JSON column)."""
     stmt = where_given(
-        stmt.where(table.org_id == org_id, table.started_at >= f.start, table.started_at < f.end),
+        where_within(stmt.where(table.org_id == org_id), table.started_at, f.start, f.end),
         (table.agent_id, f.agent_id),
         (table.team_id, f.team_id),
         (table.status, f.status),
