@@ -114,9 +114,8 @@ class ApiRequest:
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
     ) -> None:
-        await audit.record(
-            session, self.principal, action, entity_type, entity_id, before=before, after=after
-        )
+        entry = audit.AuditEntry(action, entity_type, entity_id, before, after)
+        await audit.record(session, self.principal, entry)
 
 
 def make_handler(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

@@ -16,7 +16,7 @@ from control_plane.schemas.emergency import (
     ProxyOut,
     ResumeRequest,
 )
-from control_plane.services import control_state, emergency
+from control_plane.services import audit, control_state, emergency
 from control_plane.store import control_rules, orgs, proxies
 from control_plane.store.tables import ControlRule, ProxyHeartbeat, utcnow
 from control_plane.store.types import AsyncSession
@@ -100,14 +100,7 @@ async def _act(req: ApiRequest, action: Literal["kill", "pause"]) -> EmergencyRe
 
 async def _audit(req: ApiRequest, session: AsyncSession, outcome: emergency.AppliedChanges) -> None:
     for entry in outcome.changes.audit:
-        await req.audit(
-            session,
-            entry.action,
-            entry.entity_type,
-            entry.entity_id,
-            before=entry.before,
-            after=entry.after,
-        )
+        await audit.record(session, req.principal, entry)
 
 
 def _result(
