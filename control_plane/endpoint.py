@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -24,7 +24,9 @@ from control_plane.auth.permissions import Permission, is_allowed
 from control_plane.auth.principal import Principal
 from control_plane.errors import BadRequestError, ForbiddenError, NotFoundError
 from control_plane.ratelimit_check import enforce_rate_limits
+from control_plane.schemas.common import PageQuery
 from control_plane.services import audit
+from control_plane.store.pagination import Page
 from control_plane.store.types import AsyncSession
 from control_plane.validation import check_depth, check_path, check_text, validation_error
 
@@ -47,6 +49,14 @@ class Route:
     # Non-JSON representations a handler may return as a ready response (e.g. text/csv);
     # documented in the OpenAPI document beside the JSON model.
     other_media_types: tuple[str, ...] = ()
+
+
+class Lister[T](Protocol):
+    """A store function that lists one page of an org's rows (``OrgTable.page``)."""
+
+    def __call__(
+        self, session: AsyncSession, org_id: uuid.UUID, *, cursor: str | None, limit: int
+    ) -> Awaitable[Page[T]]: ...
 
 
 @dataclass
@@ -89,6 +99,11 @@ class ApiRequest:
         ) as session:
             yield session
 
+    async def page_of[T](self, session: AsyncSession, lister: Lister[T]) -> Page[T]:
+        """The page of the org's rows ``lister`` gives at the query's cursor and limit."""
+        query = self.query_as(PageQuery)
+        return await lister(session, self.principal.org_id, cursor=query.cursor, limit=query.limit)
+
     async def audit(
         self,
         session: AsyncSession,
@@ -99,9 +114,8 @@ class ApiRequest:
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
     ) -> None:
-        await audit.record(
-            session, self.principal, action, entity_type, entity_id, before=before, after=after
-        )
+        entry = audit.AuditEntry(action, entity_type, entity_id, before, after)
+        await audit.record(session, self.principal, entry)
 
 
 def make_handler(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

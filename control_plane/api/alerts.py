@@ -15,7 +15,6 @@ from control_plane.schemas.alerts import (
     DeliveryPage,
     DeliveryQuery,
 )
-from control_plane.schemas.common import PageQuery
 from control_plane.services import alerts as rules
 from control_plane.services.audit import snapshot
 from control_plane.store import alerts
@@ -38,11 +37,8 @@ async def create_channel(req: ApiRequest) -> ChannelCreated:
 
 
 async def list_channels(req: ApiRequest) -> ChannelPage:
-    query = req.query_as(PageQuery)
     async with req.transaction() as session:
-        page = await alerts.list_channels(
-            session, req.principal.org_id, cursor=query.cursor, limit=query.limit
-        )
+        page = await req.page_of(session, alerts.list_channels)
     return ChannelPage(
         items=[rules.channel_out(c) for c in page.items], next_cursor=page.next_cursor
     )

@@ -16,7 +16,6 @@ from control_plane.schemas.budgets import (
     BudgetCreate,
     BudgetOut,
     BudgetPage,
-    BudgetQuery,
     BudgetUpdate,
 )
 from control_plane.services import budgets as rules
@@ -48,11 +47,9 @@ async def create_budget(req: ApiRequest) -> BudgetOut:
 
 
 async def list_budgets(req: ApiRequest) -> BudgetPage:
-    query = req.query_as(BudgetQuery)
-    org_id = req.principal.org_id
     async with req.transaction() as session:
-        page = await budgets.list_budgets(session, org_id, cursor=query.cursor, limit=query.limit)
-        items = await rules.to_out(session, org_id, page.items)
+        page = await req.page_of(session, budgets.list_budgets)
+        items = await rules.to_out(session, req.principal.org_id, page.items)
     return BudgetPage(items=items, next_cursor=page.next_cursor)
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
+from control_plane.schemas.common import from_row
 from control_plane.schemas.emergency import (
     ControlRuleOut,
     EmergencyRequest,
@@ -15,7 +16,7 @@ from control_plane.schemas.emergency import (
     ProxyOut,
     ResumeRequest,
 )
-from control_plane.services import control_state, emergency
+from control_plane.services import audit, control_state, emergency
 from control_plane.store import control_rules, orgs, proxies
 from control_plane.store.tables import ControlRule, ProxyHeartbeat, utcnow
 from control_plane.store.types import AsyncSession
@@ -99,14 +100,7 @@ async def _act(req: ApiRequest, action: Literal["kill", "pause"]) -> EmergencyRe
 
 async def _audit(req: ApiRequest, session: AsyncSession, outcome: emergency.AppliedChanges) -> None:
     for entry in outcome.changes.audit:
-        await req.audit(
-            session,
-            entry.action,
-            entry.entity_type,
-            entry.entity_id,
-            before=entry.before,
-            after=entry.after,
-        )
+        await audit.record(session, req.principal, entry)
 
 
 def _result(
@@ -121,16 +115,4 @@ def _result(
 
 
 def rule_out(rule: ControlRule) -> ControlRuleOut:
-    return ControlRuleOut.model_validate(
-        {
-            "id": rule.id,
-            "scope": rule.scope,
-            "target": rule.target,
-            "action": rule.action,
-            "reason": rule.reason,
-            "reference": rule.reference,
-            "created_by": rule.created_by_label or rule.created_by,
-            "created_at": rule.created_at,
-            "lifted_at": rule.lifted_at,
-        }
-    )
+    return from_row(ControlRuleOut, rule, created_by=rule.created_by_label or rule.created_by)

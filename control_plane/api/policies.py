@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import ConflictError, NotFoundError
-from control_plane.schemas.policies import PolicyOut, PolicyPage, PolicyPatch, PolicyQuery
+from control_plane.schemas.policies import PolicyOut, PolicyPage, PolicyPatch
 from control_plane.services import control_state
 from control_plane.store import policies as store
 from control_plane.store.tables import PolicyRow
@@ -58,11 +58,8 @@ async def create_policy(req: ApiRequest) -> PolicyOut:
 
 
 async def list_policies(req: ApiRequest) -> PolicyPage:
-    query = req.query_as(PolicyQuery)
     async with req.transaction() as session:
-        page = await store.list_policies(
-            session, req.principal.org_id, cursor=query.cursor, limit=query.limit
-        )
+        page = await req.page_of(session, store.list_policies)
         return PolicyPage(items=[to_out(r) for r in page.items], next_cursor=page.next_cursor)
 
 

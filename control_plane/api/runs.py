@@ -11,6 +11,7 @@ from control_plane.api._names import NothingNamed, id_named
 from control_plane.api.costs import time_range
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import ValidationFailedError, found
+from control_plane.schemas.common import from_row
 from control_plane.schemas.runs import (
     CallOut,
     RunDetail,
@@ -102,24 +103,12 @@ async def runs_out(session: AsyncSession, org_id: uuid.UUID, rows: list[Run]) ->
         session, org_id, {r.team_id for r in rows if r.team_id is not None}
     )
     return [
-        RunOut(
-            id=r.id,
+        from_row(
+            RunOut,
+            r,
             run_id=r.run_key,
-            run_source=r.run_source,
-            agent_id=r.agent_id,
             agent=agent_names.get(r.agent_id),
             team=team_names.get(r.team_id) if r.team_id else None,
-            status=r.status,
-            calls=r.calls,
-            in_progress=r.in_progress,
-            errors=r.errors,
-            input_tokens=r.input_tokens,
-            output_tokens=r.output_tokens,
-            cost_usd=r.cost_usd,
-            unpriced_calls=r.unpriced_calls,
-            started_at=r.started_at,
-            last_at=r.last_at,
-            tags=r.tags,
         )
         for r in rows
     ]

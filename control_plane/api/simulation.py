@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from control_plane.endpoint import ApiRequest
+from control_plane.schemas.common import from_row
 from control_plane.schemas.policies import SimulateRequest, SimulationOut, SimulationRow
 from control_plane.services.simulate import ACTIONS, Tally, simulate
 from control_plane.store.tables import utcnow
@@ -24,30 +25,12 @@ async def simulate_policies(req: ApiRequest) -> SimulationOut:
             result.by_agent.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
         )
     ]
-    return SimulationOut(
-        since=since,
-        until=until,
-        calls_scanned=result.calls_scanned,
-        calls_replayed_one_by_one=result.calls_replayed_one_by_one,
-        minutes_replayed=result.minutes_replayed,
-        limitations=result.limitations,
-        totals=_row(None, None, _sum(result.by_agent.values())),
-        rows=rows,
-    )
+    totals = _row(None, None, _sum(result.by_agent.values()))
+    return from_row(SimulationOut, result, since=since, until=until, totals=totals, rows=rows)
 
 
 def _row(agent: str | None, team: str | None, t: Tally) -> SimulationRow:
-    return SimulationRow(
-        agent=agent,
-        team=team,
-        calls=t.calls,
-        cost_usd=t.cost_usd,
-        counts=t.counts,
-        dollars=t.dollars,
-        unpriced=t.unpriced,
-        rerouted_cost_at_new_model_usd=t.rerouted_cost_at_new_model_usd,
-        would_have=t.would_have,
-    )
+    return from_row(SimulationRow, t, agent=agent, team=team)
 
 
 def _sum(tallies: Iterable[Tally]) -> Tally:

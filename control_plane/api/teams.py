@@ -6,7 +6,6 @@ import uuid
 
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import ConflictError, found
-from control_plane.schemas.common import PageQuery
 from control_plane.schemas.teams import TeamCreate, TeamOut, TeamPage, TeamUpdate
 from control_plane.services.audit import snapshot
 from control_plane.store import teams
@@ -31,11 +30,8 @@ async def create_team(req: ApiRequest) -> TeamOut:
 
 
 async def list_teams(req: ApiRequest) -> TeamPage:
-    query = req.query_as(PageQuery)
     async with req.transaction() as session:
-        page = await teams.list_teams(
-            session, req.principal.org_id, cursor=query.cursor, limit=query.limit
-        )
+        page = await req.page_of(session, teams.list_teams)
     return TeamPage(
         items=[TeamOut.model_validate(t) for t in page.items], next_cursor=page.next_cursor
     )

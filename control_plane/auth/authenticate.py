@@ -16,7 +16,7 @@ from aiohttp import web
 
 from control_plane import app_keys
 from control_plane.auth.api_keys import PREFIX, parse_api_key, secret_matches
-from control_plane.auth.principal import Principal, Role, Scope
+from control_plane.auth.principal import Principal, Scope
 from control_plane.auth.tokens import InvalidTokenError, decode_access_token
 from control_plane.errors import UnauthorizedError
 from control_plane.store import api_keys, members, refresh_tokens, users
@@ -61,15 +61,7 @@ async def _user_principal(request: web.Request, token: str) -> Principal:
         raise _unauthorized(
             "this login was ended (logout or password change); log in again", "session_revoked"
         )
-    role: Role = member.role  # type: ignore[assignment]  # CHECK constraint guarantees it
-    return Principal(
-        kind="user",
-        org_id=claims.org_id,
-        user_id=user.id,
-        email=user.email,
-        role=role,
-        team_id=member.team_id,
-    )
+    return Principal.of_member(claims.org_id, user, member)
 
 
 async def _api_key_principal(request: web.Request, token: str) -> Principal:

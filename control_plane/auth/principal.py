@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from control_plane.store.tables import OrganizationMember, User
 
 Role = Literal["owner", "admin", "team_lead", "member", "viewer"]
 Scope = Literal["ingest", "ingest:any-org", "read", "admin"]
@@ -24,6 +27,12 @@ class Principal:
     api_key_name: str | None = None
     scopes: frozenset[Scope] = frozenset()
     agent_id: uuid.UUID | None = None  # key bound to one agent
+
+    @classmethod
+    def of_member(cls, org_id: uuid.UUID, user: User, member: OrganizationMember) -> Principal:
+        """A signed-in user, with their role (and team) in the org."""
+        role: Role = member.role  # type: ignore[assignment]  # CHECK constraint guarantees it
+        return cls("user", org_id, user.id, user.email, role, member.team_id)
 
     @property
     def actor_id(self) -> str:

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from control_plane import app_keys
 from control_plane.auth.peer import client_address
-from control_plane.auth.principal import Principal, Role
+from control_plane.auth.principal import Principal
 from control_plane.auth.tokens import REFRESH_PREFIX, hash_refresh_token
 from control_plane.schemas.auth import LoginRequest, TokenResponse
 from control_plane.services import logins, sessions
@@ -121,15 +121,7 @@ async def current_principal(request: web.Request) -> Principal | None:
     if member is None or user is None or org is None:
         return None
     request[ORG_VIEW] = (org.name, org.timezone)
-    role: Role = member.role  # type: ignore[assignment]  # CHECK constraint guarantees it
-    principal = Principal(
-        kind="user",
-        org_id=org_id,
-        user_id=user.id,
-        email=user.email,
-        role=role,
-        team_id=member.team_id,
-    )
+    principal = Principal.of_member(org_id, user, member)
     request[_PRINCIPAL] = principal
     return principal
 

@@ -26,8 +26,10 @@ def apply_org_prices(parsed: list[Parsed], prices: OrgPrices) -> list[Parsed]:
 def _repriced(p: Parsed, prices: OrgPrices) -> Parsed:
     r = p.record
     model = r.model_served or r.model_requested
-    cost = prices.price_if_covered(r.started_at, model, r.provider, usage_of(r), r.service_tier)
-    if cost is None or cost.total_usd is None:
+    if not prices.covers(r.started_at, model, r.provider):
+        return p
+    cost = prices.price(r.started_at, model, r.provider, usage_of(r), r.service_tier)
+    if cost.total_usd is None:
         return p
     info = cost_info(cost)
     record = r.model_copy(update={"cost": info})

@@ -36,6 +36,17 @@ Instant = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
 InstantOrDay = Annotated[AwareDatetime | date, BeforeValidator(_not_a_number)]
 
 
+def from_row[M: BaseModel](model: type[M], row: object, **fields: Any) -> M:
+    """``model`` filled from ``row``'s attributes of the same names; ``fields`` give the values
+    the row has under another name or not at all (pydantic validates the whole)."""
+    same = {
+        name: getattr(row, name)
+        for name in model.model_fields
+        if name not in fields and hasattr(row, name)
+    }
+    return model.model_validate({**same, **fields})
+
+
 class ErrorBody(BaseModel):
     code: str
     message: str

@@ -13,6 +13,7 @@ from control_plane.errors import (
     found,
 )
 from control_plane.schemas.agents import AgentCreate, AgentOut, AgentUpdate
+from control_plane.schemas.common import from_row
 from control_plane.store import agents, teams
 from control_plane.store.errors import IntegrityError
 from control_plane.store.tables import Agent
@@ -91,20 +92,7 @@ async def to_out(session: AsyncSession, org_id: uuid.UUID, rows: list[Agent]) ->
         session, org_id, {row.team_id for row in rows if row.team_id is not None}
     )
     return [
-        AgentOut(
-            id=row.id,
-            name=row.name,
-            description=row.description,
-            team=names.get(row.team_id) if row.team_id else None,
-            team_id=row.team_id,
-            provider=row.provider,
-            environment=row.environment,
-            tags=row.tags,
-            config=row.config,
-            status=row.status,  # CHECK constraint guarantees a valid value
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        from_row(AgentOut, row, team=names.get(row.team_id) if row.team_id else None)
         for row in rows
     ]
 

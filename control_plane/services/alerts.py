@@ -27,6 +27,7 @@ from control_plane.schemas.alerts import (
     ChannelUpdate,
     DeliveryOut,
 )
+from control_plane.schemas.common import from_row
 from control_plane.secretbox import SecretBox, SecretUnreadable
 from control_plane.store import alerts as store
 from control_plane.store.engine import Database
@@ -255,17 +256,7 @@ def destination_policy(settings: ControlPlaneSettings) -> DestinationPolicy:
 
 
 def channel_out(channel: NotificationChannel) -> ChannelOut:
-    return ChannelOut(
-        id=channel.id,
-        name=channel.name,
-        kind=channel.kind,  # CHECK constraint
-        url=channel.url,
-        recipients=list(channel.recipients),
-        enabled=channel.enabled,
-        has_secret=channel.secret is not None,
-        created_at=channel.created_at,
-        updated_at=channel.updated_at,
-    )
+    return from_row(ChannelOut, channel, has_secret=channel.secret is not None)
 
 
 def channel_created(channel: NotificationChannel, secret: str | None) -> ChannelCreated:
@@ -273,22 +264,7 @@ def channel_created(channel: NotificationChannel, secret: str | None) -> Channel
 
 
 def deliveries_out(rows: Sequence[AlertDelivery]) -> list[DeliveryOut]:
-    return [
-        DeliveryOut(
-            id=row.id,
-            channel_id=row.channel_id,
-            event_id=row.event_id,
-            event_type=row.event_type,
-            payload=row.payload,
-            status=row.status,  # CHECK constraint
-            attempts=row.attempts,
-            next_attempt_at=row.next_attempt_at,
-            last_error=row.last_error,
-            delivered_at=row.delivered_at,
-            created_at=row.created_at,
-        )
-        for row in rows
-    ]
+    return [from_row(DeliveryOut, row) for row in rows]
 
 
 def _name_taken(name: str) -> ConflictError:

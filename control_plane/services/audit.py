@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,27 +21,29 @@ def snapshot(row: object, fields: Iterable[str]) -> dict[str, Any]:
     return {field: _jsonable(getattr(row, field)) for field in fields}
 
 
-async def record(
-    session: AsyncSession,
-    actor: Principal,
-    action: str,
-    entity_type: str,
-    entity_id: object,
-    *,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
+@dataclass(frozen=True)
+class AuditEntry:
+    """What was done to which entity, with its audited fields before and after."""
+
+    action: str
+    entity_type: str
+    entity_id: object
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+async def record(session: AsyncSession, actor: Principal, entry: AuditEntry) -> None:
     await create_audit_log(
         session,
         org_id=actor.org_id,
         actor_type=actor.kind,
         actor_id=actor.actor_id,
         actor_label=actor.actor_label,
-        action=action,
-        entity_type=entity_type,
-        entity_id=None if entity_id is None else str(entity_id),
-        before=before,
-        after=after,
+        action=entry.action,
+        entity_type=entry.entity_type,
+        entity_id=None if entry.entity_id is None else str(entry.entity_id),
+        before=entry.before,
+        after=entry.after,
         request_id=request_id_var.get(),
     )
 

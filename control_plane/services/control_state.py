@@ -30,6 +30,7 @@ from agentops.statebus import (
 from agentops.statebus.approvals import RedisVerdictPublisher, VerdictPublisher
 from agentops.statebus.directory import KeyDirectory
 from agentops.wire.control import BudgetRule, ControlRule, ControlSnapshot
+from control_plane.schemas.common import from_row
 from control_plane.services.budgets import budget_rules
 from control_plane.services.key_directory import republish_org_keys
 from control_plane.store import agents, control_rules, orgs, policies, teams
@@ -90,16 +91,7 @@ async def build_snapshot(
 
 
 def wire_rule(rule: RuleRow) -> ControlRule:
-    return ControlRule.model_validate(
-        {
-            "scope": rule.scope,
-            "target": rule.target,
-            "action": rule.action,
-            "reason": rule.reason,
-            "reference": rule.reference,
-            "since": rule.created_at,
-        }
-    )
+    return from_row(ControlRule, rule, since=rule.created_at)
 
 
 async def _policies(session: AsyncSession, org_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -31,9 +31,7 @@ TOKEN_PREFIX = "aoa_"
 SHOWN_TO_ADMINS = ("invite", "admin_reset")
 
 
-class TokenRefusedError(ApiError):
-    status = 400
-    code = "invalid_account_token"
+class TokenRefusedError(ApiError, status=400, code="invalid_account_token"): ...
 
 
 def new_account_token() -> tuple[str, str]:

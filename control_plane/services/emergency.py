@@ -22,6 +22,7 @@ from control_plane.auth.principal import Principal
 from control_plane.errors import ForbiddenError, NotFoundError, ValidationFailedError
 from control_plane.schemas.emergency import AgentSelector, EmergencyRequest, ResumeRequest
 from control_plane.services import targets
+from control_plane.services.audit import AuditEntry
 from control_plane.services.audit import snapshot as audit_fields
 from control_plane.services.budgets import budget_rules
 from control_plane.services.control_state import BudgetSource, build_snapshot
@@ -39,15 +40,6 @@ class Target:
     name: str
     agent: Agent | None = None  # the registry entry of an agent target, when registered
     registered: dict[str, Any] | None = None  # audit fields when this action registered it
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    action: str
-    entity_type: str
-    entity_id: object
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
 
 
 @dataclass

@@ -15,6 +15,7 @@ from control_plane.errors import (
     ValidationFailedError,
     found,
 )
+from control_plane.schemas.common import from_row
 from control_plane.schemas.members import MemberInvite, MemberOut, MemberUpdate
 from control_plane.store import members, refresh_tokens, teams, users
 from control_plane.store.tables import OrganizationMember, User, utcnow
@@ -90,15 +91,7 @@ async def to_out(
 ) -> MemberOut:
     user = user or await users.get_user(session, member.user_id)
     assert user is not None, "a member's user is visible in its org"
-    return MemberOut(
-        id=member.id,
-        user_id=member.user_id,
-        email=user.email,
-        display_name=user.display_name,
-        role=member.role,  # CHECK constraint guarantees a valid value
-        team_id=member.team_id,
-        created_at=member.created_at,
-    )
+    return from_row(MemberOut, member, email=user.email, display_name=user.display_name)
 
 
 def _check_owner_grant(actor: Principal, role: str) -> None:

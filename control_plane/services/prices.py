@@ -117,21 +117,12 @@ class OrgPrices:
         table = self.table_at(at).table
         return price_call(model, usage, provider=provider, service_tier=service_tier, table=table)
 
-    def price_if_covered(
-        self,
-        at: datetime,
-        model: str | None,
-        provider: str | None,
-        usage: Usage,
-        service_tier: str | None = None,
-    ) -> Cost | None:
-        """As ``price``, but None unless an override covers the model (the catalogue price
-        the caller already has then stands)."""
+    def covers(self, at: datetime, model: str | None, provider: str | None) -> bool:
+        """Whether an override in force at ``at`` covers the model (if not, the catalogue price
+        a call already carries stands)."""
         priced = self.table_at(at)
         entry = priced.table.resolve(model, provider) if model else None
-        if entry is None or entry.key not in priced.covered:
-            return None
-        return self.price(at, model, provider, usage, service_tier)
+        return entry is not None and entry.key in priced.covered
 
 
 def cost_info(cost: Cost) -> CostInfo:

@@ -19,6 +19,7 @@ from control_plane.auth.passwords import Passwords
 from control_plane.auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
 from control_plane.errors import ApiError, ConflictError, UnauthorizedError
 from control_plane.schemas.auth import LoginRequest, SignupRequest, TokenResponse
+from control_plane.schemas.common import from_row
 from control_plane.store import members, orgs, refresh_tokens, users
 from control_plane.store.audit import create_audit_log
 from control_plane.store.engine import set_current_org
@@ -209,14 +210,8 @@ async def issue(
         token_hash=refresh_hash,
         expires_at=now + timedelta(seconds=cp.refresh_token_ttl_seconds),
     )
-    return TokenResponse(
-        access_token=access,
-        expires_at=expires_at,
-        refresh_token=refresh_token,
-        user_id=who.user_id,
-        org_id=who.org_id,
-        org_slug=who.org_slug,
-        role=who.role,
+    return from_row(
+        TokenResponse, who, access_token=access, expires_at=expires_at, refresh_token=refresh_token
     )
 
 

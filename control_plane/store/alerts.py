@@ -11,7 +11,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.store.pagination import Page
-from control_plane.store.rows import OrgTable, delete_row, list_page, update_row, where_given
+from control_plane.store.rows import (
+    OrgTable,
+    delete_row,
+    list_page,
+    list_rows,
+    update_row,
+    where_given,
+)
 from control_plane.store.tables import AlertDelivery, NotificationChannel
 
 CHANNELS = OrgTable(NotificationChannel)
@@ -28,12 +35,8 @@ get_delivery = DELIVERIES.get
 async def list_enabled_channels(
     session: AsyncSession, org_id: uuid.UUID
 ) -> Sequence[NotificationChannel]:
-    stmt = (
-        select(NotificationChannel)
-        .where(NotificationChannel.org_id == org_id, NotificationChannel.enabled.is_(True))
-        .order_by(NotificationChannel.id)
-    )
-    return (await session.execute(stmt)).scalars().all()
+    match = (NotificationChannel.org_id == org_id, NotificationChannel.enabled.is_(True))
+    return await list_rows(session, NotificationChannel, *match, order_by=[NotificationChannel.id])
 
 
 async def list_deliveries(

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.store.pagination import Page
-from control_plane.store.rows import add_row, list_page, where_given
+from control_plane.store.rows import add_row, list_page, where_given, where_within
 from control_plane.store.tables import AuditLog
 
 
@@ -60,8 +60,5 @@ async def list_audit_logs(
         (AuditLog.entity_id, filters.entity_id),
         (AuditLog.actor_id, filters.actor_id),
     )
-    if filters.since is not None:
-        stmt = stmt.where(AuditLog.created_at >= filters.since)
-    if filters.until is not None:
-        stmt = stmt.where(AuditLog.created_at < filters.until)
+    stmt = where_within(stmt, AuditLog.created_at, filters.since, filters.until)
     return await list_page(session, stmt, AuditLog.id, cursor, limit)

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from agentops.ids import uuid7
-from control_plane.store.rows import OrgTable, delete_row, update_row
+from control_plane.store.rows import OrgTable, delete_row, list_rows, update_row
 from control_plane.store.tables import (
     Budget,
     BudgetAlertEvent,
@@ -42,8 +42,7 @@ class Spend:
 
 
 async def list_all_budgets(session: AsyncSession, org_id: uuid.UUID) -> Sequence[Budget]:
-    stmt = select(Budget).where(Budget.org_id == org_id).order_by(Budget.id)
-    return (await session.execute(stmt)).scalars().all()
+    return await list_rows(session, Budget, Budget.org_id == org_id, order_by=[Budget.id])
 
 
 async def window_spend(
@@ -116,12 +115,9 @@ async def record_alert_event(
 async def list_alert_events(
     session: AsyncSession, org_id: uuid.UUID, budget_id: uuid.UUID
 ) -> Sequence[BudgetAlertEvent]:
-    stmt = (
-        select(BudgetAlertEvent)
-        .where(BudgetAlertEvent.org_id == org_id, BudgetAlertEvent.budget_id == budget_id)
-        .order_by(BudgetAlertEvent.created_at, BudgetAlertEvent.id)
-    )
-    return (await session.execute(stmt)).scalars().all()
+    match = (BudgetAlertEvent.org_id == org_id, BudgetAlertEvent.budget_id == budget_id)
+    order = (BudgetAlertEvent.created_at, BudgetAlertEvent.id)
+    return await list_rows(session, BudgetAlertEvent, *match, order_by=order)
 
 
 async def org_ids_with_budgets(session: AsyncSession) -> list[uuid.UUID]:

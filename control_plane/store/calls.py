@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.store.open_calls import CLOSED_OPEN, INTERRUPTED, OPEN_OR_CLOSED
+from control_plane.store.rows import list_rows
 from control_plane.store.tables import Call
 
 IN_PROGRESS = "in_progress"
@@ -142,13 +143,9 @@ async def supersede_call(session: AsyncSession, row: dict[str, Any]) -> bool:
 async def list_calls_for_run(
     session: AsyncSession, org_id: uuid.UUID, run_pk: uuid.UUID, *, limit: int = 1000
 ) -> list[Call]:
-    stmt = (
-        select(Call)
-        .where(Call.org_id == org_id, Call.run_pk == run_pk)
-        .order_by(Call.started_at, Call.call_id)
-        .limit(limit)
-    )
-    return list((await session.execute(stmt)).scalars().all())
+    match = (Call.org_id == org_id, Call.run_pk == run_pk)
+    order = (Call.started_at, Call.call_id)
+    return await list_rows(session, Call, *match, order_by=order, limit=limit)
 
 
 async def drop_partitions_before(session: AsyncSession, cutoff: datetime) -> int:

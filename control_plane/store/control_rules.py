@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.store.rows import add_row, find_row
+from control_plane.store.rows import add_row, find_row, list_rows
 from control_plane.store.tables import ControlRule, ControlState, utcnow
 
 
@@ -42,12 +42,9 @@ async def create_rule(
 
 
 async def list_rules_in_force(session: AsyncSession, org_id: uuid.UUID) -> Sequence[ControlRule]:
-    stmt = (
-        select(ControlRule)
-        .where(ControlRule.org_id == org_id, ControlRule.lifted_at.is_(None))
-        .order_by(ControlRule.created_at, ControlRule.id)
-    )
-    return (await session.execute(stmt)).scalars().all()
+    match = (ControlRule.org_id == org_id, ControlRule.lifted_at.is_(None))
+    order = (ControlRule.created_at, ControlRule.id)
+    return await list_rows(session, ControlRule, *match, order_by=order)
 
 
 async def get_rule_in_force(

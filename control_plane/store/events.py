@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.store.calls import bulk_params, bulk_statement
+from control_plane.store.rows import list_rows
 from control_plane.store.tables import Event
 
 EVENTS: Table = Event.__table__  # type: ignore[assignment]
@@ -30,10 +31,5 @@ async def list_events(
     session: AsyncSession, org_id: uuid.UUID, run_pk: uuid.UUID, *, limit: int = 1000
 ) -> list[Event]:
     """The run's timeline in order (time, then id: UUIDv7 ids keep insertion order)."""
-    stmt = (
-        select(Event)
-        .where(Event.org_id == org_id, Event.run_pk == run_pk)
-        .order_by(Event.at, Event.id)
-        .limit(limit)
-    )
-    return list((await session.execute(stmt)).scalars().all())
+    match = (Event.org_id == org_id, Event.run_pk == run_pk)
+    return await list_rows(session, Event, *match, order_by=(Event.at, Event.id), limit=limit)

@@ -7,10 +7,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.store.rows import OrgTable, add_row, delete_row, find_row
+from control_plane.store.rows import OrgTable, add_row, delete_row, find_row, list_rows
 from control_plane.store.tables import PolicyRow
 
 POLICIES = OrgTable(PolicyRow)
@@ -41,12 +40,8 @@ async def get_policy_by_name(
 
 
 async def list_enabled_policies(session: AsyncSession, org_id: uuid.UUID) -> Sequence[PolicyRow]:
-    stmt = (
-        select(PolicyRow)
-        .where(PolicyRow.org_id == org_id, PolicyRow.enabled.is_(True))
-        .order_by(PolicyRow.name)
-    )
-    return (await session.execute(stmt)).scalars().all()
+    match = (PolicyRow.org_id == org_id, PolicyRow.enabled.is_(True))
+    return await list_rows(session, PolicyRow, *match, order_by=[PolicyRow.name])
 
 
 async def update_policy(session: AsyncSession, row: PolicyRow, spec: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from control_plane.store.rows import list_rows
 from control_plane.store.tables import Call, CostCorrection, PriceOverrideRow, Run, utcnow
 from control_plane.store.tables.calls import ExactMoney
 
@@ -39,12 +40,8 @@ async def get_override_version(session: AsyncSession, org_id: uuid.UUID) -> int:
 
 async def list_overrides(session: AsyncSession, org_id: uuid.UUID) -> list[PriceOverrideRow]:
     """The org's overrides in force, oldest change first (a later one wins when applied)."""
-    stmt = (
-        select(PriceOverrideRow)
-        .where(PriceOverrideRow.org_id == org_id, PriceOverrideRow.retired_version.is_(None))
-        .order_by(PriceOverrideRow.version)
-    )
-    return list((await session.execute(stmt)).scalars().all())
+    match = (PriceOverrideRow.org_id == org_id, PriceOverrideRow.retired_version.is_(None))
+    return await list_rows(session, PriceOverrideRow, *match, order_by=[PriceOverrideRow.version])
 
 
 async def get_override(
@@ -267,9 +264,6 @@ async def add_corrections(session: AsyncSession, rows: Sequence[dict[str, Any]])
 async def list_corrections(
     session: AsyncSession, org_id: uuid.UUID, batch_id: uuid.UUID
 ) -> list[CostCorrection]:
-    stmt = (
-        select(CostCorrection)
-        .where(CostCorrection.org_id == org_id, CostCorrection.batch_id == batch_id)
-        .order_by(CostCorrection.call_started_at, CostCorrection.call_id)
-    )
-    return list((await session.execute(stmt)).scalars().all())
+    match = (CostCorrection.org_id == org_id, CostCorrection.batch_id == batch_id)
+    order = (CostCorrection.call_started_at, CostCorrection.call_id)
+    return await list_rows(session, CostCorrection, *match, order_by=order)

@@ -6,10 +6,10 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from control_plane.store.rows import list_rows
 from control_plane.store.tables import ProxyHeartbeat, utcnow
 
 
@@ -48,9 +48,5 @@ async def record_heartbeat(
 async def list_heartbeats(
     session: AsyncSession, org_id: uuid.UUID, *, seen_since: datetime
 ) -> Sequence[ProxyHeartbeat]:
-    stmt = (
-        select(ProxyHeartbeat)
-        .where(ProxyHeartbeat.org_id == org_id, ProxyHeartbeat.seen_at >= seen_since)
-        .order_by(ProxyHeartbeat.proxy_id)
-    )
-    return (await session.execute(stmt)).scalars().all()
+    match = (ProxyHeartbeat.org_id == org_id, ProxyHeartbeat.seen_at >= seen_since)
+    return await list_rows(session, ProxyHeartbeat, *match, order_by=[ProxyHeartbeat.proxy_id])

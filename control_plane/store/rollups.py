@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from control_plane.store.calls import bulk_params, bulk_statement
 from control_plane.store.orgs import get_org_timezone
 from control_plane.store.tables import CostRollup, CostRollupDaily
+from control_plane.store.types import Span
 
 HOURLY: Table = CostRollup.__table__  # type: ignore[assignment]
 DAILY: Table = CostRollupDaily.__table__  # type: ignore[assignment]
@@ -33,11 +34,7 @@ Grouping = Literal["org", "team", "agent", "model", "provider", "day", "hour"]
 
 
 @dataclass(frozen=True)
-class RollupScope:
-    start: datetime
-    end: datetime
-    agent_id: uuid.UUID | None = None
-    team_id: uuid.UUID | None = None
+class RollupScope(Span):
     tz: str | None = None  # "day" groups are calendar days of this timezone; None: the org's
 
 

@@ -9,6 +9,7 @@ Like every store function they flush and never commit: the handler owns the tran
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -43,6 +44,18 @@ async def find_row[T](
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def list_rows[T](
+    session: AsyncSession,
+    model: type[T],
+    *where: ColumnElement[bool],
+    order_by: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]],
+    limit: int | None = None,
+) -> list[T]:
+    """The rows of ``model`` that match ``where``, in ``order_by`` order (at most ``limit``)."""
+    stmt = select(model).where(*where).order_by(*order_by).limit(limit)
+    return list((await session.execute(stmt)).scalars().all())
+
+
 async def find_owning_org(
     session: AsyncSession,
     definer: str,
@@ -74,6 +87,17 @@ def where_given[S: Select[*tuple[Any, ...]]](
     for column, value in matches:
         if value is not None:
             stmt = stmt.where(column == value)
+    return stmt
+
+
+def where_within[S: Select[*tuple[Any, ...]]](
+    stmt: S, column: InstrumentedAttribute[Any], start: Any, end: Any
+) -> S:
+    """``stmt`` narrowed to ``start <= column < end``, each bound when given (not None)."""
+    if start is not None:
+        stmt = stmt.where(column >= start)
+    if end is not None:
+        stmt = stmt.where(column < end)
     return stmt
 
 

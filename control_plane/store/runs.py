@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,12 +10,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, Table, and_, case, cast, exists, func, or_, select
+from sqlalchemy import Select, String, Table, case, cast, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control_plane.store.calls import bulk_params, bulk_statement
-from control_plane.store.pagination import InvalidCursorError, Page
+from control_plane.store.pagination import Keyset, Page
+from control_plane.store.rows import list_rows, where_given, where_within
 from control_plane.store.tables import Call, Run
+from control_plane.store.types import Span
 
 RUNS: Table = Run.__table__  # type: ignore[assignment]
 ADDED = ("calls", "in_progress", "errors", "input_tokens", "output_tokens", "cost_usd",
@@ -51,12 +50,12 @@ def _add_deltas(insert: Any, least: Any = func.min, greatest: Any = func.max) ->
     return insert.on_conflict_do_update(index_elements=["id"], set_=set_)
 
 
+_NEWEST_FIRST = Keyset("started_at", Run.started_at, Run.id, datetime.fromisoformat)
+_COSTLIEST_FIRST = Keyset("cost", Run.cost_usd, Run.id, Decimal)
+
+
 @dataclass(frozen=True)
-class RunFilters:
-    start: datetime
-    end: datetime
-    agent_id: uuid.UUID | None = None
-    team_id: uuid.UUID | None = None
+class RunFilters(Span):
     status: str | None = None
     model: str | None = None
     provider: str | None = None
@@ -76,22 +75,7 @@ async def list_runs(
 ) -> Page[Run]:
     """Runs started in the range, newest (or costliest) first, keyset-paginated."""
     f = filters
-    stmt = select(Run).where(
-        Run.org_id == org_id, Run.started_at >= f.start, Run.started_at < f.end
-    )
-    for column, value in (
-        (Run.agent_id, f.agent_id),
-        (Run.team_id, f.team_id),
-        (Run.status, f.status),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if f.min_cost is not None:
-        stmt = stmt.where(Run.cost_usd >= f.min_cost)
-    if f.max_cost is not None:
-        stmt = stmt.where(Run.cost_usd <= f.max_cost)
-    if f.tag is not None:
-        stmt = stmt.where(cast(Run.tags, String).icontains(f.tag, autoescape=True))
+    stmt = where_filters(select(Run), Run, org_id, f, tags=Run.tags)
     if f.model is not None or f.provider is not None:
         calls = select(Call.call_id).where(Call.org_id == org_id, Call.run_pk == Run.id)
         if f.model is not None:
@@ -99,15 +83,29 @@ async def list_runs(
         if f.provider is not None:
             calls = calls.where(Call.provider == f.provider)
         stmt = stmt.where(exists(calls))
-    key = Run.cost_usd if sort == "cost" else Run.started_at
-    if cursor is not None:
-        value, last_id = _decode(cursor, sort)
-        stmt = stmt.where(or_(key < value, and_(key == value, Run.id < last_id)))
-    stmt = stmt.order_by(key.desc(), Run.id.desc()).limit(limit + 1)
-    rows = list((await session.execute(stmt)).scalars().all())
-    items = rows[:limit]
-    next_cursor = _encode(items[-1], sort) if len(rows) > limit else None
-    return Page(items=items, next_cursor=next_cursor)
+    order = _COSTLIEST_FIRST if sort == "cost" else _NEWEST_FIRST
+    return await order.page(session, stmt, cursor, limit)
+
+
+def where_filters[S: Select[*tuple[Any, ...]]](
+    stmt: S, table: type[Run] | type[Call], org_id: uuid.UUID, f: RunFilters, tags: Any
+) -> S:
+    """``stmt`` narrowed by what the run and call filters share: the org's rows started in the
+    range, of the agent, team and status given, within the cost bounds, with the tag (in
+    ``tags``, a JSON column)."""
+    stmt = where_given(
+        where_within(stmt.where(table.org_id == org_id), table.started_at, f.start, f.end),
+        (table.agent_id, f.agent_id),
+        (table.team_id, f.team_id),
+        (table.status, f.status),
+    )
+    if f.min_cost is not None:
+        stmt = stmt.where(table.cost_usd >= f.min_cost)
+    if f.max_cost is not None:
+        stmt = stmt.where(table.cost_usd <= f.max_cost)
+    if f.tag is not None:
+        stmt = stmt.where(cast(tags, String).icontains(f.tag, autoescape=True))
+    return stmt
 
 
 async def get_run(session: AsyncSession, org_id: uuid.UUID, ref: str) -> Run | None:
@@ -122,31 +120,8 @@ async def get_run(session: AsyncSession, org_id: uuid.UUID, ref: str) -> Run | N
 async def list_recent_runs(
     session: AsyncSession, org_id: uuid.UUID, agent_id: uuid.UUID, limit: int = 5
 ) -> list[Run]:
-    stmt = (
-        select(Run)
-        .where(Run.org_id == org_id, Run.agent_id == agent_id)
-        .order_by(Run.started_at.desc())
-        .limit(limit)
-    )
-    return list((await session.execute(stmt)).scalars().all())
-
-
-def _encode(run: Run, sort: str) -> str:
-    value = str(run.cost_usd) if sort == "cost" else run.started_at.isoformat()
-    raw = json.dumps([sort, value, str(run.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        kind, value, last_id = json.loads(raw)
-        if kind != sort:
-            raise ValueError("cursor of another sort order")
-        parsed = Decimal(value) if sort == "cost" else datetime.fromisoformat(value)
-        return parsed, uuid.UUID(last_id)
-    except (ValueError, TypeError, binascii.Error, ArithmeticError) as exc:
-        raise InvalidCursorError("cursor is not valid") from exc
+    match = (Run.org_id == org_id, Run.agent_id == agent_id)
+    return await list_rows(session, Run, *match, order_by=[Run.started_at.desc()], limit=limit)
 
 
 async def get_run_cost(session: AsyncSession, run_pk: uuid.UUID) -> Decimal | None:

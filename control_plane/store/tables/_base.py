@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, Numeric, Uuid
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, MetaData, Numeric, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -74,12 +74,12 @@ class Base(DeclarativeBase):
 
 def id_column() -> Mapped[uuid.UUID]:
     """Primary key: a client-side UUIDv7, so ids are time-ordered and known before INSERT."""
-    return mapped_column(primary_key=True, default=uuid7)
+    return mapped_column(primary_key=True, default=uuid7, sort_order=-2)
 
 
 def org_column() -> Mapped[uuid.UUID]:
     """The owning org: its rows go when the org goes (row-level security keys on it)."""
-    return mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    return mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), sort_order=-1)
 
 
 def updated_column() -> Mapped[datetime]:
@@ -90,3 +90,22 @@ def created_column() -> Mapped[datetime]:
     # Python-side defaults, not server defaults: inserts need no RETURNING, which matters
     # under row-level security (RETURNING re-checks the SELECT policy).
     return mapped_column(default=utcnow)
+
+
+def one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    """CHECK that ``column`` holds one of ``values`` (the constraint is named after the column)."""
+    return CheckConstraint(f"{column} IN {values!r}", name=column)
+
+
+class OrgOwned:
+    """Mixin of an org's table: a UUIDv7 primary key and the owning org (first in the table)."""
+
+    id: Mapped[uuid.UUID] = id_column()
+    org_id: Mapped[uuid.UUID] = org_column()
+
+
+class Timestamped:
+    """Mixin of a table whose rows are changed in place: when each was created and last changed."""
+
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = updated_column()

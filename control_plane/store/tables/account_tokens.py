@@ -11,22 +11,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, created_column, id_column, org_column
+from control_plane.store.tables._base import Base, OrgOwned, created_column, one_of
 
 PURPOSES = ("invite", "reset", "admin_reset")  # admin_reset: shown to an admin
 
 
-class AccountToken(Base):
+class AccountToken(OrgOwned, Base):
     __tablename__ = "account_tokens"
-    __table_args__ = (
-        CheckConstraint("purpose IN ('invite', 'reset', 'admin_reset')", name="purpose"),
-    )
+    __table_args__ = (one_of("purpose", PURPOSES),)
 
-    id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = org_column()
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )

@@ -3,32 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import (
-    Base,
-    created_column,
-    id_column,
-    org_column,
-    updated_column,
-)
+from control_plane.store.tables._base import Base, OrgOwned, Timestamped, one_of
 
 AGENT_STATUSES = ("active", "paused", "killed")
 
 
-class Agent(Base):
+class Agent(OrgOwned, Timestamped, Base):
     __tablename__ = "agents"
-    __table_args__ = (
-        UniqueConstraint("org_id", "name"),
-        CheckConstraint(f"status IN {AGENT_STATUSES!r}", name="status"),
-    )
+    __table_args__ = (UniqueConstraint("org_id", "name"), one_of("status", AGENT_STATUSES))
 
-    id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = org_column()
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(String(1000))
     team_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -39,5 +27,3 @@ class Agent(Base):
     tags: Mapped[dict[str, Any]] = mapped_column(default=dict)
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(10), default="active")
-    created_at: Mapped[datetime] = created_column()
-    updated_at: Mapped[datetime] = updated_column()

@@ -10,25 +10,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import (
-    Base,
-    created_column,
-    id_column,
-    org_column,
-    updated_column,
-    utcnow,
-)
+from control_plane.store.tables._base import Base, OrgOwned, Timestamped, one_of, utcnow
 
 DELIVERY_STATUSES = ("pending", "delivered", "dead")
 
 
-class AlertDelivery(Base):
+class AlertDelivery(OrgOwned, Timestamped, Base):
     __tablename__ = "alert_deliveries"
     __table_args__ = (
-        CheckConstraint(f"status IN {DELIVERY_STATUSES!r}", name="status"),
+        one_of("status", DELIVERY_STATUSES),
         Index(None, "status", "next_attempt_at"),
         Index(None, "org_id", "id"),
         # A policy alert is queued once per channel: the lookup before queueing and the
@@ -36,8 +29,6 @@ class AlertDelivery(Base):
         Index(None, "org_id", "event_type", "dedupe_key", "channel_id", unique=True),
     )
 
-    id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = org_column()
     channel_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("notification_channels.id", ondelete="CASCADE"), index=True
     )
@@ -52,5 +43,3 @@ class AlertDelivery(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(String(1000))
     delivered_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = created_column()
-    updated_at: Mapped[datetime] = updated_column()

@@ -8,14 +8,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, created_column, id_column, org_column
+from control_plane.store.tables._base import Base, OrgOwned, created_column
 
 
-class ApiKey(Base):
+class ApiKey(OrgOwned, Base):
     __tablename__ = "api_keys"
 
-    id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = org_column()
     name: Mapped[str] = mapped_column(String(200))
     # The public id is the lookup key; it is also the recognisable prefix shown in listings.
     public_id: Mapped[str] = mapped_column(String(32), unique=True)

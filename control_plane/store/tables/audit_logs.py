@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, created_column, id_column, org_column
+from control_plane.store.tables._base import Base, OrgOwned, created_column
 
 
-class AuditLog(Base):
+class AuditLog(OrgOwned, Base):
     __tablename__ = "audit_logs"
     __table_args__ = (Index(None, "org_id", "id"),)
 
-    id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = org_column()
     actor_type: Mapped[str] = mapped_column(String(20))  # user | api_key | system
     actor_id: Mapped[str | None] = mapped_column(String(64))
     actor_label: Mapped[str | None] = mapped_column(String(320))

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from control_plane.store.tables._base import (
     Base,
+    OrgOwned,
+    Timestamped,
     created_column,
     id_column,
-    org_column,
-    updated_column,
+    one_of,
 )
 from control_plane.store.tables.calls import ExactMoney
 
@@ -32,18 +33,16 @@ ALERT_EVENT_KINDS = ("threshold", "auto_pause")
 Percent = ExactMoney
 
 
-class Budget(Base):
+class Budget(OrgOwned, Timestamped, Base):
     __tablename__ = "budgets"
     __table_args__ = (
         UniqueConstraint("org_id", "name"),
-        CheckConstraint(f"scope IN {BUDGET_SCOPES!r}", name="scope"),
-        CheckConstraint(f"period IN {BUDGET_PERIODS!r}", name="period"),
+        one_of("scope", BUDGET_SCOPES),
+        one_of("period", BUDGET_PERIODS),
         CheckConstraint("limit_usd >= 0", name="limit_usd"),
         Index(None, "org_id", "id"),
     )
 
-    id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = org_column()
     name: Mapped[str] = mapped_column(String(200))
     scope: Mapped[str] = mapped_column(String(10))
     # Targets by id, so renaming a team or an agent keeps its budgets; names are resolved when
@@ -66,15 +65,13 @@ class Budget(Base):
     hard: Mapped[bool] = mapped_column(default=False)
     # The period in which this budget paused its scope, until the worker resumes it.
     paused_period_key: Mapped[str | None] = mapped_column(String(80))
-    created_at: Mapped[datetime] = created_column()
-    updated_at: Mapped[datetime] = updated_column()
 
 
 class BudgetAlertEvent(Base):
     __tablename__ = "budget_alert_events"
     __table_args__ = (
         UniqueConstraint("budget_id", "period_key", "kind", "threshold"),
-        CheckConstraint(f"kind IN {ALERT_EVENT_KINDS!r}", name="kind"),
+        one_of("kind", ALERT_EVENT_KINDS),
     )
 
     id: Mapped[uuid.UUID] = id_column()

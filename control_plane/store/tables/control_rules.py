@@ -11,26 +11,20 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import (
-    Base,
-    created_column,
-    id_column,
-    org_column,
-    updated_column,
-)
+from control_plane.store.tables._base import Base, OrgOwned, created_column, one_of, updated_column
 
 CONTROL_SCOPES = ("org", "team", "agent", "key")
 CONTROL_ACTIONS = ("kill", "pause")
 
 
-class ControlRule(Base):
+class ControlRule(OrgOwned, Base):
     __tablename__ = "control_rules"
     __table_args__ = (
-        CheckConstraint(f"scope IN {CONTROL_SCOPES!r}", name="scope"),
-        CheckConstraint(f"action IN {CONTROL_ACTIONS!r}", name="action"),
+        one_of("scope", CONTROL_SCOPES),
+        one_of("action", CONTROL_ACTIONS),
         # One rule in force per target: the partial index is what makes two admins racing on
         # the same agent end with one rule, not two.
         Index(
@@ -44,8 +38,6 @@ class ControlRule(Base):
         ),
     )
 
-    id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = org_column()
     scope: Mapped[str] = mapped_column(String(10))
     target: Mapped[str] = mapped_column(
         String(200)

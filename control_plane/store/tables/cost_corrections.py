@@ -14,19 +14,14 @@ from decimal import Decimal
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, id_column, org_column, utcnow
+from control_plane.store.tables._base import Base, OrgOwned, utcnow
 from control_plane.store.tables.calls import ExactMoney
 
 
-class CostCorrection(Base):
+class CostCorrection(OrgOwned, Base):
     __tablename__ = "cost_corrections"
-    __table_args__ = (
-        Index(None, "org_id", "batch_id"),
-        Index(None, "org_id", "call_id"),
-    )
+    __table_args__ = (Index(None, "org_id", "batch_id"), Index(None, "org_id", "call_id"))
 
-    id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = org_column()
     call_id: Mapped[uuid.UUID] = mapped_column()
     call_started_at: Mapped[datetime] = mapped_column()
     old_total: Mapped[Decimal | None] = mapped_column(ExactMoney())

@@ -3,35 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import (
-    Base,
-    created_column,
-    id_column,
-    org_column,
-    updated_column,
-)
+from control_plane.store.tables._base import Base, OrgOwned, Timestamped, one_of
 
 ROLES = ("owner", "admin", "team_lead", "member", "viewer")
 
 
-class OrganizationMember(Base):
+class OrganizationMember(OrgOwned, Timestamped, Base):
     __tablename__ = "organization_members"
-    __table_args__ = (
-        UniqueConstraint("org_id", "user_id"),
-        CheckConstraint(f"role IN {ROLES!r}", name="role"),
-    )
+    __table_args__ = (UniqueConstraint("org_id", "user_id"), one_of("role", ROLES))
 
-    id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = org_column()
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     role: Mapped[str] = mapped_column(String(20))
     team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = created_column()
-    updated_at: Mapped[datetime] = updated_column()

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-
-from sqlalchemy import CheckConstraint, String, Text, UniqueConstraint
+from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import (
-    Base,
-    created_column,
-    id_column,
-    org_column,
-    updated_column,
-)
+from control_plane.store.tables._base import Base, OrgOwned, Timestamped, one_of
 
 CHANNEL_KINDS = ("webhook", "slack", "email")
 
 
-class NotificationChannel(Base):
+class NotificationChannel(OrgOwned, Timestamped, Base):
     __tablename__ = "notification_channels"
-    __table_args__ = (
-        UniqueConstraint("org_id", "name"),
-        CheckConstraint(f"kind IN {CHANNEL_KINDS!r}", name="kind"),
-    )
+    __table_args__ = (UniqueConstraint("org_id", "name"), one_of("kind", CHANNEL_KINDS))
 
-    id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = org_column()
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(10))
     url: Mapped[str | None] = mapped_column(String(2000))  # webhook and slack
@@ -37,5 +23,3 @@ class NotificationChannel(Base):
     # channel's webhook URL (its credential; ``url`` then keeps only scheme and host).
     secret: Mapped[str | None] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = created_column()
-    updated_at: Mapped[datetime] = updated_column()

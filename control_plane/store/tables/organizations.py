@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy import String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, created_column, id_column, updated_column
+from control_plane.store.tables._base import Base, Timestamped, id_column
 
 
-class Organization(Base):
+class Organization(Timestamped, Base):
     __tablename__ = "organizations"
 
     id: Mapped[uuid.UUID] = id_column()
@@ -21,5 +20,3 @@ class Organization(Base):
     # An unknown agent name presented with a valid key of this org: registered on first use
     # (True) or refused by the proxy before forwarding (False). Published in the snapshot.
     auto_register_agents: Mapped[bool] = mapped_column(default=True, server_default=true())
-    created_at: Mapped[datetime] = created_column()
-    updated_at: Mapped[datetime] = updated_column()

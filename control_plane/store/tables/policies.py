@@ -7,33 +7,21 @@ name per org. ``revision`` counts changes, so an admin (and ``apply``) can tell 
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import (
-    Base,
-    created_column,
-    id_column,
-    org_column,
-    updated_column,
-)
+from control_plane.store.tables._base import Base, OrgOwned, Timestamped
 
 
-class PolicyRow(Base):
+class PolicyRow(OrgOwned, Timestamped, Base):
     __tablename__ = "policies"
     __table_args__ = (UniqueConstraint("org_id", "name"), Index(None, "org_id", "id"))
 
-    id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = org_column()
     name: Mapped[str] = mapped_column(String(100))
     enabled: Mapped[bool] = mapped_column(default=True)
     mode: Mapped[str] = mapped_column(String(10))
     spec: Mapped[dict[str, Any]] = mapped_column()
     revision: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[str | None] = mapped_column(String(320))
-    created_at: Mapped[datetime] = created_column()
-    updated_at: Mapped[datetime] = updated_column()

@@ -8,14 +8,13 @@ increases on every change, and a cost priced with it names it (``<table>+org.<n>
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, created_column, id_column, org_column
+from control_plane.store.tables._base import Base, OrgOwned, created_column
 from control_plane.store.tables.calls import ExactMoney
 from pricing import RATE_CLASSES
 
@@ -25,15 +24,13 @@ from pricing import RATE_CLASSES
 RATE_COLUMNS = RATE_CLASSES
 
 
-class PriceOverrideRow(Base):
+class PriceOverrideRow(OrgOwned, Base):
     __tablename__ = "price_overrides"
     __table_args__ = (
         UniqueConstraint("org_id", "version"),
         Index(None, "org_id", "retired_version"),
     )
 
-    id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = org_column()
     model: Mapped[str] = mapped_column(String(200))
     provider: Mapped[str | None] = mapped_column(String(50))
     input: Mapped[Decimal | None] = mapped_column(ExactMoney())

@@ -8,14 +8,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, created_column, id_column, org_column
+from control_plane.store.tables._base import Base, OrgOwned, created_column
 
 
-class RefreshToken(Base):
+class RefreshToken(OrgOwned, Base):
     __tablename__ = "refresh_tokens"
 
-    id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = org_column()
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     # Every token issued by rotating one login shares a family; reusing a rotated token
     # revokes the whole family (someone else holds a copy).

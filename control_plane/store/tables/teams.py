@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from control_plane.store.tables._base import Base, created_column, id_column, org_column
+from control_plane.store.tables._base import Base, OrgOwned, created_column
 
 
-class Team(Base):
+class Team(OrgOwned, Base):
     __tablename__ = "teams"
     __table_args__ = (UniqueConstraint("org_id", "name"),)
 
-    id: Mapped[uuid.UUID] = id_column()
-    org_id: Mapped[uuid.UUID] = org_column()
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = created_column()
