@@ -11,6 +11,7 @@ import pytest
 from agentops.settings import Settings, load_settings
 from proxy.service import ProxyService
 from tests.fakeprovider.fixtures import fake_provider  # noqa: F401
+from tests.harness.otlp import Receiver, running_receiver
 from tests.harness.ports import free_port
 
 StartProxy = Callable[..., Awaitable[ProxyService]]
@@ -46,6 +47,13 @@ async def start_proxy(
     yield start
     for service in reversed(started):
         await service.stop()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A live OTLP/HTTP receiver (``proxy.otlp_endpoint``)."""
+    async with running_receiver() as found:
+        yield found
 
 
 @pytest.fixture(autouse=True)
