@@ -109,6 +109,8 @@ async def run_metered(
     await service.start()
     settle_heap(_young_threshold())  # as `agentops proxy` does once started
     _time_collections()
+    if otlp and (interval := os.environ.get("BENCH_OTEL_SWITCH_INTERVAL")):
+        sys.setswitchinterval(float(interval))  # the A/B of the former 0.5 ms export setting
     bundle = write_bundle(settings.proxy.ca_dir, home / "bundle.pem")
     reverse = service.reverse_address
     assert reverse is not None

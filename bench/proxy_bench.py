@@ -20,7 +20,8 @@ kept-alive), ``reverse-otel`` (export on), ``litellm``, at concurrency 1, 16 and
 (after a warm-up), so that a slow spell of the shared machine hits all targets alike; every
 figure is the median over the rounds, and the targets are checked on ratios to the floor
 measured in the same rounds (PASS / FAIL). Server CPU per call comes from ``/proc/<pid>/stat``
-(utime+stime, children included) at the window edges; RSS (VmRSS) is read at start and end.
+(utime+stime) at the window edges, the server process's own and, in a column apart, its child
+processes' (the OpenTelemetry exporter); RSS (VmRSS) is read at start and end.
 
     .venv/bin/python bench/proxy_bench.py [--quick] [--duration S] [--repeats N]
         [--litellm-venv bench/.venv-litellm] [--soak SECONDS] [--only reverse,...]
@@ -169,7 +170,7 @@ async def measure(
     duration: float,
 ) -> Figures | None:
     """One measuring window of ``duration`` seconds after ``warmup``; None if no call succeeded."""
-    cpu: list[float] = []
+    cpu: list[tuple[float, float]] = []
     waited: list[float] = []
 
     def boundary(_k: int) -> None:
@@ -189,9 +190,11 @@ async def measure(
     errors = [s.first_error for s in samples if s.first_error]
     if not any(s.latencies for s in samples) and errors:
         print(f"  {target.name}: {errors[0]}", flush=True)
-    used = cpu[1] - cpu[0] if server is not None and len(cpu) > 1 else None
+    used = children = None
+    if server is not None and len(cpu) > 1:
+        used, children = cpu[1][0] - cpu[0][0], cpu[1][1] - cpu[0][1]
     wait = (waited[1] - waited[0]) / duration if len(waited) > 1 else None
-    return window_figures(samples[0], used, wait)
+    return window_figures(samples[0], used, wait, children)
 
 
 async def run_matrix(args: argparse.Namespace, tmp: Path) -> None:

@@ -36,7 +36,7 @@ from proxy.spool import Spool
 from proxy.warmup import warm_up
 
 if TYPE_CHECKING:
-    from proxy.telemetry import GenAiTelemetry
+    from proxy.telemetry.handoff import GenAiTelemetry
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ class ProxyService:
         # Calls a killed predecessor left open on this spool: final records, before serving.
         await asyncio.to_thread(OpenCalls(p.spool_dir).finalise, self.spool)
         if p.otlp_endpoint:
-            from proxy.telemetry import GenAiTelemetry  # only when configured
+            from proxy.telemetry.handoff import GenAiTelemetry  # only when configured
 
             self._telemetry = GenAiTelemetry(
                 p.otlp_endpoint,

@@ -3,13 +3,10 @@
 ``gen_ai.client.token.usage`` / ``gen_ai.client.operation.duration`` metrics, exported over
 OTLP/HTTP with opentelemetry-sdk.
 
-The export runs in a process of its own, started by the proxy: the SDK's span and metric
-bookkeeping and its pure-Python OTLP encoding (~0.25 ms of CPU a call) would otherwise compete
-with the event loop for the GIL. The proxy pays a hand-off per call (``_handoff``: a tuple of
+The export runs in a process of its own, started by the proxy (``handoff.GenAiTelemetry``): the
+SDK's span and metric bookkeeping and its pure-Python OTLP encoding (~0.25 ms of CPU a call)
+would otherwise compete with the event loop for the GIL and the proxy's core. The proxy pays a hand-off per call (``handoff``: a tuple of
 plain values, ``_fields``, batched down a pipe); the exporter (``__main__``, ``_exporter``)
-builds the spans and measurements and exports them.
+builds the spans and measurements and exports them. This package imports nothing itself, so
+that the exporter process loads only what it uses.
 """
-
-from proxy.telemetry._handoff import ExporterFailed, GenAiTelemetry
-
-__all__ = ["ExporterFailed", "GenAiTelemetry"]

@@ -14,6 +14,7 @@ is still measured).
 from __future__ import annotations
 
 from decimal import Decimal
+from uuid import UUID
 
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -166,7 +167,7 @@ def _details(call: Call) -> dict[str, str | int | bool | list[str]]:
     out: dict[str, str | int | bool | list[str]] = {
         "gen_ai.usage.input_tokens": call.input_tokens,
         "gen_ai.usage.output_tokens": call.output_tokens,
-        "agentops.call_id": call.call_id,
+        "agentops.call_id": str(UUID(int=call.call_id)),
         "agentops.org": call.org,
         "agentops.agent": call.agent,
         "agentops.run_id": call.run_id,

@@ -33,7 +33,7 @@ class Call(NamedTuple):
     cache_write_tokens: int
     reasoning_tokens: int
     token_source: str
-    call_id: str
+    call_id: int  # the UUID's 128-bit value (``str(uuid)`` costs ~1 us in the proxy)
     org: str
     agent: str
     run_id: str
@@ -71,7 +71,7 @@ def call_fields(
         t.cache_write_5m + t.cache_write_1h,
         t.reasoning,
         t.source,
-        str(record.call_id),
+        record.call_id.int,
         record.org,
         record.agent,
         record.run_id,

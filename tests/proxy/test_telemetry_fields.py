@@ -9,8 +9,12 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
+from mitmproxy.http import Headers
+
 from agentops.wire.record import CallRecord, CallStatus, CostInfo, TokenCounts
 from proxy.telemetry._fields import Call, call_fields, frame, read_frames
+from proxy.telemetry.handoff import _trace_context
 
 STARTED = datetime(2026, 12, 5, 9, 0, 0, 123456, tzinfo=UTC)
 ENDED = datetime(2026, 12, 5, 9, 0, 1, 500000, tzinfo=UTC)
@@ -38,7 +42,7 @@ def test_a_record_becomes_the_calls_plain_facts_in_order() -> None:
         provider="anthropic", endpoint="messages", model_requested="claude-x",
         model_served="claude-x-1", status="error", error_type="overloaded", input_tokens=11,
         output_tokens=22, cached_read_tokens=33, cache_write_tokens=9, reasoning_tokens=6,
-        token_source="estimated", call_id=str(CALL_ID), org="acme", agent="bot", run_id="run-7",
+        token_source="estimated", call_id=CALL_ID.int, org="acme", agent="bot", run_id="run-7",
         streamed=True, finish_reason="length", host="api.anthropic.com", http_status=529,
         cost_usd="0.0000123400", unpriced_reason=None, price_version="2026-11-01",
         ttft_ms=210.25, latency_ms=1376.5, start_ns=int(STARTED.timestamp() * 1e9),
@@ -66,3 +70,20 @@ def test_frames_carry_batches_and_a_cut_frame_is_dropped() -> None:
     cut = list(read_frames(io.BytesIO(stream[:-1])))
     assert [[c.run_id for c in batch] for batch in cut] == [["r0", "r1", "r2"]]
     assert list(read_frames(io.BytesIO(stream[:2]))) == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        [(b"Content-Type", b"application/json"), (b"TraceParent", b"00-ab-cd-01"),
+         (b"tracestate", b"a=1"), (b"X-Other", b"x"), (b"TRACESTATE", b"b=2")],
+        [(b"Accept", b"*/*")],
+    ],
+)  # fmt: skip
+def test_the_trace_headers_are_read_as_mitmproxy_reads_them(
+    fields: list[tuple[bytes, bytes]],
+) -> None:
+    headers = Headers(fields)
+    expected = (headers.get("traceparent"), headers.get("tracestate"))
+    assert _trace_context(headers) == expected
+    assert _trace_context({k.lower(): v for k, v in headers.items()}) == expected
