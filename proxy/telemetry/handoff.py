@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mitmproxy.http import Headers
@@ -41,6 +43,7 @@ STOP_SECONDS = 10.0  # the exporter's own flush deadline is 5 s
 RESTART_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
 SETTLED_SECONDS = 60.0  # an exporter that lived this long resets the restart delay
 _TRACE_HEADERS = (b"traceparent", b"tracestate")
+_ROOT = str(Path(__file__).resolve().parents[2])  # where this ``proxy`` package was imported from
 
 
 class ExporterFailed(RuntimeError):
@@ -56,11 +59,17 @@ class GenAiTelemetry:
         log_level: str = "INFO",
         log_format: str = "json",
     ) -> None:
+        # This interpreter, this code: ``-P`` keeps the working directory off the exporter's
+        # path, where another checkout's ``proxy`` package would win over ours.
         self._argv = [
-            sys.executable, *(["-O"] * sys.flags.optimize), "-m", "proxy.telemetry", endpoint,
-            "--metrics-interval", str(metrics_interval_seconds),
+            sys.executable, *(["-O"] * sys.flags.optimize), "-P", "-m", "proxy.telemetry",
+            endpoint, "--metrics-interval", str(metrics_interval_seconds),
             "--log-level", log_level, "--log-format", log_format,
         ]  # fmt: skip
+        inherited = os.environ.get("PYTHONPATH")  # noqa: TID251 (the exporter's, not our config)
+        self._env = dict(os.environ) | {  # noqa: TID251
+            "PYTHONPATH": os.pathsep.join(filter(None, [_ROOT, inherited]))
+        }
         self._batch: list[tuple[object, ...]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._process: asyncio.subprocess.Process | None = None
@@ -111,7 +120,10 @@ class GenAiTelemetry:
 
     async def _spawn(self) -> asyncio.subprocess.Process:
         process = await asyncio.create_subprocess_exec(
-            *self._argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+            *self._argv,
+            env=self._env,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
         )
         assert process.stdin is not None
         self._process = process
