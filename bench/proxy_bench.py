@@ -39,6 +39,7 @@ import asyncio
 import os
 import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 
 import uvloop
@@ -233,6 +234,7 @@ async def run_matrix(args: argparse.Namespace, tmp: Path) -> None:
                     err = f" errors={f.errors} {f.first_error}" if f.errors else ""
                     print(f"  {label}: {f.rps:,.0f}/s p50 {f.p50:.2f} ms{err}", flush=True)
         rss_end = {name: s.rss_mib() for name, s in servers.items()}
+        otel = _otel_counts(servers["metered-otel"])
     finally:
         for s in servers.values():
             s.stop()
@@ -243,6 +245,11 @@ async def run_matrix(args: argparse.Namespace, tmp: Path) -> None:
     print("RSS (MiB) at start -> end of the run:")
     for name in rss_start:
         print(f"  {name}: {rss_start[name]:.1f} -> {rss_end[name]:.1f}")
+    print()
+    print(
+        "OpenTelemetry export (metered-otel, whole run): {calls:.0f} metered calls, {dropped:.0f} "
+        "not handed to the exporter (dropped), {restarts:.0f} exporter restarts".format(**otel)
+    )
     print()
     print("Targets:")
     for line in targets(results):
@@ -289,6 +296,27 @@ async def run_soak(args: argparse.Namespace, tmp: Path) -> None:
         f"+{growth:.1f}% (flat within 10%: {'PASS' if growth <= 10 else 'FAIL'}; "
         f"<= 150 MiB: {'PASS' if max(rss) <= 150 else 'FAIL'})"
     )
+
+
+def _otel_counts(server: Server) -> dict[str, float]:
+    """From the export-on proxy's /metrics: its calls, the calls its export dropped, the
+    exporter's restarts."""
+    host, port = server.info["admin"]
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=10) as response:
+            text = response.read().decode()
+    except OSError as exc:
+        print(f"  metrics of {server.name} not read: {exc!r}")
+        text = ""
+    counts = {"calls": 0.0, "dropped": 0.0, "restarts": 0.0}
+    names = {"agentops_proxy_calls_total": "calls",
+             "agentops_proxy_otel_dropped_calls_total": "dropped",
+             "agentops_proxy_otel_exporter_restarts_total": "restarts"}  # fmt: skip
+    for line in text.splitlines():
+        name = line.split("{")[0].split(" ")[0]
+        if name in names:
+            counts[names[name]] += float(line.rsplit(" ", 1)[1])
+    return counts
 
 
 def _load_average() -> str:

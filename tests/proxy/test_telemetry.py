@@ -6,39 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import openai
-
 from agentops.settings import Settings
-from proxy.service import ProxyService
 from tests.fakeprovider.expected import served_model
-from tests.fakeprovider.server import FakeProvider
 from tests.harness.otlp import Receiver, attributes
+from tests.proxy.helpers import chat, serving
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
 
 
 async def test_a_call_is_a_gen_ai_span_under_the_callers_trace_with_metrics(
-    proxy_settings: Callable[..., Settings], fake_provider: FakeProvider, receiver: Receiver
+    otel_settings: Callable[[str], Settings], receiver: Receiver
 ) -> None:
-    settings = proxy_settings(
-        upstream_overrides={"api.openai.com": fake_provider.url}, otlp_endpoint=receiver.url
-    )
-    proxy = ProxyService(settings)
-    await proxy.start()
-    try:
-        assert proxy.reverse_address is not None
-        host, port = proxy.reverse_address
-        async with openai.AsyncOpenAI(
-            base_url=f"http://{host}:{port}/openai/v1", api_key="sk-x", max_retries=0,
-            default_headers={"traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01",
-                             "X-AgentOps-Agent": "otel-bot", "X-AgentOps-Run-Id": "otel-run"},
-        ) as client:  # fmt: skip
-            reply = await client.chat.completions.create(
-                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
-            )
-    finally:
-        await proxy.stop()  # flushes the batch processor and the metric reader
+    async with serving(otel_settings(receiver.url)) as address:  # stopped: all flushed
+        reply = await chat(
+            address, traceparent=f"00-{TRACE_ID}-{PARENT_ID}-01",
+            **{"X-AgentOps-Agent": "otel-bot", "X-AgentOps-Run-Id": "otel-run"},
+        )  # fmt: skip
     [span] = receiver.spans
     assert (span.trace_id.hex(), span.parent_span_id.hex()) == (TRACE_ID, PARENT_ID)
     assert span.name == "chat gpt-4o-mini"
@@ -68,30 +52,13 @@ async def test_a_call_is_a_gen_ai_span_under_the_callers_trace_with_metrics(
 
 
 async def test_an_unsampled_caller_gets_no_span_but_its_call_is_measured(
-    proxy_settings: Callable[..., Settings], fake_provider: FakeProvider, receiver: Receiver
+    otel_settings: Callable[[str], Settings], receiver: Receiver
 ) -> None:
     """ParentBased sampling: the caller's sampled flag decides; no traceparent, always."""
-    settings = proxy_settings(
-        upstream_overrides={"api.openai.com": fake_provider.url}, otlp_endpoint=receiver.url
-    )
-    proxy = ProxyService(settings)
-    await proxy.start()
-    try:
-        assert proxy.reverse_address is not None
-        host, port = proxy.reverse_address
-        for run, headers in (
-            ("unsampled", {"traceparent": f"00-{TRACE_ID}-{PARENT_ID}-00"}),
-            ("untraced", {}),
-        ):
-            async with openai.AsyncOpenAI(
-                base_url=f"http://{host}:{port}/openai/v1", api_key="sk-x", max_retries=0,
-                default_headers={"X-AgentOps-Run-Id": run, **headers},
-            ) as client:  # fmt: skip
-                await client.chat.completions.create(
-                    model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
-                )
-    finally:
-        await proxy.stop()
+    async with serving(otel_settings(receiver.url)) as address:
+        unsampled = {"traceparent": f"00-{TRACE_ID}-{PARENT_ID}-00"}
+        await chat(address, **{"X-AgentOps-Run-Id": "unsampled"}, **unsampled)
+        await chat(address, **{"X-AgentOps-Run-Id": "untraced"})
     [span] = receiver.spans
     assert attributes(span)["agentops.run_id"] == "untraced"
     assert span.trace_id.hex() != TRACE_ID

@@ -14,17 +14,17 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import openai
 import pytest
 from prometheus_client import REGISTRY
 
 from agentops.settings import Settings
-from proxy.service import ProxyService
 from tests.fakeprovider.server import FakeProvider
 from tests.harness.cluster import PROXY_MAIN, wait_for
 from tests.harness.otlp import Receiver
 from tests.harness.ports import free_port
+from tests.proxy.helpers import chat, serving
 
+RUN = "X-AgentOps-Run-Id"
 EXITED = "OpenTelemetry exporter process exited; calls are dropped until it restarts"
 
 
@@ -59,51 +59,29 @@ def dropped() -> float:
     return REGISTRY.get_sample_value("agentops_proxy_otel_dropped_calls_total") or 0.0
 
 
-def _client(host: str, port: int, run: str) -> openai.AsyncOpenAI:
-    return openai.AsyncOpenAI(
-        base_url=f"http://{host}:{port}/openai/v1", api_key="sk-x", max_retries=0,
-        default_headers={"X-AgentOps-Run-Id": run},
-    )  # fmt: skip
-
-
-async def _chat(proxy: ProxyService, run: str) -> None:
-    assert proxy.reverse_address is not None
-    async with _client(*proxy.reverse_address, run) as client:
-        await client.chat.completions.create(
-            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
-        )
-
-
 async def test_a_killed_exporter_is_restarted_while_the_proxy_keeps_serving(
-    proxy_settings: Callable[..., Settings],
-    fake_provider: FakeProvider,
+    otel_settings: Callable[[str], Settings],
     receiver: Receiver,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.WARNING, "proxy.telemetry")
-    settings = proxy_settings(
-        upstream_overrides={"api.openai.com": fake_provider.url}, otlp_endpoint=receiver.url
-    )
-    proxy = ProxyService(settings)
-    await proxy.start()
     served = 0
-    try:
-        await _chat(proxy, "before")
+    async with serving(otel_settings(receiver.url)) as address:
+        await chat(address, **{RUN: "before"})
         [killed] = exporters(os.getpid())
         before = dropped()
         os.kill(killed, signal.SIGKILL)
 
         async def restarted() -> list[int]:
             nonlocal served
-            await _chat(proxy, "meanwhile")  # answered while no exporter runs
+            await chat(address, **{RUN: "meanwhile"})  # answered while no exporter runs
             served += 1
             return [pid for pid in exporters(os.getpid()) if pid != killed]
 
         await wait_for(restarted)
         [restart] = exporters(os.getpid())
-        await _chat(proxy, "after")
-    finally:
-        await proxy.stop()  # the restarted exporter exports what it was handed, then exits
+        await chat(address, **{RUN: "after"})
+    # Stopped: the restarted exporter exported what it was handed, then exited.
     assert served > 1
     assert dropped() > before  # the calls made while no exporter ran: counted, not logged
     assert [r.getMessage() for r in caplog.records].count(EXITED) == 1
@@ -115,7 +93,7 @@ async def test_a_killed_exporter_is_restarted_while_the_proxy_keeps_serving(
 
 @pytest.mark.parametrize("collector", ["refusing", "silent"])
 async def test_a_dead_or_silent_collector_is_the_exporters_problem_alone(
-    proxy_settings: Callable[..., Settings], fake_provider: FakeProvider, collector: str
+    otel_settings: Callable[[str], Settings], collector: str
 ) -> None:
     """``refusing``: nothing listens; ``silent``: the connection is taken, never answered. The
     calls are handed off as usual (none dropped) and stopping still ends the exporter (its
@@ -125,19 +103,11 @@ async def test_a_dead_or_silent_collector_is_the_exporters_problem_alone(
         if collector == "silent":
             endpoint.listen(64)
         host, port = endpoint.getsockname()
-        settings = proxy_settings(
-            upstream_overrides={"api.openai.com": fake_provider.url},
-            otlp_endpoint=f"http://{host}:{port}",
-        )
-        proxy = ProxyService(settings)
-        await proxy.start()
         before = dropped()
-        try:
+        async with serving(otel_settings(f"http://{host}:{port}")) as address:
             [exporter] = exporters(os.getpid())
             for i in range(20):
-                await _chat(proxy, f"run-{i}")
-        finally:
-            await proxy.stop()
+                await chat(address, **{RUN: f"run-{i}"})
     assert dropped() == before
     assert not alive(exporter)
     assert exporters(os.getpid()) == []
@@ -165,10 +135,7 @@ async def test_a_proxy_killed_outright_leaves_no_exporter_behind(
                 pass
         assert line, "the proxy exited before it was ready"
         [exporter] = exporters(proxy.pid)
-        async with _client("127.0.0.1", reverse_port, "killed") as client:
-            await client.chat.completions.create(
-                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
-            )
+        await chat(("127.0.0.1", reverse_port))
     finally:
         proxy.kill()
         await proxy.wait()
