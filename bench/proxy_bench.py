@@ -246,9 +246,12 @@ async def run_matrix(args: argparse.Namespace, tmp: Path) -> None:
     for name in rss_start:
         print(f"  {name}: {rss_start[name]:.1f} -> {rss_end[name]:.1f}")
     print()
+    per_call = otel["exporter_cpu"] * 1000 / otel["calls"] if otel["calls"] else 0.0
     print(
-        "OpenTelemetry export (metered-otel, whole run): {calls:.0f} metered calls, {dropped:.0f} "
-        "not handed to the exporter (dropped), {restarts:.0f} exporter restarts".format(**otel)
+        "OpenTelemetry export (metered-otel, whole run): {calls:.0f} calls, {dropped:.0f} "
+        "not handed to the exporter (dropped), {restarts:.0f} exporter restarts; exporter "
+        "process CPU {exporter_cpu:.2f} s in all (its start-up included), "
+        "{per_call:.3f} ms per call".format(**otel, per_call=per_call)
     )
     print()
     print("Targets:")
@@ -300,7 +303,8 @@ async def run_soak(args: argparse.Namespace, tmp: Path) -> None:
 
 def _otel_counts(server: Server) -> dict[str, float]:
     """From the export-on proxy's /metrics: its calls, the calls its export dropped, the
-    exporter's restarts."""
+    exporter's restarts; and the exporter process's CPU seconds since it started (work it
+    deferred to idle time falls outside the measuring windows)."""
     host, port = server.info["admin"]
     try:
         with urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=10) as response:
@@ -308,7 +312,12 @@ def _otel_counts(server: Server) -> dict[str, float]:
     except OSError as exc:
         print(f"  metrics of {server.name} not read: {exc!r}")
         text = ""
-    counts = {"calls": 0.0, "dropped": 0.0, "restarts": 0.0}
+    counts = {
+        "calls": 0.0,
+        "dropped": 0.0,
+        "restarts": 0.0,
+        "exporter_cpu": server.cpu_seconds()[1],
+    }
     names = {"agentops_proxy_calls_total": "calls",
              "agentops_proxy_otel_dropped_calls_total": "dropped",
              "agentops_proxy_otel_exporter_restarts_total": "restarts"}  # fmt: skip
