@@ -122,7 +122,7 @@ class ProxySettings(BaseModel):
     )
     otlp_endpoint: str | None = Field(
         None,
-        description="OTLP/HTTP base URL (e.g. http://otel-collector:4318): a gen_ai.* span per call, parented to the caller's traceparent, and the gen_ai.client.* metrics, exported in batches by an exporter process the proxy starts beside itself (python -m proxy.telemetry, idle scheduling priority, ~40 MiB), restarts if it dies and stops with it; the proxy only hands each call over. Unset: no OpenTelemetry.",
+        description="OTLP/HTTP base URL (e.g. http://otel-collector:4318): a gen_ai.* span per call, parented to the caller's traceparent, and the gen_ai.client.* metrics, exported in batches by an exporter process the proxy starts beside itself (python -m proxy.telemetry, idle scheduling priority, 40-60 MiB), restarts if it dies and stops with it; the proxy only hands each call over. Unset: no OpenTelemetry.",
     )
     otlp_metrics_interval_seconds: float = Field(
         60.0, gt=0, description="How often the OpenTelemetry metrics are exported."
