@@ -1,5 +1,6 @@
-"""The exporter process: ``python -m proxy.telemetry ENDPOINT``, started by the proxy
-(``proxy.telemetry.GenAiTelemetry``), never by hand.
+"""The exporter process: ``python -m proxy.telemetry``, started by the proxy
+(``proxy.telemetry.handoff.GenAiTelemetry``) with the OTLP endpoint in its environment
+(``ENDPOINT_VARIABLE``), never by hand.
 
 It reads batches of calls from its stdin (the proxy's pipe) and exports them; end of file is
 its signal to stop, whether the proxy closed the pipe or died (``kill -9`` included): it then
@@ -20,7 +21,7 @@ import threading
 
 from agentops.logs import configure_logging
 from proxy.telemetry._exporter import GenAiExporter
-from proxy.telemetry._fields import read_frames
+from proxy.telemetry._fields import ENDPOINT_VARIABLE, read_frames
 
 log = logging.getLogger("proxy.telemetry.exporter")
 
@@ -33,7 +34,8 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _yield_priority()
     configure_logging(args.log_level, args.log_format)
-    exporter = GenAiExporter(args.endpoint, metrics_interval_seconds=args.metrics_interval)
+    endpoint = os.environ[ENDPOINT_VARIABLE]  # noqa: TID251 (set by the proxy that started us)
+    exporter = GenAiExporter(endpoint, metrics_interval_seconds=args.metrics_interval)
     os.write(sys.stdout.fileno(), READY)
     for batch in read_frames(sys.stdin.buffer):
         for call in batch:
@@ -66,7 +68,6 @@ def _yield_priority() -> None:
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m proxy.telemetry", description=__doc__)
-    parser.add_argument("endpoint", help="OTLP/HTTP base URL")
     parser.add_argument("--metrics-interval", type=float, default=60.0)
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--log-format", default="json")

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from agentops.wire.record import CallRecord
 
 _LENGTH = 4  # bytes of the little-endian length ahead of each frame
+# The exporter's OTLP endpoint, passed in its environment: a URL may carry credentials, and a
+# command line is readable by every user of the machine.
+ENDPOINT_VARIABLE = "AGENTOPS_OTEL_EXPORTER_ENDPOINT"
 
 
 class Call(NamedTuple):

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from mitmproxy.http import Headers
 
 from proxy import metrics
-from proxy.telemetry._fields import call_fields, frame
+from proxy.telemetry._fields import ENDPOINT_VARIABLE, call_fields, frame
 
 if TYPE_CHECKING:
     from agentops.wire.record import CallRecord
@@ -63,12 +63,13 @@ class GenAiTelemetry:
         # path, where another checkout's ``proxy`` package would win over ours.
         self._argv = [
             sys.executable, *(["-O"] * sys.flags.optimize), "-P", "-m", "proxy.telemetry",
-            endpoint, "--metrics-interval", str(metrics_interval_seconds),
+            "--metrics-interval", str(metrics_interval_seconds),
             "--log-level", log_level, "--log-format", log_format,
         ]  # fmt: skip
         inherited = os.environ.get("PYTHONPATH")  # noqa: TID251 (the exporter's, not our config)
         self._env = dict(os.environ) | {  # noqa: TID251
-            "PYTHONPATH": os.pathsep.join(filter(None, [_ROOT, inherited]))
+            "PYTHONPATH": os.pathsep.join(filter(None, [_ROOT, inherited])),
+            ENDPOINT_VARIABLE: endpoint,
         }
         self._batch: list[tuple[object, ...]] = []
         self._timer: asyncio.TimerHandle | None = None

@@ -38,12 +38,16 @@ def exporters(pid: int) -> list[int]:
             continue
         for child in children:
             try:
-                argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+                argv = command_line(int(child)).split(b"\0")
             except OSError:
                 continue
             if b"proxy.telemetry" in argv:
                 found.append(int(child))
     return found
+
+
+def command_line(pid: int) -> bytes:
+    return Path(f"/proc/{pid}/cmdline").read_bytes()
 
 
 def alive(pid: int) -> bool:
@@ -69,6 +73,8 @@ async def test_a_killed_exporter_is_restarted_while_the_proxy_keeps_serving(
     async with serving(otel_settings(receiver.url)) as address:
         await chat(address, **{RUN: "before"})
         [killed] = exporters(os.getpid())
+        # The endpoint may carry credentials: never on a command line, readable by all users.
+        assert receiver.url.encode() not in command_line(killed)
         before = dropped()
         os.kill(killed, signal.SIGKILL)
 
