@@ -88,7 +88,7 @@ class ProxySettings(BaseModel):
     capture_content: bool = False
     """Capture prompt and completion text into records (each bounded to 32,000 characters). Credentials and e-mail addresses are always masked before a record is written. Off by default."""
     otlp_endpoint: str | None = None
-    """OTLP/HTTP base URL (e.g. http://otel-collector:4318): a gen_ai.* span per call, parented to the caller's traceparent, and the gen_ai.client.* metrics, exported in batches by a low-priority thread (set, the process's GIL switch interval is 0.5 ms instead of 5 ms, so the event loop never waits long on the exporter). Unset: no OpenTelemetry."""
+    """OTLP/HTTP base URL (e.g. http://otel-collector:4318): a gen_ai.* span per call, parented to the caller's traceparent, and the gen_ai.client.* metrics, exported in batches by an exporter process the proxy starts beside itself (python -m proxy.telemetry, idle scheduling priority, 40-60 MiB), restarts if it dies and stops with it; the proxy only hands each call over. Unset: no OpenTelemetry."""
     otlp_metrics_interval_seconds: float = Field(60.0, gt=0)
     """How often the OpenTelemetry metrics are exported."""
     spool_dir: Path = DEFAULT_HOME / "spool"

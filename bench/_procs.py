@@ -1,7 +1,8 @@
 """Server processes for the benchmark: start pinned with ``taskset``, read their readiness line,
 sample CPU time and resident memory from ``/proc``, stop them.
 
-CPU and RSS are summed over the process and its descendants (LiteLLM's CLI may fork).
+RSS is summed over the process and its descendants (LiteLLM's CLI may fork); CPU is read for the
+process itself and, apart, for its descendants (the proxy's OpenTelemetry exporter process).
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ class Server:
     def pid(self) -> int:
         return self.proc.pid
 
-    def cpu_seconds(self) -> float:
-        return sum(_cpu(pid) for pid in _tree(self.pid))
+    def cpu_seconds(self) -> tuple[float, float]:
+        """CPU time of the server process itself and of its descendants."""
+        own, *descendants = _tree(self.pid)
+        return _cpu(own), sum(_cpu(pid) for pid in descendants)
 
     def runqueue_wait_seconds(self) -> float:
         """Time the main thread (the event loop) spent runnable but not running: starved of

@@ -93,7 +93,8 @@ async def run_metered(
         proxy={
             "listen_port": _free_port(),
             "reverse_port": _free_port(),
-            "admin_port": 0,
+            # /metrics, for the OpenTelemetry export's dropped calls (an idle listener).
+            "admin_port": _free_port(),
             "upstream_overrides": {"api.openai.com": f"http://127.0.0.1:{mock_port}"},
             "ca_dir": home / "ca",
             "spool_dir": home / "spool",
@@ -109,12 +110,17 @@ async def run_metered(
     await service.start()
     settle_heap(_young_threshold())  # as `agentops proxy` does once started
     _time_collections()
+    if otlp and (interval := os.environ.get("BENCH_OTEL_SWITCH_INTERVAL")):
+        sys.setswitchinterval(float(interval))  # the A/B of the former 0.5 ms export setting
     bundle = write_bundle(settings.proxy.ca_dir, home / "bundle.pem")
     reverse = service.reverse_address
     assert reverse is not None
+    admin = service.admin_address
+    assert admin is not None
     _announce(
-        {"forward": list(service.forward_address), "reverse": list(reverse), "bundle": str(bundle)}
-    )
+        {"forward": list(service.forward_address), "reverse": list(reverse),
+         "bundle": str(bundle), "admin": list(admin)}
+    )  # fmt: skip
     try:
         await _until_term()
     finally:

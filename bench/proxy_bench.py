@@ -22,7 +22,8 @@ proxy (a before/after in one run).
 (after a warm-up), so that a slow spell of the shared machine hits all targets alike; every
 figure is the median over the rounds, and the targets are checked on ratios to the floor
 measured in the same rounds (PASS / FAIL). Server CPU per call comes from ``/proc/<pid>/stat``
-(utime+stime, children included) at the window edges; RSS (VmRSS) is read at start and end.
+(utime+stime) at the window edges, the server process's own and, in a column apart, its child
+processes' (the OpenTelemetry exporter); RSS (VmRSS) is read at start and end.
 
     .venv/bin/python bench/proxy_bench.py [--quick] [--duration S] [--repeats N]
         [--litellm-venv bench/.venv-litellm] [--soak SECONDS] [--only reverse,...]
@@ -40,6 +41,7 @@ import asyncio
 import os
 import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 
 import uvloop
@@ -187,7 +189,7 @@ async def measure(
     duration: float,
 ) -> Figures | None:
     """One measuring window of ``duration`` seconds after ``warmup``; None if no call succeeded."""
-    cpu: list[float] = []
+    cpu: list[tuple[float, float]] = []
     waited: list[float] = []
 
     def boundary(_k: int) -> None:
@@ -207,9 +209,11 @@ async def measure(
     errors = [s.first_error for s in samples if s.first_error]
     if not any(s.latencies for s in samples) and errors:
         print(f"  {target.name}: {errors[0]}", flush=True)
-    used = cpu[1] - cpu[0] if server is not None and len(cpu) > 1 else None
+    used = children = None
+    if server is not None and len(cpu) > 1:
+        used, children = cpu[1][0] - cpu[0][0], cpu[1][1] - cpu[0][1]
     wait = (waited[1] - waited[0]) / duration if len(waited) > 1 else None
-    return window_figures(samples[0], used, wait)
+    return window_figures(samples[0], used, wait, children)
 
 
 async def run_matrix(args: argparse.Namespace, tmp: Path) -> None:
@@ -248,6 +252,7 @@ async def run_matrix(args: argparse.Namespace, tmp: Path) -> None:
                     err = f" errors={f.errors} {f.first_error}" if f.errors else ""
                     print(f"  {label}: {f.rps:,.0f}/s p50 {f.p50:.2f} ms{err}", flush=True)
         rss_end = {name: s.rss_mib() for name, s in servers.items()}
+        otel = _otel_counts(servers["metered-otel"])
     finally:
         for s in servers.values():
             s.stop()
@@ -258,6 +263,14 @@ async def run_matrix(args: argparse.Namespace, tmp: Path) -> None:
     print("RSS (MiB) at start -> end of the run:")
     for name in rss_start:
         print(f"  {name}: {rss_start[name]:.1f} -> {rss_end[name]:.1f}")
+    print()
+    per_call = otel["exporter_cpu"] * 1000 / otel["calls"] if otel["calls"] else 0.0
+    print(
+        "OpenTelemetry export (metered-otel, whole run): {calls:.0f} calls, {dropped:.0f} "
+        "not handed to the exporter (dropped), {restarts:.0f} exporter restarts; exporter "
+        "process CPU {exporter_cpu:.2f} s in all (its start-up included), "
+        "{per_call:.3f} ms per call".format(**otel, per_call=per_call)
+    )
     print()
     print("Targets:")
     for line in targets(results):
@@ -304,6 +317,33 @@ async def run_soak(args: argparse.Namespace, tmp: Path) -> None:
         f"+{growth:.1f}% (flat within 10%: {'PASS' if growth <= 10 else 'FAIL'}; "
         f"<= 150 MiB: {'PASS' if max(rss) <= 150 else 'FAIL'})"
     )
+
+
+def _otel_counts(server: Server) -> dict[str, float]:
+    """From the export-on proxy's /metrics: its calls, the calls its export dropped, the
+    exporter's restarts; and the exporter process's CPU seconds since it started (work it
+    deferred to idle time falls outside the measuring windows)."""
+    host, port = server.info["admin"]
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=10) as response:
+            text = response.read().decode()
+    except OSError as exc:
+        print(f"  metrics of {server.name} not read: {exc!r}")
+        text = ""
+    counts = {
+        "calls": 0.0,
+        "dropped": 0.0,
+        "restarts": 0.0,
+        "exporter_cpu": server.cpu_seconds()[1],
+    }
+    names = {"agentops_proxy_calls_total": "calls",
+             "agentops_proxy_otel_dropped_calls_total": "dropped",
+             "agentops_proxy_otel_exporter_restarts_total": "restarts"}  # fmt: skip
+    for line in text.splitlines():
+        name = line.split("{")[0].split(" ")[0]
+        if name in names:
+            counts[names[name]] += float(line.rsplit(" ", 1)[1])
+    return counts
 
 
 def _load_average() -> str:

@@ -79,7 +79,12 @@ REGISTRY.register(
 )
 OTEL_DROPPED = Counter(
     "agentops_proxy_otel_dropped_calls_total",
-    "Calls not exported to OpenTelemetry: the export backlog was full (collector too slow).",
+    "Calls not exported to OpenTelemetry: no exporter process running, or a backlog it has not "
+    "read (a collector far slower than the traffic).",
+)
+OTEL_EXPORTER_RESTARTS = Counter(
+    "agentops_proxy_otel_exporter_restarts_total",
+    "Times the OpenTelemetry exporter process exited unasked and was restarted.",
 )
 SPOOLED = Counter(
     "agentops_proxy_spooled_records_total", "Records made durable in the local spool."

@@ -36,7 +36,7 @@ from proxy.spool import Spool
 from proxy.warmup import warm_up
 
 if TYPE_CHECKING:
-    from proxy.telemetry import GenAiTelemetry
+    from proxy.telemetry.handoff import GenAiTelemetry
 
 log = logging.getLogger(__name__)
 
@@ -183,11 +183,15 @@ class ProxyService:
         # Calls a killed predecessor left open on this spool: final records, before serving.
         await asyncio.to_thread(OpenCalls(p.spool_dir).finalise, self.spool)
         if p.otlp_endpoint:
-            from proxy.telemetry import GenAiTelemetry  # the SDK loads only when configured
+            from proxy.telemetry.handoff import GenAiTelemetry  # only when configured
 
             self._telemetry = GenAiTelemetry(
-                p.otlp_endpoint, metrics_interval_seconds=p.otlp_metrics_interval_seconds
+                p.otlp_endpoint,
+                metrics_interval_seconds=p.otlp_metrics_interval_seconds,
+                log_level=self.settings.log_level,
+                log_format=self.settings.log_format,
             )
+            await self._telemetry.start()  # its exporter process, ready
         addons = build_pipeline(
             p,
             reverse_port=reverse[1] if reverse else None,
@@ -262,8 +266,8 @@ class ProxyService:
         if self._http_sink is not None:
             await self._http_sink.close()
             self._http_sink = None
-        if self._telemetry is not None:  # flushes the queued spans: blocking, so off the loop
-            await asyncio.to_thread(self._telemetry.shutdown)
+        if self._telemetry is not None:  # its exporter process flushes and exits
+            await self._telemetry.stop()
             self._telemetry = None
         await asyncio.to_thread(self.spool.close)
         if self._stop_serving is not None:

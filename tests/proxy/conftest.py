@@ -11,6 +11,8 @@ import pytest
 from agentops.settings import Settings, load_settings
 from proxy.service import ProxyService
 from tests.fakeprovider.fixtures import fake_provider  # noqa: F401
+from tests.fakeprovider.server import FakeProvider
+from tests.harness.otlp import Receiver, running_receiver
 from tests.harness.ports import free_port
 
 StartProxy = Callable[..., Awaitable[ProxyService]]
@@ -46,6 +48,27 @@ async def start_proxy(
     yield start
     for service in reversed(started):
         await service.stop()
+
+
+@pytest.fixture
+def otel_settings(
+    proxy_settings: Callable[..., Settings],
+    fake_provider: FakeProvider,  # noqa: F811 (the fixture imported above)
+) -> Callable[[str], Settings]:
+    """Settings of a proxy to the fake provider exporting OpenTelemetry to an endpoint."""
+
+    def factory(endpoint: str) -> Settings:
+        upstream = {"api.openai.com": fake_provider.url}
+        return proxy_settings(upstream_overrides=upstream, otlp_endpoint=endpoint)
+
+    return factory
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A live OTLP/HTTP receiver (``proxy.otlp_endpoint``)."""
+    async with running_receiver() as found:
+        yield found
 
 
 @pytest.fixture(autouse=True)

@@ -1,17 +1,25 @@
-"""Small helpers of the proxy tests: free ports, a self-signed TLS server, spool reading."""
+"""Small helpers of the proxy tests: free ports, a self-signed TLS server, spool reading, a proxy
+serving for a block, a chat call through its reverse endpoint."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import openai
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from openai.types.chat import ChatCompletion
+
+from agentops.settings import Settings
+from proxy.service import ProxyService
 
 
 def self_signed(tmp: Path, name: str = "localhost") -> tuple[Path, Path, bytes]:
@@ -66,3 +74,27 @@ def spooled_records(spool_dir: Path) -> list[dict[str, Any]]:
 def final_records(spool_dir: Path) -> dict[str, dict[str, Any]]:
     """The superseding (last) record of each call id."""
     return {r["call_id"]: r for r in spooled_records(spool_dir)}
+
+
+async def chat(address: tuple[str, int], **headers: str) -> ChatCompletion:
+    """One ``gpt-4o-mini`` chat call through a proxy's reverse endpoint at ``address``."""
+    host, port = address
+    async with openai.AsyncOpenAI(
+        base_url=f"http://{host}:{port}/openai/v1", api_key="sk-x", max_retries=0,
+        default_headers=headers,
+    ) as client:  # fmt: skip
+        return await client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+        )
+
+
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[tuple[str, int]]:
+    """A proxy on ``settings`` for the block: its reverse endpoint's address. Stopped after it."""
+    proxy = ProxyService(settings)
+    await proxy.start()
+    try:
+        assert proxy.reverse_address is not None
+        yield proxy.reverse_address
+    finally:
+        await proxy.stop()
