@@ -66,9 +66,13 @@ RUN groupadd --system --gid ${AGENTOPS_UID} agentops \
 
 # Install offline from the builder's wheels (no compiler, no index in this stage): the locked
 # dependencies and our wheel, into a virtual environment owned by root (read-only to the app).
+# pip compiles the plain .pyc files; under PYTHONOPTIMIZE=1 Python reads only the .opt-1.pyc ones,
+# and cannot write them here (PYTHONDONTWRITEBYTECODE, a read-only venv): without this step every
+# start compiles every imported module from source (the proxy ready in 4.5 s instead of 1.8 s).
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
     python -m venv /opt/agentops \
  && /opt/agentops/bin/pip install --no-index --find-links /wheels agentops-hub \
+ && /opt/agentops/bin/python -O -m compileall -q -j 0 /opt/agentops/lib > /dev/null \
  && /opt/agentops/bin/agentops --version
 
 USER ${AGENTOPS_UID}:${AGENTOPS_UID}
