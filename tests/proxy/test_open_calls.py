@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,3 +63,24 @@ def test_an_empty_spool_has_nothing_to_finalise(tmp_path: Path) -> None:
         assert _spooled(spool) == []
     finally:
         spool.close()
+
+
+def test_a_call_id_leaves_nothing_behind_once_removed(tmp_path: Path) -> None:
+    """Adding and removing a call's file keeps no object per call id: on CPython 3.12 a
+    ``Path`` built from it interned its name for the life of the process."""
+    calls = OpenCalls(tmp_path)
+    calls.add("warm-up", b"{}")
+    calls.remove("warm-up")
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for i in range(2_000):
+            call_id = f"call-{i:032d}"
+            calls.add(call_id, b"{}")
+            calls.remove(call_id)
+        gc.collect()
+        live, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert live < 20_000  # a Path per call id kept ~166 KB here
+    assert list(calls.directory.iterdir()) == []
