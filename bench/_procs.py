@@ -59,10 +59,24 @@ class Server:
         self.log.close()
 
 
-def start(name: str, argv: list[str], core: int, log_path: Path, *, timeout: float = 30) -> Server:
-    """Start ``argv`` pinned to ``core`` and wait for the JSON line it prints when ready."""
+def start(
+    name: str,
+    argv: list[str],
+    core: int,
+    log_path: Path,
+    *,
+    timeout: float = 30,
+    env: dict[str, str] | None = None,
+) -> Server:
+    """Start ``argv`` pinned to ``core`` and wait for the JSON line it prints when ready;
+    ``env``: variables added to this process's for it."""
     log = log_path.open("wb")
-    proc = subprocess.Popen(["taskset", "-c", str(core), *argv], stdout=subprocess.PIPE, stderr=log)
+    proc = subprocess.Popen(
+        ["taskset", "-c", str(core), *argv],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        env={**os.environ, **env} if env else None,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()  # the runners print one JSON line when listening
     if not line:

@@ -82,7 +82,7 @@ async def _publish(policies: int) -> Any:
 async def run_metered(
     mock_port: int, home: Path, otlp: str | None = None, policies: int | None = None
 ) -> None:
-    from agentops.heap import settle_heap
+    from agentops.heap import PROXY_MALLOC_ARENAS, limit_malloc_arenas, settle_heap
     from agentops.logs import configure_logging
     from agentops.settings import load_settings
     from proxy.ca import write_bundle
@@ -103,6 +103,7 @@ async def run_metered(
         },
     )
     configure_logging(settings.log_level, settings.log_format)  # as `agentops proxy` does
+    limit_malloc_arenas(PROXY_MALLOC_ARENAS)  # as `agentops proxy` does
     bus = None
     if policies is not None:  # gated from a control state, as with a control plane
         bus = await _publish(policies)

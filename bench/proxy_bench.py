@@ -28,7 +28,10 @@ processes' (the OpenTelemetry exporter); RSS (VmRSS) is read at start and end.
     .venv/bin/python bench/proxy_bench.py [--quick] [--duration S] [--repeats N]
         [--litellm-venv bench/.venv-litellm] [--soak SECONDS] [--only reverse,...]
         [--concurrency 1,16,64] [--kinds json,sse,paced]
-        [--rules 100 --only reverse-rules0,reverse-rules100] [--baseline TREE]
+        [--rules 100 --only reverse-rules0,reverse-rules100] [--baseline TREE] [--glibc]
+
+The metered proxies run on the image's allocator (jemalloc, ``IMAGE_MALLOC``) when this machine
+has it; ``--glibc`` runs them on glibc's malloc.
 
 ``BENCH_GC_YOUNG=20000`` in the environment raises the collector's young threshold of the
 mitmproxy-based servers (the A/B of ``agentops/heap.py``).
@@ -38,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes.util
 import os
 import sys
 import tempfile
@@ -92,8 +96,9 @@ def _start_proxies(
     # debug-only (``if __debug__``). Both proxies run the same way, so the ratios stay fair.
     runner = [PY, *([] if args.debug_python else ["-O"]), str(BENCH / "_servers.py")]
     common = ["--mock-port", str(port), "--home", str(tmp)]
+    malloc = _image_malloc(args)
     servers["metered"] = _procs.start(
-        "metered", [*runner, "metered", *common], SERVER_CORE, tmp / "metered.log"
+        "metered", [*runner, "metered", *common], SERVER_CORE, tmp / "metered.log", env=malloc
     )
     # The same metered proxy with OpenTelemetry export on, to the mock (it answers 200 to
     # OTLP posts too): the "reverse-otel" row against "reverse" is the cost of the export.
@@ -105,6 +110,7 @@ def _start_proxies(
          "--otlp", f"http://127.0.0.1:{port}"],
         SERVER_CORE,
         tmp / "metered-otel.log",
+        env=malloc,
     )  # fmt: skip
     servers["floor"] = _procs.start(
         "floor", [*runner, "floor", *common], SERVER_CORE, tmp / "floor.log"
@@ -120,6 +126,7 @@ def _start_proxies(
              "--policies", str(count)],
             SERVER_CORE,
             tmp / f"rules{count}.log",
+            env=malloc,
         )  # fmt: skip
     if args.baseline:
         # Another checkout's metered proxy (e.g. main's tree, ``git archive main``) on the same
@@ -132,6 +139,7 @@ def _start_proxies(
             [*runner_base, "metered", "--mock-port", str(port), "--home", str(home)],
             SERVER_CORE,
             tmp / "baseline.log",
+            env=malloc,
         )
     if args.litellm_venv:
         config = tmp / "litellm.yaml"
@@ -139,6 +147,22 @@ def _start_proxies(
         servers["litellm"] = _procs.start_litellm(
             args.litellm_venv, config, _procs.free_port(), SERVER_CORE, tmp / "litellm.log"
         )
+
+
+# The allocator the image runs its processes on (Dockerfile: LD_PRELOAD, MALLOC_CONF), given to
+# the metered proxies when this machine has jemalloc (Debian: libjemalloc2) unless --glibc; the
+# floor runs as stock mitmproxy does, on glibc's malloc.
+IMAGE_MALLOC = {
+    "LD_PRELOAD": "libjemalloc.so.2",
+    "MALLOC_CONF": "narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:0",
+}
+
+
+def _image_malloc(args: argparse.Namespace) -> dict[str, str] | None:
+    if args.glibc or ctypes.util.find_library("jemalloc") is None:
+        print("metered proxies on glibc's malloc (the image runs them on jemalloc)")
+        return None
+    return IMAGE_MALLOC
 
 
 ALL_KINDS, JSON_ONLY = ("json", "sse", "paced"), ("json",)
@@ -369,6 +393,9 @@ def parse_args() -> argparse.Namespace:
         help="a checkout whose metered proxy runs as reverse-base and forward-tls-base",
     )
     p.add_argument("--soak", type=float, default=0, help="run only the RSS soak, for S seconds")
+    p.add_argument(
+        "--glibc", action="store_true", help="metered proxies on glibc's malloc, not the image's"
+    )
     p.add_argument("--only", type=lambda s: s.split(","), default=None, help="targets to run")
     p.add_argument(
         "--rules",

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from agentops.heap import settle_heap
+from agentops.heap import PROXY_MALLOC_ARENAS, limit_malloc_arenas, settle_heap
 from agentops.logs import configure_logging
 from agentops.settings import Settings, load_settings
 from cli._runtime import run, stop_signal
@@ -71,6 +71,7 @@ def proxy(listen: str | None, reverse_port: int | None, upstream: tuple[str, ...
 async def serve(settings: Settings) -> None:
     from proxy.service import ProxyService
 
+    limit_malloc_arenas(PROXY_MALLOC_ARENAS)
     service = ProxyService(settings)
     # Signals are caught before "ready" is printed, so a prompt SIGTERM still stops cleanly.
     async with stop_signal() as stop:

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -18,6 +19,7 @@ from pricing._codec import (
     model_from_dict,
     model_to_dict,
 )
+from pricing._compact import CompactModels, PackedModels, pack
 from pricing._resolve import Resolver
 from pricing._types import ModelPrice, PriceOverride
 
@@ -41,7 +43,9 @@ class PriceTable(Resolver):
         aliases: Mapping[str, str] | None = None,
         source: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(dict(models), dict(aliases or {}))
+        # A compact catalogue stays compact (its entries are decoded when first read).
+        kept = models if isinstance(models, CompactModels) else dict(models)
+        super().__init__(kept, dict(aliases or {}))
         self.version = version
         self.effective_date = effective_date
         self.source: dict[str, Any] = dict(source or {})
@@ -87,22 +91,53 @@ class PriceTable(Resolver):
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PriceTable:
-        if data.get("format") != FORMAT:
-            raise PriceFormatError(f"not an {FORMAT} document")
-        if data.get("format_version") != FORMAT_VERSION:
-            raise PriceFormatError(f"unsupported format_version {data.get('format_version')!r}")
-        models_data = data.get("models")
-        if not isinstance(models_data, Mapping):
-            raise PriceFormatError("'models' must be an object")
+        models_data = _models_of(data)
         models = {str(k): model_from_dict(str(k), v) for k, v in models_data.items()}
-        aliases = data.get("aliases") or {}
-        return cls(
-            models,
-            version=str(data.get("version") or content_version(models_data, aliases, "")),
-            effective_date=str(data.get("effective_date") or ""),
-            aliases={str(a): str(t) for a, t in aliases.items()},
-            source=data.get("source") or {},
-        )
+        return cls(models, **_header(data, models_data))
+
+    @classmethod
+    def from_packed(cls, packed: PackedTable) -> PriceTable:
+        """A compact table (`pricing._compact`): an entry is decoded, and so validated, when it
+        is first read. For a catalogue whose entries were checked when it was built (the
+        bundled one, by its tests)."""
+        return cls(CompactModels(packed.models), **parse_json(packed.header))
+
+
+@dataclass(frozen=True, slots=True)
+class PackedTable:
+    """A price document packed flat (see `pricing._compact`): its header and its entries."""
+
+    header: bytes
+    models: PackedModels
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> PackedTable:
+        data = parse_json(text)
+        models_data = _models_of(data)
+        header = json.dumps(_header(data, models_data), default=str).encode()
+        return cls(header=header, models=pack(models_data))
+
+
+def _models_of(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    if data.get("format") != FORMAT:
+        raise PriceFormatError(f"not an {FORMAT} document")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise PriceFormatError(f"unsupported format_version {data.get('format_version')!r}")
+    models_data = data.get("models")
+    if not isinstance(models_data, Mapping):
+        raise PriceFormatError("'models' must be an object")
+    return models_data
+
+
+def _header(data: Mapping[str, Any], models_data: Mapping[str, Any]) -> dict[str, Any]:
+    """`PriceTable`'s keyword arguments but the models."""
+    aliases = data.get("aliases") or {}
+    return {
+        "version": str(data.get("version") or content_version(models_data, aliases, "")),
+        "effective_date": str(data.get("effective_date") or ""),
+        "aliases": {str(a): str(t) for a, t in aliases.items()},
+        "source": data.get("source") or {},
+    }
 
 
 def content_version(models: Mapping[str, Any], aliases: Mapping[str, Any], date: str) -> str:
@@ -121,6 +156,8 @@ def parse_json(text: str | bytes) -> Any:
 
 @functools.cache
 def load_bundled_table() -> PriceTable:
-    """The table shipped in `pricing/data/prices.json`, loaded once per process."""
+    """The table shipped in `pricing/data/prices.json`, loaded once per process; its entries
+    become objects as they are first priced (`pricing._compact`)."""
     text = resources.files("pricing").joinpath("data", "prices.json").read_bytes()
-    return PriceTable.from_dict(parse_json(text))
+    # Packed first, the parsed document dropped, then the table built (see `pricing._compact`).
+    return PriceTable.from_packed(PackedTable.from_json(text))

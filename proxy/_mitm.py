@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mitmproxy import addonmanager, certs, ctx, exceptions, flow, hooks, http, master, options
-from mitmproxy.addons import core, next_layer, proxyserver, tlsconfig
+from mitmproxy import addonmanager, certs, ctx, exceptions, flow, hooks, http, options
 
+from proxy._mitm_addons import core, master, next_layer, proxyserver, tlsconfig
 from proxy.hosts import HostMatcher
 
 log = logging.getLogger(__name__)

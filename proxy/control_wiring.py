@@ -12,9 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Any
 
 from agentops.settings import Settings
 from agentops.statebus import (
@@ -25,19 +23,20 @@ from agentops.statebus import (
     RateLimiter,
     RedisRateLimiter,
     RedisRunCounters,
-    RedisSpendCounters,
     RunCounters,
     SpendCounters,
-    warm,
 )
-from agentops.statebus import connect as connect_redis
-from proxy.control import ControlGate, ControlStateHolder, MemoryStateSource, RedisStateSource
+from proxy.control import ControlGate, ControlStateHolder, MemoryStateSource
 from proxy.control.approvals import ApprovalDesk, RedisVerdictFeed
 from proxy.control.health import StateHealth, assess_holder
 from proxy.control.key_verifier import StateKeyVerifier
 from proxy.control.metrics import track_state_age
-from proxy.control.redis_source import CLIENT_NAME
 from proxy.heartbeat import Heartbeat
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from proxy.control.redis_source import RedisStateSource
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +81,11 @@ class ControlState:
         verdicts: RedisVerdictFeed | None = None
         unsubscribe: Callable[[], None] | None = None
         if cp.redis_url is not None:
+            # Imported here: a proxy without Redis never imports the client (~7 MiB).
+            from agentops.statebus import RedisSpendCounters
+            from agentops.statebus import connect as connect_redis
+            from proxy.control.redis_source import CLIENT_NAME, RedisStateSource
+
             # Named after the proxy when it has a configured id, so CLIENT LIST tells them apart.
             name = CLIENT_NAME + (f":{p.proxy_id}" if p.proxy_id else "")
             source = RedisStateSource(
@@ -153,7 +157,7 @@ class ControlState:
         await self.source.start()
         if self.verdicts is not None:
             await self.verdicts.start()
-        if self.counter_client is not None and not await warm(self.counter_client, COUNTER_SCRIPTS):
+        if self.counter_client is not None and not await _warm(self.counter_client):
             log.warning("spend counters unreachable at start; budget_fail_mode applies")
         p = self.settings.proxy
         if p.control_plane_url:
@@ -185,6 +189,12 @@ class ControlState:
         if self.counter_client is not None:
             await _aclose(self.counter_client)
             self.counter_client = None
+
+
+async def _warm(client: Redis[Any]) -> bool:
+    from agentops.statebus import warm
+
+    return await warm(client, COUNTER_SCRIPTS)
 
 
 async def _aclose(client: Redis[Any]) -> None:

@@ -1,11 +1,16 @@
 """Control-state distribution and shared spend counters.
 
 Imported by both the control plane (publisher, counter rebuild) and the proxy (reader,
-counters); it imports neither of them.
+counters); it imports neither of them. The Redis-backed names are imported on first use
+(``__getattr__``), so a process configured without Redis never imports the client (~7 MiB).
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from agentops.statebus import runs, spend_lua
-from agentops.statebus.client import connect, warm
 from agentops.statebus.codec import (
     Announcement,
     decode_announcement,
@@ -29,8 +34,6 @@ from agentops.statebus.ratelimit import (
     RateLimiter,
     RedisRateLimiter,
 )
-from agentops.statebus.redis_bus import RedisStatePublisher, RedisStateReader
-from agentops.statebus.redis_directory import RedisKeyDirectory
 from agentops.statebus.redis_keys import StateKeys, spend_keys
 from agentops.statebus.runs import (
     MemoryRunCounters,
@@ -48,7 +51,32 @@ from agentops.statebus.spend import (
     to_micros,
 )
 from agentops.statebus.spend_memory import MemorySpendCounters
-from agentops.statebus.spend_redis import RedisSpendCounters
+
+if TYPE_CHECKING:
+    from agentops.statebus.client import connect, warm
+    from agentops.statebus.redis_bus import RedisStatePublisher, RedisStateReader
+    from agentops.statebus.redis_directory import RedisKeyDirectory
+    from agentops.statebus.spend_redis import RedisSpendCounters
+
+# Name -> the module that defines it, for the names that import redis.
+_REDIS_BACKED = {
+    "connect": "client",
+    "warm": "client",
+    "RedisStatePublisher": "redis_bus",
+    "RedisStateReader": "redis_bus",
+    "RedisKeyDirectory": "redis_directory",
+    "RedisSpendCounters": "spend_redis",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _REDIS_BACKED.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # asked once
+    return value
+
 
 # Every Lua script the proxy's counters run: spend holds, rate limits and run counters (loaded
 # by ``warm``).

@@ -6,11 +6,12 @@ cut off) never hears it, and its held call times out as denied, which is the saf
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agentops.wire.approvals import ApprovalVerdict
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 
 def verdict_channel(prefix: str) -> str:

@@ -13,3 +13,11 @@ class MalformedState(StateBusError, ValueError):
 
 class CounterUnavailable(StateBusError):
     """The spend counter store could not be reached in time; the caller applies its fail mode."""
+
+
+def unreachable_errors() -> tuple[type[Exception], ...]:
+    """What a Redis call raises when Redis cannot answer in time. Imported when a Redis-backed
+    store is built, so that a process without Redis never imports the client (~7 MiB)."""
+    from redis.exceptions import RedisError
+
+    return (RedisError, OSError, TimeoutError)

@@ -14,12 +14,12 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from agentops.statebus.errors import CounterUnavailable, unreachable_errors
 
-from agentops.statebus.errors import CounterUnavailable
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 WINDOW_MS = 60_000
 
@@ -80,6 +80,7 @@ class MemoryRateLimiter:
 
 class RedisRateLimiter:
     def __init__(self, client: Redis[Any], prefix: str, *, timeout_seconds: float = 0.2) -> None:
+        self._unreachable = unreachable_errors()
         self._prefix = prefix
         self._timeout = timeout_seconds
         self._script = client.register_script(GCRA)
@@ -92,6 +93,6 @@ class RedisRateLimiter:
         try:
             async with asyncio.timeout(self._timeout):
                 ok, wait = await self._script(keys=[f"{self._prefix}rl:{key}"], args=args)
-        except (RedisError, OSError, TimeoutError) as exc:
+        except self._unreachable as exc:
             raise CounterUnavailable(f"rate limits unreachable: {type(exc).__name__}") from exc
         return RateDecision(bool(ok), int(wait))

@@ -16,12 +16,12 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from agentops.statebus.errors import CounterUnavailable, unreachable_errors
 
-from agentops.statebus.errors import CounterUnavailable
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 RUN_TTL_SECONDS = 86_400
 
@@ -101,6 +101,7 @@ class RunCounters(Protocol):
 
 class RedisRunCounters:
     def __init__(self, client: Redis[Any], prefix: str, *, timeout_seconds: float = 0.2) -> None:
+        self._unreachable = unreachable_errors()
         self._client = client
         self._prefix = prefix
         self._timeout = timeout_seconds
@@ -118,7 +119,7 @@ class RedisRunCounters:
         try:
             async with asyncio.timeout(self._timeout):
                 out = await self._script(keys=keys, args=args)
-        except (RedisError, OSError, TimeoutError) as exc:
+        except self._unreachable as exc:
             raise CounterUnavailable(f"run counters unreachable: {type(exc).__name__}") from exc
         if len(out) == 1:
             raw = out[0]
@@ -136,14 +137,14 @@ class RedisRunCounters:
         try:
             async with asyncio.timeout(self._timeout):
                 await self._client.set(f"{self._base(run)}:paused", reason, ex=seconds)
-        except (RedisError, OSError, TimeoutError) as exc:
+        except self._unreachable as exc:
             raise CounterUnavailable(f"run counters unreachable: {type(exc).__name__}") from exc
 
     async def paused(self, run: str) -> str | None:
         try:
             async with asyncio.timeout(self._timeout):
                 raw = await self._client.get(f"{self._base(run)}:paused")
-        except (RedisError, OSError, TimeoutError) as exc:
+        except self._unreachable as exc:
             raise CounterUnavailable(f"run counters unreachable: {type(exc).__name__}") from exc
         return raw.decode() if isinstance(raw, bytes) else raw
 
@@ -151,7 +152,7 @@ class RedisRunCounters:
         try:
             async with asyncio.timeout(self._timeout):
                 removed = await self._client.delete(f"{self._base(run)}:paused")
-        except (RedisError, OSError, TimeoutError) as exc:
+        except self._unreachable as exc:
             raise CounterUnavailable(f"run counters unreachable: {type(exc).__name__}") from exc
         return bool(removed)
 

@@ -2,8 +2,8 @@
 
 The proxy's ``gate`` addon holds a ``ControlGate`` (which asks ``proxy.decision.decide`` and
 takes the budget holds it names); the proxy's startup builds a holder, a
-source (``RedisStateSource`` or ``MemoryStateSource``) and the gate, and closes the source on
-shutdown.
+source (``redis_source.RedisStateSource``, imported only where Redis is configured, or
+``MemoryStateSource``) and the gate, and closes the source on shutdown.
 """
 
 from proxy.control.breaker import CircuitBreaker
@@ -12,7 +12,6 @@ from proxy.control.health import StateHealth, assess
 from proxy.control.holder import ControlStateHolder
 from proxy.control.memory_source import MemoryStateSource
 from proxy.control.metrics import track_state_age
-from proxy.control.redis_source import RedisStateSource
 
 __all__ = [
     "BudgetReservation",
@@ -20,7 +19,6 @@ __all__ = [
     "ControlGate",
     "ControlStateHolder",
     "MemoryStateSource",
-    "RedisStateSource",
     "StateHealth",
     "assess",
     "track_state_age",

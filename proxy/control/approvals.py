@@ -16,17 +16,18 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from pydantic import SecretStr, ValidationError
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from agentops.statebus.approvals import decode_verdict, verdict_channel
 from agentops.tasks import TaskSet
 from agentops.wire.approvals import ApprovalAsk, ApprovalVerdict
 from proxy.decision import Call, Decision
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,10 @@ class RedisVerdictFeed:
         await self._tasks.close()
 
     async def _run(self) -> None:
+        # Imported here: only a proxy configured with Redis runs this (see agentops.statebus).
+        from redis.asyncio import Redis
+        from redis.exceptions import RedisError
+
         while True:
             # No read timeout: the subscriber blocks on the socket between verdicts (no polling
             # wake-ups on the proxy's loop); the health check notices a dead connection.

@@ -218,3 +218,16 @@ def test_copied_package_dirs_match_the_wheel_packages() -> None:
         "targets"
     ]["wheel"]["packages"]
     assert set(packages) <= {Path(s).name for s in copied_sources()}
+
+
+def test_runtime_runs_on_jemalloc_from_the_distribution() -> None:
+    """The allocator the proxy's memory figures are measured on (docs/benchmarks.md): installed
+    from the distribution's package, preloaded by name (any architecture), after the install."""
+    runs = _in_final("RUN")
+    install = next(i for i, r in enumerate(runs) if "apt-get install" in r.value)
+    assert re.search(r"apt-get install\b.*\blibjemalloc2\b", runs[install].value)
+    envs = [i for i in DOCKERFILE if i.keyword == "ENV" and i.stage == FINAL_STAGE]
+    preload = [e for e in envs if "LD_PRELOAD=libjemalloc.so.2" in e.value]
+    assert preload, "LD_PRELOAD=libjemalloc.so.2 in the runtime stage"
+    assert DOCKERFILE.index(preload[0]) > DOCKERFILE.index(runs[install])
+    assert "MALLOC_CONF=narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:0" in preload[0].value
