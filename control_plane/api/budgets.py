@@ -7,8 +7,6 @@ snapshot after the commit (the worker's republish job covers a publish that fail
 
 from __future__ import annotations
 
-import uuid
-
 from agentops.wire.control import ControlSnapshot
 from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
@@ -22,6 +20,7 @@ from control_plane.services import budgets as rules
 from control_plane.services import control_state, spend_rebuild
 from control_plane.services.audit import snapshot
 from control_plane.store import budgets
+from control_plane.store.tables import Budget
 from control_plane.store.types import AsyncSession
 
 FIELDS = rules.AUDITED_FIELDS
@@ -40,9 +39,8 @@ async def create_budget(req: ApiRequest) -> BudgetOut:
         )
         # A registered name is part of the snapshot (the registry) as a hard budget is.
         state = await _changed(session, req, budget.hard or registered is not None)
-        out = (await rules.to_out(session, req.principal.org_id, [budget]))[0]
-    await _rebuild(req, budget.id, budget.hard)
-    await _publish(req, state)
+        out = await _out(session, req, budget)
+    await _enforce(req, budget, state)
     return out
 
 
@@ -56,7 +54,7 @@ async def list_budgets(req: ApiRequest) -> BudgetPage:
 async def get_budget(req: ApiRequest) -> BudgetOut:
     async with req.transaction() as session:
         budget = await rules.get(session, req.principal.org_id, req.path_id("budget_id"))
-        return (await rules.to_out(session, req.principal.org_id, [budget]))[0]
+        return await _out(session, req, budget)
 
 
 async def update_budget(req: ApiRequest) -> BudgetOut:
@@ -68,9 +66,8 @@ async def update_budget(req: ApiRequest) -> BudgetOut:
         after = snapshot(budget, FIELDS)
         await req.audit(session, "budget.update", "budget", budget.id, before=before, after=after)
         state = await _changed(session, req, was_hard or budget.hard)
-        out = (await rules.to_out(session, req.principal.org_id, [budget]))[0]
-    await _rebuild(req, budget.id, budget.hard)
-    await _publish(req, state)
+        out = await _out(session, req, budget)
+    await _enforce(req, budget, state)
     return out
 
 
@@ -93,16 +90,22 @@ async def _changed(
     return await control_state.changed(session, req.principal.org_id, rules.budget_rules)
 
 
-async def _rebuild(req: ApiRequest, budget_id: uuid.UUID, hard: bool) -> None:
+async def _out(session: AsyncSession, req: ApiRequest, budget: Budget) -> BudgetOut:
+    return (await rules.to_out(session, req.principal.org_id, [budget]))[0]
+
+
+async def _enforce(req: ApiRequest, budget: Budget, state: ControlSnapshot | None) -> None:
+    """After the commit: rebuild a hard budget's spend counter, then publish the snapshot."""
     # Before the snapshot that enforces it is published: the counter already holds the spend
     # stored in the current period, so a budget created mid-period is not a fresh allowance.
-    if hard:
+    if budget.hard:
         await spend_rebuild.rebuild_after_change(
             req.app_get(app_keys.DATABASE),
             req.app_get(app_keys.SPEND_COUNTERS),
             req.principal.org_id,
-            budget_id,
+            budget.id,
         )
+    await _publish(req, state)
 
 
 async def _publish(req: ApiRequest, state: ControlSnapshot | None) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from agentops.wire.control import ControlSnapshot
 from control_plane import app_keys
 from control_plane.endpoint import ApiRequest
 from control_plane.errors import ConflictError, NotFoundError
@@ -50,8 +51,7 @@ async def create_policy(req: ApiRequest) -> PolicyOut:
         row = await store.create_policy(
             session, org_id=org_id, spec=spec, created_by=req.principal.actor_label
         )
-        await req.audit(session, "policy.create", "policy", row.id, after=_audited(row))
-        state = await control_state.changed(session, org_id)
+        state = await _changed(session, req, "policy.create", row)
         out = to_out(row)
     await control_state.publish(req.app_get(app_keys.STATE_BUS), state)
     return out
@@ -84,10 +84,7 @@ async def update_policy(req: ApiRequest) -> PolicyOut:
         if other is not None and other.id != row.id:
             raise ConflictError(f"a policy named {spec['name']!r} exists")
         await store.update_policy(session, row, spec)
-        await req.audit(
-            session, "policy.update", "policy", row.id, before=before, after=_audited(row)
-        )
-        state = await control_state.changed(session, org_id)
+        state = await _changed(session, req, "policy.update", row, before)
         out = to_out(row)
     await control_state.publish(req.app_get(app_keys.STATE_BUS), state)
     return out
@@ -113,6 +110,19 @@ async def _find(session: AsyncSession, req: ApiRequest) -> PolicyRow:
     if row is None:
         raise NotFoundError(f"no such policy: {ref!r}")
     return row
+
+
+async def _changed(
+    session: AsyncSession,
+    req: ApiRequest,
+    action: str,
+    row: PolicyRow,
+    before: dict[str, Any] | None = None,
+) -> ControlSnapshot:
+    """Audit the policy's new revision and bump the org's control state (published after the
+    commit)."""
+    await req.audit(session, action, "policy", row.id, before=before, after=_audited(row))
+    return await control_state.changed(session, req.principal.org_id)
 
 
 def _audited(row: PolicyRow) -> dict[str, Any]:

@@ -20,9 +20,9 @@ from control_plane.auth.principal import Principal
 from control_plane.auth.tokens import REFRESH_PREFIX, hash_refresh_token
 from control_plane.schemas.auth import LoginRequest, TokenResponse
 from control_plane.services import logins, sessions
-from control_plane.store import members, orgs, refresh_tokens, users
+from control_plane.store import hashed_tokens, members, orgs, users
 from control_plane.store.engine import set_current_org
-from control_plane.store.tables import utcnow
+from control_plane.store.tables import RefreshToken, utcnow
 
 COOKIE = "agentops_session"
 # Before sign-in there is no session to bind the CSRF token to: the sign-in form binds it to
@@ -106,11 +106,14 @@ async def current_principal(request: web.Request) -> Principal | None:
         return None
     token_hash = hash_refresh_token(token)
     async with request.app[app_keys.DATABASE].transaction() as session:
-        org_id = await refresh_tokens.find_refresh_token_org(session, token_hash)
+        org_id = await hashed_tokens.find_token_org(session, RefreshToken, token_hash)
         if org_id is None:
             return None
         await set_current_org(session, org_id)
-        stored = await refresh_tokens.get_refresh_token(session, org_id, token_hash)
+        # No row lock: every console page checks its session token.
+        stored = await hashed_tokens.get_token_by_hash(
+            session, RefreshToken, org_id, token_hash, lock=False
+        )
         if stored is None or stored.revoked_at is not None or stored.rotated_at is not None:
             return None
         if stored.expires_at <= utcnow():

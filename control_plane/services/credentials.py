@@ -21,7 +21,7 @@ from control_plane.auth.principal import Principal
 from control_plane.errors import ApiError, BadRequestError, ConflictError, UnauthorizedError
 from control_plane.schemas.auth import TokenResponse
 from control_plane.services import sessions
-from control_plane.store import account_tokens, members, orgs, refresh_tokens, users
+from control_plane.store import account_tokens, hashed_tokens, members, orgs, refresh_tokens, users
 from control_plane.store.engine import set_current_org
 from control_plane.store.tables import AccountToken, User, utcnow
 from control_plane.store.types import AsyncSession
@@ -144,11 +144,11 @@ async def _usable_token(
 ) -> AccountToken:
     purpose = purposes[0]
     token_hash = hash_account_token(presented)
-    org_id = await account_tokens.find_account_token_org(session, token_hash)
+    org_id = await hashed_tokens.find_token_org(session, AccountToken, token_hash)
     token = None
     if org_id is not None:
         await set_current_org(session, org_id)
-        token = await account_tokens.get_account_token_by_hash(session, org_id, token_hash)
+        token = await hashed_tokens.get_token_by_hash(session, AccountToken, org_id, token_hash)
     if token is None or token.purpose not in purposes:
         raise TokenRefusedError(
             f"this {_label(purpose)} token is not valid; ask for a new one",

@@ -20,11 +20,11 @@ from control_plane.auth.tokens import hash_refresh_token, issue_access_token, ne
 from control_plane.errors import ApiError, ConflictError, UnauthorizedError
 from control_plane.schemas.auth import LoginRequest, SignupRequest, TokenResponse
 from control_plane.schemas.common import from_row
-from control_plane.store import members, orgs, refresh_tokens, users
+from control_plane.store import hashed_tokens, members, orgs, refresh_tokens, users
 from control_plane.store.audit import create_audit_log
 from control_plane.store.engine import set_current_org
 from control_plane.store.errors import IntegrityError
-from control_plane.store.tables import utcnow
+from control_plane.store.tables import RefreshToken, utcnow
 from control_plane.store.types import AsyncSession
 
 _INVALID_LOGIN = "invalid e-mail or password"
@@ -137,11 +137,11 @@ async def refresh(
     """Rotate a refresh token. Errors are returned, not raised, when the transaction must
     still commit (reuse detection revokes the whole family before answering 401)."""
     token_hash = hash_refresh_token(presented)
-    org_id = await refresh_tokens.find_refresh_token_org(session, token_hash)
+    org_id = await hashed_tokens.find_token_org(session, RefreshToken, token_hash)
     if org_id is None:
         return UnauthorizedError("refresh token is not valid", code="invalid_refresh_token")
     await set_current_org(session, org_id)
-    token = await refresh_tokens.get_refresh_token_by_hash(session, org_id, token_hash)
+    token = await hashed_tokens.get_token_by_hash(session, RefreshToken, org_id, token_hash)
     if token is None:
         return UnauthorizedError("refresh token is not valid", code="invalid_refresh_token")
     now = utcnow()
@@ -180,11 +180,11 @@ async def refresh(
 async def logout(session: AsyncSession, presented: str) -> None:
     """Revoke the login the refresh token belongs to (idempotent; unknown tokens are ignored)."""
     token_hash = hash_refresh_token(presented)
-    org_id = await refresh_tokens.find_refresh_token_org(session, token_hash)
+    org_id = await hashed_tokens.find_token_org(session, RefreshToken, token_hash)
     if org_id is None:
         return
     await set_current_org(session, org_id)
-    token = await refresh_tokens.get_refresh_token_by_hash(session, org_id, token_hash)
+    token = await hashed_tokens.get_token_by_hash(session, RefreshToken, org_id, token_hash)
     if token is not None:
         await refresh_tokens.revoke_refresh_token_family(session, org_id, token.family_id, utcnow())
 

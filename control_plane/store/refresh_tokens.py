@@ -4,41 +4,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TypedDict, Unpack
+from typing import Unpack
 
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control_plane.store.rows import add_row, find_owning_org, find_row
+from control_plane.store.hashed_tokens import HashedTokenFields
+from control_plane.store.rows import add_row
 from control_plane.store.tables import RefreshToken
 
 
-class RefreshTokenFields(TypedDict):
+class RefreshTokenFields(HashedTokenFields):
     """What create_refresh_token is given besides the org (every key required)."""
 
-    user_id: uuid.UUID
     family_id: uuid.UUID
-    token_hash: str
-    expires_at: datetime
 
 
 async def create_refresh_token(
     session: AsyncSession, *, org_id: uuid.UUID, **fields: Unpack[RefreshTokenFields]
 ) -> RefreshToken:
     return await add_row(session, RefreshToken(org_id=org_id, **fields))
-
-
-async def find_refresh_token_org(session: AsyncSession, token_hash: str) -> uuid.UUID | None:
-    """Pre-org lookup (refresh and logout carry only the token): the org it belongs to."""
-    org_of = (RefreshToken.org_id, RefreshToken.token_hash)
-    return await find_owning_org(session, "agentops_refresh_token_org", *org_of, token_hash)
-
-
-async def get_refresh_token_by_hash(
-    session: AsyncSession, org_id: uuid.UUID, token_hash: str
-) -> RefreshToken | None:
-    match = (RefreshToken.org_id == org_id, RefreshToken.token_hash == token_hash)
-    return await find_row(session, RefreshToken, *match, lock=True)
 
 
 async def update_refresh_token_rotated(
@@ -81,11 +66,3 @@ async def _revoke(session: AsyncSession, when: datetime, *where: ColumnElement[b
     """Mark the unrevoked tokens that match ``where`` revoked at ``when``."""
     unrevoked = RefreshToken.revoked_at.is_(None)
     await session.execute(update(RefreshToken).where(*where, unrevoked).values(revoked_at=when))
-
-
-async def get_refresh_token(
-    session: AsyncSession, org_id: uuid.UUID, token_hash: str
-) -> RefreshToken | None:
-    """A read without a row lock: the console checks its session token on every page."""
-    match = (RefreshToken.org_id == org_id, RefreshToken.token_hash == token_hash)
-    return await find_row(session, RefreshToken, *match)

@@ -4,7 +4,7 @@ posts to the API route that checks the permission again."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from aiohttp import web
 
@@ -37,18 +37,13 @@ async def unpriced(page: Page) -> web.StreamResponse:
 
 
 async def save_profile(page: Page) -> web.StreamResponse:
-    form = await page.form()
-    await page.api(
-        "PATCH", "/orgs/profile", body={k: form[k] for k in ("name", "timezone") if k in form}
-    )
-    page.redirect("/settings?notice=profile_saved")
+    await _send(page, "PATCH", "/orgs/profile", ("name", "timezone"), "notice=profile_saved")
 
 
 async def invite(page: Page) -> web.StreamResponse:
-    form = await page.form()
-    body: dict[str, Any] = {k: form[k] for k in ("email", "role", "team_id") if k in form}
-    await page.api("POST", "/org-members", body=body)
-    page.redirect("/settings?notice=invited#members")
+    await _send(
+        page, "POST", "/org-members", ("email", "role", "team_id"), "notice=invited#members"
+    )
 
 
 async def change_member(page: Page) -> web.StreamResponse:
@@ -61,11 +56,7 @@ async def change_member(page: Page) -> web.StreamResponse:
 
 
 async def create_team(page: Page) -> web.StreamResponse:
-    form = await page.form()
-    await page.api(
-        "POST", "/teams", body={k: form[k] for k in ("name", "description") if k in form}
-    )
-    page.redirect("/settings?notice=team_created#teams")
+    await _send(page, "POST", "/teams", ("name", "description"), "notice=team_created#teams")
 
 
 async def create_key(page: Page) -> web.StreamResponse:
@@ -105,7 +96,13 @@ async def test_channel(page: Page) -> web.StreamResponse:
 
 
 async def set_price(page: Page) -> web.StreamResponse:
+    fields = ("model", "provider", *_RATES)
+    await _send(page, "POST", "/prices/overrides", fields, "notice=price_saved#prices")
+
+
+async def _send(page: Page, method: str, path: str, fields: tuple[str, ...], done: str) -> NoReturn:
+    """Send the posted ``fields`` that were filled in to the API, then back to the settings
+    page with ``done`` (its notice and section)."""
     form = await page.form()
-    body = {k: form[k] for k in ("model", "provider", *_RATES) if k in form}
-    await page.api("POST", "/prices/overrides", body=body)
-    page.redirect("/settings?notice=price_saved#prices")
+    await page.api(method, path, body={k: form[k] for k in fields if k in form})
+    page.redirect(f"/settings?{done}")
