@@ -243,7 +243,8 @@ async def measure(
 async def run_matrix(args: argparse.Namespace, tmp: Path) -> None:
     """Each cell (stream, concurrency) is measured in rounds: every round runs one window of
     each target in turn, so a slow spell of the machine (a noisy neighbour on the host) falls
-    on all targets alike instead of on whichever ran then. Figures are medians over rounds."""
+    on all targets alike instead of on whichever ran then; every other round runs them in
+    reverse order. Figures are medians over rounds."""
     load_start = _load_average()
     mock_port, servers = start_servers(args, tmp)
     try:
@@ -261,7 +262,10 @@ async def run_matrix(args: argparse.Namespace, tmp: Path) -> None:
                 cell = [(t, srv) for t, srv, kinds in targets_ if kind in kinds]
                 windows: dict[str, list[Figures]] = {t.name: [] for t, _ in cell}
                 for round_ in range(args.repeats):
-                    for target, server in cell:
+                    # Every other round runs the targets in reverse, so that no target always
+                    # follows the same one (a target run right after another inherits its
+                    # warm caches and its scheduler state).
+                    for target, server in cell if round_ % 2 == 0 else cell[::-1]:
                         warmup = args.warmup if round_ == 0 else min(args.warmup, 0.5)
                         f = await measure(target, server, kind, conc, warmup, args.duration)
                         if f is not None:
