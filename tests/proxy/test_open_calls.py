@@ -88,6 +88,33 @@ def test_the_journal_keeps_only_open_calls_when_it_compacts(tmp_path: Path) -> N
     assert list(opened.directory.iterdir()) == []
 
 
+def test_more_open_calls_than_the_compaction_size_do_not_rewrite_on_every_line(
+    tmp_path: Path,
+) -> None:
+    """Open documents beyond ``compact_bytes`` (many long streams at once): the journal is
+    rewritten when it is twice what it keeps, not on every line that follows."""
+    opened = OpenCalls(tmp_path, compact_bytes=1024)
+    calls = [uuid.uuid4() for _ in range(20)]  # ~20 documents of ~400 bytes: ~8 KB kept
+    for call in calls:
+        opened.add(str(call), _in_progress(call))
+    journal = opened.directory / "journal"
+    rewrites, inode = 0, journal.stat().st_ino
+    for call in calls * 3:  # every stream updated three times (its estimate, say)
+        opened.add(str(call), _in_progress(call))
+        if journal.stat().st_ino != inode:
+            rewrites, inode = rewrites + 1, journal.stat().st_ino
+    assert rewrites <= 2  # 60 lines of ~400 bytes against ~8 KB kept: once or twice, not 60
+    assert opened.journal_bytes <= 2 * 20 * (len(_in_progress(calls[0])) + 2)
+    opened.close()
+
+    spool = Spool(tmp_path, max_bytes=1 << 20)
+    spool.open()
+    try:
+        assert OpenCalls(tmp_path).finalise(spool) == 20
+    finally:
+        spool.close()
+
+
 def test_open_call_files_of_an_earlier_version_are_finalised(tmp_path: Path) -> None:
     cut = uuid.uuid4()
     (tmp_path / "open").mkdir()
