@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections import ChainMap
+from collections.abc import Mapping, MutableMapping
 from decimal import Decimal
+from typing import cast
 
 from pricing._resolve import PROVIDER_PREFIXES
 from pricing._types import RATE_CLASSES, SERVICE_TIERS, ModelPrice, PriceOverride, RateSet
@@ -14,15 +16,18 @@ HUNDRED = Decimal(100)
 
 def apply_overrides(
     models: Mapping[str, ModelPrice], overrides: list[PriceOverride], default_date: str
-) -> dict[str, ModelPrice]:
-    """Apply overrides in order (a later one wins) and return the new model map.
+) -> ChainMap[str, ModelPrice]:
+    """Apply overrides in order (a later one wins) and return the new model map: the entries
+    they change or add (its first map) over ``models``, which is neither copied nor changed (a
+    compact catalogue stays compact: only the entries an override targets are decoded).
 
     An override targets the catalogue entry of its provider stored under its name or under the
     name with one of the provider's catalogue prefixes (`gemini-2.5-pro` + gemini ->
     `gemini/gemini-2.5-pro`); without a provider, the entry stored under exactly that name.
     Otherwise it adds a new entry under that name.
     """
-    result = dict(models)
+    # Never written through: a ChainMap writes to its first map only.
+    result = ChainMap({}, cast(MutableMapping[str, ModelPrice], models))
     for override in overrides:
         if override.service_tier not in SERVICE_TIERS:
             raise ValueError(f"{override.model}: unknown service tier {override.service_tier!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections import ChainMap
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -43,8 +44,9 @@ class PriceTable(Resolver):
         aliases: Mapping[str, str] | None = None,
         source: Mapping[str, Any] | None = None,
     ) -> None:
-        # A compact catalogue stays compact (its entries are decoded when first read).
-        kept = models if isinstance(models, CompactModels) else dict(models)
+        # A compact catalogue stays compact (its entries are decoded when first read), and so
+        # does the overlay `with_overrides` puts on it.
+        kept = models if isinstance(models, CompactModels | ChainMap) else dict(models)
         super().__init__(kept, dict(aliases or {}))
         self.version = version
         self.effective_date = effective_date
@@ -62,6 +64,11 @@ class PriceTable(Resolver):
     def models(self) -> Iterator[str]:
         """Catalogue keys, e.g. `gpt-4o`, `gemini/gemini-2.5-pro`, `azure/gpt-4o`."""
         return iter(self._models)
+
+    def overridden(self) -> frozenset[str]:
+        """The keys whose entries `with_overrides` changed or added; none in a base table."""
+        models = self._models
+        return frozenset(models.maps[0]) if isinstance(models, ChainMap) else frozenset()
 
     def with_overrides(self, overrides: list[PriceOverride], version: str) -> PriceTable:
         """A new table with an org's prices applied; this table is unchanged."""

@@ -62,9 +62,7 @@ def build_table(
         if strict:
             raise
         table = base.with_overrides(_applicable(base, overrides, label), label)
-    # apply_overrides copies the model map and replaces only the entries it changes.
-    covered = frozenset(k for k in table.models() if table.get(k) is not base.get(k))
-    return PricedTable(table, covered)
+    return PricedTable(table, table.overridden())
 
 
 def _applicable(
