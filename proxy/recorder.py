@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from mitmproxy import http
@@ -58,8 +58,10 @@ class Record:
         capture_content: bool = False,
         observer: CallObserver | None = None,
         open_calls: OpenCalls | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._writer = writer
+        self._clock = clock  # stamps a call's end (pinned by the record corpus's tests)
         self._open = open_calls
         self._observer = observer
         self._durable_before_response = durable_before_response
@@ -129,7 +131,7 @@ class Record:
         state = _recordable(flow)
         if state is None:
             return None
-        state.t_done = time.time()
+        state.t_done = self._clock()
         record = self._build(flow, state, in_progress=False)
         if self._capture_content:
             _capture(flow, state, record)

@@ -1,0 +1,76 @@
+"""The spooled record document, serialised straight from plain values: byte for byte what the
+pydantic path (``CallRecord.model_dump_json``) wrote, over a corpus of every record variant
+(``tests/proxy/record_corpus.py``), and tied to the wire model field by field."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from agentops.wire.record import CallRecord, CallStatus, CostInfo, PolicyOutcome, TokenCounts
+from tests.proxy.record_corpus import documents, golden
+
+
+@pytest.fixture(scope="module")
+def written() -> dict[str, bytes]:
+    from mitmproxy.test import taddons
+
+    with taddons.context():  # type: ignore[no-untyped-call]
+        return documents()
+
+
+def test_every_document_is_byte_identical_to_the_pydantic_paths(
+    written: dict[str, bytes],
+) -> None:
+    expected = golden()
+    assert sorted(written) == sorted(expected)
+    for name, document in written.items():
+        assert document == expected[name], name
+
+
+def test_every_document_is_a_valid_wire_record_that_serialises_back_the_same(
+    written: dict[str, bytes],
+) -> None:
+    for name, document in written.items():
+        parsed = CallRecord.model_validate_json(document)
+        again = json.loads(parsed.model_dump_json())
+        assert again == json.loads(document), name
+
+
+def _non_default(model: type[BaseModel], values: dict[str, Any], seen: set[str]) -> None:
+    for name, info in model.model_fields.items():
+        if name not in values:
+            continue
+        default = info.default_factory() if info.default_factory else info.default  # type: ignore[call-arg]
+        if values[name] != default and values[name] is not None:
+            seen.add(f"{model.__name__}.{name}")
+
+
+def test_the_corpus_covers_every_field_of_the_model_and_every_status(
+    written: dict[str, bytes],
+) -> None:
+    seen: set[str] = set()
+    statuses: set[str] = set()
+    for document in written.values():
+        values = json.loads(document)
+        assert set(values) <= set(CallRecord.model_fields), "a key the model does not have"
+        missing = set(CallRecord.model_fields) - set(values)
+        assert missing <= {"policies"}, missing  # left out only when empty
+        _non_default(CallRecord, values, seen)
+        _non_default(TokenCounts, values["tokens"], seen)
+        _non_default(CostInfo, values["cost"], seen)
+        for policy in values.get("policies", []):
+            _non_default(PolicyOutcome, policy, seen)
+        statuses.add(values["status"])
+    fields = {f"CallRecord.{n}" for n in CallRecord.model_fields} - {"CallRecord.schema_version"}
+    for model in (TokenCounts, CostInfo, PolicyOutcome):
+        fields |= {f"{model.__name__}.{n}" for n in model.model_fields}
+    # Values whose default is itself a variant the corpus has (reported tokens, an enforced
+    # policy that applied); the schema version is a constant.
+    fields -= {"TokenCounts.source", "PolicyOutcome.mode", "PolicyOutcome.applied"}
+    assert fields - seen == set()
+    # interrupted: written by the open-call journal at restart, from an in_progress document
+    assert statuses == {s.value for s in CallStatus} - {"interrupted"}
