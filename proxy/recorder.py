@@ -12,15 +12,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from mitmproxy import http
 
 from agentops.wire.record import CallRecord
-from pricing import Usage, billed_counts
+from pricing import billed_counts
 from proxy import capture, metrics
 from proxy.open_calls import OpenCalls
-from proxy.records import CountText, build_record, record_usage
+from proxy.records import CountText, RecordValues, record_values
 from proxy.state import CallState, call_state
 
 log = logging.getLogger(__name__)
@@ -89,15 +89,14 @@ class Record:
         if state.in_progress_written or state.t_done is not None:
             return None
         state.in_progress_written = True
-        record = self._build(flow, state, in_progress=True)
-        document = record.model_dump_json().encode()
+        document = self._build(flow, state, in_progress=True).document()
         if self._open is not None:
             # Finalised as interrupted from here if the proxy dies before the stream ends;
             # a stream still running a moment later gets its prompt estimate added then.
-            self._open.add(str(record.call_id), document)
+            self._open.add(str(state.call_id), document)
             loop = asyncio.get_running_loop()
             loop.call_later(OPEN_ESTIMATE_AFTER_SECONDS, self._estimate_open, flow, state)
-        return self._write_document(record, document)
+        return self._write(document, state)
 
     async def response(self, flow: http.HTTPFlow) -> None:
         await self._durable(self._finish(flow))
@@ -114,8 +113,8 @@ class Record:
             return  # finished meanwhile: its final record is written, its file removed
         try:
             state.request.estimated_input_tokens  # noqa: B018 (computes and caches it)
-            record = self._build(flow, state, in_progress=True)
-            self._open.add(str(record.call_id), record.model_dump_json().encode())
+            document = self._build(flow, state, in_progress=True).document()
+            self._open.add(str(state.call_id), document)
         except Exception:  # the call goes on; at worst its interrupted record has no estimate
             log.exception("open-call estimate failed", extra={"call_id": str(state.call_id)})
 
@@ -132,27 +131,27 @@ class Record:
         if state is None:
             return None
         state.t_done = self._clock()
-        record = self._build(flow, state, in_progress=False)
+        values = self._build(flow, state, in_progress=False)
         if self._capture_content:
-            _capture(flow, state, record)
-        seq = self._write(record)
+            _capture(flow, state, values.fields)
+        seq = self._write(values.document(), state)
         if self._open is not None and state.in_progress_written:
-            self._open.remove(str(record.call_id))
-        _observe(record, record_usage(state, record.tokens, in_progress=False))
+            self._open.remove(str(state.call_id))
+        _observe(values)
         if self._observer is not None:
-            self._observer.record(record, flow.request.headers)
+            self._observer.record(values.model(), flow.request.headers)
         if state.budget is not None:
             # Settled in the background (the gate's task set): the agent is not kept waiting.
             reached = state.http_status is not None and state.http_status < 400
-            state.budget.close(record.cost.total_usd, reached_provider=reached)
+            state.budget.close(values.total_usd, reached_provider=reached)
         # The spooled record and the metrics already carry these facts; one INFO line per call
         # cost ~5% of the proxy's CPU in the benchmark, so it is a debugging aid only.
         if log.isEnabledFor(logging.DEBUG):
-            _log_call(record)
+            _log_call(values.fields)
         return seq
 
-    def _build(self, flow: http.HTTPFlow, state: CallState, *, in_progress: bool) -> CallRecord:
-        return build_record(
+    def _build(self, flow: http.HTTPFlow, state: CallState, *, in_progress: bool) -> RecordValues:
+        return record_values(
             state,
             count_text=self._count_text,
             azure_deployments=self._azure,
@@ -162,29 +161,25 @@ class Record:
             in_progress=in_progress,
         )
 
-    def _write(self, record: CallRecord) -> int | None:
-        # pydantic's own JSON encoder: one pass, no intermediate dict (hot path).
-        return self._write_document(record, record.model_dump_json().encode())
-
-    def _write_document(self, record: CallRecord, document: bytes) -> int | None:
+    def _write(self, document: bytes, state: CallState) -> int | None:
         seq = self._writer.append_json(document)
         if seq is None:
-            log.warning("record not spooled: spool full", extra={"call_id": str(record.call_id)})
+            log.warning("record not spooled: spool full", extra={"call_id": str(state.call_id)})
         return seq
 
 
-def _capture(flow: http.HTTPFlow, state: CallState, record: CallRecord) -> None:
+def _capture(flow: http.HTTPFlow, state: CallState, fields: dict[str, Any]) -> None:
     """Opt-in content capture (``proxy.capture_content``), redacted by ``proxy.capture``."""
-    if not record.metered or state.endpoint is None:
+    if not fields["metered"] or state.endpoint is None:
         return
     if not flow.request.stream:
-        record.prompt = capture.prompt_text(
+        fields["prompt"] = capture.prompt_text(
             state.endpoint.name, flow.request.get_content(strict=False) or b""
         )
     text = state.response.completion_text if state.response is not None else None
     if text is None and state.meter is not None:
         text = state.meter.output_text()
-    record.completion = capture.completion_text(text)
+    fields["completion"] = capture.completion_text(text)
 
 
 def _recordable(flow: http.HTTPFlow) -> CallState | None:
@@ -194,35 +189,39 @@ def _recordable(flow: http.HTTPFlow) -> CallState | None:
     return state
 
 
-def _observe(record: CallRecord, usage: Usage) -> None:
-    provider, status = record.provider, record.status.value
+def _observe(values: RecordValues) -> None:
+    fields = values.fields
+    provider, status = fields["provider"], fields["status"].value
     metrics.CALLS.inc((provider, status))
-    model = metrics.MODEL_LABEL(record.model_served or record.model_requested)
-    if record.latency_ms is not None:
-        metrics.LLM_CALL_DURATION.observe((provider, model, status), record.latency_ms / 1000)
-    for token_class, count in billed_counts(usage).items():
+    model = metrics.MODEL_LABEL(fields["model_served"] or fields["model_requested"])
+    latency = fields["latency_ms"]
+    if latency is not None:
+        metrics.LLM_CALL_DURATION.observe((provider, model, status), latency / 1000)
+    for token_class, count in billed_counts(values.usage).items():
         metrics.LLM_TOKENS.inc((provider, model, token_class), count)
-    if record.cost.total_usd is not None:
-        metrics.LLM_COST.inc((provider, model), float(record.cost.total_usd))
-    if record.metered and record.cost.total_usd is None and record.cost.unpriced_reason:
-        metrics.UNPRICED_CALLS.inc((provider, record.cost.unpriced_reason))
-    if record.overhead_ms is not None:
-        metrics.OVERHEAD.observe((), record.overhead_ms / 1000)
-    if record.ttft_ms is not None:
-        metrics.TTFT.observe((provider,), record.ttft_ms / 1000)
+    cost = values.cost
+    total = cost["total_usd"]
+    if total is not None:
+        metrics.LLM_COST.inc((provider, model), float(total))
+    elif fields["metered"] and cost["unpriced_reason"]:
+        metrics.UNPRICED_CALLS.inc((provider, cost["unpriced_reason"]))
+    if fields["overhead_ms"] is not None:
+        metrics.OVERHEAD.observe((), fields["overhead_ms"] / 1000)
+    if fields["ttft_ms"] is not None:
+        metrics.TTFT.observe((provider,), fields["ttft_ms"] / 1000)
 
 
-def _log_call(record: CallRecord) -> None:
+def _log_call(fields: dict[str, Any]) -> None:
     log.debug(
         "call",
         extra={
-            "call_id": str(record.call_id),
-            "agent": record.agent,
-            "provider": record.provider,
-            "endpoint": record.endpoint,
-            "model": record.model_served or record.model_requested,
-            "status": record.status.value,
-            "http_status": record.http_status,
-            "latency_ms": record.latency_ms,
+            "call_id": str(fields["call_id"]),
+            "agent": fields["agent"],
+            "provider": fields["provider"],
+            "endpoint": fields["endpoint"],
+            "model": fields["model_served"] or fields["model_requested"],
+            "status": fields["status"].value,
+            "http_status": fields["http_status"],
+            "latency_ms": fields["latency_ms"],
         },
     )

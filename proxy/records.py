@@ -1,4 +1,4 @@
-"""Build the ``CallRecord`` of a call from its state: tokens, cost, timings. Pure.
+"""Build the record of a call from its state: tokens, cost, timings. Pure.
 
 Tokens: the provider's own usage is authoritative; without it a stream's text is counted with
 ``count_text`` and the input estimate from the request is used, marked ``estimated``.
@@ -8,6 +8,13 @@ Timings, all from wall-clock stamps taken by mitmproxy and our addons:
 - ``upstream``: request handed upstream -> last response byte received (connect + provider);
 - ``overhead``: ``latency - upstream - agent upload time``, i.e. what the proxy itself added;
 - ``ttft``: first request byte -> first token seen in the stream.
+
+The record is built as plain values (``RecordValues``) and serialised straight to the spool's
+JSON document with orjson: building, validating and serialising a ``CallRecord`` per call was
+half the record step's CPU. The values are ``CallRecord``'s own fields, in the order its
+pydantic serialisation wrote them (``tests/proxy/test_record_document.py`` holds the two to
+the same bytes over every record variant); ``RecordValues.model()`` is the ``CallRecord`` for
+whoever needs the typed record (the OpenTelemetry export).
 """
 
 from __future__ import annotations
@@ -15,12 +22,63 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
-from agentops.wire.record import CallRecord, CallStatus, CostInfo, TokenCounts, unvalidated
-from pricing import TOKEN_CLASSES, Usage, load_bundled_table, price_call
+import orjson
+
+from agentops.wire.record import (
+    RECORD_SCHEMA_VERSION,
+    CallRecord,
+    CallStatus,
+    CostInfo,
+    TokenCounts,
+    unvalidated,
+)
+from pricing import Usage, load_bundled_table, price_call
 from proxy.state import CallState
 
 CountText = Callable[[str, str | None], int]
+
+_OPTIONS = orjson.OPT_UTC_Z  # datetimes as pydantic writes them: "...Z" for UTC
+_ZERO_USAGE = Usage()
+
+
+class RecordValues:
+    """One call's record as plain values. ``fields`` maps each ``CallRecord`` field to its
+    value, JSON-ready (``tokens`` and ``cost`` as dicts, money as strings, ``policies`` as
+    dicts and only when some matched); ``usage`` is its token counts as pricing takes them and
+    ``cost`` the ``CostInfo`` fields with money as ``Decimal``."""
+
+    __slots__ = ("cost", "fields", "policies", "usage")
+
+    def __init__(
+        self,
+        fields: dict[str, Any],
+        usage: Usage,
+        cost: dict[str, Any],
+        policies: list[Any],
+    ) -> None:
+        self.fields = fields
+        self.usage = usage
+        self.cost = cost
+        self.policies = policies
+
+    @property
+    def total_usd(self) -> Decimal | None:
+        total: Decimal | None = self.cost["total_usd"]
+        return total
+
+    def document(self) -> bytes:
+        """The spool's JSON document (one line, no newline)."""
+        return orjson.dumps(self.fields, option=_OPTIONS)
+
+    def model(self) -> CallRecord:
+        """The same record as the wire model (unvalidated: built from typed values)."""
+        values = dict(self.fields)
+        values["tokens"] = unvalidated(TokenCounts, **values["tokens"])
+        values["cost"] = unvalidated(CostInfo, **self.cost)
+        values["policies"] = self.policies
+        return unvalidated(CallRecord, **values)
 
 
 def build_record(
@@ -33,170 +91,249 @@ def build_record(
     response_end: float | None,
     in_progress: bool = False,
 ) -> CallRecord:
-    assert state.identity is not None
-    assert state.endpoint is not None
-    endpoint, facts, response = state.endpoint, state.request, state.response
+    """The call's record as the wire model."""
+    return record_values(
+        state,
+        count_text=count_text,
+        azure_deployments=azure_deployments,
+        proxy_id=proxy_id,
+        request_end=request_end,
+        response_end=response_end,
+        in_progress=in_progress,
+    ).model()
+
+
+def record_values(
+    state: CallState,
+    *,
+    count_text: CountText,
+    azure_deployments: Mapping[str, str],
+    proxy_id: str | None,
+    request_end: float | None,
+    response_end: float | None,
+    in_progress: bool = False,
+) -> RecordValues:
+    identity, endpoint = state.identity, state.endpoint
+    assert identity is not None
+    assert endpoint is not None
+    facts, response = state.request, state.response
     model_requested = facts.model or endpoint.model_from_path
-    model_served = response.model_served if response else None
     status = CallStatus.IN_PROGRESS if in_progress else (state.status or CallStatus.UPSTREAM_FAILED)
     reported = response is not None and response.usage is not None
     # The prompt estimate is computed only where it informs the record: no usage reported.
     # An in-progress record never waits for it (time to first token).
     estimate = facts.known_estimate if in_progress or reported else facts.estimated_input_tokens
-    tokens = _tokens(state, count_text) if not in_progress else _estimate_only(estimate)
-    service_tier = (response.service_tier if response else None) or facts.service_tier
+    if in_progress:
+        tokens, usage = _estimate_only(estimate)
+    else:
+        tokens, usage = _tokens(state, count_text)
+    if response is not None:
+        model_served = response.model_served
+        service_tier = response.service_tier or facts.service_tier
+        error_type = response.error_type or _error_type(state)
+        error_message = response.error_message or state.error_message
+        parse_error = response.parse_error or facts.parse_error
+        finish_reason = response.finish_reason
+        tool_names = _tool_names(facts.tool_names, response.tool_names)
+    else:
+        model_served, service_tier, finish_reason = None, facts.service_tier, None
+        error_type, error_message = _error_type(state), state.error_message
+        parse_error = facts.parse_error
+        tool_names = _tool_names(facts.tool_names, ())
     if not endpoint.metered:
-        cost = unvalidated(CostInfo, unpriced_reason="not_metered")
-    elif not in_progress and _not_billed(state, status):
+        cost: dict[str, Any] = {
+            "unpriced_reason": "not_metered",
+            "total_usd": None,
+            "breakdown": {},
+            "price_version": None,
+            "priced_model": None,
+        }
+    elif not in_progress and _not_billed(state, status, reported):
         # Providers bill neither a request we refused before forwarding nor one they answered
         # with an error and no usage: an exact zero, not an estimate of the prompt.
-        tokens = unvalidated(TokenCounts, source="none")
-        cost = unvalidated(
-            CostInfo, total_usd=Decimal(0), price_version=load_bundled_table().version
-        )
+        tokens, usage = _none()
+        cost = {
+            "total_usd": Decimal(0),
+            "price_version": load_bundled_table().version,
+            "breakdown": {},
+            "priced_model": None,
+            "unpriced_reason": None,
+        }
     else:
-        cost = _cost(
+        priced = price_call(
             model_served or state.routed_to or model_requested,  # priced as served
-            record_usage(state, tokens, in_progress=in_progress),
-            endpoint.provider,
-            service_tier,
-            azure_deployments,
+            usage,
+            provider=endpoint.provider,
+            service_tier=service_tier,
+            azure_deployments=azure_deployments,
         )
-    latency, ttft, upstream, overhead = _timings(state, request_end, response_end, in_progress)
-    # Unvalidated: every value is typed and bounded here (identity names by ``identity_rules``,
-    # token counts non-negative by ``Usage``); validating them again was ~2% of the proxy's CPU.
-    return unvalidated(
-        CallRecord,
-        call_id=state.call_id,
-        org=state.identity.org,
-        agent=state.identity.agent,
-        run_id=state.identity.run_id,
-        run_source=state.identity.run_source,
-        tags=dict(state.identity.tags),
-        api_key_id=state.identity.key_id,
-        proxy_id=proxy_id,
-        provider=endpoint.provider,
-        endpoint=endpoint.name,
-        method=state.method,
-        host=state.host,
-        path=state.path,
-        metered=endpoint.metered,
-        model_requested=model_requested,
-        model_served=model_served,
-        streamed=state.meter is not None,
-        service_tier=service_tier,
-        status=status,
-        http_status=state.http_status,
-        error_type=(response.error_type if response else None) or _error_type(state),
-        error_message=(response.error_message if response else None) or state.error_message,
-        parse_error=(response.parse_error if response else None) or facts.parse_error,
-        tokens=tokens,
-        estimated_input_tokens=estimate,
-        cost=cost,
-        started_at=state.started_at,
-        ended_at=_at(state.t_done) if not in_progress else None,
-        latency_ms=latency,
-        ttft_ms=ttft,
-        upstream_ms=upstream,
-        overhead_ms=overhead,
-        request_bytes=state.request_bytes,
-        response_bytes=state.response_bytes,
-        tool_names=sorted(set(facts.tool_names) | set(response.tool_names if response else ())),
-        finish_reason=response.finish_reason if response else None,
-        refusal_reason=state.refusal_reason,
-        policies=state.policies,
-    )
+        cost = {
+            "total_usd": priced.total_usd,
+            "breakdown": priced.breakdown,
+            "price_version": priced.price_version,
+            "priced_model": priced.priced_model,
+            "unpriced_reason": priced.unpriced_reason,
+        }
+    # Timings in ms, rounded to the microsecond.
+    t_start, t_done = state.t_start, state.t_done
+    ttft = None if state.t_first_token is None else _ms(state.t_first_token - t_start)
+    if in_progress:
+        ended_at = latency = upstream = overhead = None
+    else:
+        ended_at = None if t_done is None else datetime.fromtimestamp(t_done, UTC)
+        latency = None if t_done is None else _ms(t_done - t_start)
+        sent, end = state.t_sent, response_end or t_done
+        upstream = None if sent is None or end is None else _ms(end - sent)
+        upload = (0.0 if request_end is None else _ms(request_end - t_start)) or 0.0
+        overhead = (
+            None
+            if latency is None or upstream is None
+            else max(0.0, round(latency - upstream - upload, 3))
+        )
+    # The order of CallRecord's pydantic serialisation of the record it built (the spool's
+    # documents are the same bytes as they were).
+    fields: dict[str, Any] = {
+        "call_id": state.call_id,
+        "org": identity.org,
+        "agent": identity.agent,
+        "run_id": identity.run_id,
+        "run_source": identity.run_source,
+        "tags": identity.tags,
+        "api_key_id": identity.key_id,
+        "proxy_id": proxy_id,
+        "provider": endpoint.provider,
+        "endpoint": endpoint.name,
+        "method": state.method,
+        "host": state.host,
+        "path": state.path,
+        "metered": endpoint.metered,
+        "model_requested": model_requested,
+        "model_served": model_served,
+        "streamed": state.meter is not None,
+        "service_tier": service_tier,
+        "status": status,
+        "http_status": state.http_status,
+        "error_type": error_type,
+        "error_message": error_message,
+        "parse_error": parse_error,
+        "tokens": tokens,
+        "estimated_input_tokens": estimate,
+        "cost": _json_cost(cost),
+        "started_at": state.started_at,
+        "ended_at": ended_at,
+        "latency_ms": latency,
+        "ttft_ms": ttft,
+        "upstream_ms": upstream,
+        "overhead_ms": overhead,
+        "request_bytes": state.request_bytes,
+        "response_bytes": state.response_bytes,
+        "tool_names": tool_names,
+        "finish_reason": finish_reason,
+        "refusal_reason": state.refusal_reason,
+    }
+    policies = state.policies
+    if policies:  # left out when empty (``exclude_if`` of the model)
+        fields["policies"] = [p.model_dump(mode="json") for p in policies]
+    fields["schema_version"] = RECORD_SCHEMA_VERSION
+    fields["prompt"] = None
+    fields["completion"] = None
+    return RecordValues(fields, usage, cost, policies)
 
 
-def _not_billed(state: CallState, status: CallStatus) -> bool:
-    reported = state.response is not None and state.response.usage is not None
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
+def _tool_names(requested: list[str], answered: list[str] | tuple[()]) -> list[str]:
+    if not requested and not answered:
+        return []
+    return sorted(set(requested) | set(answered))
+
+
+def _json_cost(cost: dict[str, Any]) -> dict[str, Any]:
+    total, breakdown = cost["total_usd"], cost["breakdown"]
+    if total is None and not breakdown:
+        return cost  # no money in it: already JSON-ready
+    json_cost = dict(cost)
+    json_cost["total_usd"] = None if total is None else str(total)
+    json_cost["breakdown"] = {name: str(amount) for name, amount in breakdown.items()}
+    return json_cost
+
+
+def _not_billed(state: CallState, status: CallStatus, reported: bool) -> bool:
     if status == CallStatus.REFUSED:
         return state.meter is None and not reported  # refused by the gate, never forwarded
     return status == CallStatus.ERROR and not reported
 
 
-def _tokens(state: CallState, count_text: CountText) -> TokenCounts:
+# Token counts as the record's ``tokens`` (in the order the model's builder left them) and as
+# pricing takes them.
+Tokens = tuple[dict[str, Any], Usage]
+
+
+def _tokens(state: CallState, count_text: CountText) -> Tokens:
     response = state.response
     if response is not None and response.usage is not None:
-        source = "estimated" if response.usage_estimated else "reported"
-        usage = response.usage  # field by field: ``asdict`` deep-copies (5 us per record)
-        counts = {name: getattr(usage, name) for name in TOKEN_CLASSES}
-        return unvalidated(TokenCounts, **counts, source=source)
+        usage = response.usage
+        return {
+            "input": usage.input,
+            "output": usage.output,
+            "cached_read": usage.cached_read,
+            "cache_write_5m": usage.cache_write_5m,
+            "cache_write_1h": usage.cache_write_1h,
+            "reasoning": usage.reasoning,
+            "audio_input": usage.audio_input,
+            "audio_output": usage.audio_output,
+            "source": "estimated" if response.usage_estimated else "reported",
+        }, usage
     if state.meter is not None:
+        prompt = state.request.estimated_input_tokens or 0
         output = count_text(state.meter.output_text(), state.request.model)
-        return unvalidated(
-            TokenCounts,
-            input=state.request.estimated_input_tokens or 0,
-            output=output,
-            source="estimated",
-        )
+        return {
+            "input": prompt,
+            "output": output,
+            "source": "estimated",
+            "cached_read": 0,
+            "cache_write_5m": 0,
+            "cache_write_1h": 0,
+            "reasoning": 0,
+            "audio_input": 0,
+            "audio_output": 0,
+        }, Usage(input=prompt, output=output)
     return _estimate_only(state.request.estimated_input_tokens)
 
 
-def _estimate_only(estimate: int | None) -> TokenCounts:
+def _estimate_only(estimate: int | None) -> Tokens:
     if estimate is None:
-        return unvalidated(TokenCounts, source="none")
-    return unvalidated(TokenCounts, input=estimate, source="estimated")
+        return _none()
+    return {
+        "input": estimate,
+        "source": "estimated",
+        "output": 0,
+        "cached_read": 0,
+        "cache_write_5m": 0,
+        "cache_write_1h": 0,
+        "reasoning": 0,
+        "audio_input": 0,
+        "audio_output": 0,
+    }, Usage(input=estimate)
 
 
-def record_usage(state: CallState, tokens: TokenCounts, *, in_progress: bool) -> Usage:
-    """The token classes of a record's ``tokens`` as pricing takes them: the provider's own
-    ``Usage`` when the record's counts were copied from it (no second object built)."""
-    response = state.response
-    if not in_progress and response is not None and response.usage is not None:
-        return response.usage
-    return tokens.usage()
-
-
-def _cost(
-    model: str | None,
-    usage: Usage,
-    provider: str,
-    service_tier: str | None,
-    azure_deployments: Mapping[str, str],
-) -> CostInfo:
-    cost = price_call(
-        model,
-        usage,
-        provider=provider,
-        service_tier=service_tier,
-        azure_deployments=azure_deployments,
-    )
-    return unvalidated(
-        CostInfo,
-        total_usd=cost.total_usd,
-        breakdown=dict(cost.breakdown),
-        price_version=cost.price_version,
-        priced_model=cost.priced_model,
-        unpriced_reason=cost.unpriced_reason,
-    )
+def _none() -> Tokens:
+    return {
+        "source": "none",
+        "input": 0,
+        "output": 0,
+        "cached_read": 0,
+        "cache_write_5m": 0,
+        "cache_write_1h": 0,
+        "reasoning": 0,
+        "audio_input": 0,
+        "audio_output": 0,
+    }, _ZERO_USAGE
 
 
 def _error_type(state: CallState) -> str | None:
     if state.status == CallStatus.ERROR and state.http_status is not None:
         return f"http_{state.http_status}"
     return None
-
-
-def _timings(
-    state: CallState, request_end: float | None, response_end: float | None, in_progress: bool
-) -> tuple[float | None, float | None, float | None, float | None]:
-    """(latency, ttft, upstream, overhead) in ms."""
-
-    def ms(start: float | None, end: float | None) -> float | None:
-        return None if start is None or end is None else round((end - start) * 1000, 3)
-
-    ttft = ms(state.t_start, state.t_first_token)
-    if in_progress:
-        return None, ttft, None, None
-    latency = ms(state.t_start, state.t_done)
-    upstream = ms(state.t_sent, response_end or state.t_done)
-    upload = ms(state.t_start, request_end) or 0.0
-    overhead = None
-    if latency is not None and upstream is not None:
-        overhead = max(0.0, round(latency - upstream - upload, 3))
-    return latency, ttft, upstream, overhead
-
-
-def _at(stamp: float | None) -> datetime | None:
-    return None if stamp is None else datetime.fromtimestamp(stamp, UTC)

@@ -86,6 +86,10 @@ class Spool:
         self._durable = threading.Condition(self._lock)  # spooled advanced
         self._written = threading.Condition(self._lock)  # something for the syncer to fsync
         self._hurry = threading.Event()  # someone waits for a fsync: skip the interval
+        self._syncer_idle = False  # the syncer waits on ``_written`` (lock held to read it)
+        # A lower bound of the room left under ``max_bytes`` (acks only add room): appends
+        # spend it, and only one that finds too little sums the segments again.
+        self._room = 0
         # Event-loop callers waiting for a sequence number to be fsync'd (``until_durable``).
         self._waiters: list[tuple[int, asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._ack_file_lock = threading.Lock()
@@ -124,6 +128,7 @@ class Spool:
         self._ack = _clamp(ack, self._sizes, self._lines, self._write_segment)
         self._stopping = False
         with self._lock:
+            self._room = 0  # summed again by the first append
             self._open_segment(self._write_segment)
         self._thread = threading.Thread(target=self._run, name="agentops-spool", daemon=True)
         self._thread.start()
@@ -154,32 +159,45 @@ class Spool:
 
     def append_json(self, document: bytes) -> int | None:
         """Write a record already serialised as one JSON document (no newline inside); returns
-        its sequence number, or None when it was dropped (cap reached, or the disk refused)."""
+        its sequence number, or None when it was dropped (cap reached, or the disk refused).
+        One ``write`` per record, under the lock (hot path: the record step of every call)."""
         line = document + b"\n"
+        size = len(line)
         with self._lock:
-            if self._thread is None or self._fd is None:
+            fd = self._fd
+            if self._thread is None or fd is None:
                 raise RuntimeError("spool is not open")
-            if self._pending_bytes() + len(line) > self._max:
-                if self._mode == "drop_oldest":
-                    self._drop_oldest(len(line))
-                if self._pending_bytes() + len(line) > self._max:
-                    self._count_dropped(1)
-                    return None
+            if size > self._room:
+                self._room = self._max - self._pending_bytes()
+                if size > self._room:
+                    if self._mode == "drop_oldest":
+                        self._drop_oldest(size)
+                        self._room = self._max - self._pending_bytes()
+                    if size > self._room:
+                        self._count_dropped(1)
+                        return None
+            segment = self._write_segment
             try:
-                if self._sizes[self._write_segment] >= self._segment_bytes:
-                    self._open_segment(self._write_segment + 1)
-                _write_all(self._fd, line)
+                if self._sizes[segment] >= self._segment_bytes:
+                    fd = self._open_segment(segment + 1)
+                    segment = self._write_segment
+                written = os.write(fd, line)
+                if written < size:
+                    _write_all(fd, line[written:])
             except OSError as exc:  # disk full, I/O error: the call goes on, the record is lost
                 log.error("spool write failed", extra={"error": str(exc)})
                 # A partial line would shift every later record off the sizes we keep.
                 with contextlib.suppress(OSError):
-                    os.ftruncate(self._fd, self._sizes[self._write_segment])
+                    os.ftruncate(fd, self._sizes[segment])
                 self._count_dropped(1)
                 return None
             self._seq += 1
-            self._sizes[self._write_segment] += len(line)
-            self._lines[self._write_segment] += 1
-            self._written.notify()
+            self._room -= size
+            self._sizes[segment] += size
+            self._lines[segment] += 1
+            if self._syncer_idle:
+                self._syncer_idle = False
+                self._written.notify()
             return self._seq
 
     @property
@@ -271,7 +289,9 @@ class Spool:
         while True:
             with self._lock:
                 while self._seq == self.spooled and not self._stopping:
+                    self._syncer_idle = True
                     self._written.wait()
+                    self._syncer_idle = False
                 if self._seq == self.spooled:
                     return  # stopping, and everything written is durable
                 target, sizes = self._seq, dict(self._sizes)
@@ -314,8 +334,9 @@ class Spool:
         metrics.SPOOLED.inc(done)
         self._publish_gauges()
 
-    def _open_segment(self, index: int) -> None:
-        """Start segment ``index`` (lock held); the syncer still fsyncs and closes the old one."""
+    def _open_segment(self, index: int) -> int:
+        """Start segment ``index`` (lock held); the syncer still fsyncs and closes the old one.
+        Returns its descriptor."""
         fd = os.open(
             segment_path(self.directory, index), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600
         )
@@ -326,6 +347,7 @@ class Spool:
         self._sizes[index], self._lines[index] = 0, 0
         self._durable_sizes.setdefault(index, 0)
         self._write_segment = index
+        return fd
 
     def _drop_oldest(self, needed: int) -> None:
         """Delete whole unacknowledged segments, oldest first, until ``needed`` bytes fit."""
