@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -44,6 +45,8 @@ DURABLE_WAIT_SECONDS = 5.0
 # A stream still open this long after its first byte gets the prompt estimate (and its cost)
 # into its open-call file, off the path to the first byte and skipped by short streams.
 OPEN_ESTIMATE_AFTER_SECONDS = 0.5
+# A timer may fire this much before its due time (the loop's clock resolution).
+_CLOCK_SLACK = 0.001
 
 
 class Record:
@@ -69,6 +72,9 @@ class Record:
         self._count_text = count_text
         self._azure = dict(azure_deployments)
         self._proxy_id = proxy_id
+        # Streams waiting for their open-call estimate, by due time (``_estimate_later``).
+        self._estimates: deque[tuple[float, http.HTTPFlow, CallState]] = deque()
+        self._estimate_timer: asyncio.TimerHandle | None = None
 
     async def responseheaders(self, flow: http.HTTPFlow) -> None:
         state = _recordable(flow)
@@ -94,8 +100,7 @@ class Record:
             # Finalised as interrupted from here if the proxy dies before the stream ends;
             # a stream still running a moment later gets its prompt estimate added then.
             self._open.add(str(state.call_id), document)
-            loop = asyncio.get_running_loop()
-            loop.call_later(OPEN_ESTIMATE_AFTER_SECONDS, self._estimate_open, flow, state)
+            self._estimate_later(flow, state)
         return self._write(document, state)
 
     async def response(self, flow: http.HTTPFlow) -> None:
@@ -105,8 +110,29 @@ class Record:
         self._finish(flow)  # the client is gone: nobody to hold the answer from
 
     def done(self) -> None:
+        if self._estimate_timer is not None:
+            self._estimate_timer.cancel()
+            self._estimate_timer = None
         if self._open is not None:
             self._open.close()
+
+    def _estimate_later(self, flow: http.HTTPFlow, state: CallState) -> None:
+        """Queue the stream for its estimate ``OPEN_ESTIMATE_AFTER_SECONDS`` from now: one timer
+        serves the queue (due times come in order), not one timer per stream."""
+        loop = asyncio.get_running_loop()
+        self._estimates.append((loop.time() + OPEN_ESTIMATE_AFTER_SECONDS, flow, state))
+        if self._estimate_timer is None:
+            self._estimate_timer = loop.call_later(OPEN_ESTIMATE_AFTER_SECONDS, self._estimate_due)
+
+    def _estimate_due(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._estimate_timer = None
+        queue, now = self._estimates, loop.time() + _CLOCK_SLACK
+        while queue and queue[0][0] <= now:
+            _, flow, state = queue.popleft()
+            self._estimate_open(flow, state)
+        if queue:
+            self._estimate_timer = loop.call_at(queue[0][0], self._estimate_due)
 
     def _estimate_open(self, flow: http.HTTPFlow, state: CallState) -> None:
         if self._open is None or state.t_done is not None:

@@ -3,8 +3,10 @@ as a wire record and settles the call's budget hold with the real cost."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,14 +18,17 @@ from proxy.control.gate import ControlGate
 from proxy.control.holder import ControlStateHolder
 from proxy.gate import GateAddon
 from proxy.meter import Meter
+from proxy.open_calls import OpenCalls
 from proxy.recorder import Record
+from proxy.state import CallState
 from proxy.tokenizer import count_text
-from tests.factories import PROXY_SETTINGS as SETTINGS
 from tests.factories import (
+    BODY,
     addon_context,  # noqa: F401  # fixture
     front,
     llm_flow,
 )
+from tests.factories import PROXY_SETTINGS as SETTINGS
 from tests.harness.builders import budget, snap, wait_until
 
 pytestmark = pytest.mark.usefixtures("addon_context")
@@ -109,3 +114,51 @@ async def test_record_writes_a_refused_call_once_as_a_valid_wire_record() -> Non
     [written] = writer.records
     parsed = CallRecord.model_validate(written)
     assert (parsed.status, parsed.http_status, parsed.agent) == (CallStatus.REFUSED, 403, "bot")
+
+
+def _stream(flow: http.HTTPFlow) -> CallState:
+    state = front(flow)
+    assert state is not None
+    assert state.adapter is not None
+    assert state.endpoint is not None
+    flow.response = http.Response.make(200, b"", {"content-type": "text/event-stream"})
+    state.http_status = 200
+    state.meter = state.adapter.stream_meter(state.endpoint, state.request)
+    return state
+
+
+def _journal(tmp_path: Path) -> dict[str, dict[str, Any]]:
+    """The open-call journal's latest document per call (removed calls left out)."""
+    latest: dict[str, dict[str, Any]] = {}
+    journal = tmp_path / "open" / "journal"
+    for line in journal.read_bytes().splitlines() if journal.exists() else []:
+        if line.startswith(b"-"):
+            latest.pop(line[1:].decode(), None)
+        else:
+            document = json.loads(line[1:])
+            latest[document["call_id"]] = document
+    return latest
+
+
+async def test_streams_still_open_get_their_prompt_estimate_each_when_due(
+    tmp_path: Path,
+) -> None:
+    writer, opened = Writer(), OpenCalls(tmp_path)
+    record = Record(
+        writer, count_text=count_text, azure_deployments={}, proxy_id="p1", open_calls=opened
+    )
+    flows = [llm_flow(body={**BODY, "stream": True}) for _ in range(3)]
+    first, finished, later = (_stream(flow) for flow in flows)
+    for flow in flows[:2]:
+        await record.responseheaders(flow)
+    await wait_until(lambda: len(writer.records) == 2)  # both in-progress records written
+    finished.t_done = 1.0  # ended (its final record supersedes): no estimate for it
+    opened.remove(str(finished.call_id))
+    await asyncio.sleep(0.2)
+    await record.responseheaders(flows[2])  # due 0.2 s after the first two
+    await wait_until(lambda: len(writer.records) == 3)
+    ids = str(first.call_id), str(later.call_id)
+    await wait_until(lambda: _journal(tmp_path)[ids[0]]["estimated_input_tokens"] is not None)
+    await wait_until(lambda: _journal(tmp_path)[ids[1]]["estimated_input_tokens"] is not None)
+    assert set(_journal(tmp_path)) == set(ids)
+    record.done()
