@@ -214,7 +214,7 @@ async def sse_run(front: Front, record: Record, calls: int) -> tuple[Figure, Fig
 async def main_async(calls: int, runs: int) -> None:
     results: dict[str, list[Figure]] = {"json": [], "sse": [], "sse open": [], "sse final": []}
     with taddons.context(), tempfile.TemporaryDirectory() as tmp:  # type: ignore[no-untyped-call]
-        spool = Spool(Path(tmp), max_bytes=1 << 30)
+        spool = Spool(Path(tmp), max_bytes=1 << 30, fsync_interval=0.01)  # the default
         spool.open()
         open_calls = OpenCalls(Path(tmp))
         record = Record(
