@@ -27,3 +27,19 @@ def test_uuid7_sorts_by_time_across_milliseconds() -> None:
     second = uuid7()
     assert first < second
     assert len({uuid7() for _ in range(10_000)}) == 10_000
+
+
+def test_uuid7_is_a_whole_uuid_like_any_other() -> None:
+    value = uuid7()
+    parsed = uuid.UUID(str(value))
+    assert (parsed, hash(parsed), parsed.int, parsed.is_safe) == (
+        value,
+        hash(value),
+        value.int,
+        value.is_safe,
+    )
+    assert uuid.UUID(int=value.int) == value
+    # 74 random bits: the low 62 and the 12 after the version nibble both vary
+    values = [uuid7().int for _ in range(64)]
+    assert len({v & ((1 << 62) - 1) for v in values}) == 64
+    assert len({v >> 64 & 0xFFF for v in values}) > 1
