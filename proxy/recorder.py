@@ -104,7 +104,9 @@ class Record:
         return self._write(document, state)
 
     async def response(self, flow: http.HTTPFlow) -> None:
-        await self._durable(self._finish(flow))
+        seq = self._finish(flow)
+        if self._durable_before_response:
+            await self._durable(seq)
 
     def error(self, flow: http.HTTPFlow) -> None:
         self._finish(flow)  # the client is gone: nobody to hold the answer from
@@ -225,12 +227,11 @@ def _observe(values: RecordValues) -> None:
         metrics.LLM_CALL_DURATION.observe((provider, model, status), latency / 1000)
     for token_class, count in billed_counts(values.usage).items():
         metrics.LLM_TOKENS.inc((provider, model, token_class), count)
-    cost = values.cost
-    total = cost["total_usd"]
+    total = values.total_usd
     if total is not None:
         metrics.LLM_COST.inc((provider, model), float(total))
-    elif fields["metered"] and cost["unpriced_reason"]:
-        metrics.UNPRICED_CALLS.inc((provider, cost["unpriced_reason"]))
+    elif fields["metered"] and (unpriced := fields["cost"]["unpriced_reason"]):
+        metrics.UNPRICED_CALLS.inc((provider, unpriced))
     if fields["overhead_ms"] is not None:
         metrics.OVERHEAD.observe((), fields["overhead_ms"] / 1000)
     if fields["ttft_ms"] is not None:

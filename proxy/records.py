@@ -31,6 +31,7 @@ from agentops.wire.record import (
     CallRecord,
     CallStatus,
     CostInfo,
+    PolicyOutcome,
     TokenCounts,
     unvalidated,
 )
@@ -41,32 +42,30 @@ CountText = Callable[[str, str | None], int]
 
 _OPTIONS = orjson.OPT_UTC_Z  # datetimes as pydantic writes them: "...Z" for UTC
 _ZERO_USAGE = Usage()
+_ZERO = Decimal(0)
 
 
 class RecordValues:
     """One call's record as plain values. ``fields`` maps each ``CallRecord`` field to its
     value, JSON-ready (``tokens`` and ``cost`` as dicts, money as strings, ``policies`` as
-    dicts and only when some matched); ``usage`` is its token counts as pricing takes them and
-    ``cost`` the ``CostInfo`` fields with money as ``Decimal``."""
+    dicts and only when some matched); ``usage`` is its token counts as pricing takes them,
+    ``total_usd`` and ``breakdown`` its cost in ``Decimal``."""
 
-    __slots__ = ("cost", "fields", "policies", "usage")
+    __slots__ = ("breakdown", "fields", "policies", "total_usd", "usage")
 
     def __init__(
         self,
         fields: dict[str, Any],
         usage: Usage,
-        cost: dict[str, Any],
-        policies: list[Any],
+        total_usd: Decimal | None,
+        breakdown: dict[str, Decimal],
+        policies: list[PolicyOutcome],
     ) -> None:
         self.fields = fields
         self.usage = usage
-        self.cost = cost
+        self.total_usd = total_usd
+        self.breakdown = breakdown
         self.policies = policies
-
-    @property
-    def total_usd(self) -> Decimal | None:
-        total: Decimal | None = self.cost["total_usd"]
-        return total
 
     def document(self) -> bytes:
         """The spool's JSON document (one line, no newline)."""
@@ -76,7 +75,8 @@ class RecordValues:
         """The same record as the wire model (unvalidated: built from typed values)."""
         values = dict(self.fields)
         values["tokens"] = unvalidated(TokenCounts, **values["tokens"])
-        values["cost"] = unvalidated(CostInfo, **self.cost)
+        cost = {**values["cost"], "total_usd": self.total_usd, "breakdown": self.breakdown}
+        values["cost"] = unvalidated(CostInfo, **cost)
         values["policies"] = self.policies
         return unvalidated(CallRecord, **values)
 
@@ -140,6 +140,9 @@ def record_values(
         error_type, error_message = _error_type(state), state.error_message
         parse_error = facts.parse_error
         tool_names = _tool_names(facts.tool_names, ())
+    # The cost as JSON (money as strings), its keys in the order the model's builder left them.
+    total: Decimal | None = None
+    breakdown: dict[str, Decimal] = {}
     if not endpoint.metered:
         cost: dict[str, Any] = {
             "unpriced_reason": "not_metered",
@@ -152,8 +155,9 @@ def record_values(
         # Providers bill neither a request we refused before forwarding nor one they answered
         # with an error and no usage: an exact zero, not an estimate of the prompt.
         tokens, usage = _none()
+        total = _ZERO
         cost = {
-            "total_usd": Decimal(0),
+            "total_usd": "0",
             "price_version": load_bundled_table().version,
             "breakdown": {},
             "priced_model": None,
@@ -167,9 +171,10 @@ def record_values(
             service_tier=service_tier,
             azure_deployments=azure_deployments,
         )
+        total, breakdown = priced.total_usd, priced.breakdown
         cost = {
-            "total_usd": priced.total_usd,
-            "breakdown": priced.breakdown,
+            "total_usd": None if total is None else str(total),
+            "breakdown": {name: str(amount) for name, amount in breakdown.items()},
             "price_version": priced.price_version,
             "priced_model": priced.priced_model,
             "unpriced_reason": priced.unpriced_reason,
@@ -218,7 +223,7 @@ def record_values(
         "parse_error": parse_error,
         "tokens": tokens,
         "estimated_input_tokens": estimate,
-        "cost": _json_cost(cost),
+        "cost": cost,
         "started_at": state.started_at,
         "ended_at": ended_at,
         "latency_ms": latency,
@@ -237,7 +242,7 @@ def record_values(
     fields["schema_version"] = RECORD_SCHEMA_VERSION
     fields["prompt"] = None
     fields["completion"] = None
-    return RecordValues(fields, usage, cost, policies)
+    return RecordValues(fields, usage, total, breakdown, policies)
 
 
 def _ms(seconds: float) -> float:
@@ -248,16 +253,6 @@ def _tool_names(requested: list[str], answered: list[str] | tuple[()]) -> list[s
     if not requested and not answered:
         return []
     return sorted(set(requested) | set(answered))
-
-
-def _json_cost(cost: dict[str, Any]) -> dict[str, Any]:
-    total, breakdown = cost["total_usd"], cost["breakdown"]
-    if total is None and not breakdown:
-        return cost  # no money in it: already JSON-ready
-    json_cost = dict(cost)
-    json_cost["total_usd"] = None if total is None else str(total)
-    json_cost["breakdown"] = {name: str(amount) for name, amount in breakdown.items()}
-    return json_cost
 
 
 def _not_billed(state: CallState, status: CallStatus, reported: bool) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +25,7 @@ from typing import Any
 from mitmproxy import http
 from mitmproxy.test import taddons
 
-from agentops.wire.record import CallStatus, PolicyOutcome
+from agentops.wire.record import CallRecord, CallStatus, PolicyOutcome
 from pricing import Usage
 from proxy.providers.base import ResponseFacts
 from proxy.recorder import Record
@@ -35,6 +35,16 @@ from tests.factories import front, llm_flow
 
 GOLDEN = Path(__file__).with_name("record_documents.jsonl")
 T = 1_764_000_000.25  # the corpus's clock: fixed, so the documents are too
+
+
+class Observer:
+    """The OpenTelemetry export's seat: the typed record of every finished call."""
+
+    def __init__(self) -> None:
+        self.records: list[CallRecord] = []
+
+    def record(self, record: CallRecord, headers: Mapping[str, str]) -> None:
+        self.records.append(record)
 
 
 class Writer:
@@ -301,7 +311,7 @@ def _ids(state: CallState, index: int, case: Case) -> None:
     )  # fmt: skip
 
 
-def _run(case: Case, index: int) -> list[tuple[str, bytes]]:
+def _run(case: Case, index: int, observer: Observer) -> list[tuple[str, bytes]]:
     import asyncio
 
     flow = llm_flow(host=case.host, body=case.body, path=case.path, **case.headers)
@@ -319,6 +329,7 @@ def _run(case: Case, index: int) -> list[tuple[str, bytes]]:
         proxy_id=case.proxy_id,
         capture_content=case.capture,
         clock=lambda: T + index / 1000 + 0.5,
+        observer=observer,
     )
     out: list[tuple[str, bytes]] = []
     if case.stream is not None:
@@ -357,11 +368,12 @@ def _run(case: Case, index: int) -> list[tuple[str, bytes]]:
     return out
 
 
-def documents() -> dict[str, bytes]:
-    """Every case's documents, by name (run inside mitmproxy's test context)."""
+def documents(observer: Observer | None = None) -> dict[str, bytes]:
+    """Every case's documents, by name (run inside mitmproxy's test context); ``observer``
+    gets every final record as the wire model, in the cases' order."""
     result: dict[str, bytes] = {}
     for index, case in enumerate(CASES):
-        result.update(_run(case, index))
+        result.update(_run(case, index, observer or Observer()))
     return result
 
 

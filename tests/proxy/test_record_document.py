@@ -11,7 +11,9 @@ import pytest
 from pydantic import BaseModel
 
 from agentops.wire.record import CallRecord, CallStatus, CostInfo, PolicyOutcome, TokenCounts
-from tests.proxy.record_corpus import documents, golden
+from tests.proxy.record_corpus import Observer, documents, golden
+
+OBSERVED = Observer()
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +21,7 @@ def written() -> dict[str, bytes]:
     from mitmproxy.test import taddons
 
     with taddons.context():  # type: ignore[no-untyped-call]
-        return documents()
+        return documents(OBSERVED)
 
 
 def test_every_document_is_byte_identical_to_the_pydantic_paths(
@@ -74,3 +76,13 @@ def test_the_corpus_covers_every_field_of_the_model_and_every_status(
     assert fields - seen == set()
     # interrupted: written by the open-call journal at restart, from an in_progress document
     assert statuses == {s.value for s in CallStatus} - {"interrupted"}
+
+
+def test_the_observer_gets_the_record_as_the_model_with_the_same_values(
+    written: dict[str, bytes],
+) -> None:
+    finals = [d for name, d in written.items() if not name.endswith(".in_progress")]
+    assert len(OBSERVED.records) == len(finals)
+    for record, document in zip(OBSERVED.records, finals, strict=True):
+        assert record.model_dump_json().encode() == document
+        assert record == CallRecord.model_validate_json(document)
