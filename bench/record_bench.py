@@ -174,13 +174,18 @@ async def _timed(calls: int, step: Step) -> Figure:
     return figure
 
 
+def _flows(
+    front: Front, calls: int, stream: bool, then: Callable[[http.HTTPFlow], None]
+) -> list[http.HTTPFlow]:
+    """``calls`` flows, each taken up to the record step's turn by ``then``."""
+    flows = [front.flow(stream) for _ in range(calls)]
+    for flow in flows:
+        then(flow)
+    return flows
+
+
 async def json_run(front: Front, record: Record, calls: int) -> Figure:
-    flows = []
-    for _ in range(calls):
-        flow = front.flow(stream=False)
-        front.answer_json(flow)
-        flows.append(flow)
-    pending = iter(flows)
+    pending = iter(_flows(front, calls, False, front.answer_json))
 
     async def step() -> None:
         await record.response(next(pending))
@@ -191,11 +196,7 @@ async def json_run(front: Front, record: Record, calls: int) -> Figure:
 async def sse_run(front: Front, record: Record, calls: int) -> tuple[Figure, Figure]:
     """(in-progress record, final record) per call."""
     lines = _sse_body()
-    flows = []
-    for _ in range(calls):
-        flow = front.flow(stream=True)
-        front.stream_headers(flow)
-        flows.append(flow)
+    flows = _flows(front, calls, True, front.stream_headers)
     # The in-progress records (the stream's first turn after its headers), then the bodies,
     # then the final records: the timed parts are the record step's own.
     opening = iter(flows)

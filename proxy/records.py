@@ -35,7 +35,7 @@ from agentops.wire.record import (
     TokenCounts,
     unvalidated,
 )
-from pricing import Usage, load_bundled_table, price_call
+from pricing import TOKEN_CLASSES, Usage, load_bundled_table, price_call
 from proxy.state import CallState
 
 CountText = Callable[[str, str | None], int]
@@ -79,28 +79,6 @@ class RecordValues:
         values["cost"] = unvalidated(CostInfo, **cost)
         values["policies"] = self.policies
         return unvalidated(CallRecord, **values)
-
-
-def build_record(
-    state: CallState,
-    *,
-    count_text: CountText,
-    azure_deployments: Mapping[str, str],
-    proxy_id: str | None,
-    request_end: float | None,
-    response_end: float | None,
-    in_progress: bool = False,
-) -> CallRecord:
-    """The call's record as the wire model."""
-    return record_values(
-        state,
-        count_text=count_text,
-        azure_deployments=azure_deployments,
-        proxy_id=proxy_id,
-        request_end=request_end,
-        response_end=response_end,
-        in_progress=in_progress,
-    ).model()
 
 
 def record_values(
@@ -261,71 +239,37 @@ def _not_billed(state: CallState, status: CallStatus, reported: bool) -> bool:
     return status == CallStatus.ERROR and not reported
 
 
-# Token counts as the record's ``tokens`` (in the order the model's builder left them) and as
-# pricing takes them.
+# Token counts as the record's ``tokens`` and as pricing takes them. The classes not counted
+# come after the ones given (the order the model's builder left them).
 Tokens = tuple[dict[str, Any], Usage]
+_AFTER_INPUT = dict.fromkeys(TOKEN_CLASSES[1:], 0)
+_AFTER_OUTPUT = dict.fromkeys(TOKEN_CLASSES[2:], 0)
+_NONE: dict[str, Any] = {"source": "none", **dict.fromkeys(TOKEN_CLASSES, 0)}
 
 
 def _tokens(state: CallState, count_text: CountText) -> Tokens:
     response = state.response
     if response is not None and response.usage is not None:
         usage = response.usage
-        return {
-            "input": usage.input,
-            "output": usage.output,
-            "cached_read": usage.cached_read,
-            "cache_write_5m": usage.cache_write_5m,
-            "cache_write_1h": usage.cache_write_1h,
-            "reasoning": usage.reasoning,
-            "audio_input": usage.audio_input,
-            "audio_output": usage.audio_output,
-            "source": "estimated" if response.usage_estimated else "reported",
-        }, usage
+        tokens: dict[str, Any] = dict(zip(TOKEN_CLASSES, usage.counts(), strict=True))
+        tokens["source"] = "estimated" if response.usage_estimated else "reported"
+        return tokens, usage
     if state.meter is not None:
         prompt = state.request.estimated_input_tokens or 0
         output = count_text(state.meter.output_text(), state.request.model)
-        return {
-            "input": prompt,
-            "output": output,
-            "source": "estimated",
-            "cached_read": 0,
-            "cache_write_5m": 0,
-            "cache_write_1h": 0,
-            "reasoning": 0,
-            "audio_input": 0,
-            "audio_output": 0,
-        }, Usage(input=prompt, output=output)
+        counted = {"input": prompt, "output": output, "source": "estimated", **_AFTER_OUTPUT}
+        return counted, Usage(input=prompt, output=output)
     return _estimate_only(state.request.estimated_input_tokens)
 
 
 def _estimate_only(estimate: int | None) -> Tokens:
     if estimate is None:
         return _none()
-    return {
-        "input": estimate,
-        "source": "estimated",
-        "output": 0,
-        "cached_read": 0,
-        "cache_write_5m": 0,
-        "cache_write_1h": 0,
-        "reasoning": 0,
-        "audio_input": 0,
-        "audio_output": 0,
-    }, Usage(input=estimate)
+    return {"input": estimate, "source": "estimated", **_AFTER_INPUT}, Usage(input=estimate)
 
 
 def _none() -> Tokens:
-    return {
-        "source": "none",
-        "input": 0,
-        "output": 0,
-        "cached_read": 0,
-        "cache_write_5m": 0,
-        "cache_write_1h": 0,
-        "reasoning": 0,
-        "audio_input": 0,
-        "audio_output": 0,
-    }, _ZERO_USAGE
+    return dict(_NONE), _ZERO_USAGE
 
 
 def _error_type(state: CallState) -> str | None:
