@@ -69,7 +69,12 @@ class RecordValues:
 
     def document(self) -> bytes:
         """The spool's JSON document (one line, no newline)."""
-        return orjson.dumps(self.fields, option=_OPTIONS)
+        try:
+            return orjson.dumps(self.fields, option=_OPTIONS)
+        except orjson.JSONEncodeError:
+            # What orjson does not take (an integer past 64 bits in a provider's usage): the
+            # model's own serialiser, as before (which refuses what neither can write).
+            return self.model().model_dump_json().encode()
 
     def model(self) -> CallRecord:
         """The same record as the wire model (unvalidated: built from typed values)."""

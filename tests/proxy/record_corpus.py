@@ -311,7 +311,7 @@ def _ids(state: CallState, index: int, case: Case) -> None:
     )  # fmt: skip
 
 
-def _run(case: Case, index: int, observer: Observer) -> list[tuple[str, bytes]]:
+def run_case(case: Case, index: int, observer: Observer) -> list[tuple[str, bytes]]:
     import asyncio
 
     flow = llm_flow(host=case.host, body=case.body, path=case.path, **case.headers)
@@ -373,7 +373,7 @@ def documents(observer: Observer | None = None) -> dict[str, bytes]:
     gets every final record as the wire model, in the cases' order."""
     result: dict[str, bytes] = {}
     for index, case in enumerate(CASES):
-        result.update(_run(case, index, observer or Observer()))
+        result.update(run_case(case, index, observer or Observer()))
     return result
 
 

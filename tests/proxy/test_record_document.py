@@ -11,7 +11,8 @@ import pytest
 from pydantic import BaseModel
 
 from agentops.wire.record import CallRecord, CallStatus, CostInfo, PolicyOutcome, TokenCounts
-from tests.proxy.record_corpus import Observer, documents, golden
+from pricing import Usage
+from tests.proxy.record_corpus import Case, Observer, answered, chat, documents, golden, run_case
 
 OBSERVED = Observer()
 
@@ -86,3 +87,14 @@ def test_the_observer_gets_the_record_as_the_model_with_the_same_values(
     for record, document in zip(OBSERVED.records, finals, strict=True):
         assert record.model_dump_json().encode() == document
         assert record == CallRecord.model_validate_json(document)
+
+
+def test_counts_past_64_bits_are_written_as_the_model_writes_them() -> None:
+    from mitmproxy.test import taddons
+
+    huge = Case("json-huge", body=chat(), setup=answered(Usage(input=2**70, output=1)))
+    observer = Observer()
+    with taddons.context():  # type: ignore[no-untyped-call]
+        [(_, document)] = run_case(huge, 99, observer)
+    assert json.loads(document)["tokens"]["input"] == 2**70
+    assert document == observer.records[0].model_dump_json().encode()
