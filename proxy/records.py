@@ -70,10 +70,24 @@ class RecordValues:
     def document(self) -> bytes:
         """The spool's JSON document (one line, no newline)."""
         try:
+            document = orjson.dumps(self.fields, option=_OPTIONS)
+        except orjson.JSONEncodeError:
+            return self._odd_document()
+        if _NUL in document:  # (rare) a NUL in some text: see _odd_document
+            return self._odd_document()
+        return document
+
+    def _odd_document(self) -> bytes:
+        """What the fast path cannot write as is. Text from outside (an upstream's error, a
+        header decoded with ``surrogateescape``) may hold a lone surrogate, which no JSON
+        encoder writes, or a NUL, which the control plane refuses (PostgreSQL text cannot hold
+        it): either would lose the call's record, so each becomes U+FFFD. Then an integer past
+        64 bits in a provider's usage, which orjson does not take: the model's own
+        serialiser, as before."""
+        self.fields = _clean(self.fields)
+        try:
             return orjson.dumps(self.fields, option=_OPTIONS)
         except orjson.JSONEncodeError:
-            # What orjson does not take (an integer past 64 bits in a provider's usage): the
-            # model's own serialiser, as before (which refuses what neither can write).
             return self.model().model_dump_json().encode()
 
     def model(self) -> CallRecord:
@@ -84,6 +98,23 @@ class RecordValues:
         values["cost"] = unvalidated(CostInfo, **cost)
         values["policies"] = self.policies
         return unvalidated(CallRecord, **values)
+
+
+_NUL = b"\\u0000"  # how orjson writes a NUL inside a string
+
+
+def _clean(value: Any) -> Any:
+    """``value`` with every string's NULs and lone surrogates replaced by U+FFFD."""
+    if isinstance(value, str):
+        if "\x00" in value or not value.isascii():
+            value = value.replace("\x00", "\ufffd")
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
 
 
 def record_values(
