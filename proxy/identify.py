@@ -41,6 +41,7 @@ AGENT_HEADER = "x-agentops-agent"
 RUN_HEADER = "x-agentops-run-id"
 TAGS_HEADER = "x-agentops-tags"
 _PREFIX_B = b"x-agentops-"
+_SHORTEST = min(len(_PREFIX_B), len(b"traceparent"), len(b"proxy-authorization"))
 UNIDENTIFIED = "unidentified"
 
 
@@ -165,6 +166,8 @@ def _take_headers(headers: http.Headers) -> dict[bytes, str]:
     found: dict[bytes, list[bytes]] = {}
     strip = False
     for name, value in headers.fields:
+        if len(name) < _SHORTEST:  # host, accept, user-agent, ...: none of ours
+            continue
         lower = name.lower()
         if lower.startswith(_PREFIX_B) or lower == b"proxy-authorization":
             strip = True

@@ -1,0 +1,93 @@
+"""The cheaper stand-ins ``proxy._mitm`` uses for mitmproxy's own steps give mitmproxy's results:
+option reads, the retargeting of a request, a hook's arguments."""
+
+from __future__ import annotations
+
+import pytest
+from mitmproxy import http, options
+from mitmproxy.addons import proxyserver, tlsconfig
+from mitmproxy.proxy.layers import http as http_layers
+from mitmproxy.test import tflow, tutils
+
+from proxy._mitm import HookDispatch, Options, Retarget
+
+
+def _loaded(opts: options.Options) -> options.Options:
+    for addon in (proxyserver.Proxyserver(), tlsconfig.TlsConfig()):  # type: ignore[no-untyped-call]
+        addon.load(opts)  # type: ignore[no-untyped-call]
+    opts.update(stream_large_bodies="64m", mode=["regular@127.0.0.1:0"], allow_hosts=["^a$"])
+    return opts
+
+
+def test_options_read_as_mitmproxys_do_and_mutable_values_stay_copies() -> None:
+    ours, theirs = _loaded(Options()), _loaded(options.Options())
+    assert ours.keys() == theirs.keys()
+    for name in sorted(theirs.keys()):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    modes = ours.mode
+    modes.append("reverse:http://x@1")  # the caller's copy, not the option
+    assert ours.mode == ["regular@127.0.0.1:0"]
+    ours.update(stream_large_bodies="1k")
+    assert ours.stream_large_bodies == "1k"
+    with pytest.raises(AttributeError, match="No such option"):
+        _ = ours.no_such_option
+
+
+def _reference(request: http.Request, scheme: str, host: str, port: int, path: str) -> None:
+    """What ``Retarget`` must do: mitmproxy's setters, one after the other."""
+    request.scheme = scheme
+    request.host = host
+    request.port = port
+    request.path = path
+
+
+def _requests() -> list[http.Request]:
+    origin = tutils.treq(
+        host="127.0.0.1", port=8081, scheme=b"http", authority=b"", path=b"/openai/v1/x?k=1"
+    )
+    origin.headers = http.Headers(
+        [(b"HOST", b"127.0.0.1:8081"), (b"accept", b"*/*"), (b"host", b"dup"), (b"x", b"y")]
+    )
+    no_host = tutils.treq(authority=b"")
+    no_host.headers = http.Headers([(b"content-type", b"application/json")])
+    absolute = tutils.treq(host="api.openai.com", port=443, authority=b"api.openai.com:443")
+    h2 = tutils.treq(http_version=b"HTTP/2.0", authority=b"api.openai.com")
+    h2.headers = http.Headers([(b"content-type", b"application/json")])
+    return [origin, no_host, absolute, h2]
+
+
+@pytest.mark.parametrize(
+    ("scheme", "host", "port", "path"),
+    [
+        ("http", "127.0.0.1", 9000, "/v1/chat/completions"),
+        ("https", "api.openai.com", 443, "/v1/chat/completions?x=1"),
+        ("http", "gateway.internal", 80, "/base/v1/messages"),
+        ("https", "bücher.example", 8443, "/ü/path"),
+        ("https", "xn--bcher-kva.example", 443, "/"),
+    ],
+)
+def test_retarget_makes_the_request_mitmproxys_setters_make(
+    scheme: str, host: str, port: int, path: str
+) -> None:
+    retarget = Retarget()
+    for index, request in enumerate(_requests()):
+        expected = request.copy()
+        _reference(expected, scheme, host, port, path)
+        for _ in range(2):  # the destination worked out, then remembered
+            got = request.copy()
+            retarget(got, scheme, host, port, path)
+            assert got.data == expected.data, index
+
+
+def test_hook_arguments_are_those_mitmproxy_gives() -> None:
+    dispatch = HookDispatch.__new__(HookDispatch)
+    dispatch._fields = {}
+    flow = tflow.tflow(resp=True)
+    made = [
+        http_layers.HttpRequestHeadersHook(flow),
+        http_layers.HttpRequestHook(flow),
+        http_layers.HttpResponseHook(flow),
+        http_layers.HttpErrorHook(flow),
+    ]
+    for event in made * 2:
+        assert dispatch._args(event) == event.args()
