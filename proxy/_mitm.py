@@ -29,6 +29,7 @@ from typing import Any
 from mitmproxy import addonmanager, certs, ctx, exceptions, flow, hooks, http, options, optmanager
 from mitmproxy.net.http import url
 
+from proxy import _mitm_body_size
 from proxy._mitm_addons import core, master, next_layer, proxyserver, tlsconfig
 from proxy.hosts import HostMatcher
 
@@ -89,6 +90,7 @@ class MitmServer:
         # mitmproxy logs every listener and connection at INFO; our addons log what matters.
         logging.getLogger("mitmproxy").setLevel(logging.WARNING)
         ensure_ca(self._config.ca_dir)
+        _mitm_body_size.install()
         forward = claim_port(self._config.forward)
         self._specs = {"forward": _spec(forward, self._config.parent)}
         if self._config.reverse is not None:
