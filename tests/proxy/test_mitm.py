@@ -3,13 +3,15 @@ option reads, the retargeting of a request, a hook's arguments."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from mitmproxy import http, options
 from mitmproxy.addons import proxyserver, tlsconfig
 from mitmproxy.proxy.layers import http as http_layers
-from mitmproxy.test import tflow, tutils
+from mitmproxy.test import taddons, tflow, tutils
 
-from proxy._mitm import HookDispatch, Options, Retarget
+from proxy._mitm import CrlRequest, HookDispatch, Options, Retarget
 
 
 def _loaded(opts: options.Options) -> options.Options:
@@ -91,3 +93,31 @@ def test_hook_arguments_are_those_mitmproxy_gives() -> None:
     ]
     for event in made * 2:
         assert dispatch._args(event) == event.args()
+
+
+def test_tlsconfigs_request_hook_answers_as_mitmproxys(tmp_path: Path) -> None:
+    """The CRL request is answered, a revocation lookup is blocked with ``emudhra``, anything
+    else passes untouched: as ``TlsConfig.request`` does it, here from the hook table."""
+    addon = tlsconfig.TlsConfig()
+    with taddons.context(addon) as context:  # type: ignore[no-untyped-call]
+        context.configure(addon, confdir=str(tmp_path))
+        [(hook, _)] = HookDispatch(context.master.addons).handlers("request")
+        assert isinstance(hook, CrlRequest)
+        for emudhra in (False, True):
+            context.options.update(emudhra=emudhra)
+            for path, host in [
+                (addon.crl_path(), "api.openai.com"),
+                ("/v1/chat/completions", "api.openai.com"),
+                ("/", "ocsp.comodoca.com"),
+            ]:
+                ours = tflow.tflow(req=tutils.treq(path=path.encode(), host=host))
+                theirs = tflow.tflow(req=tutils.treq(path=path.encode(), host=host))
+                hook(ours)
+                addon.request(theirs)  # type: ignore[no-untyped-call]
+                assert _answer(ours) == _answer(theirs), (emudhra, path)
+                assert bool(ours.error) == bool(theirs.error), (emudhra, path)
+                assert (path, bool(ours.response)) != (addon.crl_path(), False)
+
+
+def _answer(flow: http.HTTPFlow) -> tuple[int, bytes | None] | None:
+    return None if flow.response is None else (flow.response.status_code, flow.response.content)
