@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from mitmproxy import http, options
+from mitmproxy import exceptions, http, options
 from mitmproxy.addons import proxyserver, tlsconfig
 from mitmproxy.proxy.layers import http as http_layers
 from mitmproxy.test import taddons, tflow, tutils
@@ -33,6 +33,33 @@ def test_options_read_as_mitmproxys_do_and_mutable_values_stay_copies() -> None:
     assert ours.stream_large_bodies == "1k"
     with pytest.raises(AttributeError, match="No such option"):
         _ = ours.no_such_option
+
+
+def _refuse_13(opts: options.Options, updated: set[str]) -> None:
+    """A subscriber refusing one value: mitmproxy rolls the update back."""
+    if opts.stream_large_bodies == "13":
+        raise exceptions.OptionsError("not 13")
+
+
+def _rolled_back_and_half_set(opts: options.Options) -> list[object]:
+    """Reads after a refused update, one that failed half-way (a bad type), and a reset."""
+    opts.subscribe(_refuse_13, ["stream_large_bodies"])  # type: ignore[no-untyped-call]
+    seen: list[object] = []
+    with pytest.raises(exceptions.OptionsError):
+        opts.update(stream_large_bodies="13", body_size_limit="1m")
+    seen += [opts.stream_large_bodies, opts.body_size_limit]
+    with pytest.raises(TypeError):
+        opts.update(body_size_limit="2m", http2=7)  # http2 is a bool: raises mid-update
+    seen += [opts.body_size_limit, opts.http2]
+    opts.reset()  # type: ignore[no-untyped-call]
+    seen += [getattr(opts, name) for name in sorted(opts.keys())]  # type: ignore[no-untyped-call]
+    return seen
+
+
+def test_option_reads_follow_rollbacks_failed_updates_and_resets() -> None:
+    ours, theirs = (_rolled_back_and_half_set(_loaded(o)) for o in (Options(), options.Options()))
+    assert ours == theirs
+    assert ours[:2] == ["64m", None]
 
 
 def _reference(request: http.Request, scheme: str, host: str, port: int, path: str) -> None:
