@@ -308,11 +308,14 @@ class HookDispatch:
 
     async def handle_lifecycle(self, event: hooks.Hook) -> None:
         args = self._args(event)
-        await self._trigger(self.handlers(event.name), args)
-        if args and isinstance(args[0], flow.Flow):
+        handlers = self.handlers(event.name)
+        update = self._table.get("update")
+        if update is None:
             update = self.handlers("update")
-            if update:
-                await self._trigger(update, [[args[0]]])
+        if handlers:
+            await self._trigger(handlers, args)
+        if update and args and isinstance(args[0], flow.Flow):
+            await self._trigger(update, [[args[0]]])
 
     def _args(self, event: hooks.Hook) -> list[Any]:
         """``Hook.args()``: the hook's field values in order, with each hook class's field

@@ -148,3 +148,31 @@ def test_tlsconfigs_request_hook_answers_as_mitmproxys(tmp_path: Path) -> None:
 
 def _answer(flow: http.HTTPFlow) -> tuple[int, bytes | None] | None:
     return None if flow.response is None else (flow.response.status_code, flow.response.content)
+
+
+class Step:
+    def __init__(self, name: str, seen: list[str], fail: type[Exception] | None = None) -> None:
+        self.name, self.seen, self.fail = name, seen, fail
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        self.seen.append(self.name)
+        if self.fail is not None:
+            raise self.fail("stop" if self.fail is exceptions.AddonHalt else "bug")
+
+    async def update(self, flows: list[http.HTTPFlow]) -> None:
+        self.seen.append(f"update:{self.name}")
+
+
+async def test_hook_dispatch_keeps_mitmproxys_order_errors_halts_and_updates() -> None:
+    seen: list[str] = []
+    first, buggy, last = Step("a", seen), Step("b", seen, RuntimeError), Step("c", seen)
+    with taddons.context(first, buggy, last) as context:  # type: ignore[no-untyped-call]
+        dispatch = HookDispatch(context.master.addons)
+        flow = tflow.tflow()
+        await dispatch.handle_lifecycle(http_layers.HttpRequestHeadersHook(flow))
+        assert seen == ["a", "b", "c", "update:a", "update:b", "update:c"]  # a bug is logged
+        seen.clear()
+        context.master.addons.remove(last)  # type: ignore[no-untyped-call]
+        context.master.addons.add(Step("halt", seen, exceptions.AddonHalt), Step("d", seen))  # type: ignore[no-untyped-call]
+        await dispatch.handle_lifecycle(http_layers.HttpRequestHeadersHook(flow))
+        assert seen == ["a", "b", "halt", "update:a", "update:b", "update:halt", "update:d"]
