@@ -58,6 +58,7 @@ class Identify:
         self._intercepted = intercepted
         self._verifier = verifier
         self._sessions = sessions
+        self._anonymous = Verified(settings.default_org)  # no credentials, none required
         # Credentials of a CONNECT hold for every request inside that tunnel.
         self._tunnels: weakref.WeakKeyDictionary[connection.Client, Credentials] = (
             weakref.WeakKeyDictionary()
@@ -122,7 +123,7 @@ class Identify:
             return self._verifier.verify(credentials)
         if self._settings.require_credentials:
             return Refused(CREDENTIALS_REQUIRED)
-        return Verified(self._settings.default_org)
+        return self._anonymous
 
     def _agent(self, credentials: Credentials | None, header: str | None) -> str:
         pinned = self._settings.default_agent if self._settings.pin_agent else None
