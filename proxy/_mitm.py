@@ -2,7 +2,7 @@
 
 mitmproxy's embedding API is not a stable promise (the exact version is pinned in pyproject),
 so the rest of ``proxy/`` sees only ``MitmServer``, ``ensure_ca``, ``close_upstream`` and
-``retarget``; addons see ``HTTPFlow``.
+``Retarget``; addons see ``HTTPFlow``.
 
 We do not call ``Master.run()``: it swaps the running loop's task factory and exception handler
 for its whole lifetime, which would change the behaviour of everything else sharing the loop
@@ -15,6 +15,8 @@ mitmproxy keeps its master in a module global (``mitmproxy.ctx``), so one proces
 from __future__ import annotations
 
 import asyncio
+import copy
+import dataclasses
 import inspect
 import logging
 import socket
@@ -24,8 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mitmproxy import addonmanager, certs, ctx, exceptions, flow, hooks, http, options
+from mitmproxy import addonmanager, certs, ctx, exceptions, flow, hooks, http, options, optmanager
+from mitmproxy.net.http import url
 
+from proxy import _mitm_body_size
 from proxy._mitm_addons import core, master, next_layer, proxyserver, tlsconfig
 from proxy.hosts import HostMatcher
 
@@ -86,6 +90,7 @@ class MitmServer:
         # mitmproxy logs every listener and connection at INFO; our addons log what matters.
         logging.getLogger("mitmproxy").setLevel(logging.WARNING)
         ensure_ca(self._config.ca_dir)
+        _mitm_body_size.install()
         forward = claim_port(self._config.forward)
         self._specs = {"forward": _spec(forward, self._config.parent)}
         if self._config.reverse is not None:
@@ -93,7 +98,7 @@ class MitmServer:
         if self._config.transparent is not None:
             host, port = claim_port(self._config.transparent)
             self._specs["transparent"] = f"transparent@{host}:{port}"
-        m = master.Master(options.Options(), event_loop=asyncio.get_running_loop())
+        m = master.Master(Options(), event_loop=asyncio.get_running_loop())
         # mitmproxy's own addons first, then ours: the list order is the order hooks run in.
         ps = proxyserver.Proxyserver()  # type: ignore[no-untyped-call]
         addons = [core.Core(), ps, next_layer.NextLayer(), tlsconfig.TlsConfig(), *self._addons]
@@ -147,17 +152,120 @@ def close_upstream(f: http.HTTPFlow) -> bool:
     return True
 
 
-def retarget(request: http.Request, scheme: str, host: str, port: int, path: str) -> None:
-    """Point a request elsewhere: what setting ``scheme``, ``host``, ``port`` and ``path`` one
-    by one does, with the Host header and authority rewritten once instead of twice (each of
-    mitmproxy's host and port setters rewrites them). ``host`` is a str, which mitmproxy's
-    setter keeps as is too."""
-    data = request.data
-    data.scheme = scheme.encode()
-    data.host = host
-    data.port = port
-    data.path = path.encode("utf-8", "surrogateescape")
-    request._update_host_and_authority()
+@dataclass(frozen=True, slots=True)
+class _Destination:
+    scheme: bytes
+    host: str
+    port: int
+    host_header: bytes  # url.hostport(scheme, host, port), as Headers stores it
+    authority: bytes  # the same, as Request.authority's setter encodes it
+
+
+_HOST = b"host"
+_DESTINATIONS_MAX = 1024  # reverse paths name hosts (azure/<name>): bounded, cleared when full
+
+
+class Retarget:
+    """Point a request elsewhere: what setting mitmproxy's ``scheme``, ``host``, ``port`` and
+    ``path`` one by one does, field for field, for less. Each of those setters rewrites the
+    Host header and authority (a scan of the headers for ``Host``, another to replace it, an
+    IDNA encoding for the authority); here the destination's encoded forms are worked out
+    once per destination and the Host header is replaced in one pass. ``host`` is a str,
+    which mitmproxy's setter keeps as is too."""
+
+    def __init__(self) -> None:
+        self._destinations: dict[tuple[str, str, int], _Destination] = {}
+
+    def __call__(self, request: http.Request, scheme: str, host: str, port: int, path: str) -> None:
+        key = (scheme, host, port)
+        dest = self._destinations.get(key)
+        if dest is None:
+            if len(self._destinations) >= _DESTINATIONS_MAX:
+                self._destinations.clear()
+            dest = self._destinations[key] = _destination(scheme, host, port)
+        data = request.data
+        data.scheme = dest.scheme
+        data.host = dest.host
+        data.port = dest.port
+        data.path = path.encode("utf-8", "surrogateescape")
+        # Request._update_host_and_authority: a Host header present is set (its first field
+        # keeps its name and takes the value, later ones are dropped); an authority is set.
+        headers = data.headers
+        fields = headers.fields
+        for i, (name, _) in enumerate(fields):
+            if len(name) == 4 and name.lower() == _HOST:
+                rest = tuple(f for f in fields[i + 1 :] if f[0].lower() != _HOST)
+                headers.fields = (*fields[:i], (name, dest.host_header), *rest)
+                break
+        if data.authority:
+            data.authority = dest.authority
+
+
+def _destination(scheme: str, host: str, port: int) -> _Destination:
+    value = url.hostport(scheme, host, port)
+    try:
+        authority = value.encode("idna", "strict")
+    except UnicodeError:
+        authority = value.encode("utf8", "surrogateescape")
+    return _Destination(
+        scheme.encode(), host, port, value.encode("utf-8", "surrogateescape"), authority
+    )
+
+
+# Values ``copy.deepcopy`` returns as they are: an option holding one needs no copy.
+_IMMUTABLE = frozenset({str, bytes, int, float, bool, type(None)})
+
+
+class Options(options.Options):
+    """mitmproxy's options, read as plain attributes when their value is immutable.
+
+    ``OptManager`` answers every option read through ``__getattr__`` (after a failed ordinary
+    lookup) and deep-copies the value, so that no caller can change an option by mutating what
+    it got. mitmproxy's HTTP layers read ~18 options per call (``stream_large_bodies``,
+    ``body_size_limit``, ``validate_inbound_headers``...): ~0.5 µs each. A str, int, bool or
+    None needs no copy (``copy.deepcopy`` returns it as is), so each such option's current
+    value is also kept in the instance's ``__dict__``, where an ordinary lookup finds it
+    (~0.04 µs); other values (lists, dicts) are still read through ``__getattr__`` and copied.
+    The mirror is refreshed first on every change (``_notify_subscribers`` is the first
+    receiver of ``changed``, before any addon's ``configure``), on a rollback, and after an
+    update that raised before announcing itself.
+    """
+
+    def __getattr__(self, attr: str) -> Any:
+        option = self._options.get(attr)
+        if option is None:
+            raise AttributeError(f"No such option: {attr}")
+        return copy.deepcopy(_current(option))
+
+    def _notify_subscribers(self, updated: set[str]) -> None:
+        self._mirror(updated)
+        super()._notify_subscribers(updated)
+
+    def update_known(self, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return super().update_known(**kwargs)  # type: ignore[no-any-return,no-untyped-call]
+        finally:
+            self._mirror(set(kwargs))
+
+    def _mirror(self, names: set[str]) -> None:
+        state = self.__dict__
+        for name in names:
+            option = self._options.get(name)
+            if option is None or name in _MANAGER_ATTRIBUTES or hasattr(type(self), name):
+                continue
+            value = _current(option)
+            if type(value) in _IMMUTABLE:
+                state[name] = value
+            else:
+                state.pop(name, None)
+
+
+def _current(option: Any) -> Any:
+    return option.default if option.value is optmanager.unset else option.value
+
+
+# OptManager's own instance attributes, which an option of the same name must not shadow.
+_MANAGER_ATTRIBUTES = frozenset({"deferred", "changed", "errored", "_subscriptions", "_options"})
 
 
 Handler = Callable[..., Any]
@@ -181,6 +289,7 @@ class HookDispatch:
         self._table: dict[str, tuple[tuple[Handler, bool], ...]] = {}
         self._chain: list[object] = []
         self._chain_len = -1
+        self._fields: dict[type[hooks.Hook], tuple[str, ...]] = {}
 
     def install(self) -> None:
         # An instance attribute shadows the method for every caller (connection handlers,
@@ -198,12 +307,26 @@ class HookDispatch:
         return found
 
     async def handle_lifecycle(self, event: hooks.Hook) -> None:
-        args = event.args()
-        await self._trigger(self.handlers(event.name), args)
-        if args and isinstance(args[0], flow.Flow):
+        args = self._args(event)
+        handlers = self.handlers(event.name)
+        update = self._table.get("update")
+        if update is None:
             update = self.handlers("update")
-            if update:
-                await self._trigger(update, [[args[0]]])
+        if handlers:
+            await self._trigger(handlers, args)
+        if update and args and isinstance(args[0], flow.Flow):
+            await self._trigger(update, [[args[0]]])
+
+    def _args(self, event: hooks.Hook) -> list[Any]:
+        """``Hook.args()``: the hook's field values in order, with each hook class's field
+        names looked up once (``dataclasses.fields`` walks the class on every call)."""
+        cls = type(event)
+        names = self._fields.get(cls)
+        if names is None:
+            if cls.args is not hooks.Hook.args:  # a hook with its own args(): ask it
+                return event.args()
+            names = self._fields[cls] = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+        return [getattr(event, name) for name in names]
 
     @staticmethod
     async def _trigger(handlers: tuple[tuple[Handler, bool], ...], args: list[Any]) -> None:
@@ -234,8 +357,32 @@ def _resolve(chain: list[object], name: str) -> list[tuple[Handler, bool]]:
             raise exceptions.AddonManagerError(  # type: ignore[no-untyped-call]
                 f"Addon handler {name} ({addon}) not callable"
             )
+        if name == "request" and isinstance(addon, tlsconfig.TlsConfig):
+            func = CrlRequest(addon)
         out.append((func, inspect.iscoroutinefunction(func)))
     return out
+
+
+class CrlRequest:
+    """``TlsConfig.request`` with the CRL path worked out once per CA instead of per request
+    (its f-string of the CA serial was most of that hook's ~5 µs per call). The hook answers
+    requests for the CRL and, with ``--emudhra``, blocks revocation lookups; for those
+    requests (and only those) it is run as is."""
+
+    def __init__(self, addon: tlsconfig.TlsConfig) -> None:
+        self._addon = addon
+        self._ca: object = None
+        self._crl_path = ""
+
+    def __call__(self, flow: http.HTTPFlow) -> None:
+        if not flow.live or flow.error or flow.response:
+            return
+        ca = self._addon.certstore.default_ca
+        if ca is not self._ca:
+            self._ca, self._crl_path = ca, self._addon.crl_path()
+        options = ctx.options
+        if flow.request.path.endswith(self._crl_path) or options.emudhra or options.emudhra_old:
+            self._addon.request(flow)
 
 
 def _options(config: MitmConfig, modes: list[str]) -> dict[str, object]:

@@ -20,6 +20,19 @@ log = logging.getLogger(__name__)
 AdapterLookup = Callable[[str], ProviderAdapter | None]
 
 
+_CONTENT_ENCODING = b"content-encoding"
+
+
+def _decoded(request: http.Request, raw: bytes) -> bytes:
+    """``request.get_content(strict=False) or b""``, for the raw body ``raw``: decoded when a
+    Content-Encoding header says how. Most requests have none, which one pass over the raw
+    header fields tells for less than ``Headers.get`` does."""
+    for name, _ in request.headers.fields:
+        if len(name) == len(_CONTENT_ENCODING) and name.lower() == _CONTENT_ENCODING:
+            return request.get_content(strict=False) or b""
+    return raw
+
+
 class Classify:
     def __init__(self, adapter_for_host: AdapterLookup) -> None:
         self._adapter_for_host = adapter_for_host
@@ -45,7 +58,7 @@ class Classify:
         if not state.endpoint.metered or flow.response is not None:
             return
         try:
-            content = flow.request.get_content(strict=False) or b""
+            content = _decoded(flow.request, body)
             state.request = state.adapter.parse_request(state.endpoint, content)
         except Exception as exc:
             # An adapter bug must never break the agent's call: forward it, record why.

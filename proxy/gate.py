@@ -38,6 +38,9 @@ class GateAddon:
     def __init__(self, gate: Gate, refusing: Callable[[], bool]) -> None:
         self._gate = gate
         self._refusing = refusing  # the spool is full and spool_full_mode is refuse_calls
+        # No control state: every call is allowed with nothing matched, held or reshaped, so
+        # the call is not described to a gate that would not read it.
+        self._allows_all = type(gate) is AllowAll
 
     async def requestheaders(self, flow: http.HTTPFlow) -> None:
         if flow.request.stream:
@@ -58,6 +61,8 @@ class GateAddon:
         if self._refusing():
             _refuse(flow, state, SPOOL_FULL)
             return
+        if self._allows_all:
+            return  # ALLOW: shape() would record no policy, and there is no hold to keep
         decision = await self._gate.decide(call_of(flow, state))
         shape(flow, state, decision)
         if decision.allowed:

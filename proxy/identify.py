@@ -41,6 +41,7 @@ AGENT_HEADER = "x-agentops-agent"
 RUN_HEADER = "x-agentops-run-id"
 TAGS_HEADER = "x-agentops-tags"
 _PREFIX_B = b"x-agentops-"
+_SHORTEST = min(len(_PREFIX_B), len(b"traceparent"), len(b"proxy-authorization"))
 UNIDENTIFIED = "unidentified"
 
 
@@ -57,6 +58,7 @@ class Identify:
         self._intercepted = intercepted
         self._verifier = verifier
         self._sessions = sessions
+        self._anonymous = Verified(settings.default_org)  # no credentials, none required
         # Credentials of a CONNECT hold for every request inside that tunnel.
         self._tunnels: weakref.WeakKeyDictionary[connection.Client, Credentials] = (
             weakref.WeakKeyDictionary()
@@ -121,7 +123,7 @@ class Identify:
             return self._verifier.verify(credentials)
         if self._settings.require_credentials:
             return Refused(CREDENTIALS_REQUIRED)
-        return Verified(self._settings.default_org)
+        return self._anonymous
 
     def _agent(self, credentials: Credentials | None, header: str | None) -> str:
         pinned = self._settings.default_agent if self._settings.pin_agent else None
@@ -165,6 +167,8 @@ def _take_headers(headers: http.Headers) -> dict[bytes, str]:
     found: dict[bytes, list[bytes]] = {}
     strip = False
     for name, value in headers.fields:
+        if len(name) < _SHORTEST:  # host, accept, user-agent, ...: none of ours
+            continue
         lower = name.lower()
         if lower.startswith(_PREFIX_B) or lower == b"proxy-authorization":
             strip = True

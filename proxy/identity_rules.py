@@ -147,7 +147,9 @@ def parse_tags(header: str | None) -> dict[str, str]:
     """``X-AgentOps-Tags: team=payments, ticket=PAY-42`` (values percent-encoded when they hold
     ``,`` or ``=``) -> a dict; at most 20 tags of 200 characters, malformed pairs skipped."""
     tags: dict[str, str] = {}
-    for pair in (header or "").split(","):
+    if not header:
+        return tags
+    for pair in header.split(","):
         key, sep, value = pair.partition("=")
         key, value = unquote(key.strip()), unquote(value.strip())
         if not sep or not key or len(key) > MAX_TAG_CHARS or len(value) > MAX_TAG_CHARS:

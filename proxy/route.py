@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from mitmproxy import http
 from mitmproxy.proxy import mode_specs
 
-from proxy._mitm import retarget
+from proxy._mitm import Retarget
 from proxy.hosts import HostMatcher
 from proxy.state import CallState, Mode, attach
 
@@ -50,6 +50,11 @@ def parse_overrides(overrides: Mapping[str, str]) -> dict[str, Upstream]:
     return parsed
 
 
+# Reverse paths seen, resolved once each (the query string, which may hold a key, is never
+# kept). Paths come from clients, so the memo is bounded: cleared when full.
+_REVERSE_MEMO_MAX = 1024
+
+
 class Route:
     def __init__(
         self,
@@ -62,53 +67,70 @@ class Route:
         self._overrides = parse_overrides(overrides)
         self._reverse_port = reverse_port
         self._resolve_reverse = resolve_reverse
+        self._reverse_memo: dict[str, tuple[str, str] | None] = {}
+        self._retarget = Retarget()
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         request = flow.request
-        mode: Mode = "forward"
-        scheme, host, port, path = request.scheme, request.host, request.port, request.path
-        transparent = isinstance(flow.client_conn.proxy_mode, mode_specs.TransparentMode)
-        if transparent:
+        sockname = flow.client_conn.sockname
+        if self._reverse_port is not None and sockname and sockname[1] == self._reverse_port:
+            self._reverse(flow, request)
+            return
+        host, port = request.host, request.port
+        if isinstance(flow.client_conn.proxy_mode, mode_specs.TransparentMode):
             # Redirected by the kernel: the target is an IP; the name is the TLS SNI, or the
             # Host header of plain HTTP.
             host = flow.client_conn.sni or request.host_header or host
             host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-        if self._on_reverse_listener(flow):
-            target = self._resolve_reverse(path)
-            if target is None:
-                flow.response = _unknown_route(path)
-                return
-            mode, scheme, (host, path), port = "reverse", "https", target, 443
-        elif not self._intercept.matches(host, port):
+        if not self._intercept.matches(host, port):
             return
         host = host.lower()
-        attach(flow, _new_state(flow, mode, host, port, path))
+        path = request.path
+        attach(flow, _new_state(request, "forward", host, port, path.partition("?")[0]))
+        upstream = self._overrides.get(host)
+        if upstream is not None:
+            # Already addressed where it goes (transparent: the original destination) unless
+            # overridden. Each of mitmproxy's host/port setters rewrites the Host header and
+            # authority, so the final target is set once.
+            self._retarget(
+                request, upstream.scheme, upstream.host, upstream.port, upstream.path_prefix + path
+            )
+
+    def _reverse(self, flow: http.HTTPFlow, request: http.Request) -> None:
+        """A request on the reverse listener: its path prefix names the provider."""
+        path = request.path
+        bare, sep, query = path.partition("?")
+        memo = self._reverse_memo
+        if bare in memo:
+            target = memo[bare]
+        else:
+            if len(memo) >= _REVERSE_MEMO_MAX:
+                memo.clear()
+            target = memo[bare] = self._resolve_reverse(bare)
+        if target is None:
+            flow.response = _unknown_route(path)
+            return
+        host, rest = target
+        host = host.lower()
+        attach(flow, _new_state(request, "reverse", host, 443, rest))
         upstream = self._overrides.get(host)
         if upstream is not None:
             scheme, host, port = upstream.scheme, upstream.host, upstream.port
-            path = upstream.path_prefix + path
-        elif mode == "forward":
-            return  # already addressed where it goes (transparent: the original destination)
-        # Each of mitmproxy's host/port setters rewrites the Host header and authority, so the
-        # final target (override applied) is worked out first and set once.
-        retarget(request, scheme, host, port, path)
-
-    def _on_reverse_listener(self, flow: http.HTTPFlow) -> bool:
-        sockname = flow.client_conn.sockname
-        return (
-            self._reverse_port is not None and bool(sockname) and sockname[1] == self._reverse_port
-        )
+            rest = upstream.path_prefix + rest
+        else:
+            scheme, port = "https", 443
+        self._retarget(request, scheme, host, port, rest + sep + query)
 
 
-def _new_state(flow: http.HTTPFlow, mode: Mode, host: str, port: int, path: str) -> CallState:
-    """The call as the agent addressed it (provider host, path), before any override."""
-    request = flow.request
+def _new_state(request: http.Request, mode: Mode, host: str, port: int, path: str) -> CallState:
+    """The call as the agent addressed it (provider host, path without the query string),
+    before any override."""
     started = request.timestamp_start or time.time()
     return CallState(
         mode=mode,
         host=host,
         port=port,
-        path=path.split("?", 1)[0],
+        path=path,
         method=request.method,
         started_at=datetime.fromtimestamp(started, UTC),
         t_start=started,

@@ -50,8 +50,9 @@ def _request_facts(endpoint: Endpoint, data: dict[str, Any], model: str | None) 
 
 def _max_tokens(data: dict[str, Any]) -> int | None:
     for key in ("max_completion_tokens", "max_output_tokens", "max_tokens"):
-        if f.num(data, key):
-            return f.num(data, key)
+        value = f.num(data, key)
+        if value:
+            return value
     return None
 
 

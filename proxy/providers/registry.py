@@ -40,10 +40,14 @@ BUILTIN_HOSTS: tuple[tuple[str, ProviderAdapter], ...] = (
 )
 
 
+_MEMO_MAX = 1024
+
+
 class ProviderRegistry:
     def __init__(self, hosts: tuple[tuple[str, ProviderAdapter], ...] = BUILTIN_HOSTS) -> None:
         self._hosts: list[tuple[str, ProviderAdapter]] = [(p.lower(), a) for p, a in hosts]
         self._exact: dict[str, ProviderAdapter] = {}
+        self._memo: dict[str, ProviderAdapter | None] = {}
         self._reindex()
 
     @classmethod
@@ -62,7 +66,18 @@ class ProviderRegistry:
         self._reindex()
 
     def adapter_for_host(self, host: str) -> ProviderAdapter | None:
-        """``host`` may carry a port; ``host:port`` patterns are tried before bare hosts."""
+        """``host`` may carry a port; ``host:port`` patterns are tried before bare hosts.
+        Answers are remembered per host (every call asks; hosts come from clients, so the
+        memo is bounded, and emptied when a host is registered)."""
+        memo = self._memo
+        if host in memo:
+            return memo[host]
+        if len(memo) >= _MEMO_MAX:
+            memo.clear()
+        found = memo[host] = self._lookup(host)
+        return found
+
+    def _lookup(self, host: str) -> ProviderAdapter | None:
         host = host.lower().rstrip(".")
         bare = host.rsplit(":", 1)[0] if re.search(r":\d+$", host) else host
         for candidate in (host, bare) if bare != host else (host,):
@@ -76,6 +91,7 @@ class ProviderRegistry:
         return None
 
     def _reindex(self) -> None:
+        self._memo.clear()
         self._exact = {}
         for pattern, adapter in self._hosts:
             if not any(ch in pattern for ch in "*?["):

@@ -51,3 +51,20 @@ def test_classify_reads_the_provider_the_model_and_the_output_cap(
     assert state.endpoint is not None
     got = (state.endpoint.provider, state.request.model, state.request.max_output_tokens)
     assert got == expected
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br", "zstd", "utf8", "bogus", ""])
+def test_an_encoded_request_body_is_read_as_get_content_reads_it(encoding: str) -> None:
+    flow = identified(llm_flow())
+    plain = flow.request.raw_content
+    if encoding in ("gzip", "br", "zstd"):
+        flow.request.encode(encoding)
+    else:
+        flow.request.headers["Content-Encoding"] = encoding  # not one mitmproxy decodes
+    expected = flow.request.get_content(strict=False)
+    classify = Classify(ProviderRegistry.from_settings(ProxySettings()).adapter_for_host)
+    classify.requestheaders(flow)
+    classify.request(flow)
+    state = call_state(flow)
+    assert state is not None
+    assert state.request.model == ("gpt-4o" if expected == plain else None)

@@ -14,7 +14,8 @@ from agentops.wire.record import CallStatus
 from proxy.control.gate import ControlGate
 from proxy.control.holder import ControlStateHolder
 from proxy.decision import ALLOW, Call, Decision
-from proxy.gate import GateAddon
+from proxy.gate import AllowAll, GateAddon
+from proxy.state import call_state
 from tests.factories import PROXY_SETTINGS as SETTINGS
 from tests.factories import (
     addon_context,  # noqa: F401  # fixture
@@ -124,3 +125,29 @@ async def test_gate_addon_with_the_control_gate_kills_and_holds_budgets() -> Non
     assert (await counters.usage("b1", "2025-06")).holds == 1
     state.budget.close(Decimal("0.0001"), reached_provider=False)
     await gate.close()
+
+
+async def test_without_control_state_a_call_ends_as_an_allowing_gate_leaves_it() -> None:
+    """``AllowAll`` is not asked at all; the call state is what an answer of ALLOW makes,
+    and a full spool still refuses."""
+    allowed, asked = llm_flow(), llm_flow()
+    front(allowed)
+    front(asked)
+    await GateAddon(AllowAll(), lambda: False).request(allowed)
+    await GateAddon(Recording(ALLOW), lambda: False).request(asked)
+    assert allowed.response is None
+    assert asked.response is None
+    state, expected = call_state(allowed), call_state(asked)
+    assert state is not None
+    assert expected is not None
+    assert (state.policies, state.budget, state.status, state.routed_to) == (
+        expected.policies,
+        expected.budget,
+        expected.status,
+        expected.routed_to,
+    )
+    full = llm_flow()
+    front(full)
+    await GateAddon(AllowAll(), lambda: True).request(full)
+    assert full.response is not None
+    assert full.response.status_code == 503

@@ -52,6 +52,22 @@ def test_registered_names_and_precedence() -> None:
     assert registry.adapter_for_host("api.openai.com").name == "corporate_gateway"  # type: ignore[union-attr]
 
 
+def test_remembered_answers_follow_registrations_and_stay_right_past_the_memo_bound() -> None:
+    registry = ProviderRegistry()
+    assert registry.adapter_for_host("vllm.internal:8000") is None
+    assert registry.adapter_for_host("api.openai.com").name == "openai"  # type: ignore[union-attr]
+    registry.register_compatible_host("vllm.internal:8000")
+    registry.register_compatible_host("api.openai.com", "corporate_gateway")
+    assert registry.adapter_for_host("vllm.internal:8000").name == "openai_compatible"  # type: ignore[union-attr]
+    assert registry.adapter_for_host("api.openai.com").name == "corporate_gateway"  # type: ignore[union-attr]
+    hosts = [f"r{i}.openai.azure.com" if i % 2 else f"h{i}.example.org" for i in range(3000)]
+    for _ in range(2):
+        found = [registry.adapter_for_host(host) for host in hosts]
+        assert [a.name if a else None for a in found] == [
+            "azure" if i % 2 else None for i in range(3000)
+        ]
+
+
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
