@@ -50,6 +50,16 @@ class GateAddon:
         if not flow.request.stream:
             await self._decide(flow)
 
+    async def request_stream(self, flow: http.HTTPFlow) -> None:
+        """A body of unknown length outgrew the buffer and is about to be streamed
+        (``proxy._mitm_late_stream``): neither hook above decided it, so decide now, before
+        any of it leaves. A refusal cannot be answered to an agent still sending its body: the
+        call is cut, and recorded as refused."""
+        await self._decide(flow)
+        if flow.response is not None and flow.killable:
+            flow.response = None  # mitmproxy streams no body under an answer already set
+            flow.kill()  # type: ignore[no-untyped-call]
+
     async def _decide(self, flow: http.HTTPFlow) -> None:
         state = call_state(flow)
         if state is None or flow.response is not None:

@@ -7,6 +7,9 @@ forever (the test's bounded waits fail)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from datetime import UTC, datetime
+from typing import Any
 
 from tests.proxy.conftest import StartProxy
 from tests.proxy.helpers import final_records
@@ -92,3 +95,55 @@ async def test_chunked_bodies_past_the_limit_stream_both_ways(start_proxy: Start
     await proxy.stop()
     [record] = final_records(proxy.settings.proxy.spool_dir).values()
     assert record["status"] == "ok"
+
+
+async def test_a_killed_agent_cannot_slip_a_call_through_a_chunked_body_past_the_limit(
+    proxy_settings: Any,
+) -> None:
+    """A chunked body with no Content-Length is buffered, then streamed once it outgrows the
+    limit; mitmproxy's request hook comes only after it has all gone upstream, and the gate
+    used to decide in neither hook: a killed agent's call went through and was recorded ok.
+    The gate now decides before the switch: nothing reaches the provider, the agent's
+    connection is cut, and the call is recorded as refused."""
+    from agentops.statebus import MemoryStateBus
+    from agentops.wire.control import ControlRule, ControlSnapshot
+    from proxy.service import ProxyService
+
+    provider = Provider()
+    server = await asyncio.start_server(provider.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    bus = MemoryStateBus()
+    now = datetime.now(UTC)
+    kill = ControlRule(scope="agent", target="escaper", action="kill", reason="incident",
+                       reference="ctl-1", since=now)  # fmt: skip
+    await bus.publish(ControlSnapshot(org="default", version=1, generated_at=now, rules=[kill]))
+    settings = proxy_settings(
+        max_request_body_bytes=LIMIT,
+        upstream_overrides={"api.openai.com": f"http://127.0.0.1:{port}"},
+    )
+    proxy = ProxyService(settings, state_bus=bus)
+    await proxy.start()
+    try:
+        assert proxy.reverse_address is not None
+        reader, writer = await asyncio.open_connection(*proxy.reverse_address)
+        writer.write(
+            b"POST /openai/v1/chat/completions HTTP/1.1\r\nhost: proxy\r\n"
+            b"x-agentops-agent: escaper\r\n"
+            b"content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+        )
+        writer.write(_chunk(b'{"model": "gpt-4o-mini", "pad": "'))
+        with contextlib.suppress(ConnectionError):
+            for _ in range(PIECES):
+                writer.write(_chunk(PIECE))
+                await writer.drain()
+            writer.write(_chunk(b'"}') + b"0\r\n\r\n")
+            await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), WAIT)  # until the proxy closes it
+        assert not answer.startswith(b"HTTP/1.1 200"), answer[:200]
+        writer.close()
+    finally:
+        await proxy.stop()
+        server.close()
+    assert provider.received == 0
+    [record] = final_records(settings.proxy.spool_dir).values()
+    assert (record["status"], record["refusal_reason"]) == ("refused", "agent_killed")
