@@ -119,7 +119,7 @@ class ChatStreamMeter(_SseMeter):
                 self._choices.setdefault(0, [])
                 continue
             index = choice.get("index")
-            if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+            if type(index) is not int or index < 0:  # decoded JSON: no bool, no int subclass
                 index = 0
             texts = self._choices.get(index)
             if texts is None:
@@ -131,10 +131,11 @@ class ChatStreamMeter(_SseMeter):
                     texts.append(content)
                     self._chars += len(content)
                     self._first = True
-                if delta.get("refusal"):
-                    self._text(delta["refusal"], texts)
-                if delta.get("tool_calls"):
-                    self._tool_calls(delta["tool_calls"], texts)
+                if content is None or len(delta) != 1:  # else "content" is its only key
+                    if delta.get("refusal"):
+                        self._text(delta["refusal"], texts)
+                    if delta.get("tool_calls"):
+                        self._tool_calls(delta["tool_calls"], texts)
             reason = choice.get("finish_reason")
             if reason and isinstance(reason, str):
                 facts.finish_reason = reason
