@@ -203,6 +203,15 @@ def test_parser_events_do_not_depend_on_the_fast_path(
         [b"event: e\n", b"data: a\n\n"],
         [b"data: a\n", b"data: b\n\n"],
         [b"data: a\n\n", b"data: b\n\n"],
+        [b"event: e\ndata: a\n\n", b"event: \xff\ndata: \xfe\n\n"],
+        [b"event: e\ndata: a\r\n\n"],
+        [b"event: e\r\ndata: a\n\n"],
+        [b"event: \ndata: \n\n"],
+        [b"event: e\ndata: a\ndata: b\n\n"],
+        [b"event: e\n\ndata: a\n\n"],
+        [b"event: e\ndata:a\n\n"],
+        [b"event:e\ndata: a\n\n"],
+        [b"event: e\nid: 1\n\n"],
     ],
 )
 def test_parser_one_event_chunks(chunks: list[bytes]) -> None:
