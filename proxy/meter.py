@@ -174,7 +174,7 @@ def _is_stream(response: http.Response, state: CallState) -> bool:
     if response.status_code >= 400:
         return False
     content_type = response.headers.get("content-type", "").lower()
-    if any(content_type.startswith(t) for t in _STREAM_TYPES):
+    if content_type.startswith(_STREAM_TYPES):
         return True
     streaming_hint = state.endpoint is not None and state.endpoint.streaming_hint
     return state.request.stream or streaming_hint
