@@ -57,24 +57,29 @@ class StreamTee:
 
     def __call__(self, chunk: bytes) -> bytes:
         state = self._state
-        if state.status in _CUT:
+        if state.status is not None and state.status in _CUT:
             return b""
-        if self._cut is not None and chunk and state.identity is not None:
+        if not chunk:
+            return chunk
+        if self._cut is not None and state.identity is not None:
             identity = state.identity
             verdict = self._cut(identity.org, identity.agent, identity.key_id)  # memory only
             if verdict is not None:
                 return self._end(CallStatus.KILLED, *verdict)
         state.response_bytes += len(chunk)
-        if self._meter is not None and chunk:
-            try:
-                self._meter.feed(chunk)
-                if state.t_first_token is None and self._meter.first_token_seen():
-                    state.t_first_token = time.time()
-            except Exception:
-                log.exception("stream meter failed", extra={"call_id": str(state.call_id)})
-                self._meter = None  # stop metering, keep forwarding
-        if state.budget is not None and self._meter is not None and chunk:
-            over = state.budget.stream_cut(self._meter.output_chars())
+        meter = self._meter
+        if meter is None:
+            return chunk
+        try:
+            meter.feed(chunk)
+            if state.t_first_token is None and meter.first_token_seen():
+                state.t_first_token = time.time()
+        except Exception:
+            log.exception("stream meter failed", extra={"call_id": str(state.call_id)})
+            self._meter = None  # stop metering, keep forwarding
+            return chunk
+        if state.budget is not None:
+            over = state.budget.stream_cut(meter.output_chars())
             if over is not None:
                 return self._end(CallStatus.REFUSED, *over)
         return chunk
@@ -169,7 +174,7 @@ def _is_stream(response: http.Response, state: CallState) -> bool:
     if response.status_code >= 400:
         return False
     content_type = response.headers.get("content-type", "").lower()
-    if any(content_type.startswith(t) for t in _STREAM_TYPES):
+    if content_type.startswith(_STREAM_TYPES):
         return True
     streaming_hint = state.endpoint is not None and state.endpoint.streaming_hint
     return state.request.stream or streaming_hint
