@@ -31,6 +31,7 @@ INGEST_YOUNG_THRESHOLD = 20_000
 # kept its resident set ~2.5 MiB lower over a soak at concurrency 16, same calls/s.
 PROXY_MALLOC_ARENAS = 2
 _M_ARENA_MAX = -8  # mallopt parameter, from glibc's malloc.h
+_JEMALLOC_PURGE_ALL = b"arena.4096.purge"  # mallctl name; 4096 is MALLCTL_ARENAS_ALL
 
 
 def limit_malloc_arenas(arenas: int) -> None:
@@ -43,11 +44,28 @@ def limit_malloc_arenas(arenas: int) -> None:
     libc.mallopt(_M_ARENA_MAX, arenas)
 
 
+def release_free_memory() -> None:
+    """Hand the pages the allocator holds free back to the system now. Start-up peaks and then
+    frees: the tokenizer encodings are built from ~300,000 transient Python objects, and
+    jemalloc (the image's allocator) returns freed pages only as later allocations tick its
+    decay clock, glibc only from the top of its heap. On jemalloc: purge every arena; on glibc:
+    ``malloc_trim``. It walks the allocator's free lists once, so only at start-up."""
+    process = ctypes.CDLL(None)  # the allocator in use: jemalloc when preloaded, else libc's
+    mallctl = getattr(process, "mallctl", None)
+    if mallctl is not None:
+        mallctl(_JEMALLOC_PURGE_ALL, None, None, None, ctypes.c_size_t(0))
+        return
+    malloc_trim = getattr(process, "malloc_trim", None)
+    if malloc_trim is not None:
+        malloc_trim(ctypes.c_size_t(0))
+
+
 def settle_heap(young_threshold: int | None = None) -> None:
     """Call once the process's long-lived objects exist (services started). ``young_threshold``:
     raise generation 0's threshold to it (throughput over tail latency); None keeps CPython's."""
     gc.collect()
     gc.freeze()
+    release_free_memory()
     if young_threshold is not None:
         _, older, oldest = gc.get_threshold()
         gc.set_threshold(young_threshold, older, oldest)

@@ -149,12 +149,13 @@ def _start_proxies(
         )
 
 
-# The allocator the image runs its processes on (Dockerfile: LD_PRELOAD, MALLOC_CONF), given to
-# the metered proxies when this machine has jemalloc (Debian: libjemalloc2) unless --glibc; the
-# floor runs as stock mitmproxy does, on glibc's malloc.
+# The allocator the image runs its processes on (Dockerfile: LD_PRELOAD, MALLOC_CONF,
+# PYTHONMALLOC), given to the metered proxies when this machine has jemalloc (Debian:
+# libjemalloc2) unless --glibc; the floor runs as stock mitmproxy does, on glibc's malloc.
 IMAGE_MALLOC = {
     "LD_PRELOAD": "libjemalloc.so.2",
     "MALLOC_CONF": "narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:0",
+    "PYTHONMALLOC": "malloc",
 }
 
 

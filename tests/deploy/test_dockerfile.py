@@ -222,7 +222,8 @@ def test_copied_package_dirs_match_the_wheel_packages() -> None:
 
 def test_runtime_runs_on_jemalloc_from_the_distribution() -> None:
     """The allocator the proxy's memory figures are measured on (docs/benchmarks.md): installed
-    from the distribution's package, preloaded by name (any architecture), after the install."""
+    from the distribution's package, preloaded by name (any architecture), after the install,
+    and serving Python's own small objects as well."""
     runs = _in_final("RUN")
     install = next(i for i, r in enumerate(runs) if "apt-get install" in r.value)
     assert re.search(r"apt-get install\b.*\blibjemalloc2\b", runs[install].value)
@@ -231,3 +232,5 @@ def test_runtime_runs_on_jemalloc_from_the_distribution() -> None:
     assert preload, "LD_PRELOAD=libjemalloc.so.2 in the runtime stage"
     assert DOCKERFILE.index(preload[0]) > DOCKERFILE.index(runs[install])
     assert "MALLOC_CONF=narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:0" in preload[0].value
+    # Python's objects too, not pymalloc's arenas (pinned after a burst of calls)
+    assert "PYTHONMALLOC=malloc" in preload[0].value
