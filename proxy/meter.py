@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from collections.abc import Callable
 
 from mitmproxy import http
@@ -99,6 +100,21 @@ class StreamTee:
         return state.adapter.stream_error_event(message, code)
 
 
+def _closer(flow: http.HTTPFlow, close: CloseUpstream | None) -> Callable[[], object] | None:
+    """``close(flow)`` for the tee, holding the flow weakly: the tee hangs off the flow's
+    response, and a strong reference back would make every streamed call a reference cycle,
+    kept in memory until a full collection (``tests/proxy/test_service_stream_garbage.py``)."""
+    if close is None:
+        return None
+    ref = weakref.ref(flow)
+
+    def on_cut() -> object:
+        live = ref()
+        return close(live) if live is not None else None
+
+    return on_cut
+
+
 class Meter:
     def __init__(
         self, cut: StreamCut | None = None, close_upstream: CloseUpstream | None = None
@@ -119,8 +135,7 @@ class Meter:
         state.http_status = response.status_code
         if _is_stream(response, state) and state.adapter and state.endpoint:
             state.meter = state.adapter.stream_meter(state.endpoint, state.request)
-            close = self._close_upstream
-            on_cut = (lambda: close(flow)) if close is not None else None
+            on_cut = _closer(flow, self._close_upstream)
             response.stream = StreamTee(state, state.meter, self._cut, on_cut)
         elif response.stream:
             # mitmproxy streams bodies over the size limit; count them, do not parse them.
