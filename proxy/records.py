@@ -12,7 +12,7 @@ Timings, all from wall-clock stamps taken by mitmproxy and our addons:
 The record is built as plain values (``RecordValues``) and serialised straight to the spool's
 JSON document with orjson: building, validating and serialising a ``CallRecord`` per call was
 half the record step's CPU. The values are ``CallRecord``'s own fields, in the order its
-pydantic serialisation wrote them (``tests/proxy/test_record_document.py`` holds the two to
+pydantic serialisation wrote them (``tests/proxy/test_records_document.py`` holds the two to
 the same bytes over every record variant); ``RecordValues.model()`` is the ``CallRecord`` for
 whoever needs the typed record (the OpenTelemetry export).
 """
