@@ -29,7 +29,7 @@ from typing import Any
 from mitmproxy import addonmanager, certs, ctx, exceptions, flow, hooks, http, options, optmanager
 from mitmproxy.net.http import url
 
-from proxy import _mitm_body_size, _mitm_late_stream
+from proxy import _mitm_body_size, _mitm_late_stream, _mitm_layers
 from proxy._mitm_addons import core, master, next_layer, proxyserver, tlsconfig
 from proxy.hosts import HostMatcher
 
@@ -92,6 +92,7 @@ class MitmServer:
         ensure_ca(self._config.ca_dir)
         _mitm_body_size.install()
         _mitm_late_stream.install()
+        _mitm_layers.install()
         forward = claim_port(self._config.forward)
         self._specs = {"forward": _spec(forward, self._config.parent)}
         if self._config.reverse is not None:

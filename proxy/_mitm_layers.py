@@ -1,0 +1,225 @@
+"""Cheaper, exact copies of mitmproxy's per-call and per-chunk HTTP/1 steps.
+
+A profile of the proxy's event loop under load (bench/proxy_bench.py, reverse, c=16) found four
+steps of mitmproxy 12's HTTP/1 path that redo work whose answer is already known:
+
+- ``Context.fork`` (once per request, and per upstream connection) builds a ``Context``, whose
+  ``__init__`` makes a placeholder ``Server`` (a dataclass with a uuid4 id from ``os.urandom``
+  and change-tracking ``__setattr__``) that ``fork`` then replaces with the parent's server.
+  ``fork`` here builds the same ``Context`` without the placeholder.
+- ``Http1Server.send`` asks ``"chunked" in response.headers.get("transfer-encoding", "")``
+  for every ``ResponseData`` (every SSE event) and at the end of the response, a scan of
+  every header that lower-cases and decodes each name; ``Http1Client.send`` does the same per
+  request-body chunk. The answer depends only on the headers' fields, a tuple that every
+  change to the headers replaces (``MultiDict`` never mutates it in place) unless the headers
+  object itself is replaced. ``send`` here keeps the last answer per connection with the
+  headers object and fields tuple it was computed from, and recomputes it when either changed
+  (an addon may rewrite the headers between the chunks of a streamed body, in a ``stream``
+  callable or in the ``response`` hook, which runs before the end of a streamed response).
+- ``connection_close`` (twice per call) looks ``Connection`` up twice through ``Headers``
+  (``in``, then ``[]``); here one pass over the raw fields, with mitmproxy's folding.
+- ``url.parse_authority`` (once per request on a regular-mode listener: the Host header, with
+  an IDNA round trip and a regex per label in ``check.is_valid_host``) is a pure function of
+  its arguments; its answers are memoised per distinct (authority, check), bounded. Failures
+  are not memoised: they are rare and re-raised by the original, with its own exception.
+
+``install`` puts them in place once (``MitmServer.start``); ``tests/proxy/test_mitm_layers.py``
+compares each with its original and fails when the pinned mitmproxy's originals change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mitmproxy import http
+from mitmproxy.connection import ConnectionState
+from mitmproxy.net.http import http1, status_codes, url
+from mitmproxy.proxy import commands, layer
+from mitmproxy.proxy.context import Context
+from mitmproxy.proxy.layers.http import _http1
+from mitmproxy.proxy.layers.http._events import (
+    HttpEvent,
+    RequestData,
+    RequestEndOfMessage,
+    RequestHeaders,
+    RequestProtocolError,
+    ResponseData,
+    ResponseEndOfMessage,
+    ResponseHeaders,
+    ResponseProtocolError,
+)
+
+ORIGINAL_FORK = Context.fork
+ORIGINAL_SERVER_SEND = _http1.Http1Server.send
+ORIGINAL_CLIENT_SEND = _http1.Http1Client.send
+ORIGINAL_CONNECTION_CLOSE: Callable[[Any, Any], bool] = http1.connection_close
+ORIGINAL_PARSE_AUTHORITY: Callable[[Any, bool], tuple[str, int | None]] = url.parse_authority
+
+_new_context = object.__new__
+
+
+def fork(self: Context) -> Context:
+    """``Context.fork``: the client, options and server shared, a copy of the layer list,
+    set in the order ``Context.__init__`` and ``fork`` set them (the instance's ``__dict__``
+    keeps that order)."""
+    ret: Context = _new_context(Context)
+    ret.client = self.client
+    ret.options = self.options
+    ret.server = self.server
+    ret.layers = self.layers.copy()
+    return ret
+
+
+_TE_MEMO = "_agentops_te_chunked"
+
+
+def _chunked(conn: _http1.Http1Connection, message: http.Message) -> bool:
+    """``"chunked" in message.headers.get("transfer-encoding", "").lower()``, kept per
+    connection for the headers object and fields tuple it was computed from."""
+    headers = message.headers
+    fields = headers.fields
+    state = conn.__dict__
+    memo = state.get(_TE_MEMO)
+    if memo is not None and memo[0] is headers and memo[1] is fields:
+        return memo[2]  # type: ignore[no-any-return]
+    chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+    state[_TE_MEMO] = (headers, fields, chunked)
+    return chunked
+
+
+def _body_chunk(conn: _http1.Http1Connection, message: http.Message, data: bytes) -> bytes:
+    """A body chunk as sent: framed as an HTTP/1 chunk if the message is chunked."""
+    if _chunked(conn, message):
+        return b"%x\r\n%s\r\n" % (len(data), data)
+    return data
+
+
+def server_send(self: _http1.Http1Server, event: HttpEvent) -> layer.CommandGenerator[None]:
+    """``Http1Server.send`` of mitmproxy 12.3.1, with the chunked test through ``_chunked``."""
+    assert event.stream_id == self.stream_id
+    if isinstance(event, ResponseHeaders):
+        self.response = response = event.response
+
+        if response.is_http2 or response.is_http3:
+            response = response.copy()
+            # Convert to an HTTP/1 response.
+            response.http_version = "HTTP/1.1"
+            # not everyone supports empty reason phrases, so we better make up one.
+            response.reason = status_codes.RESPONSES.get(response.status_code, "")
+
+        raw = http1.assemble_response_head(response)  # type: ignore[no-untyped-call]
+        yield commands.SendData(self.conn, raw)
+    elif isinstance(event, ResponseData):
+        assert self.response
+        if raw := _body_chunk(self, self.response, event.data):
+            yield commands.SendData(self.conn, raw)
+    elif isinstance(event, ResponseEndOfMessage):
+        assert self.request
+        assert self.response
+        if self.request.method.upper() != "HEAD" and _chunked(self, self.response):
+            yield commands.SendData(self.conn, b"0\r\n\r\n")
+        yield from self.mark_done(response=True)
+    elif isinstance(event, ResponseProtocolError):
+        if not (self.conn.state & ConnectionState.CAN_WRITE):
+            return
+        status = event.code.http_status_code()
+        if not self.response and status is not None:
+            yield commands.SendData(self.conn, _http1.make_error_response(status, event.message))
+        yield commands.CloseConnection(self.conn)
+    else:
+        raise AssertionError(f"Unexpected event: {event}")
+
+
+def client_send(self: _http1.Http1Client, event: HttpEvent) -> layer.CommandGenerator[None]:
+    """``Http1Client.send`` of mitmproxy 12.3.1, with the chunked test through ``_chunked``."""
+    if isinstance(event, RequestProtocolError):
+        yield commands.CloseConnection(self.conn)
+        return
+
+    if self.stream_id is None:
+        assert isinstance(event, RequestHeaders)
+        self.stream_id = event.stream_id
+        self.request = event.request
+    assert self.stream_id == event.stream_id
+
+    if isinstance(event, RequestHeaders):
+        request = event.request
+        if request.is_http2 or request.is_http3:
+            # Convert to an HTTP/1 request.
+            request = request.copy()
+            request.http_version = "HTTP/1.1"
+            if "Host" not in request.headers and request.authority:
+                request.headers.insert(0, "Host", request.authority)
+            request.authority = ""
+            cookie_headers = request.headers.get_all("Cookie")
+            if len(cookie_headers) > 1:
+                # Only HTTP/2 supports multiple cookie headers, HTTP/1.x does not.
+                request.headers["Cookie"] = "; ".join(cookie_headers)
+        raw = http1.assemble_request_head(request)  # type: ignore[no-untyped-call]
+        yield commands.SendData(self.conn, raw)
+    elif isinstance(event, RequestData):
+        assert self.request
+        if raw := _body_chunk(self, self.request, event.data):
+            yield commands.SendData(self.conn, raw)
+    elif isinstance(event, RequestEndOfMessage):
+        assert self.request
+        if _chunked(self, self.request):
+            yield commands.SendData(self.conn, b"0\r\n\r\n")
+        elif http1.expected_http_body_size(self.request, self.response) == -1:
+            yield commands.CloseTcpConnection(self.conn, half_close=True)
+        yield from self.mark_done(request=True)
+    else:
+        raise AssertionError(f"Unexpected event: {event}")
+
+
+_CONNECTION = b"connection"
+_PERSISTENT = ("HTTP/1.1", b"HTTP/1.1", "HTTP/2.0", b"HTTP/2.0")
+
+
+def connection_close(http_version: str | bytes, headers: http.Headers) -> bool:
+    """``http1.connection_close``: whether the message asks for the connection to close
+    (RFC 2616 section 8.1), reading ``Connection`` in one pass over the raw fields."""
+    if type(headers) is not http.Headers:
+        return ORIGINAL_CONNECTION_CLOSE(http_version, headers)
+    values = [
+        value for name, value in headers.fields if len(name) == 10 and name.lower() == _CONNECTION
+    ]
+    if values:
+        # Headers["connection"]: the values decoded and folded with ", ".
+        folded = ", ".join(v.decode("utf-8", "surrogateescape") for v in values)
+        tokens = [token.strip() for token in folded.split(",")]
+        if "close" in tokens:
+            return True
+        elif "keep-alive" in tokens:
+            return False
+    return http_version not in _PERSISTENT
+
+
+_AUTHORITIES_MAX = 1024
+_authorities: dict[tuple[bool, bool, str | bytes], tuple[str, int | None]] = {}
+
+
+def parse_authority(authority: str | bytes, check: bool) -> tuple[str, int | None]:
+    """``url.parse_authority``, memoised per (authority, check) for str and bytes; a failure
+    is the original's, raised anew each time."""
+    kind = type(authority)
+    if kind is not str and kind is not bytes:
+        return ORIGINAL_PARSE_AUTHORITY(authority, check)
+    key = (kind is bytes, bool(check), authority)
+    found = _authorities.get(key)
+    if found is None:
+        found = ORIGINAL_PARSE_AUTHORITY(authority, check)
+        if len(_authorities) >= _AUTHORITIES_MAX:
+            _authorities.clear()
+        _authorities[key] = found
+    return found
+
+
+def install() -> None:
+    """Put the copies in place of mitmproxy's (again: the same)."""
+    Context.fork = fork  # type: ignore[method-assign]
+    _http1.Http1Server.send = server_send  # type: ignore[method-assign]
+    _http1.Http1Client.send = client_send  # type: ignore[method-assign]
+    http1.connection_close = connection_close
+    url.parse_authority = parse_authority

@@ -1,0 +1,298 @@
+"""The copies in ``proxy._mitm_layers`` do what mitmproxy's originals do: the same forked
+context, the same bytes sent for every framing (headers changed mid-body too), the same
+``connection_close`` and ``parse_authority`` answers; and the originals are still the ones
+copied (a new mitmproxy fails here until the copies are checked against it)."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import itertools
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from mitmproxy import connection, http
+from mitmproxy.net import check
+from mitmproxy.net.http import http1, url
+from mitmproxy.net.http.http1 import read
+from mitmproxy.options import Options
+from mitmproxy.proxy import commands
+from mitmproxy.proxy.context import Context
+from mitmproxy.proxy.layers.http import _http1
+from mitmproxy.proxy.layers.http._events import (
+    RequestData,
+    RequestEndOfMessage,
+    RequestHeaders,
+    ResponseData,
+    ResponseEndOfMessage,
+    ResponseHeaders,
+)
+
+from proxy import _mitm_layers
+from proxy._mitm_layers import (
+    ORIGINAL_CLIENT_SEND,
+    ORIGINAL_CONNECTION_CLOSE,
+    ORIGINAL_FORK,
+    ORIGINAL_PARSE_AUTHORITY,
+    ORIGINAL_SERVER_SEND,
+    client_send,
+    connection_close,
+    fork,
+    install,
+    parse_authority,
+    server_send,
+)
+from tests.proxy.test_mitm_body_size import FRAMINGS as BODY_SIZE_FRAMINGS
+
+# sha256 (first 16 hex digits) of each original's source in mitmproxy 12.3.1, the version copied.
+PINNED: dict[str, tuple[Callable[..., Any], str]] = {
+    "Context.__init__": (Context.__init__, "7ee4176662abb9c7"),
+    "Context.fork": (ORIGINAL_FORK, "cad9374a0689f10a"),
+    "Http1Server.send": (ORIGINAL_SERVER_SEND, "cc218a1337c0f5cf"),
+    "Http1Client.send": (ORIGINAL_CLIENT_SEND, "35d961e20d481204"),
+    "connection_close": (ORIGINAL_CONNECTION_CLOSE, "d53e499096578d6b"),
+    "get_header_tokens": (read.get_header_tokens, "c962962ea8b7c739"),
+    "parse_authority": (ORIGINAL_PARSE_AUTHORITY, "d8338265c05d8491"),
+    "is_valid_host": (check.is_valid_host, "76efad3bee98e9b5"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_the_original_is_the_one_copied(name: str) -> None:
+    function, digest = PINNED[name]
+    source = inspect.getsource(function).encode()
+    assert hashlib.sha256(source).hexdigest()[:16] == digest, (
+        f"mitmproxy's {name} changed: check proxy/_mitm_layers.py against it, then re-pin"
+    )
+
+
+def _client() -> connection.Client:
+    return connection.Client(peername=("127.0.0.1", 5000), sockname=("127.0.0.1", 8081))
+
+
+def test_fork_is_mitmproxys_fork_without_the_placeholder_server() -> None:
+    parent = Context(_client(), Options())
+    parent.server = connection.Server(address=("example.com", 443))
+    parent.layers = [object(), object()]  # type: ignore[list-item]
+    ours, theirs = fork(parent), ORIGINAL_FORK(parent)
+    assert type(ours) is type(theirs) is Context
+    assert list(vars(ours)) == list(vars(theirs))  # same attributes, set in the same order
+    for name in ("client", "options", "server"):
+        assert getattr(ours, name) is getattr(parent, name) is getattr(theirs, name)
+    assert ours.layers == theirs.layers == parent.layers
+    assert ours.layers is not parent.layers
+    assert repr(ours) == repr(theirs)
+
+
+# The body-size rule's framings, and a few more of Transfer-Encoding alone.
+FRAMINGS = [
+    *BODY_SIZE_FRAMINGS,
+    [(b"Transfer-Encoding", b"CHUNKED")],
+    [(b"transfer-encodingx", b"chunked")],
+]
+PADDING = [(b"content-type", b"text/event-stream"), (b"x-request-id", b"abc")]
+
+# What an addon may do to the headers between two body chunks.
+Mutation = Callable[[http.Message], None]
+
+
+def _no_change(message: http.Message) -> None:
+    pass
+
+
+def _drop_te(message: http.Message) -> None:
+    message.headers.pop("transfer-encoding", None)
+
+
+def _set_chunked(message: http.Message) -> None:
+    message.headers["Transfer-Encoding"] = "chunked"
+
+
+def _new_headers(message: http.Message) -> None:
+    message.headers = http.Headers([*PADDING, (b"transfer-encoding", b"chunked")])
+
+
+def _same_fields_new_object(message: http.Message) -> None:
+    message.headers = http.Headers(message.headers.fields)
+
+
+MUTATIONS: list[Mutation] = [
+    _no_change,
+    _drop_te,
+    _set_chunked,
+    _new_headers,
+    _same_fields_new_object,
+]
+
+
+def _commands(generator: Iterator[commands.Command]) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    try:
+        for command in generator:
+            data = command.data if isinstance(command, commands.SendData) else None
+            out.append((type(command).__name__, data))
+    except ValueError as exc:  # an invalid framing, asked by the body-size rule
+        out.append((type(exc).__name__, str(exc)))
+    return out
+
+
+def _serve(send: Any, method: str, framing: list[tuple[bytes, bytes]], mutate: Mutation) -> Any:
+    """The response side: headers, two chunks with a change of headers between, the end."""
+    server = _http1.Http1Server(Context(_client(), Options()))
+    server.request = http.Request.make(method, "http://example.com/v1/chat")
+    response = http.Response.make(200)
+    response.headers = http.Headers([*PADDING, *framing])
+    sent = [_commands(send(server, ResponseHeaders(1, response, end_stream=False)))]
+    sent.append(_commands(send(server, ResponseData(1, b"data: one\n\n"))))
+    mutate(response)
+    sent.append(_commands(send(server, ResponseData(1, b"data: two\n\n"))))
+    sent.append(_commands(send(server, ResponseData(1, b""))))
+    sent.append(_commands(send(server, ResponseEndOfMessage(1))))
+    return sent, server.response_done
+
+
+def _request(send: Any, framing: list[tuple[bytes, bytes]], mutate: Mutation) -> Any:
+    """The request side: headers, two chunks with a change of headers between, the end."""
+    context = Context(_client(), Options())
+    context.server = connection.Server(address=("example.com", 80))
+    client = _http1.Http1Client(context)
+    request = http.Request.make("POST", "http://example.com/v1/chat")
+    request.headers = http.Headers([*PADDING, *framing])
+    sent = [_commands(send(client, RequestHeaders(1, request, end_stream=False)))]
+    sent.append(_commands(send(client, RequestData(1, b"part one"))))
+    mutate(request)
+    sent.append(_commands(send(client, RequestData(1, b"part two"))))
+    sent.append(_commands(send(client, RequestEndOfMessage(1))))
+    return sent, client.request_done
+
+
+@pytest.mark.parametrize("mutate", MUTATIONS, ids=lambda m: m.__name__)
+def test_http1_server_sends_what_mitmproxy_sends(mutate: Mutation) -> None:
+    for method, framing in itertools.product(["GET", "HEAD"], FRAMINGS):
+        ours = _serve(server_send, method, framing, mutate)
+        assert ours == _serve(ORIGINAL_SERVER_SEND, method, framing, mutate), (method, framing)
+
+
+@pytest.mark.parametrize("mutate", MUTATIONS, ids=lambda m: m.__name__)
+def test_http1_client_sends_what_mitmproxy_sends(mutate: Mutation) -> None:
+    for framing in FRAMINGS:
+        assert _request(client_send, framing, mutate) == _request(
+            ORIGINAL_CLIENT_SEND, framing, mutate
+        ), framing
+
+
+def test_a_chunked_response_is_sent_chunked() -> None:
+    sent, done = _serve(server_send, "GET", [(b"transfer-encoding", b"chunked")], _no_change)
+    assert sent[1] == [("SendData", b"b\r\ndata: one\n\n\r\n")]
+    assert sent[-1][0] == ("SendData", b"0\r\n\r\n")
+    assert done
+
+
+CONNECTION_HEADERS: list[list[tuple[bytes, bytes]]] = [
+    [],
+    [(b"Connection", b"close")],
+    [(b"connection", b"keep-alive")],
+    [(b"CONNECTION", b"Keep-Alive")],
+    [(b"connection", b"keep-alive, close")],
+    [(b"connection", b"upgrade"), (b"Connection", b" close ")],
+    [(b"connection", b"Close")],
+    [(b"connection", b"")],
+    [(b"connection", b"\xff, close")],
+    [(b"connectionx", b"close"), (b"xconnection", b"close")],
+]
+VERSIONS: list[str | bytes] = [
+    "HTTP/1.1",
+    b"HTTP/1.1",
+    "HTTP/1.0",
+    b"HTTP/1.0",
+    "HTTP/2.0",
+    "HTTP/0.9",
+]
+
+
+def test_connection_close_answers_what_mitmproxy_answers() -> None:
+    for version, fields in itertools.product(VERSIONS, CONNECTION_HEADERS):
+        headers = http.Headers([(b"host", b"example.com"), *fields])
+        assert connection_close(version, headers) == ORIGINAL_CONNECTION_CLOSE(version, headers), (
+            version,
+            fields,
+        )
+
+
+def test_connection_close_of_another_mapping_is_mitmproxys() -> None:
+    for version in VERSIONS:
+        headers = {"connection": "close"}
+        assert connection_close(version, headers) is ORIGINAL_CONNECTION_CLOSE(version, headers)  # type: ignore[arg-type]
+
+
+AUTHORITIES: list[str | bytes] = [
+    "api.openai.com",
+    "127.0.0.1:8081",
+    "localhost:0",
+    "LOCALHOST:65535",
+    "example.com:65536",
+    "example.com:",
+    "example.com:-1",
+    "[::1]:443",
+    "[::1]",
+    "::1",
+    "bücher.de",
+    "xn--bcher-kva.de:80",
+    "under_score.example",
+    "a" * 64 + ".com",
+    "ex ample.com",
+    "",
+    ":80",
+    "example.com.",
+    "..",
+]
+AUTHORITIES += [a.encode("utf-8") for a in list(AUTHORITIES) if isinstance(a, str)]
+AUTHORITIES += [b"\xff.example", b"b\xc3\xbccher.de:8080"]
+
+
+def _answer(function: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return function(*args)
+    except ValueError as exc:
+        return (type(exc).__name__, str(exc))
+
+
+def test_parse_authority_answers_what_mitmproxy_answers_each_time() -> None:
+    for authority, check_ in itertools.product(AUTHORITIES, [True, False]):
+        theirs = _answer(ORIGINAL_PARSE_AUTHORITY, authority, check_)
+        for _ in range(2):  # the second answer is the memoised one
+            assert _answer(parse_authority, authority, check_) == theirs, (authority, check_)
+
+
+def test_parse_authority_memo_is_bounded() -> None:
+    for i in range(_mitm_layers._AUTHORITIES_MAX + 10):
+        assert parse_authority(f"host{i}.example:{i}", True) == (f"host{i}.example", i)
+    assert len(_mitm_layers._authorities) <= _mitm_layers._AUTHORITIES_MAX
+
+
+def test_install_points_mitmproxy_at_the_copies() -> None:
+    before = (
+        Context.fork,
+        _http1.Http1Server.send,
+        _http1.Http1Client.send,
+        http1.connection_close,
+        url.parse_authority,
+    )
+    try:
+        install()
+        install()
+        assert Context.fork is fork
+        assert _http1.Http1Server.send is server_send
+        assert _http1.Http1Client.send is client_send
+        assert http1.connection_close is connection_close
+        assert url.parse_authority is parse_authority
+        assert read.connection_close is ORIGINAL_CONNECTION_CLOSE  # defined where it was
+    finally:
+        (
+            Context.fork,  # type: ignore[method-assign]
+            _http1.Http1Server.send,  # type: ignore[method-assign]
+            _http1.Http1Client.send,  # type: ignore[method-assign]
+            http1.connection_close,
+            url.parse_authority,
+        ) = before
