@@ -1,6 +1,6 @@
 """Cheaper, exact copies of mitmproxy's per-call and per-chunk HTTP/1 steps.
 
-A profile of the proxy's event loop under load (bench/proxy_bench.py, reverse, c=16) found four
+A profile of the proxy's event loop under load (bench/proxy_bench.py, reverse, c=16) found five
 steps of mitmproxy 12's HTTP/1 path that redo work whose answer is already known:
 
 - ``Context.fork`` (once per request, and per upstream connection) builds a ``Context``, whose
@@ -22,6 +22,12 @@ steps of mitmproxy 12's HTTP/1 path that redo work whose answer is already known
   an IDNA round trip and a regex per label in ``check.is_valid_host``) is a pure function of
   its arguments; its answers are memoised per distinct (authority, check), bounded. Failures
   are not memoised: they are rare and re-raised by the original, with its own exception.
+- h11's ``ChunkedReader`` (once per chunk of a chunked body: each SSE event from upstream)
+  takes the previous chunk's CRLF, the size line and the data out of the buffer in three
+  steps, validates the size line with a regex and builds an ``h11.Data`` through three
+  ``object.__setattr__`` calls. Its subclass here does a chunk that has arrived (in full or
+  in part) in one step, parses each distinct size line once (bounded), and leaves every
+  other case to h11 with the buffer untouched; mitmproxy's ``make_body_reader`` makes it.
 
 ``install`` puts them in place once (``MitmServer.start``); ``tests/proxy/test_mitm_layers.py``
 compares each with its original and fails when the pinned mitmproxy's originals change.
@@ -32,6 +38,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import h11
+from h11._readers import ChunkedReader as H11ChunkedReader
+from h11._readers import chunk_header_re
+from h11._receivebuffer import ReceiveBuffer
 from mitmproxy import http
 from mitmproxy.connection import ConnectionState
 from mitmproxy.net.http import http1, status_codes, url
@@ -54,6 +64,7 @@ ORIGINAL_FORK = Context.fork
 ORIGINAL_SERVER_SEND = _http1.Http1Server.send
 ORIGINAL_CLIENT_SEND = _http1.Http1Client.send
 ORIGINAL_CONNECTION_CLOSE: Callable[[Any, Any], bool] = http1.connection_close
+ORIGINAL_CHUNKED_READER = H11ChunkedReader
 ORIGINAL_PARSE_AUTHORITY: Callable[[Any, bool], tuple[str, int | None]] = url.parse_authority
 
 _new_context = object.__new__
@@ -216,6 +227,71 @@ def parse_authority(authority: str | bytes, check: bool) -> tuple[str, int | Non
     return found
 
 
+_CRLF = b"\r\n"
+# Size lines seen (b"5a\r\n" -> 90), each parsed once: SSE events repeat a few sizes. Lines
+# come from upstreams, so the memo is bounded: cleared when full.
+_CHUNK_SIZES_MAX = 512
+_chunk_sizes: dict[bytes, int] = {}
+_new_event = object.__new__
+_set_data = vars(h11.Data)["data"].__set__
+_set_chunk_start = vars(h11.Data)["chunk_start"].__set__
+_set_chunk_end = vars(h11.Data)["chunk_end"].__set__
+
+
+class ChunkedReader(H11ChunkedReader):
+    """h11's reader of a chunked body, which mitmproxy asks for each chunk (each SSE event)
+    of a chunked body: one step for a chunk that has arrived in full, or a part of one, where
+    h11 takes three (the previous chunk's CRLF, the size line, the data) out of the buffer one
+    by one. Anything else (a size line or CRLF not all there yet, a malformed one, the last
+    chunk, the trailer) is left to h11's own step, with nothing taken from the buffer first."""
+
+    def __call__(self, buf: ReceiveBuffer) -> h11.Data | h11.EndOfMessage | None:
+        if self._reading_trailer or type(buf) is not ReceiveBuffer:
+            return super().__call__(buf)
+        data = buf._data
+        pos = 0
+        discard = self._bytes_to_discard
+        if discard:
+            pos = len(discard)
+            if data[:pos] != discard:
+                return super().__call__(buf)
+        size = self._bytes_in_chunk
+        chunk_start = size == 0
+        if chunk_start:
+            end = data.find(_CRLF, pos) + 2
+            if end == 1:
+                return super().__call__(buf)
+            line = bytes(data[pos:end])
+            size = _chunk_sizes.get(line, 0)
+            if size == 0:
+                match = chunk_header_re.fullmatch(line)
+                if match is None:
+                    return super().__call__(buf)
+                size = int(match["chunk_size"], base=16)
+                if size == 0:
+                    return super().__call__(buf)
+                if len(_chunk_sizes) >= _CHUNK_SIZES_MAX:
+                    _chunk_sizes.clear()
+                _chunk_sizes[line] = size
+            pos = end
+        if len(data) <= pos:
+            return super().__call__(buf)
+        out = data[pos : pos + size]
+        del data[: pos + len(out)]
+        buf._next_line_search = 0
+        buf._multiple_lines_search = 0
+        size -= len(out)
+        self._bytes_in_chunk = size
+        self._bytes_to_discard = _CRLF if size == 0 else b""
+        # h11.Data(data=out, chunk_start=chunk_start, chunk_end=size == 0), its three slots
+        # set as its __init__ sets them, without three calls of object.__setattr__.
+        event = _new_event(h11.Data)
+        _set_data(event, out)
+        _set_chunk_start(event, chunk_start)
+        _set_chunk_end(event, size == 0)
+        return event
+
+
 def install() -> None:
     """Put the copies in place of mitmproxy's (again: the same)."""
     Context.fork = fork  # type: ignore[method-assign]
@@ -223,3 +299,4 @@ def install() -> None:
     _http1.Http1Client.send = client_send  # type: ignore[method-assign]
     http1.connection_close = connection_close
     url.parse_authority = parse_authority
+    _http1.ChunkedReader = ChunkedReader  # type: ignore[attr-defined]

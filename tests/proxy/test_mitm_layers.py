@@ -8,10 +8,14 @@ from __future__ import annotations
 import hashlib
 import inspect
 import itertools
+import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import h11
 import pytest
+from h11._readers import ChunkedReader as H11ChunkedReader
+from h11._receivebuffer import ReceiveBuffer
 from mitmproxy import connection, http
 from mitmproxy.net import check
 from mitmproxy.net.http import http1, url
@@ -36,6 +40,7 @@ from proxy._mitm_layers import (
     ORIGINAL_FORK,
     ORIGINAL_PARSE_AUTHORITY,
     ORIGINAL_SERVER_SEND,
+    ChunkedReader,
     client_send,
     connection_close,
     fork,
@@ -55,6 +60,13 @@ PINNED: dict[str, tuple[Callable[..., Any], str]] = {
     "get_header_tokens": (read.get_header_tokens, "c962962ea8b7c739"),
     "parse_authority": (ORIGINAL_PARSE_AUTHORITY, "d8338265c05d8491"),
     "is_valid_host": (check.is_valid_host, "76efad3bee98e9b5"),
+    # h11 0.16.0, mitmproxy's: the chunked reader and the buffer steps it takes.
+    "h11 ChunkedReader.__call__": (H11ChunkedReader.__call__, "2618d847a89a1505"),
+    "h11 ChunkedReader.__init__": (H11ChunkedReader.__init__, "232ef6fe23fd20ab"),
+    "h11 ReceiveBuffer._extract": (ReceiveBuffer._extract, "9f46b67fb9e57164"),
+    "h11 maybe_extract_at_most": (ReceiveBuffer.maybe_extract_at_most, "a283b372f1fb7393"),
+    "h11 maybe_extract_next_line": (ReceiveBuffer.maybe_extract_next_line, "9168fb542344ec1a"),
+    "h11 Data.__init__": (h11.Data.__init__, "3525dbd8d1d16c0d"),
 }
 
 
@@ -278,6 +290,7 @@ def test_install_points_mitmproxy_at_the_copies() -> None:
         _http1.Http1Client.send,
         http1.connection_close,
         url.parse_authority,
+        _http1.ChunkedReader,  # type: ignore[attr-defined]
     )
     try:
         install()
@@ -287,6 +300,7 @@ def test_install_points_mitmproxy_at_the_copies() -> None:
         assert _http1.Http1Client.send is client_send
         assert http1.connection_close is connection_close
         assert url.parse_authority is parse_authority
+        assert _http1.make_body_reader(None).__class__ is ChunkedReader
         assert read.connection_close is ORIGINAL_CONNECTION_CLOSE  # defined where it was
     finally:
         (
@@ -295,4 +309,74 @@ def test_install_points_mitmproxy_at_the_copies() -> None:
             _http1.Http1Client.send,  # type: ignore[method-assign]
             http1.connection_close,
             url.parse_authority,
+            _http1.ChunkedReader,  # type: ignore[attr-defined]
         ) = before
+
+
+def _chunked_body(rng: random.Random) -> bytes:
+    body = bytearray()
+    for _ in range(rng.randint(0, 6)):
+        size = rng.choice([1, 2, 9, 16, 255, rng.randint(1, 400)])
+        digits = rng.choice(["%x", "%X", "%04x"]) % size
+        ext = rng.choice([b"", b"", b";name=value", b"  ", b"\t", b";x"])
+        body += digits.encode() + ext + b"\r\n" + bytes(rng.randrange(256) for _ in range(size))
+        body += b"\r\n"
+    body += b"0\r\n" + rng.choice([b"", b"X-Trailer: 1\r\n"]) + b"\r\n"
+    if rng.random() < 0.3:  # a corrupt byte somewhere: a malformed size line, CRLF or trailer
+        i = rng.randrange(len(body))
+        body[i] = rng.choice(b"\r\n;xZ 0\x00")
+    return bytes(body)
+
+
+ReaderState = tuple[Any, ...]
+
+
+def _read_all(reader: Any, pieces: list[bytes]) -> list[ReaderState]:
+    """mitmproxy's read loop: each piece appended to the buffer, then the reader asked until it
+    has nothing more; what each ask returned, and the reader's and buffer's state after it."""
+    buf = ReceiveBuffer()
+    seen: list[ReaderState] = []
+    for piece in pieces:
+        buf += piece
+        while True:
+            try:
+                event = reader(buf)
+            except h11.ProtocolError as exc:
+                seen.append((type(exc).__name__, str(exc)))
+                return seen
+            state = (
+                bytes(buf),
+                buf._next_line_search,
+                buf._multiple_lines_search,
+                reader._bytes_in_chunk,
+                reader._bytes_to_discard,
+                reader._reading_trailer,
+            )
+            if event is None:
+                seen.append(("None", state))
+                break
+            fields = tuple((k, getattr(event, k)) for k in event.__slots__)
+            seen.append((type(event).__name__, type(getattr(event, "data", b"")), fields, state))
+            if isinstance(event, h11.EndOfMessage):
+                return seen
+    return seen
+
+
+def test_chunked_reader_reads_what_h11_reads_however_the_body_arrives() -> None:
+    rng = random.Random(19)
+    for _ in range(3000):
+        body = _chunked_body(rng)
+        cuts = sorted(rng.sample(range(1, len(body)), min(len(body) - 1, rng.randint(0, 12))))
+        pieces = [body[i:j] for i, j in zip([0, *cuts], [*cuts, len(body)], strict=True)]
+        ours = _read_all(ChunkedReader(), pieces)
+        assert ours == _read_all(H11ChunkedReader(), pieces), (body, cuts)
+
+
+def test_chunk_size_memo_is_bounded() -> None:
+    reader, buf = ChunkedReader(), ReceiveBuffer()
+    for size in range(1, _mitm_layers._CHUNK_SIZES_MAX + 10):
+        buf += b"%x;n=%d\r\n%s\r\n" % (size, size, b"x" * size)
+        event = reader(buf)
+        assert isinstance(event, h11.Data)
+        assert event.data == b"x" * size
+    assert len(_mitm_layers._chunk_sizes) <= _mitm_layers._CHUNK_SIZES_MAX
