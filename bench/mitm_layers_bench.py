@@ -82,6 +82,8 @@ def _cases() -> dict[str, tuple[Callable[[], object], Callable[[], object]]]:
 
         return step
 
+    server = connection.Server(address=("api.openai.com", 443))
+    flow_ = http.HTTPFlow(client, server)
     request_headers = http.Headers(REQUEST_HEADERS)
     response_headers = http.Headers(SSE_HEADERS)
     return {
@@ -103,6 +105,14 @@ def _cases() -> dict[str, tuple[Callable[[], object], Callable[[], object]]]:
                 layers.connection_close("HTTP/1.1", request_headers),
                 layers.connection_close("HTTP/1.1", response_headers),
             ),
+        ),
+        "Flow.__init__ (HTTPFlow's id)": (
+            lambda: layers.ORIGINAL_FLOW_INIT(flow_, client, server),
+            lambda: layers.flow_init(flow_, client, server),
+        ),
+        "parse_content_length x6 (a call's asks)": (
+            lambda: [layers.ORIGINAL_PARSE_CONTENT_LENGTH("2514") for _ in range(6)],
+            lambda: [layers.parse_content_length("2514") for _ in range(6)],
         ),
         "parse_authority(Host header)": (
             lambda: layers.ORIGINAL_PARSE_AUTHORITY("127.0.0.1:8081", True),

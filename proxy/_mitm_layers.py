@@ -1,7 +1,7 @@
 """Cheaper, exact copies of mitmproxy's per-call and per-chunk HTTP/1 steps.
 
-A profile of the proxy's event loop under load (bench/proxy_bench.py, reverse, c=16) found five
-steps of mitmproxy 12's HTTP/1 path that redo work whose answer is already known:
+A profile of the proxy's event loop under load (bench/proxy_bench.py, reverse, c=16) found these
+steps of mitmproxy 12's HTTP/1 path doing work whose answer is known or can be had for less:
 
 - ``Context.fork`` (once per request, and per upstream connection) builds a ``Context``, whose
   ``__init__`` makes a placeholder ``Server`` (a dataclass with a uuid4 id from ``os.urandom``
@@ -28,6 +28,13 @@ steps of mitmproxy 12's HTTP/1 path that redo work whose answer is already known
   ``object.__setattr__`` calls. Its subclass here does a chunk that has arrived (in full or
   in part) in one step, parses each distinct size line once (bounded), and leaves every
   other case to h11 with the buffer untouched; mitmproxy's ``make_body_reader`` makes it.
+- ``Flow.__init__`` (once per call) sets ``id = str(uuid.uuid4())``: a ``UUID`` built and
+  formatted in Python, ~4 us. The copy formats the same 16 ``os.urandom`` bytes with the same
+  version and variant bits directly (~1.6 us).
+- ``validate.parse_content_length`` (five to seven times per call, from the body-size rule and
+  the header validation) is memoised per value, bounded; an invalid value is not memoised.
+- The Transfer-Encoding and Connection lookups above read the raw fields in one pass, as
+  ``Headers.get`` would answer (folded, decoded); a ``Headers`` subclass gets mitmproxy's way.
 
 ``install`` puts them in place once (``MitmServer.start``); ``tests/proxy/test_mitm_layers.py``
 compares each with its original and fails when the pinned mitmproxy's originals change.
@@ -35,6 +42,8 @@ compares each with its original and fails when the pinned mitmproxy's originals 
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -42,9 +51,9 @@ import h11
 from h11._readers import ChunkedReader as H11ChunkedReader
 from h11._readers import chunk_header_re
 from h11._receivebuffer import ReceiveBuffer
-from mitmproxy import http
+from mitmproxy import connection, flow, http
 from mitmproxy.connection import ConnectionState
-from mitmproxy.net.http import http1, status_codes, url
+from mitmproxy.net.http import http1, status_codes, url, validate
 from mitmproxy.proxy import commands, layer
 from mitmproxy.proxy.context import Context
 from mitmproxy.proxy.layers.http import _http1
@@ -65,9 +74,12 @@ ORIGINAL_SERVER_SEND = _http1.Http1Server.send
 ORIGINAL_CLIENT_SEND = _http1.Http1Client.send
 ORIGINAL_CONNECTION_CLOSE: Callable[[Any, Any], bool] = http1.connection_close
 ORIGINAL_CHUNKED_READER = H11ChunkedReader
+ORIGINAL_FLOW_INIT = flow.Flow.__init__
+ORIGINAL_PARSE_CONTENT_LENGTH = validate.parse_content_length
 ORIGINAL_PARSE_AUTHORITY: Callable[[Any, bool], tuple[str, int | None]] = url.parse_authority
 
 _new_context = object.__new__
+_urandom = os.urandom
 
 
 def fork(self: Context) -> Context:
@@ -83,6 +95,17 @@ def fork(self: Context) -> Context:
 
 
 _TE_MEMO = "_agentops_te_chunked"
+_TRANSFER_ENCODING = b"transfer-encoding"
+
+
+def _folded(headers: http.Headers, name: bytes) -> str | None:
+    """``headers.get(name)`` for a lower-case ``name``, in one pass over the raw fields: the
+    values of the fields so named (in any case) decoded and joined with ", ", or None."""
+    size = len(name)
+    values = [v for k, v in headers.fields if len(k) == size and k.lower() == name]
+    if not values:
+        return None
+    return ", ".join(v.decode("utf-8", "surrogateescape") for v in values)
 
 
 def _chunked(conn: _http1.Http1Connection, message: http.Message) -> bool:
@@ -94,7 +117,11 @@ def _chunked(conn: _http1.Http1Connection, message: http.Message) -> bool:
     memo = state.get(_TE_MEMO)
     if memo is not None and memo[0] is headers and memo[1] is fields:
         return memo[2]  # type: ignore[no-any-return]
-    chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+    if type(headers) is http.Headers:
+        te = _folded(headers, _TRANSFER_ENCODING)
+        chunked = te is not None and "chunked" in te.lower()
+    else:
+        chunked = "chunked" in headers.get("transfer-encoding", "").lower()
     state[_TE_MEMO] = (headers, fields, chunked)
     return chunked
 
@@ -193,12 +220,8 @@ def connection_close(http_version: str | bytes, headers: http.Headers) -> bool:
     (RFC 2616 section 8.1), reading ``Connection`` in one pass over the raw fields."""
     if type(headers) is not http.Headers:
         return ORIGINAL_CONNECTION_CLOSE(http_version, headers)
-    values = [
-        value for name, value in headers.fields if len(name) == 10 and name.lower() == _CONNECTION
-    ]
-    if values:
-        # Headers["connection"]: the values decoded and folded with ", ".
-        folded = ", ".join(v.decode("utf-8", "surrogateescape") for v in values)
+    folded = _folded(headers, _CONNECTION)  # Headers["connection"], if there is one
+    if folded is not None:
         tokens = [token.strip() for token in folded.split(",")]
         if "close" in tokens:
             return True
@@ -292,6 +315,59 @@ class ChunkedReader(H11ChunkedReader):
         return event
 
 
+_UUID4_MASK = ((1 << 128) - 1) & ~(0xC000 << 48) & ~(0xF000 << 64)
+_UUID4_BITS = (0x8000 << 48) | (4 << 76)  # RFC 4122 variant, version 4
+
+
+def uuid4_str(raw: bytes) -> str:
+    """``str(uuid.UUID(bytes=raw, version=4))``: the same bits set, the same hex form."""
+    h = ((int.from_bytes(raw) & _UUID4_MASK) | _UUID4_BITS).to_bytes(16).hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def flow_init(
+    self: flow.Flow,
+    client_conn: connection.Client,
+    server_conn: connection.Server,
+    live: bool = False,
+) -> None:
+    """``Flow.__init__`` of mitmproxy 12.3.1: its id is ``str(uuid.uuid4())``, the uuid4 of
+    16 bytes of ``os.urandom`` as ``uuid.uuid4`` makes it, formatted without a ``UUID``."""
+    self.id = uuid4_str(_urandom(16))
+    self.client_conn = client_conn
+    self.server_conn = server_conn
+    self.live = live
+    self.timestamp_created = time.time()
+
+    self.intercepted = False
+    self._resume_event = None
+    self._backup = None
+    self.marked = ""
+    self.is_replay = None
+    self.metadata = dict()
+    self.comment = ""
+
+
+_LENGTHS_MAX = 1024
+_lengths: tuple[dict[str, int], dict[bytes, int]] = ({}, {})
+
+
+def parse_content_length(value: str | bytes) -> int:
+    """``validate.parse_content_length``, memoised per value (str and bytes apart), bounded;
+    an invalid value is the original's, raised anew each time."""
+    kind = type(value)
+    if kind is not str and kind is not bytes:
+        return ORIGINAL_PARSE_CONTENT_LENGTH(value)
+    memo: dict[Any, int] = _lengths[kind is bytes]
+    found = memo.get(value)
+    if found is None:
+        found = ORIGINAL_PARSE_CONTENT_LENGTH(value)
+        if len(memo) >= _LENGTHS_MAX:
+            memo.clear()
+        memo[value] = found
+    return found
+
+
 def install() -> None:
     """Put the copies in place of mitmproxy's (again: the same)."""
     Context.fork = fork  # type: ignore[method-assign]
@@ -300,3 +376,5 @@ def install() -> None:
     http1.connection_close = connection_close
     url.parse_authority = parse_authority
     _http1.ChunkedReader = ChunkedReader  # type: ignore[attr-defined]
+    flow.Flow.__init__ = flow_init  # type: ignore[method-assign]
+    validate.parse_content_length = parse_content_length

@@ -9,6 +9,7 @@ import hashlib
 import inspect
 import itertools
 import random
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,9 +17,9 @@ import h11
 import pytest
 from h11._readers import ChunkedReader as H11ChunkedReader
 from h11._receivebuffer import ReceiveBuffer
-from mitmproxy import connection, http
+from mitmproxy import connection, flow, http
 from mitmproxy.net import check
-from mitmproxy.net.http import http1, url
+from mitmproxy.net.http import http1, url, validate
 from mitmproxy.net.http.http1 import read
 from mitmproxy.options import Options
 from mitmproxy.proxy import commands
@@ -37,16 +38,21 @@ from proxy import _mitm_layers
 from proxy._mitm_layers import (
     ORIGINAL_CLIENT_SEND,
     ORIGINAL_CONNECTION_CLOSE,
+    ORIGINAL_FLOW_INIT,
     ORIGINAL_FORK,
     ORIGINAL_PARSE_AUTHORITY,
+    ORIGINAL_PARSE_CONTENT_LENGTH,
     ORIGINAL_SERVER_SEND,
     ChunkedReader,
     client_send,
     connection_close,
+    flow_init,
     fork,
     install,
     parse_authority,
+    parse_content_length,
     server_send,
+    uuid4_str,
 )
 from tests.proxy.test_mitm_body_size import FRAMINGS as BODY_SIZE_FRAMINGS
 
@@ -60,6 +66,9 @@ PINNED: dict[str, tuple[Callable[..., Any], str]] = {
     "get_header_tokens": (read.get_header_tokens, "c962962ea8b7c739"),
     "parse_authority": (ORIGINAL_PARSE_AUTHORITY, "d8338265c05d8491"),
     "is_valid_host": (check.is_valid_host, "76efad3bee98e9b5"),
+    "Flow.__init__": (ORIGINAL_FLOW_INIT, "7c7b602cfb75bf18"),
+    "parse_content_length": (ORIGINAL_PARSE_CONTENT_LENGTH, "27b46f4337ba25c6"),
+    "uuid.uuid4": (uuid.uuid4, "ae640e57bb3d3d9d"),
     # h11 0.16.0, mitmproxy's: the chunked reader and the buffer steps it takes.
     "h11 ChunkedReader.__call__": (H11ChunkedReader.__call__, "2618d847a89a1505"),
     "h11 ChunkedReader.__init__": (H11ChunkedReader.__init__, "232ef6fe23fd20ab"),
@@ -291,6 +300,8 @@ def test_install_points_mitmproxy_at_the_copies() -> None:
         http1.connection_close,
         url.parse_authority,
         _http1.ChunkedReader,  # type: ignore[attr-defined]
+        flow.Flow.__init__,
+        validate.parse_content_length,
     )
     try:
         install()
@@ -301,6 +312,8 @@ def test_install_points_mitmproxy_at_the_copies() -> None:
         assert http1.connection_close is connection_close
         assert url.parse_authority is parse_authority
         assert _http1.make_body_reader(None).__class__ is ChunkedReader
+        assert flow.Flow.__init__ is flow_init
+        assert validate.parse_content_length is parse_content_length
         assert read.connection_close is ORIGINAL_CONNECTION_CLOSE  # defined where it was
     finally:
         (
@@ -310,6 +323,8 @@ def test_install_points_mitmproxy_at_the_copies() -> None:
             http1.connection_close,
             url.parse_authority,
             _http1.ChunkedReader,  # type: ignore[attr-defined]
+            flow.Flow.__init__,  # type: ignore[method-assign]
+            validate.parse_content_length,
         ) = before
 
 
@@ -380,3 +395,44 @@ def test_chunk_size_memo_is_bounded() -> None:
         assert isinstance(event, h11.Data)
         assert event.data == b"x" * size
     assert len(_mitm_layers._chunk_sizes) <= _mitm_layers._CHUNK_SIZES_MAX
+
+
+def test_a_flow_is_made_as_mitmproxy_makes_it_with_a_uuid4_id() -> None:
+    client, server = _client(), connection.Server(address=("example.com", 443))
+    ours, theirs = http.HTTPFlow(client, server, True), http.HTTPFlow(client, server, True)
+    flow_init(ours, client, server, True)
+    ORIGINAL_FLOW_INIT(theirs, client, server, True)
+    assert list(vars(ours)) == list(vars(theirs))
+    mine, its = vars(ours), vars(theirs)
+    for name in mine:
+        if name not in ("id", "timestamp_created"):
+            assert mine[name] == its[name], name
+    assert str(uuid.UUID(ours.id)) == ours.id
+    assert uuid.UUID(ours.id).version == 4
+    assert ours.id != theirs.id
+
+
+def test_uuid4_str_is_str_of_uuid4() -> None:
+    rng = random.Random(4)
+    samples = [bytes(16), b"\xff" * 16, *(rng.randbytes(16) for _ in range(2000))]
+    for raw in samples:
+        assert uuid4_str(raw) == str(uuid.UUID(bytes=raw, version=4)), raw
+
+
+LENGTHS: list[str | bytes] = ["0", "12", "2514", "012", "-1", "+1", "1e3", "", " 12", "12 ", "12\n"]
+LENGTHS += ["\u0661\u0662", "1" * 30, "0x10"]
+LENGTHS += [v.encode() for v in list(LENGTHS) if isinstance(v, str)]
+
+
+def test_parse_content_length_answers_what_mitmproxy_answers_each_time() -> None:
+    for value in LENGTHS:
+        theirs = _answer(ORIGINAL_PARSE_CONTENT_LENGTH, value)
+        for _ in range(2):  # the second answer is the memoised one
+            assert _answer(parse_content_length, value) == theirs, value
+    assert _answer(parse_content_length, bytearray(b"12")) == 12
+
+
+def test_parse_content_length_memo_is_bounded() -> None:
+    for i in range(_mitm_layers._LENGTHS_MAX + 10):
+        assert parse_content_length(str(i)) == i
+    assert len(_mitm_layers._lengths[0]) <= _mitm_layers._LENGTHS_MAX
