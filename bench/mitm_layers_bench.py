@@ -84,6 +84,8 @@ def _cases() -> dict[str, tuple[Callable[[], object], Callable[[], object]]]:
 
     server = connection.Server(address=("api.openai.com", 443))
     flow_ = http.HTTPFlow(client, server)
+    request_lines = [b"%s: %s" % field for field in REQUEST_HEADERS]
+    sse_lines = [b"%s: %s" % field for field in SSE_HEADERS]
     request_headers = http.Headers(REQUEST_HEADERS)
     response_headers = http.Headers(SSE_HEADERS)
     return {
@@ -113,6 +115,13 @@ def _cases() -> dict[str, tuple[Callable[[], object], Callable[[], object]]]:
         "parse_content_length x6 (a call's asks)": (
             lambda: [layers.ORIGINAL_PARSE_CONTENT_LENGTH("2514") for _ in range(6)],
             lambda: [layers.parse_content_length("2514") for _ in range(6)],
+        ),
+        "_read_headers (request + response heads)": (
+            lambda: (
+                layers.ORIGINAL_READ_HEADERS(request_lines),
+                layers.ORIGINAL_READ_HEADERS(sse_lines),
+            ),
+            lambda: (layers.read_headers(request_lines), layers.read_headers(sse_lines)),
         ),
         "parse_authority(Host header)": (
             lambda: layers.ORIGINAL_PARSE_AUTHORITY("127.0.0.1:8081", True),

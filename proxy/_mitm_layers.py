@@ -33,6 +33,9 @@ steps of mitmproxy 12's HTTP/1 path doing work whose answer is known or can be h
   version and variant bits directly (~1.6 us).
 - ``validate.parse_content_length`` (five to seven times per call, from the body-size rule and
   the header validation) is memoised per value, bounded; an invalid value is not memoised.
+- ``http1.read._read_headers`` (request and response heads) builds its ``Headers`` through
+  ``Headers.__init__`` (a type check per field, an update from an empty mapping); the copy
+  sets the parsed fields on a new ``Headers`` as that ``__init__`` would.
 - The Transfer-Encoding and Connection lookups above read the raw fields in one pass, as
   ``Headers.get`` would answer (folded, decoded); a ``Headers`` subclass gets mitmproxy's way.
 
@@ -44,7 +47,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import h11
@@ -54,6 +57,7 @@ from h11._receivebuffer import ReceiveBuffer
 from mitmproxy import connection, flow, http
 from mitmproxy.connection import ConnectionState
 from mitmproxy.net.http import http1, status_codes, url, validate
+from mitmproxy.net.http.http1 import read as http1_read
 from mitmproxy.proxy import commands, layer
 from mitmproxy.proxy.context import Context
 from mitmproxy.proxy.layers.http import _http1
@@ -76,9 +80,10 @@ ORIGINAL_CONNECTION_CLOSE: Callable[[Any, Any], bool] = http1.connection_close
 ORIGINAL_CHUNKED_READER = H11ChunkedReader
 ORIGINAL_FLOW_INIT = flow.Flow.__init__
 ORIGINAL_PARSE_CONTENT_LENGTH = validate.parse_content_length
+ORIGINAL_READ_HEADERS: Callable[[Any], http.Headers] = http1_read._read_headers
 ORIGINAL_PARSE_AUTHORITY: Callable[[Any, bool], tuple[str, int | None]] = url.parse_authority
 
-_new_context = object.__new__
+_new_context = _new_object = object.__new__
 _urandom = os.urandom
 
 
@@ -348,6 +353,37 @@ def flow_init(
     self.comment = ""
 
 
+def read_headers(lines: Iterable[bytes]) -> http.Headers:
+    """``http1.read._read_headers`` of mitmproxy 12.3.1 (the header lines of a request or
+    response head as read), with the ``Headers`` made from the parsed fields directly: what
+    ``Headers(fields)`` makes of (bytes, bytes) tuples and no keywords (it type-checks each
+    field and updates from an empty mapping through ``MutableMapping.update``). Lines that
+    are not a list of bytes are read by mitmproxy's own."""
+    if type(lines) is not list:
+        return ORIGINAL_READ_HEADERS(lines)
+    ret: list[tuple[bytes, bytes]] = []
+    for line in lines:
+        if type(line) is not bytes:
+            return ORIGINAL_READ_HEADERS(lines)
+        if line[0] in b" \t":
+            if not ret:
+                raise ValueError("Invalid headers")
+            # continued header
+            ret[-1] = (ret[-1][0], ret[-1][1] + b"\r\n " + line.strip())
+        else:
+            try:
+                name, value = line.split(b":", 1)
+                value = value.strip()
+                if not name:
+                    raise ValueError()
+                ret.append((name, value))
+            except ValueError:
+                raise ValueError(f"Invalid header line: {line!r}")  # noqa: B904 - as mitmproxy
+    headers: http.Headers = _new_object(http.Headers)
+    headers.fields = tuple(ret)
+    return headers
+
+
 _LENGTHS_MAX = 1024
 _lengths: tuple[dict[str, int], dict[bytes, int]] = ({}, {})
 
@@ -378,3 +414,4 @@ def install() -> None:
     _http1.ChunkedReader = ChunkedReader  # type: ignore[attr-defined]
     flow.Flow.__init__ = flow_init  # type: ignore[method-assign]
     validate.parse_content_length = parse_content_length
+    http1_read._read_headers = read_headers

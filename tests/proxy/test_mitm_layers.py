@@ -18,6 +18,7 @@ import pytest
 from h11._readers import ChunkedReader as H11ChunkedReader
 from h11._receivebuffer import ReceiveBuffer
 from mitmproxy import connection, flow, http
+from mitmproxy.coretypes.multidict import MultiDict
 from mitmproxy.net import check
 from mitmproxy.net.http import http1, url, validate
 from mitmproxy.net.http.http1 import read
@@ -42,6 +43,7 @@ from proxy._mitm_layers import (
     ORIGINAL_FORK,
     ORIGINAL_PARSE_AUTHORITY,
     ORIGINAL_PARSE_CONTENT_LENGTH,
+    ORIGINAL_READ_HEADERS,
     ORIGINAL_SERVER_SEND,
     ChunkedReader,
     client_send,
@@ -51,6 +53,7 @@ from proxy._mitm_layers import (
     install,
     parse_authority,
     parse_content_length,
+    read_headers,
     server_send,
     uuid4_str,
 )
@@ -69,6 +72,9 @@ PINNED: dict[str, tuple[Callable[..., Any], str]] = {
     "Flow.__init__": (ORIGINAL_FLOW_INIT, "7c7b602cfb75bf18"),
     "parse_content_length": (ORIGINAL_PARSE_CONTENT_LENGTH, "27b46f4337ba25c6"),
     "uuid.uuid4": (uuid.uuid4, "ae640e57bb3d3d9d"),
+    "_read_headers": (ORIGINAL_READ_HEADERS, "66807318a8b7a7b7"),
+    "Headers.__init__": (http.Headers.__init__, "4d53696a5f9f6670"),
+    "MultiDict.__init__": (MultiDict.__init__, "faf0668e22579e8b"),
     # h11 0.16.0, mitmproxy's: the chunked reader and the buffer steps it takes.
     "h11 ChunkedReader.__call__": (H11ChunkedReader.__call__, "2618d847a89a1505"),
     "h11 ChunkedReader.__init__": (H11ChunkedReader.__init__, "232ef6fe23fd20ab"),
@@ -302,6 +308,7 @@ def test_install_points_mitmproxy_at_the_copies() -> None:
         _http1.ChunkedReader,  # type: ignore[attr-defined]
         flow.Flow.__init__,
         validate.parse_content_length,
+        read._read_headers,
     )
     try:
         install()
@@ -314,6 +321,7 @@ def test_install_points_mitmproxy_at_the_copies() -> None:
         assert _http1.make_body_reader(None).__class__ is ChunkedReader
         assert flow.Flow.__init__ is flow_init
         assert validate.parse_content_length is parse_content_length
+        assert read._read_headers is read_headers
         assert read.connection_close is ORIGINAL_CONNECTION_CLOSE  # defined where it was
     finally:
         (
@@ -325,6 +333,7 @@ def test_install_points_mitmproxy_at_the_copies() -> None:
             _http1.ChunkedReader,  # type: ignore[attr-defined]
             flow.Flow.__init__,  # type: ignore[method-assign]
             validate.parse_content_length,
+            read._read_headers,
         ) = before
 
 
@@ -436,3 +445,35 @@ def test_parse_content_length_memo_is_bounded() -> None:
     for i in range(_mitm_layers._LENGTHS_MAX + 10):
         assert parse_content_length(str(i)) == i
     assert len(_mitm_layers._lengths[0]) <= _mitm_layers._LENGTHS_MAX
+
+
+HEADER_LINES: list[list[bytes]] = [
+    [],
+    [b"Host: example.com", b"Content-Length: 12"],
+    [b"host:example.com", b"X-Empty:", b"X-Spaces:   a b  "],
+    [b"X-Colons: a:b:c", b"x-case: One", b"X-CASE: two"],
+    [b"X-Folded: one", b" two", b"\tthree"],
+    [b" leading continuation"],
+    [b"no colon here"],
+    [b": no name"],
+    [b"X-Bytes: \xff\xfe", b"Content-Type: text/event-stream"],
+]
+
+
+def _headers_answer(function: Callable[..., Any], lines: Any) -> Any:
+    try:
+        headers = function(lines)
+    except (ValueError, TypeError) as exc:
+        return (type(exc).__name__, str(exc), type(exc.__context__).__name__)
+    return (type(headers), vars(headers), headers.fields, bytes(headers))
+
+
+def test_read_headers_reads_what_mitmproxy_reads() -> None:
+    for lines in HEADER_LINES:
+        assert _headers_answer(read_headers, lines) == _headers_answer(ORIGINAL_READ_HEADERS, lines)
+    # an iterator, a line that is not bytes, a tuple: mitmproxy's own reading
+    theirs = _headers_answer(ORIGINAL_READ_HEADERS, iter(HEADER_LINES[4]))
+    assert _headers_answer(read_headers, iter(HEADER_LINES[4])) == theirs
+    for other in ([b"Host: x", bytearray(b"Accept: y")], (b"Host: x",)):
+        assert _headers_answer(read_headers, other) == _headers_answer(ORIGINAL_READ_HEADERS, other)
+    assert read_headers([b"Host: example.com"]) == http.Headers([(b"Host", b"example.com")])
