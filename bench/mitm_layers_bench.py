@@ -87,6 +87,10 @@ def _cases() -> dict[str, tuple[Callable[[], object], Callable[[], object]]]:
     request_lines = [b"%s: %s" % field for field in REQUEST_HEADERS]
     sse_lines = [b"%s: %s" % field for field in SSE_HEADERS]
     request_headers = http.Headers(REQUEST_HEADERS)
+    request = http.Request.make("POST", "http://127.0.0.1:8081/openai/v1/chat/completions")
+    request.headers = request_headers
+    response = http.Response.make(200)
+    response.headers = http.Headers(SSE_HEADERS)
     response_headers = http.Headers(SSE_HEADERS)
     return {
         "Context.fork": (lambda: layers.ORIGINAL_FORK(context), lambda: layers.fork(context)),
@@ -122,6 +126,10 @@ def _cases() -> dict[str, tuple[Callable[[], object], Callable[[], object]]]:
                 layers.ORIGINAL_READ_HEADERS(sse_lines),
             ),
             lambda: (layers.read_headers(request_lines), layers.read_headers(sse_lines)),
+        ),
+        "validate_headers (request + response)": (
+            lambda: [layers.ORIGINAL_VALIDATE_HEADERS(m) for m in (request, response)],
+            lambda: [layers.validate_headers(m) for m in (request, response)],  # type: ignore[func-returns-value]
         ),
         "parse_authority(Host header)": (
             lambda: layers.ORIGINAL_PARSE_AUTHORITY("127.0.0.1:8081", True),

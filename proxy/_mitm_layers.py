@@ -36,6 +36,9 @@ steps of mitmproxy 12's HTTP/1 path doing work whose answer is known or can be h
 - ``http1.read._read_headers`` (request and response heads) builds its ``Headers`` through
   ``Headers.__init__`` (a type check per field, an update from an empty mapping); the copy
   sets the parsed fields on a new ``Headers`` as that ``__init__`` would.
+- ``validate.validate_headers`` (request and response, the smuggling checks) matches each
+  header name with a regex and lower-cases each; the copy matches each distinct name once
+  (a bounded set of names that passed) and lower-cases only names of the two lengths sought.
 - The Transfer-Encoding and Connection lookups above read the raw fields in one pass, as
   ``Headers.get`` would answer (folded, decoded); a ``Headers`` subclass gets mitmproxy's way.
 
@@ -60,6 +63,7 @@ from mitmproxy.net.http import http1, status_codes, url, validate
 from mitmproxy.net.http.http1 import read as http1_read
 from mitmproxy.proxy import commands, layer
 from mitmproxy.proxy.context import Context
+from mitmproxy.proxy.layers import http as http_layers
 from mitmproxy.proxy.layers.http import _http1
 from mitmproxy.proxy.layers.http._events import (
     HttpEvent,
@@ -80,6 +84,7 @@ ORIGINAL_CONNECTION_CLOSE: Callable[[Any, Any], bool] = http1.connection_close
 ORIGINAL_CHUNKED_READER = H11ChunkedReader
 ORIGINAL_FLOW_INIT = flow.Flow.__init__
 ORIGINAL_PARSE_CONTENT_LENGTH = validate.parse_content_length
+ORIGINAL_VALIDATE_HEADERS = validate.validate_headers
 ORIGINAL_READ_HEADERS: Callable[[Any], http.Headers] = http1_read._read_headers
 ORIGINAL_PARSE_AUTHORITY: Callable[[Any, bool], tuple[str, int | None]] = url.parse_authority
 
@@ -384,6 +389,61 @@ def read_headers(lines: Iterable[bytes]) -> http.Headers:
     return headers
 
 
+_NAMES_MAX = 1024
+_valid_names: set[bytes] = set()  # header names seen to match validate's _valid_header_name
+_CONTENT_LENGTH = b"content-length"
+
+
+def validate_headers(message: http.Message) -> None:
+    """``validate.validate_headers`` of mitmproxy 12.3.1 (headers that could smuggle a request
+    are refused), with each distinct header name's regex match done once (a bounded set of
+    the names that passed) and names only of the two lengths looked at lower-cased."""
+    te = []
+    cl = []
+
+    for name, value in message.headers.fields:
+        if name not in _valid_names:
+            if not validate._valid_header_name.match(name):
+                raise ValueError(f"invalid header name: {name!r}")
+            if len(_valid_names) >= _NAMES_MAX:
+                _valid_names.clear()
+            _valid_names.add(name)
+        if len(name) == 17 or len(name) == 14:  # len(b"transfer-encoding"), len(b"content-length")
+            lower = name.lower()
+            if lower == _TRANSFER_ENCODING:
+                te.append(value)
+            elif lower == _CONTENT_LENGTH:
+                cl.append(value)
+
+    if te and cl:
+        raise ValueError("message with both transfer-encoding and content-length headers")
+    elif te:
+        if len(te) > 1:
+            raise ValueError(f"multiple transfer-encoding headers: {te!r}")
+        if not message.is_http11:
+            raise ValueError(
+                f"unexpected HTTP transfer-encoding {te[0]!r} for {message.http_version}"
+            )
+        if isinstance(message, http.Response) and (
+            100 <= message.status_code <= 199 or message.status_code == 204
+        ):
+            raise ValueError(
+                f"unexpected HTTP transfer-encoding {te[0]!r} for response with status code "
+                f"{message.status_code}"
+            )
+        te_parsed = validate.parse_transfer_encoding(te[0])
+        match te_parsed:
+            case "chunked" | "compress,chunked" | "deflate,chunked" | "gzip,chunked":
+                pass
+            case "compress" | "deflate" | "gzip" | "identity":
+                if isinstance(message, http.Request):
+                    raise ValueError(f"unexpected HTTP transfer-encoding {te_parsed!r} for request")
+    elif cl:
+        if len(cl) > 1:
+            raise ValueError(f"multiple content-length headers: {cl!r}")
+        validate.parse_content_length(cl[0])
+
+
 _LENGTHS_MAX = 1024
 _lengths: tuple[dict[str, int], dict[bytes, int]] = ({}, {})
 
@@ -415,3 +475,5 @@ def install() -> None:
     flow.Flow.__init__ = flow_init  # type: ignore[method-assign]
     validate.parse_content_length = parse_content_length
     http1_read._read_headers = read_headers
+    validate.validate_headers = validate_headers
+    http_layers.validate_headers = validate_headers  # type: ignore[attr-defined]

@@ -25,6 +25,7 @@ from mitmproxy.net.http.http1 import read
 from mitmproxy.options import Options
 from mitmproxy.proxy import commands
 from mitmproxy.proxy.context import Context
+from mitmproxy.proxy.layers import http as http_layers
 from mitmproxy.proxy.layers.http import _http1
 from mitmproxy.proxy.layers.http._events import (
     RequestData,
@@ -45,6 +46,7 @@ from proxy._mitm_layers import (
     ORIGINAL_PARSE_CONTENT_LENGTH,
     ORIGINAL_READ_HEADERS,
     ORIGINAL_SERVER_SEND,
+    ORIGINAL_VALIDATE_HEADERS,
     ChunkedReader,
     client_send,
     connection_close,
@@ -56,6 +58,7 @@ from proxy._mitm_layers import (
     read_headers,
     server_send,
     uuid4_str,
+    validate_headers,
 )
 from tests.proxy.test_mitm_body_size import FRAMINGS as BODY_SIZE_FRAMINGS
 
@@ -72,6 +75,7 @@ PINNED: dict[str, tuple[Callable[..., Any], str]] = {
     "Flow.__init__": (ORIGINAL_FLOW_INIT, "7c7b602cfb75bf18"),
     "parse_content_length": (ORIGINAL_PARSE_CONTENT_LENGTH, "27b46f4337ba25c6"),
     "uuid.uuid4": (uuid.uuid4, "ae640e57bb3d3d9d"),
+    "validate_headers": (ORIGINAL_VALIDATE_HEADERS, "e7647a94704363e7"),
     "_read_headers": (ORIGINAL_READ_HEADERS, "66807318a8b7a7b7"),
     "Headers.__init__": (http.Headers.__init__, "4d53696a5f9f6670"),
     "MultiDict.__init__": (MultiDict.__init__, "faf0668e22579e8b"),
@@ -309,6 +313,8 @@ def test_install_points_mitmproxy_at_the_copies() -> None:
         flow.Flow.__init__,
         validate.parse_content_length,
         read._read_headers,
+        validate.validate_headers,
+        http_layers.validate_headers,  # type: ignore[attr-defined]
     )
     try:
         install()
@@ -322,6 +328,8 @@ def test_install_points_mitmproxy_at_the_copies() -> None:
         assert flow.Flow.__init__ is flow_init
         assert validate.parse_content_length is parse_content_length
         assert read._read_headers is read_headers
+        assert validate.validate_headers is validate_headers
+        assert http_layers.validate_headers is validate_headers  # type: ignore[attr-defined]
         assert read.connection_close is ORIGINAL_CONNECTION_CLOSE  # defined where it was
     finally:
         (
@@ -334,6 +342,8 @@ def test_install_points_mitmproxy_at_the_copies() -> None:
             flow.Flow.__init__,  # type: ignore[method-assign]
             validate.parse_content_length,
             read._read_headers,
+            validate.validate_headers,
+            http_layers.validate_headers,  # type: ignore[attr-defined]
         ) = before
 
 
@@ -477,3 +487,44 @@ def test_read_headers_reads_what_mitmproxy_reads() -> None:
     for other in ([b"Host: x", bytearray(b"Accept: y")], (b"Host: x",)):
         assert _headers_answer(read_headers, other) == _headers_answer(ORIGINAL_READ_HEADERS, other)
     assert read_headers([b"Host: example.com"]) == http.Headers([(b"Host", b"example.com")])
+
+
+VALIDATED: list[list[tuple[bytes, bytes]]] = [
+    *BODY_SIZE_FRAMINGS,
+    [(b"transfer-encoding", b"chunked"), (b"transfer-encoding", b"chunked")],
+    [(b"Transfer-Encoding", b"identity")],
+    [(b"content-length", b"5"), (b"content-length", b"5")],
+    [(b"Host Name", b"x")],
+    [(b"", b"x")],
+    [(b"X-OK!#$%&'*+-.^_`|~09az", b"x")],
+    [(b"Host\n", b"x")],
+    [(b"ho\xffst", b"x")],
+    [(b"content-length", b"5"), (b"x:y", b"z")],
+]
+
+
+def test_validate_headers_answers_what_mitmproxy_answers_each_time() -> None:
+    messages: list[http.Message] = []
+    for version, status in itertools.product(
+        ["HTTP/1.1", "HTTP/1.0", "HTTP/2.0"], [None, 101, 200, 204]
+    ):
+        for fields in VALIDATED:
+            message: http.Message
+            if status is None:
+                message = http.Request.make("POST", "http://example.com/")
+            else:
+                message = http.Response.make(status)
+            message.http_version = version
+            message.headers = http.Headers([*PADDING, *fields])
+            messages.append(message)
+    for message in messages:
+        theirs = _answer(ORIGINAL_VALIDATE_HEADERS, message)
+        for _ in range(2):  # the second time with the names already seen
+            assert _answer(validate_headers, message) == theirs, (message, message.headers)
+
+
+def test_validated_names_are_bounded() -> None:
+    for i in range(_mitm_layers._NAMES_MAX + 10):
+        message = http.Request.make("GET", "http://example.com/", headers=[(b"x-h%d" % i, b"1")])
+        validate_headers(message)
+    assert len(_mitm_layers._valid_names) <= _mitm_layers._NAMES_MAX
