@@ -46,6 +46,8 @@ ORIGINAL_HANDLE_HOOK = mode_servers.ProxyConnectionHandler.handle_hook
 
 Handler = mode_servers.ProxyConnectionHandler
 
+_RUNNING: set[asyncio.Task[None]] = set()  # hooks gone on in a task
+
 
 class Dispatch(Protocol):
     """What ``proxy._mitm.HookDispatch`` offers (it imports this module, so not by name)."""
@@ -59,7 +61,7 @@ class Dispatch(Protocol):
 
 def install() -> None:
     """Point mitmproxy's proxy connection handlers at ``server_event`` and ``handle_hook``."""
-    Handler.server_event = server_event  # type: ignore[method-assign]
+    Handler.server_event = server_event  # type: ignore[method-assign,assignment]
     Handler.handle_hook = handle_hook  # type: ignore[method-assign]
 
 
@@ -77,7 +79,7 @@ async def server_event(self: Handler, event: events.Event) -> None:
 
 
 def _handle_event(self: Handler, event: events.Event) -> None:
-    self.timeout_watchdog.register_activity()
+    self.timeout_watchdog.register_activity()  # type: ignore[no-untyped-call]
     try:
         layer_commands = self.layer.handle_event(event)
         for command in layer_commands:
@@ -119,7 +121,7 @@ def _handle_event(self: Handler, event: events.Event) -> None:
                 self.log(command.message, command.level)
             else:
                 raise RuntimeError(f"Unexpected command: {command}")
-    except Exception:
+    except Exception:  # noqa: BLE001 - mitmproxy logs a crash of its layers and goes on
         self.log("mitmproxy has crashed!", logging.ERROR, exc_info=True)
 
 
@@ -159,12 +161,17 @@ def _run_hook(self: Handler, dispatch: Dispatch, hook: commands.StartHook) -> No
         if hook.blocking:
             _complete(self, hook)
         return
-    asyncio_utils.create_task(
-        _finish_hook(self, hook, data, pending),
-        name=f"handle_hook({hook.name})",
-        keep_ref=True,
-        client=self.client.peername,
+    # Started eagerly: the handler's coroutine runs now, up to its first wait, as it would
+    # have in the task's first step (this callback runs outside server_event: no re-entry).
+    task = asyncio.Task(
+        _finish_hook(self, hook, data, pending), loop=asyncio.get_running_loop(), eager_start=True
     )
+    if not task.done():
+        asyncio_utils.set_task_debug_info(
+            task, name=f"handle_hook({hook.name})", client=self.client.peername
+        )
+        _RUNNING.add(task)  # the loop keeps only a weak reference
+        task.add_done_callback(_RUNNING.discard)
 
 
 async def _finish_hook(
@@ -187,7 +194,7 @@ def _complete(self: Handler, hook: commands.StartHook) -> None:
     with nothing in between that could yield. Where the lock is held or has waiters (an eager
     task factory would do that), the event waits for its turn in a task."""
     lock = self._server_event_lock
-    if lock.locked() or lock._waiters:  # type: ignore[attr-defined]
+    if lock.locked() or lock._waiters:
         asyncio_utils.create_task(
             self.server_event(events.HookCompleted(hook)),
             name=f"hook completed ({hook.name})",
@@ -227,5 +234,5 @@ def _rearm(watchdog: server.TimeoutWatchdog) -> None:
     """The exit of ``TimeoutWatchdog.disarm()``."""
     watchdog.blocker -= 1
     if watchdog.blocker == 0:
-        watchdog.register_activity()
+        watchdog.register_activity()  # type: ignore[no-untyped-call]
         watchdog.can_timeout.set()
