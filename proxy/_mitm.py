@@ -316,12 +316,13 @@ class HookDispatch:
         if pending is not None:
             await pending
 
-    def start(self, event: hooks.Hook) -> Awaitable[None] | None:
+    def start(self, event: hooks.Hook, args: list[Any] | None = None) -> Awaitable[None] | None:
         """Run the hook's handlers (then ``update``'s, for a flow hook) as far as they go
         without waiting: None when all of them ran, else an awaitable that runs the rest (a
         handler was async or returned an awaitable). ``proxy._mitm_hooks`` runs hooks inline
-        with this."""
-        args = self._args(event)
+        with this, passing the event's ``args`` when it has them already."""
+        if args is None:
+            args = self._args(event)
         handlers = self.handlers(event.name)
         update = self._table.get("update")
         if update is None:

@@ -54,7 +54,7 @@ class Dispatch(Protocol):
 
     runs_inline: bool
 
-    def start(self, event: hooks.Hook) -> Awaitable[None] | None: ...
+    def start(self, event: hooks.Hook, args: list[Any] | None = None) -> Awaitable[None] | None: ...
 
     def _args(self, event: hooks.Hook) -> list[Any]: ...
 
@@ -151,8 +151,9 @@ def _run_hook(self: Handler, dispatch: Dispatch, hook: commands.StartHook) -> No
     watchdog = self.timeout_watchdog
     _disarm(watchdog)
     try:
-        (data,) = dispatch._args(hook)  # We currently only support single-argument hooks.
-        pending = dispatch.start(hook)
+        args = dispatch._args(hook)
+        (data,) = args  # We currently only support single-argument hooks.
+        pending = dispatch.start(hook, args)
     except BaseException:
         _rearm(watchdog)
         raise
