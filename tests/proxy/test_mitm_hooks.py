@@ -87,7 +87,7 @@ def test_installing_points_mitmproxys_proxy_handlers_at_ours() -> None:
 
 
 async def test_a_lock_marked_taken_is_held_as_acquire_would_hold_it() -> None:
-    """``_complete`` takes the connection's lock as ``acquire()`` does when it need not wait;
+    """``_handled`` takes the connection's lock as ``acquire()`` does when it need not wait;
     a waiter meanwhile waits, and gets it on release."""
     lock = asyncio.Lock()
     assert not lock.locked()
