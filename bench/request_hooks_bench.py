@@ -76,7 +76,9 @@ def main() -> None:
     asyncio.run(run(args))
 
 
-async def run(args: argparse.Namespace) -> None:
+def bench_pipeline() -> list[object]:
+    """The real pipeline with the benchmark's settings: no control state, the mock upstream as
+    ``api.openai.com``'s override, records to a temporary spool."""
     home = Path(tempfile.mkdtemp())
     settings = load_settings(
         home=home,
@@ -87,7 +89,7 @@ async def run(args: argparse.Namespace) -> None:
         },
     ).proxy
     spool = Spool(settings.spool_dir, max_bytes=settings.spool_max_bytes)
-    addons = build_pipeline(
+    return build_pipeline(
         settings,
         reverse_port=REVERSE_PORT,
         spool=spool,
@@ -95,6 +97,10 @@ async def run(args: argparse.Namespace) -> None:
         verifier=UnverifiedKeys(settings.default_org),
         proxy_id="bench",
     )
+
+
+async def run(args: argparse.Namespace) -> None:
+    addons = bench_pipeline()
     if args.mode == "reverse":
         raw = _request(
             Target("r", "127.0.0.1", REVERSE_PORT, "/openai/v1/chat/completions"), "json"

@@ -21,7 +21,7 @@ import inspect
 import logging
 import socket
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from typing import Any
 from mitmproxy import addonmanager, certs, ctx, exceptions, flow, hooks, http, options, optmanager
 from mitmproxy.net.http import url
 
-from proxy import _mitm_body_size, _mitm_late_stream, _mitm_layers
+from proxy import _mitm_body_size, _mitm_hooks, _mitm_late_stream, _mitm_layers
 from proxy._mitm_addons import core, master, next_layer, proxyserver, tlsconfig
 from proxy.hosts import HostMatcher
 
@@ -93,6 +93,7 @@ class MitmServer:
         _mitm_body_size.install()
         _mitm_late_stream.install()
         _mitm_layers.install()
+        _mitm_hooks.install()
         forward = claim_port(self._config.forward)
         self._specs = {"forward": _spec(forward, self._config.parent)}
         if self._config.reverse is not None:
@@ -271,6 +272,7 @@ _MANAGER_ATTRIBUTES = frozenset({"deferred", "changed", "errored", "_subscriptio
 
 
 Handler = Callable[..., Any]
+Handlers = tuple[tuple[Handler, bool], ...]
 
 
 class HookDispatch:
@@ -286,9 +288,11 @@ class HookDispatch:
     rebuilt whenever the chain changes (addons added or removed).
     """
 
+    runs_inline = True  # proxy._mitm_hooks runs hooks with start() where this is installed
+
     def __init__(self, manager: addonmanager.AddonManager) -> None:
         self._manager = manager
-        self._table: dict[str, tuple[tuple[Handler, bool], ...]] = {}
+        self._table: dict[str, Handlers] = {}
         self._chain: list[object] = []
         self._chain_len = -1
         self._fields: dict[type[hooks.Hook], tuple[str, ...]] = {}
@@ -298,7 +302,7 @@ class HookDispatch:
         # client playback); master.running()/done() keep mitmproxy's own trigger_event.
         self._manager.handle_lifecycle = self.handle_lifecycle  # type: ignore[method-assign]
 
-    def handlers(self, name: str) -> tuple[tuple[Handler, bool], ...]:
+    def handlers(self, name: str) -> Handlers:
         chain = self._manager.chain
         if chain is not self._chain or len(chain) != self._chain_len:
             self._table.clear()
@@ -309,15 +313,61 @@ class HookDispatch:
         return found
 
     async def handle_lifecycle(self, event: hooks.Hook) -> None:
-        args = self._args(event)
+        pending = self.start(event)
+        if pending is not None:
+            await pending
+
+    def start(self, event: hooks.Hook, args: list[Any] | None = None) -> Awaitable[None] | None:
+        """Run the hook's handlers (then ``update``'s, for a flow hook) as far as they go
+        without waiting: None when all of them ran, else an awaitable that runs the rest (a
+        handler was async or returned an awaitable). ``proxy._mitm_hooks`` runs hooks inline
+        with this, passing the event's ``args`` when it has them already."""
+        if args is None:
+            args = self._args(event)
         handlers = self.handlers(event.name)
         update = self._table.get("update")
         if update is None:
             update = self.handlers("update")
-        if handlers:
-            await self._trigger(handlers, args)
-        if update and args and isinstance(args[0], flow.Flow):
-            await self._trigger(update, [[args[0]]])
+        if not (update and args and isinstance(args[0], flow.Flow)):
+            update = ()
+        pending = self._run(handlers, args) if handlers else None
+        if pending is not None:
+            return self._then(pending, update, [[args[0]]]) if update else pending
+        return self._run(update, [[args[0]]]) if update else None
+
+    def _run(self, handlers: Handlers, args: list[Any]) -> Awaitable[None] | None:
+        for index, (func, is_async) in enumerate(handlers):
+            try:
+                result = func(*args)
+                if is_async or (result is not None and inspect.isawaitable(result)):
+                    return self._rest(result, handlers[index + 1 :], args)
+            except exceptions.AddonHalt:
+                return None
+            except exceptions.OptionsError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - an addon bug must not break the connection
+                addonmanager.logger.error(f"Addon error: {exc}", exc_info=True)
+        return None
+
+    async def _rest(self, awaitable: Awaitable[Any], handlers: Handlers, args: list[Any]) -> None:
+        """Wait for a handler's awaitable, then run the handlers after it."""
+        try:
+            await awaitable
+        except exceptions.AddonHalt:
+            return
+        except exceptions.OptionsError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - an addon bug must not break the connection
+            addonmanager.logger.error(f"Addon error: {exc}", exc_info=True)
+        pending = self._run(handlers, args) if handlers else None
+        if pending is not None:
+            await pending
+
+    async def _then(self, pending: Awaitable[None], update: Handlers, args: list[Any]) -> None:
+        await pending
+        rest = self._run(update, args)
+        if rest is not None:
+            await rest
 
     def _args(self, event: hooks.Hook) -> list[Any]:
         """``Hook.args()``: the hook's field values in order, with each hook class's field
@@ -329,23 +379,6 @@ class HookDispatch:
                 return event.args()
             names = self._fields[cls] = tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
         return [getattr(event, name) for name in names]
-
-    @staticmethod
-    async def _trigger(handlers: tuple[tuple[Handler, bool], ...], args: list[Any]) -> None:
-        for func, is_async in handlers:
-            try:
-                if is_async:
-                    await func(*args)
-                else:
-                    result = func(*args)
-                    if result is not None and inspect.isawaitable(result):
-                        await result
-            except exceptions.AddonHalt:
-                return
-            except exceptions.OptionsError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - an addon bug must not break the connection
-                addonmanager.logger.error(f"Addon error: {exc}", exc_info=True)
 
 
 def _resolve(chain: list[object], name: str) -> list[tuple[Handler, bool]]:

@@ -11,7 +11,7 @@ budget hold (or an approval) can await.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from mitmproxy import http
@@ -42,37 +42,42 @@ class GateAddon:
         # the call is not described to a gate that would not read it.
         self._allows_all = type(gate) is AllowAll
 
-    async def requestheaders(self, flow: http.HTTPFlow) -> None:
-        if flow.request.stream:
-            await self._decide(flow)
+    # requestheaders and request are plain functions that return an awaitable only when the
+    # gate has to be asked: mitmproxy's hook then runs without a task (``proxy._mitm_hooks``).
+    def requestheaders(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
+        return self._decide(flow) if flow.request.stream else None
 
-    async def request(self, flow: http.HTTPFlow) -> None:
-        if not flow.request.stream:
-            await self._decide(flow)
+    def request(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
+        return None if flow.request.stream else self._decide(flow)
 
     async def request_stream(self, flow: http.HTTPFlow) -> None:
         """A body of unknown length outgrew the buffer and is about to be streamed
         (``proxy._mitm_late_stream``): neither hook above decided it, so decide now, before
         any of it leaves. A refusal cannot be answered to an agent still sending its body: the
         call is cut, and recorded as refused."""
-        await self._decide(flow)
+        pending = self._decide(flow)
+        if pending is not None:
+            await pending
         if flow.response is not None and flow.killable:
             flow.response = None  # mitmproxy streams no body under an answer already set
             flow.kill()  # type: ignore[no-untyped-call]
 
-    async def _decide(self, flow: http.HTTPFlow) -> None:
+    def _decide(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
         state = call_state(flow)
         if state is None or flow.response is not None:
-            return
+            return None
         if state.adapter is None or state.endpoint is None or state.identity is None:
-            return
+            return None
         if not state.endpoint.metered:
-            return
+            return None
         if self._refusing():
             _refuse(flow, state, SPOOL_FULL)
-            return
+            return None
         if self._allows_all:
-            return  # ALLOW: shape() would record no policy, and there is no hold to keep
+            return None  # ALLOW: shape() would record no policy, and there is no hold to keep
+        return self._ask(flow, state)
+
+    async def _ask(self, flow: http.HTTPFlow, state: CallState) -> None:
         decision = await self._gate.decide(call_of(flow, state))
         shape(flow, state, decision)
         if decision.allowed:

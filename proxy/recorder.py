@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from mitmproxy import http
@@ -76,18 +76,22 @@ class Record:
         self._estimates: deque[tuple[float, http.HTTPFlow, CallState]] = deque()
         self._estimate_timer: asyncio.TimerHandle | None = None
 
-    async def responseheaders(self, flow: http.HTTPFlow) -> None:
+    # responseheaders and response are plain functions that return an awaitable only when the
+    # answer waits for the record's fsync: mitmproxy's hook then runs without a task
+    # (``proxy._mitm_hooks``).
+    def responseheaders(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
         state = _recordable(flow)
         if state is None or state.meter is None or state.in_progress_written:
-            return
+            return None
         if self._durable_before_response:
             # fsync'd before the first byte reaches the agent.
-            await self._durable(self._open_stream(flow, state))
+            return self._durable(self._open_stream(flow, state))
         else:
             # Written in the loop's next turn, right after the headers (and the chunks that came
             # with them) are handed over to be sent: off the path to the first byte. A crash in
             # between loses the stream's record (docs/reliability.md).
             asyncio.get_running_loop().call_soon(self._open_stream, flow, state)
+            return None
 
     def _open_stream(self, flow: http.HTTPFlow, state: CallState) -> int | None:
         """The stream's ``in_progress`` record: a crash mid-stream leaves a visible unfinished
@@ -103,10 +107,8 @@ class Record:
             self._estimate_later(flow, state)
         return self._write(document, state)
 
-    async def response(self, flow: http.HTTPFlow) -> None:
-        seq = self._finish(flow)
-        if self._durable_before_response:
-            await self._durable(seq)
+    def response(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
+        return self._durable(self._finish(flow))
 
     def error(self, flow: http.HTTPFlow) -> None:
         self._finish(flow)  # the client is gone: nobody to hold the answer from
@@ -146,9 +148,12 @@ class Record:
         except Exception:  # the call goes on; at worst its interrupted record has no estimate
             log.exception("open-call estimate failed", extra={"call_id": str(state.call_id)})
 
-    async def _durable(self, seq: int | None) -> None:
+    def _durable(self, seq: int | None) -> Awaitable[None] | None:
         if seq is None or not self._durable_before_response:
-            return
+            return None
+        return self._until_durable(seq)
+
+    async def _until_durable(self, seq: int) -> None:
         try:
             await asyncio.wait_for(self._writer.until_durable(seq), DURABLE_WAIT_SECONDS)
         except TimeoutError:

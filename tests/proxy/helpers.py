@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -98,3 +98,10 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[str, int]]:
         yield proxy.reverse_address
     finally:
         await proxy.stop()
+
+
+async def settle(result: Awaitable[None] | None) -> None:
+    """Run a hook that returns an awaitable only when it has to wait
+    (``GateAddon.request``, ``Record.response``...) to its end."""
+    if result is not None:
+        await result

@@ -23,6 +23,7 @@ from tests.factories import (
     llm_flow,
 )
 from tests.harness.builders import budget, rule, snap
+from tests.proxy.helpers import settle
 
 pytestmark = pytest.mark.usefixtures("addon_context")
 
@@ -46,7 +47,7 @@ async def test_gate_addon_asks_with_the_call_and_lets_an_allowed_call_through() 
     flow = llm_flow(X_AgentOps_Agent="bot")
     front(flow)
     gate = Recording(ALLOW)
-    await GateAddon(gate, lambda: False).request(flow)
+    await settle(GateAddon(gate, lambda: False).request(flow))
     assert flow.response is None
     [call] = gate.calls
     assert (call.org, call.agent, call.model, call.max_output_tokens) == (
@@ -62,7 +63,7 @@ async def test_gate_addon_asks_with_the_call_and_lets_an_allowed_call_through() 
 async def test_gate_addon_answers_a_refusal_in_the_providers_shape() -> None:
     flow = llm_flow()
     state = front(flow)
-    await GateAddon(Recording(KILLED), lambda: False).request(flow)
+    await settle(GateAddon(Recording(KILLED), lambda: False).request(flow))
     assert flow.response is not None
     assert state is not None
     assert flow.response.status_code == 403
@@ -82,7 +83,7 @@ async def test_gate_addon_refuses_with_503_while_the_spool_is_full_without_askin
     flow = llm_flow()
     front(flow)
     gate = Recording(ALLOW)
-    await GateAddon(gate, lambda: True).request(flow)
+    await settle(GateAddon(gate, lambda: True).request(flow))
     assert flow.response is not None
     assert flow.response.status_code == 503
     assert gate.calls == []
@@ -91,15 +92,15 @@ async def test_gate_addon_refuses_with_503_while_the_spool_is_full_without_askin
 async def test_gate_addon_ignores_non_llm_flows_and_decides_streamed_bodies_on_headers() -> None:
     gate = Recording(KILLED)
     plain = tflow.tflow(req=tutils.treq(host="example.com"))
-    await GateAddon(gate, lambda: False).request(plain)
+    await settle(GateAddon(gate, lambda: False).request(plain))
     assert plain.response is None
     assert gate.calls == []
     streamed = llm_flow()
     front(streamed)
     streamed.request.stream = True
-    await GateAddon(gate, lambda: False).request(streamed)
+    await settle(GateAddon(gate, lambda: False).request(streamed))
     assert streamed.response is None  # decided in requestheaders instead
-    await GateAddon(gate, lambda: False).requestheaders(streamed)
+    await settle(GateAddon(gate, lambda: False).requestheaders(streamed))
     assert streamed.response is not None
     assert streamed.response.status_code == 403
 
@@ -113,12 +114,12 @@ async def test_gate_addon_with_the_control_gate_kills_and_holds_budgets() -> Non
     addon = GateAddon(gate, lambda: False)
     rogue = llm_flow(X_AgentOps_Agent="rogue")
     front(rogue)
-    await addon.request(rogue)
+    await settle(addon.request(rogue))
     assert rogue.response is not None
     assert rogue.response.status_code == 403
     good = llm_flow(X_AgentOps_Agent="bot")
     state = front(good)
-    await addon.request(good)
+    await settle(addon.request(good))
     assert good.response is None
     assert state is not None
     assert state.budget is not None
@@ -133,8 +134,8 @@ async def test_without_control_state_a_call_ends_as_an_allowing_gate_leaves_it()
     allowed, asked = llm_flow(), llm_flow()
     front(allowed)
     front(asked)
-    await GateAddon(AllowAll(), lambda: False).request(allowed)
-    await GateAddon(Recording(ALLOW), lambda: False).request(asked)
+    await settle(GateAddon(AllowAll(), lambda: False).request(allowed))
+    await settle(GateAddon(Recording(ALLOW), lambda: False).request(asked))
     assert allowed.response is None
     assert asked.response is None
     state, expected = call_state(allowed), call_state(asked)
@@ -148,6 +149,6 @@ async def test_without_control_state_a_call_ends_as_an_allowing_gate_leaves_it()
     )
     full = llm_flow()
     front(full)
-    await GateAddon(AllowAll(), lambda: True).request(full)
+    await settle(GateAddon(AllowAll(), lambda: True).request(full))
     assert full.response is not None
     assert full.response.status_code == 503

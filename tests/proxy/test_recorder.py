@@ -30,6 +30,7 @@ from tests.factories import (
 )
 from tests.factories import PROXY_SETTINGS as SETTINGS
 from tests.harness.builders import budget, snap, wait_until
+from tests.proxy.helpers import settle
 
 pytestmark = pytest.mark.usefixtures("addon_context")
 
@@ -65,15 +66,15 @@ async def test_meter_and_record_write_the_call_and_settle_its_budget_hold() -> N
     gate = ControlGate(holder, SETTINGS, counters)
     flow = llm_flow(X_AgentOps_Agent="bot")
     state = front(flow)
-    await GateAddon(gate, lambda: False).request(flow)
+    await settle(GateAddon(gate, lambda: False).request(flow))
     meter, writer = Meter(), Writer()
     record = Record(writer, count_text=count_text, azure_deployments={}, proxy_id="p1")
     meter.request(flow)
     answer(flow)
     meter.responseheaders(flow)
-    await record.responseheaders(flow)
+    await settle(record.responseheaders(flow))
     meter.response(flow)
-    await record.response(flow)
+    await settle(record.response(flow))
     assert state is not None
     assert state.status == CallStatus.OK
     [written] = writer.records
@@ -96,8 +97,8 @@ async def test_record_leaves_flows_that_are_not_llm_calls_alone() -> None:
     plain = llm_flow(host="example.com")
     answer(plain)
     record = Record(writer, count_text=count_text, azure_deployments={}, proxy_id="p1")
-    await record.responseheaders(plain)
-    await record.response(plain)
+    await settle(record.responseheaders(plain))
+    await settle(record.response(plain))
     assert writer.records == []
 
 
@@ -109,8 +110,8 @@ async def test_record_writes_a_refused_call_once_as_a_valid_wire_record() -> Non
     state.status, state.http_status, state.refusal_reason = CallStatus.REFUSED, 403, "agent_killed"
     flow.response = http.Response.make(403, b"{}", {"content-type": "application/json"})
     record = Record(writer, count_text=count_text, azure_deployments={}, proxy_id="p1")
-    await record.responseheaders(flow)
-    await record.response(flow)
+    await settle(record.responseheaders(flow))
+    await settle(record.response(flow))
     [written] = writer.records
     parsed = CallRecord.model_validate(written)
     assert (parsed.status, parsed.http_status, parsed.agent) == (CallStatus.REFUSED, 403, "bot")
@@ -150,12 +151,12 @@ async def test_streams_still_open_get_their_prompt_estimate_each_when_due(
     flows = [llm_flow(body={**BODY, "stream": True}) for _ in range(3)]
     first, finished, later = (_stream(flow) for flow in flows)
     for flow in flows[:2]:
-        await record.responseheaders(flow)
+        await settle(record.responseheaders(flow))
     await wait_until(lambda: len(writer.records) == 2)  # both in-progress records written
     finished.t_done = 1.0  # ended (its final record supersedes): no estimate for it
     opened.remove(str(finished.call_id))
     await asyncio.sleep(0.2)
-    await record.responseheaders(flows[2])  # due 0.2 s after the first two
+    await settle(record.responseheaders(flows[2]))  # due 0.2 s after the first two
     await wait_until(lambda: len(writer.records) == 3)
     ids = str(first.call_id), str(later.call_id)
     await wait_until(lambda: _journal(tmp_path)[ids[0]]["estimated_input_tokens"] is not None)
