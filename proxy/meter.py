@@ -12,6 +12,7 @@ import logging
 import time
 import weakref
 from collections.abc import Callable
+from typing import Protocol
 
 from mitmproxy import http
 
@@ -25,8 +26,16 @@ TOO_LARGE = "response_body_too_large"
 _STREAM_TYPES = ("text/event-stream", "application/vnd.amazon.eventstream", "application/x-ndjson")
 
 
-# (org, agent) -> (message, code) when a kill must cut that agent's live streams, else None.
-StreamCut = Callable[[str, str, str | None], tuple[str, str] | None]  # org, agent, key id
+class StreamCut(Protocol):
+    """``(org, agent, key_id)`` -> (message, code) when a kill must cut that caller's live
+    streams, else None. ``generation`` moves whenever a verdict may change (a control snapshot
+    applied): a stream asks again only then, so a chunk costs one comparison."""
+
+    generation: int
+
+    def __call__(self, org: str, agent: str, key_id: str | None) -> tuple[str, str] | None: ...
+
+
 # Close the provider connection under a call we cut (proxy._mitm.close_upstream).
 CloseUpstream = Callable[[http.HTTPFlow], bool]
 
@@ -54,6 +63,7 @@ class StreamTee:
         self._state = state
         self._meter = meter
         self._cut = cut
+        self._cut_seen = -1  # the cut's generation this stream was last judged at
         self._on_cut = on_cut  # stop the provider: it would go on generating, and billing
 
     def __call__(self, chunk: bytes) -> bytes:
@@ -62,11 +72,16 @@ class StreamTee:
             return b""
         if not chunk:
             return chunk
-        if self._cut is not None and state.identity is not None:
-            identity = state.identity
-            verdict = self._cut(identity.org, identity.agent, identity.key_id)  # memory only
+        cut = self._cut
+        if cut is not None and cut.generation != self._cut_seen and state.identity is not None:
+            # Judged on the first chunk and again after each control snapshot applied (a kill
+            # cuts at the next chunk); read before asking, so a snapshot applied meanwhile is
+            # asked about at the next chunk.
+            generation, identity = cut.generation, state.identity
+            verdict = cut(identity.org, identity.agent, identity.key_id)  # memory only
             if verdict is not None:
                 return self._end(CallStatus.KILLED, *verdict)
+            self._cut_seen = generation
         state.response_bytes += len(chunk)
         meter = self._meter
         if meter is None:
