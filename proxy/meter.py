@@ -207,8 +207,8 @@ def _is_stream(response: http.Response, state: CallState) -> bool:
         return False
     if state.request.stream or (state.endpoint is not None and state.endpoint.streaming_hint):
         return True  # asked for a stream: the headers need not be read (a multidict walk)
-    content_type = response.headers.get("content-type", "").lower()
-    return content_type.startswith(_STREAM_TYPES)
+    content_type: str = response.headers.get("content-type", "")
+    return content_type.lower().startswith(_STREAM_TYPES)
 
 
 def _finish(meter: StreamMeter, state: CallState) -> ResponseFacts:
