@@ -88,7 +88,7 @@ def metered_stream(chunks: list[bytes], cut: StreamCut | None = None) -> None:
         identity=Identity("org", "agent", "run", "header"),
     )
     meter = state.meter = adapter.stream_meter(endpoint, state.request)
-    tee = StreamTee(state, meter, cut)
+    tee = StreamTee(state, meter, cut).__call__  # as the meter hands it to mitmproxy
     for chunk in chunks:
         tee(chunk)
     meter.finish()
