@@ -65,6 +65,14 @@ class StreamTee:
         self._cut = cut
         self._cut_seen = -1  # the cut's generation this stream was last judged at
         self._on_cut = on_cut  # stop the provider: it would go on generating, and billing
+        identity = state.identity
+        if cut is not None and identity is not None:
+            # Judged now, with the response headers, not on the path of the first chunk (a
+            # provider sends its headers before it has a token); one that must be cut is cut
+            # at its first chunk, judged again.
+            generation = cut.generation
+            if cut(identity.org, identity.agent, identity.key_id) is None:
+                self._cut_seen = generation
 
     def __call__(self, chunk: bytes) -> bytes:
         state = self._state
@@ -74,8 +82,8 @@ class StreamTee:
             return chunk
         cut = self._cut
         if cut is not None and cut.generation != self._cut_seen and state.identity is not None:
-            # Judged on the first chunk and again after each control snapshot applied (a kill
-            # cuts at the next chunk); read before asking, so a snapshot applied meanwhile is
+            # Judged again after each control snapshot applied (a kill cuts at the next
+            # chunk); the generation is read before asking, so a snapshot applied meanwhile is
             # asked about at the next chunk.
             generation, identity = cut.generation, state.identity
             verdict = cut(identity.org, identity.agent, identity.key_id)  # memory only
