@@ -83,8 +83,8 @@ class BudgetReservation:
 
 
 class StreamCuts:
-    """The gate's ``stream_cut`` (``proxy.meter.StreamCut``): asked by a live stream on its
-    first chunk and again after each snapshot the holder applies (``generation``)."""
+    """The gate's ``stream_cut`` (``proxy.meter.StreamCut``): asked by a stream when its
+    response headers arrive and again after each snapshot the holder applies (``generation``)."""
 
     def __init__(self, holder: ControlStateHolder) -> None:
         self._holder = holder
