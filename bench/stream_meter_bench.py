@@ -4,7 +4,9 @@ Feeds the benchmark mock's 50-event OpenAI chat stream (with usage, one chunk pe
 mock writes them) through ``StreamTee`` and the OpenAI adapter's ``ChatStreamMeter`` (a fresh
 ``CallState`` and meter per stream, ``finish`` at the end), and through the floor's ``_SseTee``
 from ``bench/_servers.py``. Prints the process CPU time per stream and per event, the median of
-``--runs`` runs of ``--streams`` streams each. On a shared machine, compare instruction counts
+``--runs`` runs of ``--streams`` streams each. ``ours+cut`` is ``ours`` with a control plane's
+stream cut (a ``ControlGate`` on a held snapshot of 20 registered agents and 6 kill and pause
+rules, none covering the caller), which the proxy bench does not configure. On a shared machine, compare instruction counts
 instead: ``valgrind --tool=callgrind`` over ``--streams 0`` and ``--streams 200``.
 
     .venv/bin/python bench/stream_meter_bench.py [--streams 1000] [--runs 7] [--only ours]
@@ -26,7 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _mock_upstream import _sse_events
 from _servers import _SseTee
 
-from proxy.meter import StreamTee
+from agentops.settings import ProxySettings
+from agentops.wire.control import ControlSnapshot
+from proxy.control.gate import ControlGate
+from proxy.control.holder import ControlStateHolder
+from proxy.meter import StreamCut, StreamTee
 from proxy.providers import OpenAIAdapter
 from proxy.state import CallState, Identity
 
@@ -45,7 +51,28 @@ def floor_stream(chunks: list[bytes]) -> None:
         tee(chunk)
 
 
-def metered_stream(chunks: list[bytes]) -> None:
+def control_gate() -> ControlGate:
+    rules = [
+        {"scope": scope, "target": f"{scope}-{i}", "action": action, "reason": "bench",
+         "reference": f"ref-{scope}-{i}", "since": "2026-01-01T00:00:00Z"}
+        for i, (scope, action) in enumerate(
+            [("agent", "kill"), ("team", "kill"), ("key", "kill"), ("agent", "pause"),
+             ("team", "pause"), ("agent", "kill")]
+        )
+    ]  # fmt: skip
+    agents = {f"agent-{i}": {"team": "t", "status": "active"} for i in range(19)}
+    agents["agent"] = {"team": "t", "status": "active"}
+    holder = ControlStateHolder()
+    snapshot = {"org": "org", "version": 1, "generated_at": "2026-01-01T00:00:00Z"}
+    holder.apply(ControlSnapshot.model_validate({**snapshot, "rules": rules, "agents": agents}))
+    holder.mark_synced()
+    return ControlGate(holder, ProxySettings())
+
+
+CUT = control_gate().stream_cut
+
+
+def metered_stream(chunks: list[bytes], cut: StreamCut | None = None) -> None:
     adapter = ADAPTER
     endpoint = adapter.classify("POST", "api.openai.com", PATH)
     state = CallState(
@@ -61,10 +88,14 @@ def metered_stream(chunks: list[bytes]) -> None:
         identity=Identity("org", "agent", "run", "header"),
     )
     meter = state.meter = adapter.stream_meter(endpoint, state.request)
-    tee = StreamTee(state, meter)
+    tee = StreamTee(state, meter, cut).__call__  # as the meter hands it to mitmproxy
     for chunk in chunks:
         tee(chunk)
     meter.finish()
+
+
+def metered_stream_cut(chunks: list[bytes]) -> None:
+    metered_stream(chunks, CUT)
 
 
 def cpu_us(stream: Callable[[list[bytes]], None], chunks: list[bytes], streams: int) -> float:
@@ -78,10 +109,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--streams", type=int, default=1000)
     p.add_argument("--runs", type=int, default=7)
-    p.add_argument("--only", choices=("floor", "ours"), default=None)
+    p.add_argument("--only", choices=("floor", "ours", "ours+cut"), default=None)
     args = p.parse_args()
     chunks = events()
-    targets = {"floor": floor_stream, "ours": metered_stream}
+    targets = {"floor": floor_stream, "ours": metered_stream, "ours+cut": metered_stream_cut}
     for name, stream in targets.items():
         if args.only not in (None, name):
             continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
@@ -72,8 +72,9 @@ class Record:
         self._count_text = count_text
         self._azure = dict(azure_deployments)
         self._proxy_id = proxy_id
-        # Streams waiting for their open-call estimate, by due time (``_estimate_later``).
-        self._estimates: deque[tuple[float, http.HTTPFlow, CallState]] = deque()
+        # Streams waiting for their open-call estimate, by due time (``_estimate_later``), keyed
+        # by their state's id (held here, so unique): a stream that ends leaves at once.
+        self._estimates: OrderedDict[int, tuple[float, http.HTTPFlow, CallState]] = OrderedDict()
         self._estimate_timer: asyncio.TimerHandle | None = None
 
     # responseheaders and response are plain functions that return an awaitable only when the
@@ -124,7 +125,7 @@ class Record:
         """Queue the stream for its estimate ``OPEN_ESTIMATE_AFTER_SECONDS`` from now: one timer
         serves the queue (due times come in order), not one timer per stream."""
         loop = asyncio.get_running_loop()
-        self._estimates.append((loop.time() + OPEN_ESTIMATE_AFTER_SECONDS, flow, state))
+        self._estimates[id(state)] = (loop.time() + OPEN_ESTIMATE_AFTER_SECONDS, flow, state)
         if self._estimate_timer is None:
             self._estimate_timer = loop.call_later(OPEN_ESTIMATE_AFTER_SECONDS, self._estimate_due)
 
@@ -132,11 +133,13 @@ class Record:
         loop = asyncio.get_running_loop()
         self._estimate_timer = None
         queue, now = self._estimates, loop.time() + _CLOCK_SLACK
-        while queue and queue[0][0] <= now:
-            _, flow, state = queue.popleft()
+        while queue:
+            due, flow, state = next(iter(queue.values()))
+            if due > now:
+                self._estimate_timer = loop.call_at(due, self._estimate_due)
+                return
+            queue.popitem(last=False)
             self._estimate_open(flow, state)
-        if queue:
-            self._estimate_timer = loop.call_at(queue[0][0], self._estimate_due)
 
     def _estimate_open(self, flow: http.HTTPFlow, state: CallState) -> None:
         if self._open is None or state.t_done is not None:
@@ -170,6 +173,7 @@ class Record:
         seq = self._write(values.document(), state)
         if self._open is not None and state.in_progress_written:
             self._open.remove(str(state.call_id))
+            self._estimates.pop(id(state), None)  # ended: no estimate, nothing held for it
         _observe(values)
         if self._observer is not None:
             self._observer.record(values.model(), flow.request.headers)

@@ -177,6 +177,13 @@ def record_values(
             "priced_model": None,
             "unpriced_reason": None,
         }
+    elif in_progress and estimate is None:  # (nearly every in-progress record) no usage yet
+        cost = _nothing_priced(
+            model_served or state.routed_to or model_requested,
+            endpoint.provider,
+            service_tier,
+            azure_deployments,
+        )
     else:
         priced = price_call(
             model_served or state.routed_to or model_requested,  # priced as served
@@ -296,6 +303,36 @@ def _tokens(state: CallState, count_text: CountText) -> Tokens:
         counted = {"input": prompt, "output": output, "source": "estimated", **_AFTER_OUTPUT}
         return counted, Usage(input=prompt, output=output)
     return _estimate_only(state.request.estimated_input_tokens)
+
+
+# price_call's answer to no usage, by (model as the table resolves it, provider, tier).
+_NOTHING: dict[tuple[str | None, str, str | None], tuple[str, str | None, str | None]] = {}
+
+
+def _nothing_priced(
+    model: str | None, provider: str, tier: str | None, azure: Mapping[str, str]
+) -> dict[str, Any]:
+    """The cost of a record without usage, as ``price_call`` writes it (total None, nothing
+    broken down): only the table's version, the model's entry and why it is unpriced vary,
+    and only with the model, so each model's is priced once."""
+    key = (azure.get(model, model) if azure and model else model, provider, tier)
+    known = _NOTHING.get(key)
+    if known is None:
+        priced = price_call(
+            model, _ZERO_USAGE, provider=provider, service_tier=tier, azure_deployments=azure
+        )
+        known = (priced.price_version, priced.priced_model, priced.unpriced_reason)
+        if len(_NOTHING) >= 1024:
+            _NOTHING.clear()
+        _NOTHING[key] = known
+    version, priced_model, unpriced_reason = known
+    return {
+        "total_usd": None,
+        "breakdown": {},
+        "price_version": version,
+        "priced_model": priced_model,
+        "unpriced_reason": unpriced_reason,
+    }
 
 
 def _estimate_only(estimate: int | None) -> Tokens:

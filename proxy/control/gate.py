@@ -82,6 +82,25 @@ class BudgetReservation:
     stream_rule: BudgetRule | None = None
 
 
+class StreamCuts:
+    """The gate's ``stream_cut`` (``proxy.meter.StreamCut``): asked by a stream when its
+    response headers arrive and again after each snapshot the holder applies (``generation``)."""
+
+    def __init__(self, holder: ControlStateHolder) -> None:
+        self._holder = holder
+        self.generation = 0
+        holder.add_listener(self._applied)
+
+    def _applied(self, _snapshot: ControlSnapshot) -> None:
+        self.generation += 1  # after the holder stored it: whoever sees this asks the new state
+
+    def __call__(self, org: str, agent: str, key_id: str | None) -> tuple[str, str] | None:
+        """(message, code) when a kill (of the agent or of the API key it came with) must cut
+        the caller's live streams."""
+        verdict = should_cut_stream(self._holder.get(org), org=org, agent=agent, key_id=key_id)
+        return None if verdict is None else (verdict.message, verdict.code)
+
+
 class ControlGate:
     def __init__(
         self,
@@ -109,6 +128,7 @@ class ControlGate:
         self._now = now
         self.settlements = TaskSet("budget-settlements")  # closed by close()
         self._compiled: dict[str, tuple[int, PolicySet]] = {}  # org -> (version, policies)
+        self.stream_cut = StreamCuts(holder)
 
     def health(self) -> StateHealth:
         """Readiness and staleness of the control state (for /readyz and for ``decide``)."""
@@ -204,13 +224,6 @@ class ControlGate:
             log.error("policy rejected by this proxy", extra={"org": state.org, "error": error})
         self._compiled[state.org] = (state.version, compiled)
         return compiled
-
-    def stream_cut(self, org: str, agent: str, key_id: str | None) -> tuple[str, str] | None:
-        """Asked for every chunk of a live stream: (message, code) when a kill (of the agent
-        or of the API key it came with) must cut it."""
-        state = self._holder.get(org)
-        verdict = should_cut_stream(state, org=org, agent=agent, key_id=key_id)
-        return None if verdict is None else (verdict.message, verdict.code)
 
     async def reserve_budget(
         self,

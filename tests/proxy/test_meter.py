@@ -4,18 +4,24 @@ facts and status; a refusal already decided is not metered again."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 from mitmproxy import flow as flow_module
 from mitmproxy import http
 
+from agentops.settings import ProxySettings
+from agentops.wire.control import ControlSnapshot
 from agentops.wire.record import CallStatus
+from proxy.control.gate import ControlGate
+from proxy.control.holder import ControlStateHolder
 from proxy.meter import Meter
 from tests.factories import (
     addon_context,  # noqa: F401  # fixture
     front,
     llm_flow,
 )
+from tests.harness.builders import rule, snap
 
 pytestmark = pytest.mark.usefixtures("addon_context")
 
@@ -126,3 +132,59 @@ def test_the_stream_tee_holds_its_flow_weakly() -> None:
                 seen.add(id(referent))
                 todo.append(referent)
     assert _closer(flow, None) is None
+
+
+CHUNK = b'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n'
+
+
+@pytest.mark.parametrize(
+    "kill",
+    [
+        lambda org, agent: snap(org, 3, rules=[rule("agent", agent)]),
+        lambda org, agent: snap(org, 3, rules=[rule("org", org)]),
+        lambda org, agent: snap(org, 3, agents={agent: {"status": "killed"}}),
+    ],
+)
+def test_a_kill_cuts_a_live_stream_at_its_next_chunk(
+    kill: Callable[[str, str], ControlSnapshot],
+) -> None:
+    """The tee asks the gate on its first chunk and again after each snapshot applied (not per
+    chunk): a kill applied mid-stream ends the stream at its next chunk, with the provider's
+    error event, and closes the upstream."""
+    flow = llm_flow(x_agent="bot")
+    state = front(flow)
+    assert state is not None
+    assert state.identity is not None
+    org, agent = state.identity.org, state.identity.agent
+    holder = ControlStateHolder()
+    holder.apply(snap(org, 1))
+    closed: list[http.HTTPFlow] = []
+    meter = Meter(ControlGate(holder, ProxySettings()).stream_cut, closed.append)
+    flow.response = http.Response.make(200, b"", {"content-type": "text/event-stream"})
+    meter.responseheaders(flow)
+    tee = flow.response.stream
+    assert callable(tee)
+    assert [tee(CHUNK), tee(CHUNK)] == [CHUNK, CHUNK]
+    holder.apply(snap(org, 2, agents={"someone-else": {"status": "killed"}}))
+    assert tee(CHUNK) == CHUNK  # judged again, not covered
+    holder.apply(kill(org, agent))
+    ended = tee(CHUNK)
+    assert b"error" in ended
+    assert ended != CHUNK
+    assert (state.status, closed) == (CallStatus.KILLED, [flow])
+    assert tee(CHUNK) == b""  # what upstream still sends is dropped
+
+
+def test_a_stream_starting_under_a_kill_is_cut_at_its_first_chunk() -> None:
+    flow = llm_flow(x_agent="bot")
+    state = front(flow)
+    assert state is not None
+    assert state.identity is not None
+    holder = ControlStateHolder()
+    holder.apply(snap(state.identity.org, 1, rules=[rule("agent", state.identity.agent)]))
+    meter = Meter(ControlGate(holder, ProxySettings()).stream_cut)
+    flow.response = http.Response.make(200, b"", {"content-type": "text/event-stream"})
+    meter.responseheaders(flow)
+    assert callable(flow.response.stream)
+    assert flow.response.stream(CHUNK) != CHUNK
+    assert state.status == CallStatus.KILLED

@@ -163,3 +163,27 @@ async def test_streams_still_open_get_their_prompt_estimate_each_when_due(
     await wait_until(lambda: _journal(tmp_path)[ids[1]]["estimated_input_tokens"] is not None)
     assert set(_journal(tmp_path)) == set(ids)
     record.done()
+
+
+async def test_a_stream_that_ends_is_not_held_for_its_estimate(tmp_path: Path) -> None:
+    """A stream that ends before its estimate is due leaves the estimate queue at once: the
+    record holds nothing of it (flow, state) for the rest of the wait."""
+    import gc
+    import weakref
+
+    writer, opened = Writer(), OpenCalls(tmp_path)
+    record = Record(
+        writer, count_text=count_text, azure_deployments={}, proxy_id="p1", open_calls=opened
+    )
+    flow = llm_flow(body={**BODY, "stream": True})
+    state = _stream(flow)
+    await record.responseheaders(flow)
+    await wait_until(lambda: len(writer.records) == 1)  # in progress, queued for its estimate
+    await record.response(flow)
+    assert [r["status"] for r in writer.records] == ["in_progress", "upstream_failed"]
+    held = weakref.ref(flow)
+    del flow, state
+    gc.collect()
+    assert held() is None
+    assert _journal(tmp_path) == {}
+    record.done()

@@ -98,3 +98,37 @@ def test_counts_past_64_bits_are_written_as_the_model_writes_them() -> None:
         [(_, document)] = run_case(huge, 99, observer)
     assert json.loads(document)["tokens"]["input"] == 2**70
     assert document == observer.records[0].model_dump_json().encode()
+
+
+@pytest.mark.parametrize(
+    ("model", "provider", "tier", "azure"),
+    [
+        ("gpt-4o", "openai", None, {}),
+        ("gpt-4o-2024-08-06", "openai", "priority", {}),
+        ("no-such-model", "openai", None, {}),
+        (None, "openai", None, {}),
+        ("prod-chat", "azure", None, {"prod-chat": "gpt-4o-mini"}),
+        ("claude-sonnet-4-5", "anthropic", None, {}),
+    ],
+)
+def test_an_in_progress_cost_without_usage_is_what_pricing_writes(
+    model: str | None, provider: str, tier: str | None, azure: dict[str, str]
+) -> None:
+    """An in-progress record's cost before its prompt estimate is kept per model; it is what
+    ``price_call`` gives for no usage, the first time and from the cache."""
+    from pricing import price_call
+    from proxy.records import _nothing_priced
+
+    priced = price_call(
+        model, Usage(), provider=provider, service_tier=tier, azure_deployments=azure
+    )
+    expected = {
+        "total_usd": None,
+        "breakdown": {},
+        "price_version": priced.price_version,
+        "priced_model": priced.priced_model,
+        "unpriced_reason": priced.unpriced_reason,
+    }
+    assert priced.total_usd is None
+    assert _nothing_priced(model, provider, tier, azure) == expected
+    assert _nothing_priced(model, provider, tier, azure) == expected

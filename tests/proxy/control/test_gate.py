@@ -221,3 +221,23 @@ async def test_calls_per_run_and_unreachable_run_counters() -> None:
     redis = RedisRunCounters(Redis(port=free_port()), "x:", timeout_seconds=0.2)
     cut_off = ControlGate(holder, ProxySettings(), runs=redis)
     assert (await cut_off.decide(looping("r"))).allowed  # a guard rail, not a spend limit
+
+
+def test_the_stream_cut_is_asked_again_only_after_a_snapshot_is_applied() -> None:
+    """``stream_cut.generation`` moves with every snapshot the holder applies (not with one it
+    turns away), so a live stream re-judges only then; its verdict follows the held state."""
+    holder = holder_with(snap(version=1))
+    cut = ControlGate(holder, ProxySettings()).stream_cut
+    start = cut.generation
+    assert cut("acme", "bot", None) is None
+    holder.apply(snap(version=1, rules=[rule("agent", "bot")]))  # not newer: turned away
+    assert cut.generation == start
+    holder.apply(snap(version=2, rules=[rule("agent", "bot")]))
+    assert cut.generation == start + 1
+    verdict = cut("acme", "bot", None)
+    assert verdict is not None
+    assert verdict[1] == "agent_killed"
+    assert cut("acme", "other", None) is None
+    holder.apply(snap(version=3, rules=[rule("key", "ak_1")]))
+    assert cut("acme", "bot", "ak_1") is not None
+    assert cut("acme", "bot", None) is None
