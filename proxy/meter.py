@@ -70,9 +70,13 @@ class StreamTee:
             # Judged now, with the response headers, not on the path of the first chunk (a
             # provider sends its headers before it has a token); one that must be cut is cut
             # at its first chunk, judged again.
+            # Never in the way of the tee's install: a failing judgment is made again there.
             generation = cut.generation
-            if cut(identity.org, identity.agent, identity.key_id) is None:
-                self._cut_seen = generation
+            try:
+                if cut(identity.org, identity.agent, identity.key_id) is None:
+                    self._cut_seen = generation
+            except Exception:
+                log.exception("stream kill check failed", extra={"call_id": str(state.call_id)})
 
     def __call__(self, chunk: bytes) -> bytes:
         state = self._state
