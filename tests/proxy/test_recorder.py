@@ -177,9 +177,9 @@ async def test_a_stream_that_ends_is_not_held_for_its_estimate(tmp_path: Path) -
     )
     flow = llm_flow(body={**BODY, "stream": True})
     state = _stream(flow)
-    await record.responseheaders(flow)
+    await settle(record.responseheaders(flow))
     await wait_until(lambda: len(writer.records) == 1)  # in progress, queued for its estimate
-    await record.response(flow)
+    await settle(record.response(flow))
     assert [r["status"] for r in writer.records] == ["in_progress", "upstream_failed"]
     held = weakref.ref(flow)
     del flow, state
