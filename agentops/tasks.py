@@ -40,6 +40,14 @@ class TaskSet:
     def __len__(self) -> int:
         return len(self._tasks)
 
+    async def drain(self, grace_seconds: float | None) -> None:
+        """Let the tasks finish on their own for up to ``grace_seconds``, then ``close``.
+
+        For tasks that are already ending or cleaning up, which a cancel would cut short."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=grace_seconds)
+        await self.close()
+
     async def close(self) -> None:
         """Cancel every task and wait for them to finish."""
         tasks = list(self._tasks)

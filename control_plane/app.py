@@ -105,7 +105,7 @@ async def _passwords(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        passwords.close()
+        await passwords.close()
 
 
 async def _redis(app: web.Application) -> AsyncIterator[None]:

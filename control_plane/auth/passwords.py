@@ -70,8 +70,10 @@ class Passwords:
         call = functools.partial(fn, *args, **kw)
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
-    def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+    async def close(self) -> None:
+        """Drop the queued hashes and wait for the running ones (at most ``concurrency``), so
+        that no hashing thread outlives the service."""
+        await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
 
     def _verify(self, encoded: str | None, password: str) -> bool:
         try:

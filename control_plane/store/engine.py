@@ -66,7 +66,7 @@ class Database:
         try:
             await asyncio.wait_for(asyncio.shield(opening), self.start_timeout_seconds)
         except TimeoutError:
-            self._abandoned.spawn(_abandon(opening, session), name="abandoned-transaction")
+            self._abandon(opening, session, "abandoned-transaction")
             raise DatabaseUnavailable(
                 f"no answer from the database within {self.start_timeout_seconds} s"
             ) from None
@@ -74,7 +74,7 @@ class Database:
             if opening.done():
                 await session.close()
             else:  # cancelled while the start is in flight: it must finish before a close
-                self._abandoned.spawn(_abandon(opening, session), name="abandoned-transaction")
+                self._abandon(opening, session, "abandoned-transaction")
             raise
         try:
             yield session
@@ -92,8 +92,12 @@ class Database:
         try:
             await asyncio.wait_for(asyncio.shield(probe), timeout_seconds)
         except TimeoutError:
-            self._abandoned.spawn(_abandon(probe, session), name="abandoned-ping")
+            self._abandon(probe, session, "abandoned-ping")
             raise DatabaseUnavailable(f"no answer within {timeout_seconds} s") from None
+        except BaseException:
+            if not probe.done():  # cancelled while in flight: tracked, like a start
+                self._abandon(probe, session, "abandoned-ping")
+            raise
 
     @staticmethod
     async def _select_one(session: AsyncSession) -> None:
@@ -109,8 +113,20 @@ class Database:
         if org_id is not None:
             await set_current_org(session, org_id)
 
+    def _abandon(self, opening: asyncio.Future[None], session: AsyncSession, name: str) -> None:
+        # PostgreSQL's start is cancelled: it may be waiting on a silent network. SQLite's (a
+        # local file) finishes: cancelled while connecting, aiosqlite would leave the new
+        # connection's thread running past ``dispose``.
+        if self.is_postgres:
+            opening.cancel()
+        self._abandoned.spawn(_abandon(opening, session), name=name)
+
     async def dispose(self) -> None:
-        await self._abandoned.close()
+        # Abandoned starts are ending on their own (PostgreSQL's were cancelled already): they
+        # get the start's own bound before they are cancelled. A cancel there cuts SQLAlchemy's
+        # connection terminate short, and its graceful close then runs on unowned (on aiosqlite
+        # it never ends, and neither did closing the loop).
+        await self._abandoned.drain(self.start_timeout_seconds)
         await self.engine.dispose()
 
 
@@ -119,9 +135,8 @@ class DatabaseUnavailable(TimeoutError):
 
 
 async def _abandon(opening: asyncio.Future[None], session: AsyncSession | None) -> None:
-    """Let a stuck start fail in its own time, then drop its connection without a rollback
+    """Let a stuck start end in its own time, then drop its connection without a rollback
     (which could wait on the same silent network), so nothing is left checked out."""
-    opening.cancel()
     try:
         with contextlib.suppress(BaseException):
             await opening

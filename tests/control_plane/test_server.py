@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable
 
 import aiohttp
@@ -39,6 +41,27 @@ async def test_embedded_service_on_sqlite_serves_health_and_metrics(
                 assert (await response.json())["openapi"] == "3.1.0"
     finally:
         await service.stop()
+
+
+async def test_stopping_leaves_no_task_and_no_thread_of_the_service_running(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Stopped at once, mostly while its worker's first tick is in flight (on SQLite: a driver
+    thread per connection), and after a password hash (a hashing thread)."""
+    settings = make_settings(control_plane={"port": 0, "password_hash_fast": True})
+    upgrade(settings.control_plane.database_url)
+    threads_before = set(threading.enumerate())
+    tasks_before = asyncio.all_tasks()
+    service = ControlPlaneServer(settings)
+    await service.start()
+    await service.app[app_keys.PASSWORDS].hash("correct horse")
+    await service.stop()
+
+    assert asyncio.all_tasks() == tasks_before
+    # The test loop's own default executor threads (asyncio.to_thread) end when the loop closes.
+    for thread in set(threading.enumerate()) - threads_before:
+        if not thread.name.startswith("asyncio_"):
+            thread.join()  # one still running would hang here, until the test's timeout
 
 
 async def test_readiness_checks_redis_when_configured(
