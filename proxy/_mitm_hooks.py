@@ -11,24 +11,20 @@ machinery per hook, for handlers that almost always finish without waiting.
 
 ``server_event`` here is mitmproxy's, copied line for line from the pinned version, except that a
 ``StartHook`` is handed to ``start_hook``. When the addon chain is run by our ``HookDispatch``,
-that queues the hook, and the queue is drained as soon as the event that yielded it has been
-handled and the connection's lock released (``_drain``): the layer stack is never re-entered,
-hooks run in the order mitmproxy's tasks would start, and a completion that yields the next
-hook (``requestheaders`` -> ``request``) has it run at once instead of a loop turn later. At
-c=16 each such turn waited behind every other stream's events, three times on the way to a
-stream's first byte. The hook runs with the watchdog disarmed and its handlers inline
+that schedules the hook with ``loop.call_soon``: the callback runs in the loop's next turn, as
+the task's first step would have, with the watchdog disarmed, and runs the handlers inline
 (``HookDispatch.start``: chain order, an exception logged and the next handler run,
 ``AddonHalt`` ending the chain, ``update`` after a flow hook). When they all finished and the
 flow is not intercepted, the watchdog is re-armed and ``HookCompleted`` is fed back to the
 layers at once, under the connection's ``server_event`` lock taken without waiting (it is free:
-``server_event`` never awaits while holding it, and the drain runs outside it). Otherwise the
-rest goes on in a task, as mitmproxy's would (started eagerly, so a coroutine handler runs up
-to its first wait now, as in the task's first step): the handlers still to run, the wait for
-an intercepted flow's resume, the watchdog re-armed, then ``server_event(HookCompleted)``. A
-handler chain we do not run (``HookDispatch`` not installed) keeps mitmproxy's task. Every
-event also takes the free lock that way (``_handled``) instead of through ``acquire()``'s
-coroutine and ``async with`` (~0.4 µs an event); a held lock (an eager task factory) is
-waited for as mitmproxy waits.
+``server_event`` never awaits while holding it, and the callback runs outside it), so the layer
+stack is never re-entered. Otherwise the rest goes on in a task, as mitmproxy's would (started
+eagerly, so a coroutine handler runs up to its first wait in this turn, as in the task's first
+step): the handlers still to run, the wait for an intercepted flow's resume, the watchdog
+re-armed, then ``server_event(HookCompleted)``. A handler chain we do not run (``HookDispatch``
+not installed) keeps mitmproxy's task. Every event also takes the free lock that way
+(``_handled``) instead of through ``acquire()``'s coroutine and ``async with`` (~0.4 µs an
+event); a held lock (an eager task factory) is waited for as mitmproxy waits.
 
 ``handle_hook`` (the hooks a connection awaits directly: ``client_connected``,
 ``server_connect``...) is mitmproxy's with the context manager written out and the hook's
@@ -41,15 +37,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Awaitable
 from typing import Any, Protocol
 
 from mitmproxy import flow, hooks
 from mitmproxy.proxy import commands, events, mode_servers, server
 from mitmproxy.utils import asyncio_utils
-
-log = logging.getLogger(__name__)
 
 ORIGINAL_SERVER_EVENT = server.ConnectionHandler.server_event
 ORIGINAL_HANDLE_HOOK = mode_servers.ProxyConnectionHandler.handle_hook
@@ -88,7 +81,6 @@ async def server_event(self: Handler, event: events.Event) -> None:
         async with self._server_event_lock:
             # No `await` beyond this point.
             _handle_event(self, event)
-        _drain()
 
 
 def _handled(self: Handler, event: events.Event) -> bool:
@@ -104,7 +96,6 @@ def _handled(self: Handler, event: events.Event) -> bool:
         _handle_event(self, event)
     finally:
         lock.release()
-    _drain()
     return True
 
 
@@ -156,8 +147,8 @@ def _handle_event(self: Handler, event: events.Event) -> None:
 
 
 def start_hook(self: Handler, hook: commands.StartHook) -> None:
-    """Queue ``hook`` to run as soon as the event that yielded it is handled (``_drain``) when
-    ``HookDispatch`` runs the chain; else start mitmproxy's task."""
+    """Run ``hook`` in the loop's next turn: inline when ``HookDispatch`` runs the chain,
+    else in mitmproxy's task."""
     dispatch = _dispatch(self)
     if dispatch is None:
         asyncio_utils.create_task(
@@ -167,36 +158,7 @@ def start_hook(self: Handler, hook: commands.StartHook) -> None:
             client=self.client.peername,
         )
     else:
-        _QUEUE.append((self, dispatch, hook))
-
-
-# Hooks yielded by the layers, waiting for the event that yielded them to be handled.
-_QUEUE: deque[tuple[Handler, Dispatch, commands.StartHook]] = deque()
-_DRAINING = False
-
-
-def _drain() -> None:
-    """Run the queued hooks, in the order they were yielded, once the connection's lock is
-    released: the layer stack is never re-entered (``server_event`` has finished iterating its
-    commands). A hook's completion handled here may yield further hooks: they join the end of
-    the queue, so hooks run in the order mitmproxy's tasks would start (one per hook, each in a
-    later turn), without a trip through the loop's ready queue per hook: at c=16 that queue
-    holds every other stream's events, and a stream's first byte waited in it three times
-    (``requestheaders``, ``request``, ``responseheaders``). A drain already running (a
-    completion handled from inside one) takes the new hooks in its own loop."""
-    global _DRAINING
-    if _DRAINING:
-        return
-    _DRAINING = True
-    try:
-        while _QUEUE:
-            handler, dispatch, hook = _QUEUE.popleft()
-            try:
-                _run_hook(handler, dispatch, hook)
-            except Exception:  # as the loop reports a callback that raised; the rest go on
-                log.exception("hook failed", extra={"hook": hook.name})
-    finally:
-        _DRAINING = False
+        asyncio.get_running_loop().call_soon(_run_hook, self, dispatch, hook)
 
 
 def _dispatch(self: Handler) -> Dispatch | None:

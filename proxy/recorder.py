@@ -1,9 +1,8 @@
 """Addon: write each call's record to the spool.
 
-A streamed call is recorded twice under one call id: ``in_progress`` a loop turn after its
-response starts (so a crash or a stream that never ends stays visible) and final when it ends;
-the later record supersedes the earlier one. A stream that has ended by then (read whole with
-its headers) has only its final record. Records carry no header and no body: provider credentials
+A streamed call is recorded twice under one call id: ``in_progress`` when its response starts
+(so a crash or a stream that never ends stays visible) and final when it ends; the later
+record supersedes the earlier one. Records carry no header and no body: provider credentials
 cannot reach them.
 """
 

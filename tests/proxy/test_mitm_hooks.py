@@ -230,29 +230,11 @@ async def run(
     return trace
 
 
-async def both(*args: Any, across_calls: bool = False, **kwargs: Any) -> Trace:
-    """The trace on ours equals mitmproxy's; with ``across_calls``, each call's own sequence
-    does (ours runs a completed hook's next hook at once, mitmproxy's task a turn later, so
-    two calls whose handlers wait on the loop may interleave otherwise: both are orders
-    mitmproxy could produce)."""
+async def both(*args: Any, **kwargs: Any) -> Trace:
     theirs = await run(False, *args, **kwargs)
     ours = await run(True, *args, **kwargs)
-    if across_calls:
-        assert _per_call(ours) == _per_call(theirs)
-        assert ours[-1] == theirs[-1]
-    else:
-        assert ours == theirs
+    assert ours == theirs
     return ours
-
-
-def _per_call(trace: Trace) -> dict[str, list[str]]:
-    """Each call's lines in order, without the connection-wide watchdog count."""
-    calls: dict[str, list[str]] = {}
-    for line in trace[:-1]:
-        words = [w for w in line.split() if not w.startswith("blocker=")]
-        call = next(w for w in words if w in ("A", "B"))
-        calls.setdefault(call, []).append(" ".join(words))
-    return calls
 
 
 def one_call(flows: Flows) -> Plan:
@@ -334,7 +316,7 @@ async def test_async_handlers_and_awaitables_go_on_as_mitmproxys_task_would() ->
             Addon("c", trace, names),
         ]
 
-    trace = await both(addons, two_streams, across_calls=True)
+    trace = await both(addons, two_streams)
     assert trace.index("c.request A blocker=2") < trace.index("completed request A")
     assert trace[-1] == "end blocker=0 can_timeout=True"
 
@@ -379,27 +361,18 @@ async def test_a_flow_killed_by_a_handler_is_handed_back_killed() -> None:
 async def test_a_completion_waits_while_the_connections_lock_is_held() -> None:
     """Where ``server_event``'s lock is taken when a hook finishes (an eager task factory can
     do that), its completion waits for the lock, as mitmproxy's ``await server_event`` does."""
-    holders: list[asyncio.Task[None]] = []
+
+    async def hold(
+        handler: mode_servers.ProxyConnectionHandler, trace: Trace, flows: Flows
+    ) -> None:
+        async with handler._server_event_lock:
+            await _turns()
+            trace.append("released")
 
     def addons(trace: Trace, names: dict[int, str]) -> list[Addon]:
-        addon = Addon("a", trace, names)
+        return [Addon("a", trace, names)]
 
-        def hold(f: http.HTTPFlow) -> None:
-            assert addon.handler is not None
-            lock = addon.handler._server_event_lock
-            lock._locked = True  # type: ignore[attr-defined]  # taken, as acquire() takes it
-
-            async def release() -> None:
-                await _turns(5)
-                trace.append("released")
-                lock.release()
-
-            holders.append(asyncio.get_running_loop().create_task(release()))
-
-        addon.does["requestheaders"] = hold
-        return [addon]
-
-    trace = await both(addons, one_call)
+    trace = await both(addons, one_call, hold)
     assert trace.index("released") < trace.index("completed requestheaders A")
     assert "completed response A" in trace
 
@@ -453,12 +426,9 @@ async def test_synchronous_handlers_run_without_a_task() -> None:
     def addons(trace: Trace, names: dict[int, str]) -> list[Addon]:
         return [Addon("a", trace, names, requestheaders=current)]
 
-    caller = asyncio.current_task()
-    assert caller is not None
     await run(False, addons, one_call)
     await run(True, addons, one_call)
-    # mitmproxy's: a task of its own; ours: run by whoever handled the event that yielded it
-    assert tasks == ["handle_hook(requestheaders)", caller.get_name().split(" [")[0]]
+    assert tasks == ["handle_hook(requestheaders)", None]
 
 
 # --- through a real proxy ----------------------------------------------------------------------

@@ -98,7 +98,7 @@ async def test_openai_chat_through_the_proxy_equals_a_direct_call(
     assert record["overhead_ms"] is not None
 
 
-async def test_openai_stream_is_teed_and_recorded_under_one_call_id(
+async def test_openai_stream_is_teed_and_recorded_twice_under_one_call_id(
     proxy: ProxyService, fake_provider: FakeProvider
 ) -> None:
     async def collect(client: openai.AsyncOpenAI) -> str:
@@ -116,11 +116,9 @@ async def test_openai_stream_is_teed_and_recorded_under_one_call_id(
 
     assert proxy.spool.wait_durable(timeout=10)
     lines = spooled_records(proxy.spool.directory)
-    # An in-progress record is written a loop turn after the headers unless the stream has
-    # ended by then (this provider sends it all at once): the final record supersedes it.
-    assert [r["status"] for r in lines] in (["ok"], ["in_progress", "ok"])
-    assert len({r["call_id"] for r in lines}) == 1
-    final = lines[-1]
+    assert [r["status"] for r in lines] == ["in_progress", "ok"]
+    assert lines[0]["call_id"] == lines[1]["call_id"]
+    final = lines[1]
     assert final["streamed"]
     assert_usage(final, "openai")
     assert final["cost"]["total_usd"] is not None
