@@ -7,7 +7,6 @@ mitmproxy's originals change."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import inspect
 import json
 import ssl
@@ -30,7 +29,7 @@ from proxy._mitm import HookDispatch
 from proxy.ca import write_bundle
 from proxy.decision import ALLOW, Call, Decision
 from tests.fakeprovider.server import FakeProvider
-from tests.harness.mitm import connection_handler
+from tests.harness.mitm import connection_handler, source_digest
 from tests.proxy.conftest import StartProxy
 from tests.proxy.helpers import chat, final_records
 
@@ -63,14 +62,12 @@ PINNED = {
 }
 
 
-def _digest(function: Callable[..., Any]) -> str:
-    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
-
-
 @pytest.mark.parametrize("name", list(PINNED))
 def test_the_pinned_originals_are_unchanged(name: str) -> None:
     function, digest = PINNED[name]
-    assert _digest(function) == digest, f"mitmproxy's {name} changed: review proxy/_mitm_hooks.py"
+    assert source_digest(function) == digest, (
+        f"mitmproxy's {name} changed: review proxy/_mitm_hooks.py"
+    )
 
 
 def test_installing_points_mitmproxys_proxy_handlers_at_ours() -> None:

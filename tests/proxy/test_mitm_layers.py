@@ -5,8 +5,6 @@ copied (a new mitmproxy fails here until the copies are checked against it)."""
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import itertools
 import random
 import uuid
@@ -60,6 +58,7 @@ from proxy._mitm_layers import (
     uuid4_str,
     validate_headers,
 )
+from tests.harness.mitm import source_digest
 from tests.proxy.test_mitm_body_size import FRAMINGS as BODY_SIZE_FRAMINGS
 
 # sha256 (first 16 hex digits) of each original's source in mitmproxy 12.3.1, the version copied.
@@ -92,8 +91,7 @@ PINNED: dict[str, tuple[Callable[..., Any], str]] = {
 @pytest.mark.parametrize("name", sorted(PINNED))
 def test_the_original_is_the_one_copied(name: str) -> None:
     function, digest = PINNED[name]
-    source = inspect.getsource(function).encode()
-    assert hashlib.sha256(source).hexdigest()[:16] == digest, (
+    assert source_digest(function)[:16] == digest, (
         f"mitmproxy's {name} changed: check proxy/_mitm_layers.py against it, then re-pin"
     )
 
